@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+
+/// @notice Per-intent deposit addresses. Each address is the CREATE2 address of a
+/// `DepositSweeper` whose salt commits to (intentId, owner, token). The sweeper has no
+/// runtime code: its constructor moves the funds and self-destructs in the same
+/// transaction (EIP-6780), so the address holds nothing afterwards and can be used again.
+/// Funds can only go to this chain's Settlement (sweep) or back to the committed owner
+/// (refund); the operator chooses when, never where.
+contract DepositFactory {
+    address public immutable settlement;
+    address public immutable operator;
+
+    /// @dev Parameters the sweeper reads back from its constructor; transient so that
+    /// they never outlive the transaction and do not enter the CREATE2 init code.
+    address private transient _asset;
+    address private transient _to;
+    address private transient _owner;
+    uint256 private transient _amount;
+
+    bytes32 public constant SWEEPER_CODE_HASH = keccak256(type(DepositSweeper).creationCode);
+
+    event Swept(bytes32 indexed intentId, address indexed depositAddress, address token, uint256 amount);
+    event Refunded(bytes32 indexed intentId, address indexed depositAddress, address asset, address owner);
+
+    error NotOperator();
+    error ZeroAddress();
+
+    constructor(address settlement_, address operator_) {
+        if (settlement_ == address(0) || operator_ == address(0)) revert ZeroAddress();
+        settlement = settlement_;
+        operator = operator_;
+    }
+
+    modifier onlyOperator() {
+        if (msg.sender != operator) revert NotOperator();
+        _;
+    }
+
+    function salt(bytes32 intentId, address owner, address token) public pure returns (bytes32) {
+        return keccak256(abi.encode(intentId, owner, token));
+    }
+
+    function depositAddress(bytes32 intentId, address owner, address token) public view returns (address) {
+        bytes32 h = keccak256(abi.encodePacked(bytes1(0xff), address(this), salt(intentId, owner, token), SWEEPER_CODE_HASH));
+        return address(uint160(uint256(h)));
+    }
+
+    /// @notice Moves exactly `amount` of `token` (address(0): native coin) into Settlement and
+    /// anything above it, plus any stray native coin, back to the owner. Reverts when the
+    /// deposit holds less than `amount`.
+    function sweep(bytes32 intentId, address owner, address token, uint256 amount) external onlyOperator {
+        address at = _run(intentId, owner, token, token, settlement, amount);
+        emit Swept(intentId, at, token, amount);
+    }
+
+    /// @notice Returns everything of `asset` (and all native coin) held at the intent's
+    /// deposit address to its committed owner. `asset` may differ from the intent's token
+    /// (a deposit in the wrong token).
+    function refund(bytes32 intentId, address owner, address token, address asset) external onlyOperator {
+        address at = _run(intentId, owner, token, asset, owner, type(uint256).max);
+        emit Refunded(intentId, at, asset, owner);
+    }
+
+    function pending() external view returns (address asset, address to, address owner, uint256 amount) {
+        return (_asset, _to, _owner, _amount);
+    }
+
+    function _run(bytes32 intentId, address owner, address token, address asset, address to, uint256 amount)
+        private
+        returns (address at)
+    {
+        (_asset, _to, _owner, _amount) = (asset, to, owner, amount);
+        at = address(new DepositSweeper{salt: salt(intentId, owner, token)}());
+        (_asset, _to, _owner, _amount) = (address(0), address(0), address(0), 0);
+    }
+}
+
+/// @notice Lives for one constructor call: moves the deposit as its factory says, then
+/// self-destructs so the address can be swept again later.
+contract DepositSweeper {
+    using SafeERC20 for IERC20;
+
+    error InsufficientDeposit(uint256 balance, uint256 required);
+
+    constructor() {
+        (address asset, address to, address owner, uint256 amount) = DepositFactory(msg.sender).pending();
+        bool all = amount == type(uint256).max;
+        uint256 balance = asset == address(0) ? address(this).balance : IERC20(asset).balanceOf(address(this));
+        if (!all && balance < amount) revert InsufficientDeposit(balance, amount);
+        uint256 moved = all ? balance : amount;
+        if (asset == address(0)) {
+            // Native coin: the self-destruct below pays `to` when nothing is left for the owner.
+            if (moved != balance) _sendNative(to, moved);
+            selfdestruct(payable(moved == balance ? to : owner));
+        } else {
+            if (moved > 0) IERC20(asset).safeTransfer(to, moved);
+            if (balance > moved) IERC20(asset).safeTransfer(owner, balance - moved);
+            // Stray native coin always goes back to the owner; selfdestruct cannot be refused.
+            selfdestruct(payable(owner));
+        }
+    }
+
+    function _sendNative(address to, uint256 amount) private {
+        (bool ok,) = to.call{value: amount}("");
+        require(ok);
+    }
+}

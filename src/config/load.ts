@@ -1,0 +1,117 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { type Hex, isHex } from "viem";
+import type { z } from "zod";
+import { devnetAccount, roleIndex } from "../devnet/accounts.ts";
+import { projectRoot } from "../paths.ts";
+import { type Config, type ConfigFile, configSchema, type Keys } from "./schema.ts";
+import { Secret } from "./secret.ts";
+
+export class ConfigError extends Error {
+  constructor(
+    readonly origin: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid configuration (${origin}):\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Environment variables that override one field of the file each. */
+const envOverrides: { name: string; path: string[]; parse: (v: string) => unknown }[] = [
+  { name: "JUNCTION_PROFILE", path: ["profile"], parse: String },
+  { name: "HOST", path: ["server", "host"], parse: String },
+  { name: "PORT", path: ["server", "port"], parse: toNumber },
+  { name: "DATABASE_URL", path: ["database", "url"], parse: String },
+  { name: "DATABASE_SCHEMA", path: ["database", "schema"], parse: String },
+  { name: "JUNCTION_DATA_DIR", path: ["dataDir"], parse: String },
+  { name: "JUNCTION_MINING", path: ["devnet", "mining"], parse: String },
+  { name: "JUNCTION_PERSIST", path: ["devnet", "persist"], parse: (v) => v !== "false" && v !== "0" },
+  { name: "JUNCTION_ACCESS_KEYS", path: ["accessKeys"], parse: (v) => v.split(",").filter(Boolean) },
+  { name: "JUNCTION_FEE_COLLECTOR", path: ["fees", "feeCollector"], parse: String },
+];
+
+/** Keeps non-numeric text as is, so the schema reports it as the wrong type instead of NaN. */
+function toNumber(v: string): unknown {
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== "object" || node[key] === null) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
+}
+
+function readFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new ConfigError(file, [`cannot read as JSON: ${(err as Error).message}`]);
+  }
+}
+
+const keyEnv = {
+  solver: "JUNCTION_SOLVER_KEY",
+  relayer: "JUNCTION_RELAYER_KEY",
+  executor: "JUNCTION_EXECUTOR_KEY",
+} as const;
+
+function loadKeys(env: Env, profile: ConfigFile["profile"]): Keys {
+  const problems: string[] = [];
+  const key = (role: keyof typeof keyEnv): Secret<Hex> => {
+    const value = env[keyEnv[role]];
+    if (value !== undefined) {
+      if (!isHex(value) || value.length !== 66)
+        problems.push(`${keyEnv[role]}: expected a 0x-prefixed 32-byte hex private key`);
+      return new Secret(value as Hex);
+    }
+    if (profile === "live") problems.push(`${keyEnv[role]}: required in the live profile (the ${role} key)`);
+    return new Secret(devnetAccount(roleIndex[role]).privateKey);
+  };
+  const keys = { solver: key("solver"), relayer: key("relayer"), executor: key("executor") };
+  if (problems.length > 0) throw new ConfigError("environment", problems);
+  return keys;
+}
+
+/**
+ * Reads the config file (JUNCTION_CONFIG, else ./junction.config.json, else the built-in devnet
+ * profile), applies environment overrides, and validates the result. Throws ConfigError naming
+ * every offending field.
+ */
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const explicit = env.JUNCTION_CONFIG ? resolve(cwd, env.JUNCTION_CONFIG) : null;
+  const local = resolve(cwd, "junction.config.json");
+  const file = explicit ?? (existsSync(local) ? local : null);
+  if (explicit && !existsSync(explicit))
+    throw new ConfigError(explicit, ["JUNCTION_CONFIG names a file that does not exist"]);
+  const raw = readFile(file ?? join(projectRoot, "config", "devnet.json"));
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(file ?? "built-in devnet config", ["expected a JSON object at the top level"]);
+  }
+  const applied: string[] = [];
+  for (const override of envOverrides) {
+    const value = env[override.name];
+    if (value === undefined || value === "") continue;
+    setPath(raw as Record<string, unknown>, override.path, override.parse(value));
+    applied.push(override.name);
+  }
+  const parsed = configSchema.safeParse(raw);
+  const origin = [file ?? "built-in devnet config", ...applied.map((n) => `env ${n}`)].join(" + ");
+  if (!parsed.success) throw new ConfigError(origin, formatIssues(parsed.error));
+  const feeCollector = parsed.data.fees.feeCollector ?? devnetAccount(roleIndex.feeCollector).address;
+  return {
+    ...parsed.data,
+    fees: { ...parsed.data.fees, feeCollector },
+    keys: loadKeys(env, parsed.data.profile),
+    source: { file, env: applied },
+  };
+}

@@ -1,0 +1,182 @@
+import { type Address, getAddress, type Hex, isAddress } from "viem";
+import { z } from "zod";
+import type { Secret } from "./secret.ts";
+
+export const zeroAddress = "0x0000000000000000000000000000000000000000" as const;
+
+export const addressSchema = z
+  .string()
+  .refine((s) => isAddress(s, { strict: false }), "expected an 0x-prefixed 20-byte hex address")
+  .transform((s) => getAddress(s));
+
+const decimalString = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, 'expected a non-negative decimal number as a string, e.g. "1.00"');
+
+const priceSource = z.discriminatedUnion("source", [
+  z.object({ source: z.literal("fixed"), usd: decimalString }).strict(),
+]);
+
+const tokenSchema = z
+  .object({
+    symbol: z.string().min(1).max(16),
+    name: z.string().min(1).optional(),
+    /** Zero address = the chain's native coin. Omitted on the devnet: a DevToken is deployed. */
+    address: addressSchema.optional(),
+    decimals: z.number().int().min(0).max(36),
+    price: priceSource,
+  })
+  .strict();
+
+export const contractNamesOnChain = [
+  "DepositFactory",
+  "Settlement",
+  "Executor",
+  "IntentEntrypoint",
+  "IntermediaryAccountFactory",
+  "DemoVault",
+] as const;
+export type ChainContractName = (typeof contractNamesOnChain)[number];
+
+const contractsSchema = z
+  .object({
+    DepositFactory: addressSchema,
+    Settlement: addressSchema,
+    Executor: addressSchema,
+    IntentEntrypoint: addressSchema,
+    IntermediaryAccountFactory: addressSchema,
+    DemoVault: addressSchema.optional(),
+  })
+  .strict();
+
+const chainSchema = z
+  .object({
+    chainId: z.number().int().positive(),
+    name: z.string().min(1),
+    slug: z
+      .string()
+      .regex(/^[a-z][a-z0-9]{1,15}$/, "expected 2-16 lowercase letters or digits, starting with a letter"),
+    rpcUrl: z.url().optional(),
+    confirmations: z.number().int().min(0).max(1000).default(1),
+    explorerUrl: z.url().optional(),
+    tokens: z.array(tokenSchema).min(1),
+    contracts: contractsSchema.optional(),
+    /** Devnet only: the anvil port; 0 picks a free one. */
+    port: z.number().int().min(0).max(65535).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    profile: z.enum(["devnet", "live"]).default("devnet"),
+    server: z
+      .object({
+        host: z.string().min(1).default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8080),
+      })
+      .strict()
+      .default({ host: "127.0.0.1", port: 8080 }),
+    database: z
+      .object({
+        /** postgres://… switches from the embedded PGlite to a PostgreSQL server. */
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, "expected a postgres:// URL")
+          .optional(),
+        schema: z
+          .string()
+          .regex(/^[a-z_][a-z0-9_]*$/, "expected a lowercase SQL identifier")
+          .default("junction"),
+      })
+      .strict()
+      .default({ schema: "junction" }),
+    /** Where PGlite and the devnet's chain state live. */
+    dataDir: z.string().min(1).default("./data"),
+    quoteLifetimeSeconds: z.number().int().positive().default(300),
+    commitLifetimeSeconds: z.number().int().positive().default(600),
+    fees: z
+      .object({
+        protocolFeeBps: z.number().int().min(0).max(10_000).default(10),
+        /** Defaults on the devnet to a dedicated anvil account. */
+        feeCollector: addressSchema.optional(),
+      })
+      .strict()
+      .default({ protocolFeeBps: 10 }),
+    /** Trails `X-Access-Key` values; empty = no key required. */
+    accessKeys: z.array(z.string().min(8)).default([]),
+    devnet: z
+      .object({
+        mining: z.enum(["interval", "auto"]).default("interval"),
+        blockTimeSeconds: z.number().int().positive().default(1),
+        /** Keep chain state and database across restarts. */
+        persist: z.boolean().default(true),
+      })
+      .strict()
+      .default({ mining: "interval", blockTimeSeconds: 1, persist: true }),
+    chains: z.array(chainSchema).min(1),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const unique = (key: "chainId" | "slug") => {
+      const seen = new Set<unknown>();
+      config.chains.forEach((chain, i) => {
+        if (seen.has(chain[key]))
+          ctx.addIssue({ code: "custom", path: ["chains", i, key], message: `duplicate ${key}` });
+        seen.add(chain[key]);
+      });
+    };
+    unique("chainId");
+    unique("slug");
+    if (config.profile !== "live") return;
+    if (!config.fees.feeCollector) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["fees", "feeCollector"],
+        message: "required in the live profile",
+      });
+    }
+    config.chains.forEach((chain, i) => {
+      if (!chain.rpcUrl)
+        ctx.addIssue({
+          code: "custom",
+          path: ["chains", i, "rpcUrl"],
+          message: "required in the live profile",
+        });
+      if (!chain.contracts) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["chains", i, "contracts"],
+          message: "required in the live profile",
+        });
+      }
+      chain.tokens.forEach((token, j) => {
+        if (!token.address) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["chains", i, "tokens", j, "address"],
+            message: "required in the live profile (only the devnet deploys tokens)",
+          });
+        }
+      });
+    });
+  });
+
+export type ConfigFile = z.infer<typeof configSchema>;
+export type ChainConfig = ConfigFile["chains"][number];
+export type TokenConfig = ChainConfig["tokens"][number];
+
+/** Keys come only from the environment and stay wrapped until a signer needs them. */
+export interface Keys {
+  solver: Secret<Hex>;
+  relayer: Secret<Hex>;
+  executor: Secret<Hex>;
+}
+
+export interface Config extends Omit<ConfigFile, "fees"> {
+  fees: { protocolFeeBps: number; feeCollector: Address };
+  keys: Keys;
+  /** Where the values came from, for the start-up log. */
+  source: { file: string | null; env: string[] };
+}
+
+export type { Address };

@@ -1,0 +1,104 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import solc from "solc";
+import type { Abi, Hex } from "viem";
+import { projectRoot } from "../paths.ts";
+
+export const contractNames = [
+  "DevToken",
+  "DepositFactory",
+  "Settlement",
+  "Executor",
+  "IntentEntrypoint",
+  "IntermediaryAccountFactory",
+  "IntermediaryAccount",
+  "DemoVault",
+] as const;
+export type ContractName = (typeof contractNames)[number];
+
+export interface Artifact {
+  abi: Abi;
+  bytecode: Hex;
+}
+export type Artifacts = Record<ContractName, Artifact>;
+
+const contractsDir = join(projectRoot, "contracts");
+const require = createRequire(import.meta.url);
+
+/** Cancun for transient storage and EIP-6780 self-destruct, which the deposit sweeper relies on. */
+const settings = {
+  optimizer: { enabled: true, runs: 10_000 },
+  evmVersion: "cancun",
+  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+} as const;
+
+function readSources(): Record<string, { content: string }> {
+  const sources: Record<string, { content: string }> = {};
+  for (const file of readdirSync(contractsDir)
+    .filter((f) => f.endsWith(".sol"))
+    .sort()) {
+    sources[file] = { content: readFileSync(join(contractsDir, file), "utf8") };
+  }
+  return sources;
+}
+
+/** Resolves `@openzeppelin/...` imports from node_modules, so the pinned npm package is the source. */
+function findImport(path: string): { contents: string } | { error: string } {
+  try {
+    return { contents: readFileSync(require.resolve(path), "utf8") };
+  } catch {
+    return { error: `import not found: ${path}` };
+  }
+}
+
+function cacheKey(sources: Record<string, { content: string }>): string {
+  const ozVersion = require("@openzeppelin/contracts/package.json").version as string;
+  return createHash("sha256")
+    .update(JSON.stringify({ solc: solc.version(), ozVersion, settings, sources }))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+interface SolcOutput {
+  errors?: { severity: string; formattedMessage: string }[];
+  contracts: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string } } }>>;
+}
+
+function runSolc(sources: Record<string, { content: string }>): Artifacts {
+  const input = { language: "Solidity", sources, settings };
+  const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
+  const errors = (output.errors ?? []).filter((e) => e.severity === "error");
+  if (errors.length > 0)
+    throw new Error(`Solidity compilation failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
+  const artifacts = {} as Artifacts;
+  for (const name of contractNames) {
+    const file = Object.keys(output.contracts).find((f) => output.contracts[f]?.[name] && !f.startsWith("@"));
+    const contract = file ? output.contracts[file]?.[name] : undefined;
+    if (!contract) throw new Error(`contract ${name} missing from compiler output`);
+    artifacts[name] = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+  }
+  return artifacts;
+}
+
+export interface CompileResult {
+  artifacts: Artifacts;
+  fromCache: boolean;
+}
+
+/**
+ * Compiles `contracts/` with the pinned solc, keyed by a hash of compiler, settings and every
+ * source, so an unchanged tree is read back from `.cache/` instead of recompiled.
+ */
+export function compileContracts(cacheDir = join(projectRoot, ".cache")): CompileResult {
+  const sources = readSources();
+  const cacheFile = join(cacheDir, `contracts-${cacheKey(sources)}.json`);
+  if (existsSync(cacheFile)) {
+    return { artifacts: JSON.parse(readFileSync(cacheFile, "utf8")) as Artifacts, fromCache: true };
+  }
+  const artifacts = runSolc(sources);
+  mkdirSync(cacheDir, { recursive: true });
+  writeFileSync(cacheFile, JSON.stringify(artifacts));
+  return { artifacts, fromCache: false };
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { toViemChain } from "../chains/chain.ts";
+import { publicClientFor } from "../chains/clients.ts";
+import type { ChainConfig, Config } from "../config/schema.ts";
+import { fundedAccountCount } from "./accounts.ts";
+import { type AnvilProcess, startAnvil } from "./anvil.ts";
+import { compileContracts } from "./compile.ts";
+import { type ChainDeployment, deployChain } from "./deploy.ts";
+
+export interface DevnetChain {
+  config: ChainConfig;
+  rpcUrl: string;
+  deployment: ChainDeployment;
+}
+
+export interface Devnet {
+  /** Identifies one deployment; the database remembers it so both are reset together. */
+  generation: string;
+  /** True when the chains were deployed from scratch in this start. */
+  fresh: boolean;
+  chains: DevnetChain[];
+  stop(): Promise<void>;
+}
+
+interface DeploymentFile {
+  generation: string;
+  chains: ChainDeployment[];
+}
+
+export interface DevnetOptions {
+  config: Config;
+  log: Logger;
+  /** Discard persisted chain state and deploy again. */
+  reset?: boolean;
+  /** Overrides each chain's configured port (tests pass 0). */
+  port?: number;
+}
+
+function stateDir(config: Config): string {
+  return join(config.dataDir, "devnet");
+}
+
+function readDeployment(file: string): DeploymentFile | null {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as DeploymentFile;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Starts one anvil per configured chain and makes sure Junction's contracts are there: reused
+ * from the persisted state when it is intact, deployed from scratch otherwise.
+ */
+export async function startDevnet({ config, log, reset = false, port }: DevnetOptions): Promise<Devnet> {
+  const persist = config.devnet.persist;
+  const dir = stateDir(config);
+  const deploymentFile = join(dir, "deployment.json");
+  const statePath = (chainId: number) => (persist ? join(dir, `chain-${chainId}.json`) : undefined);
+
+  let saved = persist && !reset ? readDeployment(deploymentFile) : null;
+  if (saved && !config.chains.every((c) => existsSync(statePath(c.chainId) as string))) saved = null;
+  if (!saved) rmSync(dir, { recursive: true, force: true });
+  if (persist) mkdirSync(dir, { recursive: true });
+
+  const compiled = compileContracts();
+  log.info(
+    { cached: compiled.fromCache },
+    compiled.fromCache ? "contracts: compiled output cached" : "contracts: compiled",
+  );
+
+  const anvils: AnvilProcess[] = [];
+  const stop = async () => {
+    await Promise.all(anvils.map((a) => a.stop()));
+  };
+  try {
+    await Promise.all(
+      config.chains.map(async (chain) => {
+        const anvil = await startAnvil({
+          chainId: chain.chainId,
+          port: port ?? chain.port ?? 0,
+          accounts: fundedAccountCount,
+          balance: 100_000,
+          statePath: statePath(chain.chainId),
+        });
+        anvils.push(anvil);
+        log.info(
+          { chainId: chain.chainId, rpcUrl: anvil.rpcUrl },
+          `chain ${chain.name} (${chain.chainId}) up`,
+        );
+      }),
+    );
+    const rpcUrl = (chainId: number) => anvils.find((a) => a.chainId === chainId)?.rpcUrl as string;
+
+    if (saved && !(await deploymentIntact(config.chains, saved, rpcUrl))) {
+      log.warn("persisted chain state does not hold the recorded deployment; starting fresh");
+      await stop();
+      return startDevnet({ config, log, reset: true, port });
+    }
+    const fresh = !saved;
+    const deployment: DeploymentFile = saved ?? {
+      generation: randomUUID(),
+      chains: await Promise.all(
+        config.chains.map(async (chain) => {
+          const result = await deployChain({
+            chain,
+            rpcUrl: rpcUrl(chain.chainId),
+            artifacts: compiled.artifacts,
+            config,
+          });
+          log.info(
+            { chainId: chain.chainId, contracts: result.contracts },
+            `contracts deployed on ${chain.name}`,
+          );
+          return result;
+        }),
+      ),
+    };
+    if (persist && fresh) writeFileSync(deploymentFile, JSON.stringify(deployment, null, 2));
+    if (config.devnet.mining === "interval") {
+      await Promise.all(
+        config.chains.map((c) => setIntervalMining(rpcUrl(c.chainId), c, config.devnet.blockTimeSeconds)),
+      );
+    }
+    return {
+      generation: deployment.generation,
+      fresh,
+      chains: config.chains.map((chain) => ({
+        config: chain,
+        rpcUrl: rpcUrl(chain.chainId),
+        deployment: deployment.chains.find((d) => d.chainId === chain.chainId) as ChainDeployment,
+      })),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+async function deploymentIntact(
+  chains: ChainConfig[],
+  saved: DeploymentFile,
+  rpcUrl: (chainId: number) => string,
+): Promise<boolean> {
+  const checks = chains.map(async (chain) => {
+    const recorded = saved.chains.find((d) => d.chainId === chain.chainId);
+    if (!recorded) return false;
+    const client = publicClientFor(toViemChain(chain, rpcUrl(chain.chainId)));
+    const code = await client.getCode({ address: recorded.contracts.Settlement });
+    return code !== undefined && code !== "0x";
+  });
+  return (await Promise.all(checks)).every(Boolean);
+}
+
+/** Deployment runs on automine for speed; afterwards the chain ticks like a real one. */
+async function setIntervalMining(rpcUrl: string, chain: ChainConfig, seconds: number): Promise<void> {
+  const client = publicClientFor(toViemChain(chain, rpcUrl));
+  await client.request({ method: "evm_setAutomine" as never, params: [false] as never });
+  await client.request({ method: "evm_setIntervalMining" as never, params: [seconds] as never });
+}
