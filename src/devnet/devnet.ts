@@ -68,8 +68,7 @@ export async function startDevnet({ config, log, reset = false, port }: DevnetOp
 
   const compiled = compileContracts();
   log.info(
-    { cached: compiled.fromCache },
-    compiled.fromCache ? "contracts: compiled output cached" : "contracts: compiled",
+    compiled.fromCache ? "contracts: using the cached compiler output" : "contracts: compiled with solc",
   );
 
   const anvils: AnvilProcess[] = [];
@@ -87,10 +86,7 @@ export async function startDevnet({ config, log, reset = false, port }: DevnetOp
           statePath: statePath(chain.chainId),
         });
         anvils.push(anvil);
-        log.info(
-          { chainId: chain.chainId, rpcUrl: anvil.rpcUrl },
-          `chain ${chain.name} (${chain.chainId}) up`,
-        );
+        log.info(`chain ${chain.name} (${chain.chainId}) up at ${anvil.rpcUrl}`);
       }),
     );
     const rpcUrl = (chainId: number) => anvils.find((a) => a.chainId === chainId)?.rpcUrl as string;
@@ -111,10 +107,7 @@ export async function startDevnet({ config, log, reset = false, port }: DevnetOp
             artifacts: compiled.artifacts,
             config,
           });
-          log.info(
-            { chainId: chain.chainId, contracts: result.contracts },
-            `contracts deployed on ${chain.name}`,
-          );
+          log.info(`contracts deployed and accounts funded on ${chain.name} (${chain.chainId})`);
           return result;
         }),
       ),

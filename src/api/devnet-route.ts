@@ -1,0 +1,21 @@
+import type { FastifyPluginAsync } from "fastify";
+import type { DevAccount } from "../devnet/accounts.ts";
+import type { AppContext } from "./context.ts";
+
+/** `GET /devnet`: chains, tokens, contracts and test accounts; tests and the web UI rely on this shape. */
+export function devnetRoute(ctx: AppContext, devnet: { accounts: DevAccount[] }): FastifyPluginAsync {
+  const body = {
+    chains: ctx.registry.chains.map((chain) => ({
+      chainId: chain.chainId,
+      name: chain.name,
+      slug: chain.slug,
+      rpcUrl: chain.rpcUrl,
+      tokens: chain.tokens.map((t) => ({ symbol: t.symbol, address: t.address, decimals: t.decimals })),
+      contracts: chain.contracts,
+    })),
+    accounts: devnet.accounts.map((a) => ({ address: a.address, privateKey: a.privateKey })),
+  };
+  return async (app) => {
+    app.get("/devnet", async () => body);
+  };
+}

@@ -1,0 +1,69 @@
+import type { FastifyError, FastifyPluginAsync } from "fastify";
+import type { z } from "zod";
+import type { AppContext } from "../context.ts";
+import { WebrpcError } from "./errors.ts";
+import type { TrailsMethod } from "./method.ts";
+import { catalogMethods } from "./methods/catalog.ts";
+import { statusMethods } from "./methods/status.ts";
+
+export const trailsMethods: Record<string, TrailsMethod> = { ...statusMethods, ...catalogMethods };
+
+/** `field.path: problem; …`, so the client sees which field to fix. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "request"}: ${i.message}`)
+    .join("; ");
+}
+
+function authorize(ctx: AppContext, key: string | string[] | undefined): void {
+  if (ctx.config.accessKeys.length === 0) return;
+  if (typeof key !== "string" || !ctx.config.accessKeys.includes(key)) {
+    throw new WebrpcError("Unauthorized", "a valid X-Access-Key header is required");
+  }
+}
+
+/** `POST /rpc/Trails/<Method>`, webrpc conventions: every error is a webrpc error body. */
+export function trailsPlugin(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.setErrorHandler((err: FastifyError | WebrpcError, request, reply) => {
+      if (err instanceof WebrpcError) return reply.status(err.status).send(err.toBody());
+      // Fastify's own 4xx: unparseable JSON, a wrong content type, an oversized body.
+      if (err.statusCode && err.statusCode < 500) {
+        return reply
+          .status(400)
+          .send(new WebrpcError("WebrpcBadRequest", `bad request: ${err.message}`).toBody());
+      }
+      request.log.error({ err }, "trails handler failed");
+      return reply.status(500).send(new WebrpcError("WebrpcInternalError", "internal error").toBody());
+    });
+    app.setNotFoundHandler((request, reply) => {
+      const error = new WebrpcError("WebrpcBadRoute", `no such route: ${request.method} ${request.url}`);
+      reply.status(error.status).send(error.toBody());
+    });
+
+    app.post<{ Params: { method: string } }>("/:method", async (request, reply) => {
+      const name = request.params.method;
+      const rpc = Object.hasOwn(trailsMethods, name) ? trailsMethods[name] : undefined;
+      if (!rpc)
+        throw new WebrpcError("WebrpcBadRoute", `unknown method ${name}; see /docs for the method list`);
+      authorize(ctx, request.headers["x-access-key"]);
+      const body = request.body ?? {};
+      if (typeof body !== "object" || Array.isArray(body)) {
+        throw new WebrpcError("WebrpcBadRequest", "the request body must be a JSON object");
+      }
+      const parsed = rpc.request.safeParse(body);
+      if (!parsed.success) throw new WebrpcError("InvalidArgument", describeIssues(parsed.error));
+      const abort = new AbortController();
+      request.raw.once("close", () => abort.abort());
+      return reply.send(await rpc.handle(parsed.data, ctx, abort.signal));
+    });
+
+    app.route({
+      method: ["GET", "PUT", "PATCH", "DELETE"],
+      url: "/:method",
+      handler: async () => {
+        throw new WebrpcError("WebrpcBadMethod", "webrpc methods are called with POST");
+      },
+    });
+  };
+}

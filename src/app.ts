@@ -1,0 +1,134 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { AppContext } from "./api/context.ts";
+import { buildServer } from "./api/server.ts";
+import { type ChainAddresses, ChainRegistry } from "./chains/registry.ts";
+import type { ChainConfig, Config } from "./config/schema.ts";
+import { testAccounts } from "./devnet/accounts.ts";
+import { type Devnet, startDevnet } from "./devnet/devnet.ts";
+import { projectRoot } from "./paths.ts";
+import {
+  type Database,
+  type DatabaseTarget,
+  openDatabase,
+  readMeta,
+  resetDatabase,
+  writeMeta,
+} from "./store/database.ts";
+
+export const version = (
+  JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }
+).version;
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  /** Devnet: discard chain state and database and deploy again. */
+  reset?: boolean;
+  /** Devnet: put every chain on this port instead of the configured ones (tests pass 0). */
+  chainPort?: number;
+}
+
+export interface Junction {
+  url: string;
+  ctx: AppContext;
+  devnet: Devnet | null;
+  server: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+export function databaseTarget(config: Config): DatabaseTarget {
+  if (config.database.url)
+    return { kind: "postgres", url: config.database.url, schema: config.database.schema };
+  const persist = config.profile === "live" || config.devnet.persist;
+  return {
+    kind: "pglite",
+    dataDir: persist ? join(config.dataDir, "pglite") : null,
+    schema: config.database.schema,
+  };
+}
+
+/**
+ * The database must describe the chains it sits beside: a devnet deployed afresh, or one whose
+ * generation differs from the database's, means both start over together.
+ */
+async function matchDevnet(database: Database, devnet: Devnet, log: Logger): Promise<void> {
+  const recorded = await readMeta(database.db, "devnet_generation");
+  if (recorded !== devnet.generation && (recorded !== null || devnet.fresh)) {
+    if (recorded !== null) log.info("database belongs to an earlier devnet deployment: resetting it");
+    await resetDatabase(database);
+  }
+  await writeMeta(database.db, "devnet_generation", devnet.generation);
+}
+
+function liveAddresses(chain: ChainConfig): ChainAddresses {
+  // The schema guarantees both in the live profile.
+  return {
+    rpcUrl: chain.rpcUrl as string,
+    contracts: chain.contracts as ChainAddresses["contracts"],
+    tokens: {},
+  };
+}
+
+/** Brings up every part of Junction for the configured profile and starts listening. */
+export async function startJunction({ config, log, reset, chainPort }: StartOptions): Promise<Junction> {
+  const cleanups: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse())
+      await cleanup().catch((err) => log.error({ err }, "shutdown step failed"));
+  };
+  try {
+    // Independent and both slow-ish (PGlite compiles WebAssembly): start them together.
+    const target = databaseTarget(config);
+    const [devnetResult, databaseResult] = await Promise.allSettled([
+      config.profile === "devnet"
+        ? startDevnet({ config, log, reset, port: chainPort })
+        : Promise.resolve(null),
+      openDatabase(target),
+    ]);
+    if (devnetResult.status === "fulfilled" && devnetResult.value) cleanups.push(devnetResult.value.stop);
+    if (databaseResult.status === "fulfilled") cleanups.push(databaseResult.value.close);
+    if (devnetResult.status === "rejected") throw devnetResult.reason;
+    if (databaseResult.status === "rejected") throw databaseResult.reason;
+    const devnet = devnetResult.value;
+    const database = databaseResult.value;
+    if (devnet) await matchDevnet(database, devnet, log);
+    log.info(
+      `database ready (${target.kind === "postgres" ? `PostgreSQL, schema ${target.schema}` : "PGlite"})`,
+    );
+
+    const registry = new ChainRegistry(
+      config.chains,
+      devnet
+        ? (chain) => {
+            const deployed = devnet.chains.find((c) => c.config.chainId === chain.chainId);
+            if (!deployed) throw new Error(`chain ${chain.chainId} missing from the devnet`);
+            return {
+              rpcUrl: deployed.rpcUrl,
+              contracts: deployed.deployment.contracts,
+              tokens: deployed.deployment.tokens,
+            };
+          }
+        : liveAddresses,
+      config.profile === "devnet",
+    );
+    const ctx: AppContext = {
+      config,
+      db: database.db,
+      registry,
+      log,
+      version,
+      startedAt: new Date(),
+      ...(devnet ? { devnet: { accounts: testAccounts() } } : {}),
+    };
+    const server = await buildServer(ctx);
+    cleanups.push(() => server.close());
+    const address = await server.listen({ host: config.server.host, port: config.server.port });
+    return { url: address.replace("[::1]", "localhost"), ctx, devnet, server, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

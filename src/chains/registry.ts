@@ -1,0 +1,81 @@
+import type { Address, Chain } from "viem";
+import type { ChainConfig, ChainContractName, TokenConfig } from "../config/schema.ts";
+import { isNative, nativeToken, toViemChain } from "./chain.ts";
+
+export interface Token extends Omit<TokenConfig, "address"> {
+  chainId: number;
+  address: Address;
+  name: string;
+  native: boolean;
+}
+
+export interface RuntimeChain {
+  chainId: number;
+  name: string;
+  slug: string;
+  rpcUrl: string;
+  confirmations: number;
+  explorerUrl?: string;
+  testnet: boolean;
+  native: { name: string; symbol: string; decimals: number };
+  tokens: Token[];
+  contracts: Partial<Record<ChainContractName, Address>> &
+    Record<Exclude<ChainContractName, "DemoVault">, Address>;
+  viem: Chain;
+}
+
+/** Where a chain's addresses come from: the config (live) or the devnet's deployment. */
+export interface ChainAddresses {
+  rpcUrl: string;
+  contracts: RuntimeChain["contracts"];
+  /** Token symbol → address, for tokens the config leaves without one. */
+  tokens: Record<string, Address>;
+}
+
+/** Every configured chain and token, with addresses resolved; the one lookup the rest of the code uses. */
+export class ChainRegistry {
+  readonly chains: readonly RuntimeChain[];
+
+  constructor(configs: ChainConfig[], addresses: (chain: ChainConfig) => ChainAddresses, testnet: boolean) {
+    this.chains = configs.map((config) => {
+      const resolved = addresses(config);
+      const tokens = config.tokens.map((token): Token => {
+        const address = token.address ?? resolved.tokens[token.symbol];
+        if (!address) throw new Error(`chain ${config.chainId}: token ${token.symbol} has no address`);
+        return {
+          ...token,
+          chainId: config.chainId,
+          address,
+          name: token.name ?? token.symbol,
+          native: isNative(token),
+        };
+      });
+      return {
+        chainId: config.chainId,
+        name: config.name,
+        slug: config.slug,
+        rpcUrl: resolved.rpcUrl,
+        confirmations: config.confirmations,
+        ...(config.explorerUrl ? { explorerUrl: config.explorerUrl } : {}),
+        testnet,
+        native: nativeToken(config),
+        tokens,
+        contracts: resolved.contracts,
+        viem: toViemChain(config, resolved.rpcUrl),
+      };
+    });
+  }
+
+  chain(chainId: number): RuntimeChain | undefined {
+    return this.chains.find((c) => c.chainId === chainId);
+  }
+
+  token(chainId: number, address: string): Token | undefined {
+    const lower = address.toLowerCase();
+    return this.chain(chainId)?.tokens.find((t) => t.address.toLowerCase() === lower);
+  }
+
+  allTokens(): Token[] {
+    return this.chains.flatMap((c) => c.tokens);
+  }
+}

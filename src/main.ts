@@ -1,0 +1,102 @@
+import { parseArgs } from "node:util";
+import pino, { type Logger } from "pino";
+import pretty from "pino-pretty";
+import { type Junction, startJunction, version } from "./app.ts";
+import type { RuntimeChain } from "./chains/registry.ts";
+import { ConfigError, loadConfig } from "./config/load.ts";
+import { devnetMnemonic } from "./devnet/accounts.ts";
+
+const usage = `Usage: npm start [-- --reset]
+
+Runs Junction: with no configuration, the devnet profile (three local chains, contracts,
+embedded database, APIs). Configuration: junction.config.json or JUNCTION_CONFIG; see docs/operations.md.
+
+  --reset   discard the devnet's chain state and database and deploy again
+  --help    show this text`;
+
+function createLogger(): Logger {
+  const level = process.env.LOG_LEVEL ?? "info";
+  if (process.env.LOG_FORMAT === "json") return pino({ level });
+  return pino(
+    { level },
+    pretty({ sync: true, ignore: "pid,hostname", translateTime: "HH:MM:ss", singleLine: false }),
+  );
+}
+
+function summary(junction: Junction): string {
+  const { registry, devnet } = junction.ctx;
+  const lines = ["", `Junction ${version} is running (${junction.ctx.config.profile} profile)`, "", "Chains"];
+  for (const c of registry.chains)
+    lines.push(`  ${c.chainId}  ${c.name.padEnd(16)} ${c.slug.padEnd(8)} ${c.rpcUrl}`);
+  const addressBook = (c: RuntimeChain) => [
+    ...Object.entries(c.contracts).map(([name, address]) => `  ${name.padEnd(28)} ${address}`),
+    ...c.tokens.map((t) => `  ${`${t.symbol} (${t.decimals} decimals)`.padEnd(28)} ${t.address}`),
+  ];
+  const books = registry.chains.map(addressBook);
+  if (books.every((book) => book.join() === books[0]?.join())) {
+    lines.push("", "Contracts and tokens (the same addresses on every chain)", ...(books[0] ?? []));
+  } else {
+    registry.chains.forEach((c, i) => {
+      lines.push("", `Contracts and tokens on ${c.name} (${c.chainId})`, ...(books[i] ?? []));
+    });
+  }
+  lines.push(
+    "",
+    "API",
+    `  Base URL     ${junction.url}`,
+    `  Trails RPC   ${junction.url}/rpc/Trails/`,
+    `  Health       ${junction.url}/health`,
+  );
+  if (devnet) {
+    lines.push(`  Devnet info  ${junction.url}/devnet`, "", `Test accounts (mnemonic "${devnetMnemonic}")`);
+    devnet.accounts.forEach((a, i) => {
+      lines.push(`  ${String(i).padStart(2)}  ${a.address}  ${a.privateKey}`);
+    });
+  }
+  lines.push("", "Press Ctrl-C to stop.", "");
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { reset: { type: "boolean" }, help: { type: "boolean" } } });
+  if (values.help) {
+    console.log(usage);
+    return;
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exitCode = 2;
+    return;
+  }
+  const log = createLogger();
+  const from = [
+    config.source.file ?? "built-in devnet config",
+    ...config.source.env.map((e) => `$${e}`),
+  ].join(", ");
+  log.info(`starting Junction ${version}, ${config.profile} profile (configuration: ${from})`);
+
+  let junction: Junction | null = null;
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`${signal}: stopping`);
+    await junction?.stop();
+    log.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+  junction = await startJunction({ config, log, reset: values.reset ?? false });
+  process.stdout.write(summary(junction));
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,7 @@
+import type { Migration } from "kysely";
+import * as m001 from "./001_meta.ts";
+
+/** Every migration, in order. Names sort lexically; never rename or reorder one that has shipped. */
+export const migrations: Record<string, Migration> = {
+  "001_meta": m001,
+};

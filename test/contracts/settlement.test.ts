@@ -1,0 +1,507 @@
+import { randomBytes } from "node:crypto";
+import {
+  type Abi,
+  type Address,
+  BaseError,
+  bytesToHex,
+  decodeErrorResult,
+  encodeFunctionData,
+  type Hex,
+  isAddressEqual,
+  parseEther,
+  parseEventLogs,
+  zeroAddress,
+} from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoVaultAbi, devTokenAbi, executorAbi, settlementAbi } from "../../src/chains/abi.gen.ts";
+import { toViemChain } from "../../src/chains/chain.ts";
+import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import { startTestDevnet, type TestDevnet } from "../support/devnet.ts";
+
+type Client = ReturnType<typeof publicClientFor>;
+type Wallet = ReturnType<typeof walletClientFor>;
+
+const errorsAbi = [...settlementAbi, ...executorAbi] as Abi;
+const PLACEHOLDER = `0x${"deadbeef".repeat(8)}` as Hex;
+const NO_OFFSET = 2n ** 256n - 1n;
+
+let td: TestDevnet;
+let client: Client;
+let solver: Wallet;
+let attacker: Wallet;
+let settlement: Address;
+let executor: Address;
+let vault: Address;
+let usdc: Address;
+
+const newIntentId = (): Hex => bytesToHex(randomBytes(32));
+const freshAddress = (): Address => privateKeyToAccount(generatePrivateKey()).address;
+
+function revertData(err: unknown): Hex | undefined {
+  if (!(err instanceof BaseError)) return undefined;
+  const inner = err.walk() as { data?: Hex | { data?: Hex } };
+  return typeof inner?.data === "object" ? inner.data?.data : inner?.data;
+}
+
+/** Reverts with `errorName` in simulation and again on-chain in a mined transaction (fixed gas). */
+async function expectRevert(
+  wallet: Wallet,
+  tx: { to: Address; data: Hex; value?: bigint },
+  errorName: string,
+): Promise<readonly unknown[] | undefined> {
+  const err = await client.call({ account: wallet.account, ...tx }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  const data = revertData(err);
+  expect(data, `expected ${errorName}, call did not revert`).toBeDefined();
+  const decoded = decodeErrorResult({ abi: errorsAbi, data: data as Hex });
+  expect(decoded.errorName).toBe(errorName);
+  const hash = await wallet.sendTransaction({ ...tx, gas: 1_000_000n });
+  expect((await client.waitForTransactionReceipt({ hash })).status).toBe("reverted");
+  return decoded.args;
+}
+
+async function mined(hash: Hex) {
+  const receipt = await client.waitForTransactionReceipt({ hash });
+  expect(receipt.status).toBe("success");
+  return receipt;
+}
+
+const balanceOf = (token: Address, holder: Address): Promise<bigint> =>
+  token === zeroAddress
+    ? client.getBalance({ address: holder })
+    : client.readContract({ address: token, abi: devTokenAbi, functionName: "balanceOf", args: [holder] });
+
+const isFilled = (intentId: Hex): Promise<boolean> =>
+  client.readContract({ address: settlement, abi: settlementAbi, functionName: "filled", args: [intentId] });
+
+const fillData = (intentId: Hex, token: Address, amount: bigint, recipient: Address): Hex =>
+  encodeFunctionData({
+    abi: settlementAbi,
+    functionName: "fill",
+    args: [intentId, token, amount, recipient],
+  });
+
+const fillWithCallData = (
+  intentId: Hex,
+  token: Address,
+  amount: bigint,
+  fallbackRecipient: Address,
+  target: Address,
+  data: Hex,
+  amountOffset: bigint,
+): Hex =>
+  encodeFunctionData({
+    abi: settlementAbi,
+    functionName: "fillWithCall",
+    args: [intentId, token, amount, fallbackRecipient, target, data, amountOffset],
+  });
+
+const vaultDeposit = (assets: bigint | Hex, receiver: Address): Hex =>
+  encodeFunctionData({
+    abi: demoVaultAbi,
+    functionName: "deposit",
+    args: [typeof assets === "bigint" ? assets : BigInt(assets), receiver],
+  });
+
+interface CallFrame {
+  from: Address;
+  to?: Address;
+  input: Hex;
+  value?: Hex;
+  error?: string;
+  calls?: CallFrame[];
+}
+
+/** The calls the Executor made to `target` in a mined transaction, from anvil's call tracer. */
+async function executorCallsTo(hash: Hex, target: Address): Promise<CallFrame[]> {
+  const root = (await client.request({
+    method: "debug_traceTransaction" as never,
+    params: [hash, { tracer: "callTracer" }] as never,
+  })) as CallFrame;
+  const found: CallFrame[] = [];
+  const walk = (frame: CallFrame) => {
+    if (isAddressEqual(frame.from, executor) && frame.to && isAddressEqual(frame.to, target))
+      found.push(frame);
+    for (const child of frame.calls ?? []) walk(child);
+  };
+  walk(root);
+  return found;
+}
+
+async function executorIsEmpty(token: Address, spender: Address): Promise<void> {
+  expect(await balanceOf(token, executor)).toBe(0n);
+  expect(await balanceOf(zeroAddress, executor)).toBe(0n);
+  if (token !== zeroAddress) {
+    const allowance = await client.readContract({
+      address: token,
+      abi: devTokenAbi,
+      functionName: "allowance",
+      args: [executor, spender],
+    });
+    expect(allowance).toBe(0n);
+  }
+}
+
+function filledEvent(receipt: Awaited<ReturnType<typeof mined>>) {
+  const events = parseEventLogs({ abi: settlementAbi, eventName: "Filled", logs: receipt.logs });
+  expect(events).toHaveLength(1);
+  return events[0]?.args;
+}
+
+beforeAll(async () => {
+  td = await startTestDevnet();
+  const chain = td.devnet.chains[1];
+  if (!chain) throw new Error("devnet has no second chain");
+  const viemChain = toViemChain(chain.config, chain.rpcUrl);
+  client = publicClientFor(viemChain);
+  solver = walletClientFor(viemChain, privateKeyToAccount(td.config.keys.solver.reveal()));
+  attacker = walletClientFor(viemChain, privateKeyToAccount(generatePrivateKey()));
+  await client.request({
+    method: "anvil_setBalance" as never,
+    params: [attacker.account.address, `0x${parseEther("10").toString(16)}`] as never,
+  });
+  settlement = chain.deployment.contracts.Settlement;
+  executor = chain.deployment.contracts.Executor;
+  vault = chain.deployment.contracts.DemoVault;
+  usdc = chain.deployment.tokens.USDC as Address;
+});
+
+afterAll(async () => {
+  await td?.stop();
+});
+
+describe("Settlement.fill", () => {
+  it("pays the recipient in an ERC-20 and in native coin, once per intent", async () => {
+    for (const [token, amount] of [
+      [usdc, 123_456_789n],
+      [zeroAddress, parseEther("2.5")],
+    ] as const) {
+      const intentId = newIntentId();
+      const recipient = freshAddress();
+      const settlementBefore = await balanceOf(token, settlement);
+
+      const receipt = await mined(
+        await solver.sendTransaction({ to: settlement, data: fillData(intentId, token, amount, recipient) }),
+      );
+      expect(filledEvent(receipt)).toEqual({ intentId, token, amount, recipient, callSucceeded: true });
+      expect(await balanceOf(token, recipient)).toBe(amount);
+      expect(await balanceOf(token, settlement)).toBe(settlementBefore - amount);
+      expect(await isFilled(intentId)).toBe(true);
+    }
+  });
+
+  it("rejects a second fill of the same intent and pays nothing", async () => {
+    const intentId = newIntentId();
+    const first = freshAddress();
+    const second = freshAddress();
+    await mined(
+      await solver.sendTransaction({ to: settlement, data: fillData(intentId, usdc, 5_000_000n, first) }),
+    );
+    const settlementBefore = await balanceOf(usdc, settlement);
+
+    const args = await expectRevert(
+      solver,
+      { to: settlement, data: fillData(intentId, usdc, 5_000_000n, second) },
+      "AlreadyFilled",
+    );
+    expect(args).toEqual([intentId]);
+    await expectRevert(
+      solver,
+      { to: settlement, data: fillData(intentId, zeroAddress, parseEther("1"), second) },
+      "AlreadyFilled",
+    );
+    await expectRevert(
+      solver,
+      {
+        to: settlement,
+        data: fillWithCallData(
+          intentId,
+          usdc,
+          5_000_000n,
+          second,
+          vault,
+          vaultDeposit(PLACEHOLDER, second),
+          4n,
+        ),
+      },
+      "AlreadyFilled",
+    );
+
+    expect(await balanceOf(usdc, first)).toBe(5_000_000n);
+    expect(await balanceOf(usdc, second)).toBe(0n);
+    expect(await balanceOf(zeroAddress, second)).toBe(0n);
+    expect(await balanceOf(vault, second)).toBe(0n);
+    expect(await balanceOf(usdc, settlement)).toBe(settlementBefore);
+  });
+
+  it("lets only the solver fill, without burning the intent", async () => {
+    const intentId = newIntentId();
+    const thief = attacker.account.address;
+    const settlementBefore = await balanceOf(usdc, settlement);
+
+    await expectRevert(
+      attacker,
+      { to: settlement, data: fillData(intentId, usdc, 1_000_000n, thief) },
+      "NotSolver",
+    );
+    await expectRevert(
+      attacker,
+      { to: settlement, data: fillData(intentId, zeroAddress, parseEther("1"), thief) },
+      "NotSolver",
+    );
+    await expectRevert(
+      attacker,
+      { to: settlement, data: fillWithCallData(intentId, usdc, 1_000_000n, thief, thief, "0x", NO_OFFSET) },
+      "NotSolver",
+    );
+    expect(await balanceOf(usdc, thief)).toBe(0n);
+    expect(await balanceOf(usdc, settlement)).toBe(settlementBefore);
+    expect(await isFilled(intentId)).toBe(false);
+
+    const recipient = freshAddress();
+    await mined(
+      await solver.sendTransaction({ to: settlement, data: fillData(intentId, usdc, 1_000_000n, recipient) }),
+    );
+    expect(await balanceOf(usdc, recipient)).toBe(1_000_000n);
+  });
+
+  it("records nothing when the payout itself fails (native coin to a contract that refuses it)", async () => {
+    const intentId = newIntentId();
+    const settlementBefore = await balanceOf(zeroAddress, settlement);
+    const args = await expectRevert(
+      solver,
+      { to: settlement, data: fillData(intentId, zeroAddress, parseEther("1"), vault) },
+      "Error",
+    );
+    expect(args).toEqual(["native transfer failed"]);
+    expect(await isFilled(intentId)).toBe(false);
+    expect(await balanceOf(zeroAddress, vault)).toBe(0n);
+    expect(await balanceOf(zeroAddress, settlement)).toBe(settlementBefore);
+  });
+});
+
+describe("Settlement owner functions", () => {
+  it("lets only the owner withdraw or change the solver", async () => {
+    const thief = attacker.account.address;
+    const settlementBefore = await balanceOf(usdc, settlement);
+    const withdraw = (token: Address, amount: bigint, to: Address) =>
+      encodeFunctionData({ abi: settlementAbi, functionName: "withdraw", args: [token, amount, to] });
+
+    const args = await expectRevert(
+      attacker,
+      { to: settlement, data: withdraw(usdc, 1_000_000n, thief) },
+      "OwnableUnauthorizedAccount",
+    );
+    expect(args).toEqual([thief]);
+    await expectRevert(
+      attacker,
+      { to: settlement, data: withdraw(zeroAddress, parseEther("1"), thief) },
+      "OwnableUnauthorizedAccount",
+    );
+    await expectRevert(
+      attacker,
+      {
+        to: settlement,
+        data: encodeFunctionData({ abi: settlementAbi, functionName: "setSolver", args: [thief] }),
+      },
+      "OwnableUnauthorizedAccount",
+    );
+    expect(await balanceOf(usdc, thief)).toBe(0n);
+    expect(await balanceOf(usdc, settlement)).toBe(settlementBefore);
+    expect(
+      await client.readContract({ address: settlement, abi: settlementAbi, functionName: "solver" }),
+    ).toBe(solver.account.address);
+
+    const treasury = freshAddress();
+    await mined(await solver.sendTransaction({ to: settlement, data: withdraw(usdc, 3_000_000n, treasury) }));
+    expect(await balanceOf(usdc, treasury)).toBe(3_000_000n);
+    expect(await balanceOf(usdc, settlement)).toBe(settlementBefore - 3_000_000n);
+  });
+});
+
+describe("Settlement.fillWithCall", () => {
+  it("deposits exactly the amount into the vault for the receiver, injected at the placeholder", async () => {
+    const intentId = newIntentId();
+    const amount = 42_000_000n;
+    const receiver = freshAddress();
+    const fallback = freshAddress();
+    const data = vaultDeposit(PLACEHOLDER, receiver);
+    const expectedShares = await client.readContract({
+      address: vault,
+      abi: demoVaultAbi,
+      functionName: "previewDeposit",
+      args: [amount],
+    });
+    const vaultBefore = await balanceOf(usdc, vault);
+    const settlementBefore = await balanceOf(usdc, settlement);
+
+    const receipt = await mined(
+      await solver.sendTransaction({
+        to: settlement,
+        data: fillWithCallData(intentId, usdc, amount, fallback, vault, data, 4n),
+      }),
+    );
+
+    expect(filledEvent(receipt)).toEqual({
+      intentId,
+      token: usdc,
+      amount,
+      recipient: vault,
+      callSucceeded: true,
+    });
+    const [executed] = parseEventLogs({ abi: executorAbi, eventName: "CallExecuted", logs: receipt.logs });
+    expect(executed?.args).toEqual({ target: vault, token: usdc, amount, success: true });
+    expect(expectedShares).toBeGreaterThan(0n);
+    expect(await balanceOf(vault, receiver)).toBe(expectedShares);
+    expect(await balanceOf(usdc, vault)).toBe(vaultBefore + amount);
+    expect(await balanceOf(usdc, settlement)).toBe(settlementBefore - amount);
+    expect(await balanceOf(usdc, fallback)).toBe(0n);
+    await executorIsEmpty(usdc, vault);
+    expect(await isFilled(intentId)).toBe(true);
+
+    const [call] = await executorCallsTo(receipt.transactionHash, vault);
+    expect(call?.input).toBe(vaultDeposit(amount, receiver));
+  });
+
+  it("sends everything to the fallback recipient when the destination call reverts, and still records the fill", async () => {
+    const amount = 9_000_000n;
+    const receiver = freshAddress();
+    const cases: { name: string; data: Hex; offset: bigint }[] = [
+      { name: "nonexistent selector", data: "0xdeadbeef", offset: NO_OFFSET },
+      { name: "deposit above the approval", data: vaultDeposit(amount + 1n, receiver), offset: NO_OFFSET },
+    ];
+    for (const { name, data, offset } of cases) {
+      const intentId = newIntentId();
+      const fallback = freshAddress();
+      const settlementBefore = await balanceOf(usdc, settlement);
+      const vaultBefore = await balanceOf(usdc, vault);
+
+      const receipt = await mined(
+        await solver.sendTransaction({
+          to: settlement,
+          data: fillWithCallData(intentId, usdc, amount, fallback, vault, data, offset),
+        }),
+      );
+
+      expect(filledEvent(receipt), name).toEqual({
+        intentId,
+        token: usdc,
+        amount,
+        recipient: vault,
+        callSucceeded: false,
+      });
+      expect(await balanceOf(usdc, fallback), name).toBe(amount);
+      expect(await balanceOf(usdc, settlement), name).toBe(settlementBefore - amount);
+      expect(await balanceOf(usdc, vault), name).toBe(vaultBefore);
+      expect(await balanceOf(vault, receiver), name).toBe(0n);
+      await executorIsEmpty(usdc, vault);
+      expect(await isFilled(intentId), name).toBe(true);
+      await expectRevert(
+        solver,
+        { to: settlement, data: fillWithCallData(intentId, usdc, amount, fallback, vault, data, offset) },
+        "AlreadyFilled",
+      );
+      expect(await balanceOf(usdc, fallback), name).toBe(amount);
+    }
+  });
+
+  it("leaves the calldata unchanged when the offset does not point at the placeholder", async () => {
+    const amount = 6_000_000n;
+    const receiver = freshAddress();
+    const data = vaultDeposit(PLACEHOLDER, receiver);
+    const byteLength = BigInt((data.length - 2) / 2);
+    // Off by one byte, the receiver word, a word running past the end, past the end, "none".
+    for (const offset of [5n, 3n, 36n, byteLength - 31n, byteLength, NO_OFFSET]) {
+      const intentId = newIntentId();
+      const fallback = freshAddress();
+      const receipt = await mined(
+        await solver.sendTransaction({
+          to: settlement,
+          data: fillWithCallData(intentId, usdc, amount, fallback, vault, data, offset),
+        }),
+      );
+      const [call] = await executorCallsTo(receipt.transactionHash, vault);
+      expect(call?.input, `offset ${offset}`).toBe(data);
+      // deposit(0xdeadbeef…) exceeds the approval: the call fails and the fallback gets the amount.
+      expect(filledEvent(receipt)?.callSucceeded, `offset ${offset}`).toBe(false);
+      expect(await balanceOf(usdc, fallback), `offset ${offset}`).toBe(amount);
+      expect(await balanceOf(vault, receiver)).toBe(0n);
+      await executorIsEmpty(usdc, vault);
+    }
+  });
+
+  it("delivers native coin as the call's value, or to the fallback when the target refuses it", async () => {
+    const amount = parseEther("0.75");
+
+    const intentId = newIntentId();
+    const target = freshAddress();
+    const fallback = freshAddress();
+    const settlementBefore = await balanceOf(zeroAddress, settlement);
+    const receipt = await mined(
+      await solver.sendTransaction({
+        to: settlement,
+        data: fillWithCallData(intentId, zeroAddress, amount, fallback, target, "0x", NO_OFFSET),
+      }),
+    );
+    expect(filledEvent(receipt)).toEqual({
+      intentId,
+      token: zeroAddress,
+      amount,
+      recipient: target,
+      callSucceeded: true,
+    });
+    expect(await balanceOf(zeroAddress, target)).toBe(amount);
+    expect(await balanceOf(zeroAddress, fallback)).toBe(0n);
+    expect(await balanceOf(zeroAddress, settlement)).toBe(settlementBefore - amount);
+    await executorIsEmpty(zeroAddress, target);
+
+    // DemoVault.deposit is not payable: the call reverts and the coin reaches the fallback.
+    const refusedId = newIntentId();
+    const fallback2 = freshAddress();
+    const receiver = freshAddress();
+    const refused = await mined(
+      await solver.sendTransaction({
+        to: settlement,
+        data: fillWithCallData(
+          refusedId,
+          zeroAddress,
+          amount,
+          fallback2,
+          vault,
+          vaultDeposit(PLACEHOLDER, receiver),
+          4n,
+        ),
+      }),
+    );
+    expect(filledEvent(refused)?.callSucceeded).toBe(false);
+    expect(await balanceOf(zeroAddress, fallback2)).toBe(amount);
+    expect(await balanceOf(zeroAddress, vault)).toBe(0n);
+    expect(await balanceOf(vault, receiver)).toBe(0n);
+    await executorIsEmpty(zeroAddress, vault);
+  });
+
+  it("gives a direct caller of the Executor nothing it did not send in itself", async () => {
+    const thief = attacker.account.address;
+    const settlementBefore = await balanceOf(usdc, settlement);
+    const steal = encodeFunctionData({
+      abi: devTokenAbi,
+      functionName: "transfer",
+      args: [thief, 1_000_000n],
+    });
+    const hash = await attacker.writeContract({
+      address: executor,
+      abi: executorAbi,
+      functionName: "execute",
+      args: [usdc, 1_000_000n, usdc, steal, NO_OFFSET, thief],
+    });
+    const receipt = await mined(hash);
+    const [executed] = parseEventLogs({ abi: executorAbi, eventName: "CallExecuted", logs: receipt.logs });
+    expect(executed?.args.success).toBe(false);
+    expect(await balanceOf(usdc, thief)).toBe(0n);
+    expect(await balanceOf(usdc, settlement)).toBe(settlementBefore);
+    await executorIsEmpty(usdc, usdc);
+  });
+});
