@@ -27,8 +27,6 @@ export interface StartOptions {
   log: Logger;
   /** Devnet: discard chain state and database and deploy again. */
   reset?: boolean;
-  /** Devnet: put every chain on this port instead of the configured ones (tests pass 0). */
-  chainPort?: number;
 }
 
 export interface Junction {
@@ -73,7 +71,7 @@ function liveAddresses(chain: ChainConfig): ChainAddresses {
 }
 
 /** Brings up every part of Junction for the configured profile and starts listening. */
-export async function startJunction({ config, log, reset, chainPort }: StartOptions): Promise<Junction> {
+export async function startJunction({ config, log, reset }: StartOptions): Promise<Junction> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.reverse())
@@ -83,9 +81,7 @@ export async function startJunction({ config, log, reset, chainPort }: StartOpti
     // Independent and both slow-ish (PGlite compiles WebAssembly): start them together.
     const target = databaseTarget(config);
     const [devnetResult, databaseResult] = await Promise.allSettled([
-      config.profile === "devnet"
-        ? startDevnet({ config, log, reset, port: chainPort })
-        : Promise.resolve(null),
+      config.profile === "devnet" ? startDevnet({ config, log, reset }) : Promise.resolve(null),
       openDatabase(target),
     ]);
     if (devnetResult.status === "fulfilled" && devnetResult.value) cleanups.push(devnetResult.value.stop);

@@ -98,6 +98,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     throw new ConfigError(file ?? "built-in devnet config", ["expected a JSON object at the top level"]);
   }
   const applied: string[] = [];
+  const chainPort = env.JUNCTION_DEVNET_PORT;
+  if (chainPort && Array.isArray((raw as { chains?: unknown }).chains)) {
+    // One port for every chain only makes sense as 0: each anvil then picks a free one.
+    for (const chain of (raw as { chains: Record<string, unknown>[] }).chains)
+      chain.port = toNumber(chainPort);
+    applied.push("JUNCTION_DEVNET_PORT");
+  }
   for (const override of envOverrides) {
     const value = env[override.name];
     if (value === undefined || value === "") continue;

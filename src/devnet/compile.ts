@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import solc from "solc";
@@ -99,6 +99,9 @@ export function compileContracts(cacheDir = join(projectRoot, ".cache")): Compil
   }
   const artifacts = runSolc(sources);
   mkdirSync(cacheDir, { recursive: true });
-  writeFileSync(cacheFile, JSON.stringify(artifacts));
+  // Write then rename: a concurrent start (parallel test files) never reads half a file.
+  const partial = `${cacheFile}.${process.pid}.tmp`;
+  writeFileSync(partial, JSON.stringify(artifacts));
+  renameSync(partial, cacheFile);
   return { artifacts, fromCache: false };
 }

@@ -35,8 +35,6 @@ export interface DevnetOptions {
   log: Logger;
   /** Discard persisted chain state and deploy again. */
   reset?: boolean;
-  /** Overrides each chain's configured port (tests pass 0). */
-  port?: number;
 }
 
 function stateDir(config: Config): string {
@@ -55,7 +53,7 @@ function readDeployment(file: string): DeploymentFile | null {
  * Starts one anvil per configured chain and makes sure Junction's contracts are there: reused
  * from the persisted state when it is intact, deployed from scratch otherwise.
  */
-export async function startDevnet({ config, log, reset = false, port }: DevnetOptions): Promise<Devnet> {
+export async function startDevnet({ config, log, reset = false }: DevnetOptions): Promise<Devnet> {
   const persist = config.devnet.persist;
   const dir = stateDir(config);
   const deploymentFile = join(dir, "deployment.json");
@@ -80,7 +78,7 @@ export async function startDevnet({ config, log, reset = false, port }: DevnetOp
       config.chains.map(async (chain) => {
         const anvil = await startAnvil({
           chainId: chain.chainId,
-          port: port ?? chain.port ?? 0,
+          port: chain.port ?? 0,
           accounts: fundedAccountCount,
           balance: 100_000,
           statePath: statePath(chain.chainId),
@@ -94,7 +92,7 @@ export async function startDevnet({ config, log, reset = false, port }: DevnetOp
     if (saved && !(await deploymentIntact(config.chains, saved, rpcUrl))) {
       log.warn("persisted chain state does not hold the recorded deployment; starting fresh");
       await stop();
-      return startDevnet({ config, log, reset: true, port });
+      return startDevnet({ config, log, reset: true });
     }
     const fresh = !saved;
     const deployment: DeploymentFile = saved ?? {

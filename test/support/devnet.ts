@@ -19,10 +19,16 @@ export interface TestDevnet {
 export async function startTestDevnet(env: Record<string, string> = {}): Promise<TestDevnet> {
   const dataDir = mkdtempSync(join(tmpdir(), "junction-test-"));
   const config = loadConfig(
-    { JUNCTION_DATA_DIR: dataDir, JUNCTION_MINING: "auto", JUNCTION_PERSIST: "false", ...env },
+    {
+      JUNCTION_DATA_DIR: dataDir,
+      JUNCTION_MINING: "auto",
+      JUNCTION_PERSIST: "false",
+      JUNCTION_DEVNET_PORT: "0",
+      ...env,
+    },
     dataDir,
   );
-  const devnet = await startDevnet({ config, log: pino({ level: "silent" }), port: 0 });
+  const devnet = await startDevnet({ config, log: pino({ level: "silent" }) });
   return {
     config,
     devnet,

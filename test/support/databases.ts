@@ -1,0 +1,43 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import type { DatabaseTarget } from "../../src/store/database.ts";
+
+/** A schema of its own per test, so test files and a running `npm start` never share tables. */
+export function uniqueSchema(): string {
+  return `test_${randomBytes(6).toString("hex")}`;
+}
+
+/**
+ * Where database tests run: always a PGlite on disk (in a temporary directory, so a test can close
+ * and reopen it), and also the PostgreSQL server named by DATABASE_URL when it is set (as `.ci/run`
+ * does).
+ */
+export function databaseTargets(): { name: string; target: () => DatabaseTarget }[] {
+  const targets: { name: string; target: () => DatabaseTarget }[] = [
+    {
+      name: "PGlite",
+      target: () => ({
+        kind: "pglite",
+        dataDir: mkdtempSync(join(tmpdir(), "junction-db-")),
+        schema: uniqueSchema(),
+      }),
+    },
+  ];
+  const url = process.env.DATABASE_URL;
+  if (url)
+    targets.push({ name: "PostgreSQL", target: () => ({ kind: "postgres", url, schema: uniqueSchema() }) });
+  return targets;
+}
+
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,53 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { TrailsApi } from "@0xtrails/api";
+import pino from "pino";
+import { type Junction, startJunction } from "../../src/app.ts";
+import { loadConfig } from "../../src/config/load.ts";
+import { dropSchema, uniqueSchema } from "./databases.ts";
+
+export interface TestJunction {
+  junction: Junction;
+  url: string;
+  /** The real Trails client, unmodified, pointed at this server. */
+  trails: TrailsApi;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole Junction on the devnet profile: free ports, automine, nothing persisted; PostgreSQL
+ * (in a schema of its own) when DATABASE_URL is set, in-memory PGlite otherwise.
+ */
+export async function startTestJunction(
+  env: Record<string, string> = {},
+  accessKey = "",
+): Promise<TestJunction> {
+  const dataDir = mkdtempSync(join(tmpdir(), "junction-test-"));
+  const schema = uniqueSchema();
+  const databaseUrl = process.env.DATABASE_URL;
+  const config = loadConfig(
+    {
+      PORT: "0",
+      JUNCTION_DATA_DIR: dataDir,
+      JUNCTION_DEVNET_PORT: "0",
+      JUNCTION_MINING: "auto",
+      JUNCTION_PERSIST: "false",
+      DATABASE_SCHEMA: schema,
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      ...env,
+    },
+    dataDir,
+  );
+  const junction = await startJunction({ config, log: pino({ level: "silent" }) });
+  return {
+    junction,
+    url: junction.url,
+    trails: new TrailsApi(accessKey, { hostname: junction.url }),
+    async stop() {
+      await junction.stop();
+      if (databaseUrl) await dropSchema(databaseUrl, schema);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
