@@ -20,6 +20,7 @@ contract DepositFactory {
     address private transient _to;
     address private transient _owner;
     uint256 private transient _amount;
+    bool private transient _all;
 
     bytes32 public constant SWEEPER_CODE_HASH = keccak256(type(DepositSweeper).creationCode);
 
@@ -28,6 +29,7 @@ contract DepositFactory {
 
     error NotOperator();
     error ZeroAddress();
+    error ZeroAmount();
 
     constructor(address settlement_, address operator_) {
         if (settlement_ == address(0) || operator_ == address(0)) revert ZeroAddress();
@@ -53,7 +55,8 @@ contract DepositFactory {
     /// anything above it, plus any stray native coin, back to the owner. Reverts when the
     /// deposit holds less than `amount`.
     function sweep(bytes32 intentId, address owner, address token, uint256 amount) external onlyOperator {
-        address at = _run(intentId, owner, token, token, settlement, amount);
+        if (amount == 0) revert ZeroAmount();
+        address at = _run(intentId, owner, token, token, settlement, amount, false);
         emit Swept(intentId, at, token, amount);
     }
 
@@ -61,21 +64,27 @@ contract DepositFactory {
     /// deposit address to its committed owner. `asset` may differ from the intent's token
     /// (a deposit in the wrong token).
     function refund(bytes32 intentId, address owner, address token, address asset) external onlyOperator {
-        address at = _run(intentId, owner, token, asset, owner, type(uint256).max);
+        address at = _run(intentId, owner, token, asset, owner, 0, true);
         emit Refunded(intentId, at, asset, owner);
     }
 
-    function pending() external view returns (address asset, address to, address owner, uint256 amount) {
-        return (_asset, _to, _owner, _amount);
+    /// @dev `all` true: move the whole balance to `to` (a refund); false: exactly `amount`.
+    function pending() external view returns (address asset, address to, address owner, uint256 amount, bool all) {
+        return (_asset, _to, _owner, _amount, _all);
     }
 
-    function _run(bytes32 intentId, address owner, address token, address asset, address to, uint256 amount)
-        private
-        returns (address at)
-    {
-        (_asset, _to, _owner, _amount) = (asset, to, owner, amount);
+    function _run(
+        bytes32 intentId,
+        address owner,
+        address token,
+        address asset,
+        address to,
+        uint256 amount,
+        bool all
+    ) private returns (address at) {
+        (_asset, _to, _owner, _amount, _all) = (asset, to, owner, amount, all);
         at = address(new DepositSweeper{salt: salt(intentId, owner, token)}());
-        (_asset, _to, _owner, _amount) = (address(0), address(0), address(0), 0);
+        (_asset, _to, _owner, _amount, _all) = (address(0), address(0), address(0), 0, false);
     }
 }
 
@@ -87,8 +96,7 @@ contract DepositSweeper {
     error InsufficientDeposit(uint256 balance, uint256 required);
 
     constructor() {
-        (address asset, address to, address owner, uint256 amount) = DepositFactory(msg.sender).pending();
-        bool all = amount == type(uint256).max;
+        (address asset, address to, address owner, uint256 amount, bool all) = DepositFactory(msg.sender).pending();
         uint256 balance = asset == address(0) ? address(this).balance : IERC20(asset).balanceOf(address(this));
         if (!all && balance < amount) revert InsufficientDeposit(balance, amount);
         uint256 moved = all ? balance : amount;

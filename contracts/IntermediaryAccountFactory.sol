@@ -17,6 +17,7 @@ contract IntermediaryAccountFactory is Ownable {
     event ExecutorChanged(address executor);
 
     error NotExecutor();
+    error RenounceDisabled();
 
     constructor(address executor_) Ownable(msg.sender) {
         implementation = new IntermediaryAccount();
@@ -37,6 +38,11 @@ contract IntermediaryAccountFactory is Ownable {
         }
         IntermediaryAccount(payable(account)).execute{value: msg.value}(calls);
         emit Executed(identity, account, calls.length);
+    }
+
+    /// @dev Without an owner the executor key could never be rotated.
+    function renounceOwnership() public view override onlyOwner {
+        revert RenounceDisabled();
     }
 
     function setExecutor(address executor_) external onlyOwner {

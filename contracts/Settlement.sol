@@ -16,6 +16,9 @@ contract Settlement is Ownable {
     address public solver;
     mapping(bytes32 intentId => bool) public filled;
 
+    /// @param recipient who was paid; for a fill with a call, the fallback recipient, who holds
+    /// everything when `callSucceeded` is false and any leftovers otherwise (the Executor's
+    /// CallExecuted event names the target).
     event Filled(
         bytes32 indexed intentId, address indexed token, uint256 amount, address indexed recipient, bool callSucceeded
     );
@@ -24,6 +27,7 @@ contract Settlement is Ownable {
 
     error NotSolver();
     error AlreadyFilled(bytes32 intentId);
+    error RenounceDisabled();
 
     constructor(Executor executor_, address solver_) Ownable(msg.sender) {
         executor = executor_;
@@ -62,12 +66,17 @@ contract Settlement is Ownable {
             IERC20(token).safeTransfer(address(executor), amount);
             ok = executor.execute(token, amount, target, data, amountOffset, fallbackRecipient);
         }
-        emit Filled(intentId, token, amount, target, ok);
+        emit Filled(intentId, token, amount, fallbackRecipient, ok);
     }
 
     function setSolver(address solver_) external onlyOwner {
         solver = solver_;
         emit SolverChanged(solver_);
+    }
+
+    /// @dev Renouncing would lock the inventory in forever.
+    function renounceOwnership() public view override onlyOwner {
+        revert RenounceDisabled();
     }
 
     function withdraw(address token, uint256 amount, address to) external onlyOwner {

@@ -1,11 +1,7 @@
-import { randomBytes } from "node:crypto";
 import {
   type Abi,
   type Account,
   type Address,
-  BaseError,
-  bytesToHex,
-  decodeErrorResult,
   encodeAbiParameters,
   encodeFunctionData,
   getContractAddress,
@@ -23,9 +19,14 @@ import { toViemChain } from "../../src/chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
 import { testAccounts } from "../../src/devnet/accounts.ts";
 import { startTestDevnet, type TestDevnet } from "../support/devnet.ts";
-
-type Client = ReturnType<typeof publicClientFor>;
-type Wallet = ReturnType<typeof walletClientFor>;
+import {
+  balanceOf as balanceOn,
+  type Client,
+  expectRevert as expectRevertOn,
+  mined as minedOn,
+  newIntentId,
+  type Wallet,
+} from "../support/onchain.ts";
 
 /** The sweeper's own error bubbles up through the factory's CREATE2. */
 const factoryErrors = [
@@ -42,48 +43,6 @@ let factory: Address;
 let settlement: Address;
 let usdc: Address;
 let weth: Address;
-
-const newIntentId = (): Hex => bytesToHex(randomBytes(32));
-
-function revertData(err: unknown): Hex | undefined {
-  if (!(err instanceof BaseError)) return undefined;
-  const inner = err.walk() as { data?: Hex | { data?: Hex } };
-  return typeof inner?.data === "object" ? inner.data?.data : inner?.data;
-}
-
-/**
- * Asserts the call reverts with `errorName` when simulated, then sends it anyway (fixed gas, no
- * estimate) so the revert also happens on-chain in a mined transaction.
- */
-async function expectRevert(
-  wallet: Wallet,
-  tx: { to: Address; data: Hex; value?: bigint },
-  errorName: string,
-): Promise<readonly unknown[] | undefined> {
-  const err = await client.call({ account: wallet.account, ...tx }).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  const data = revertData(err);
-  expect(data, `expected ${errorName}, call did not revert`).toBeDefined();
-  const decoded = decodeErrorResult({ abi: factoryErrors, data: data as Hex });
-  expect(decoded.errorName).toBe(errorName);
-  const hash = await wallet.sendTransaction({ ...tx, gas: 1_000_000n });
-  const receipt = await client.waitForTransactionReceipt({ hash });
-  expect(receipt.status).toBe("reverted");
-  return decoded.args;
-}
-
-async function mined(hash: Hex) {
-  const receipt = await client.waitForTransactionReceipt({ hash });
-  expect(receipt.status).toBe("success");
-  return receipt;
-}
-
-const balanceOf = (token: Address, holder: Address): Promise<bigint> =>
-  token === zeroAddress
-    ? client.getBalance({ address: holder })
-    : client.readContract({ address: token, abi: devTokenAbi, functionName: "balanceOf", args: [holder] });
 
 const depositAddress = (intentId: Hex, owner: Address, token: Address): Promise<Address> =>
   client.readContract({
@@ -125,6 +84,11 @@ async function sweep(intentId: Hex, owner: Address, token: Address, amount: bigi
     await operator.sendTransaction({ to: factory, data: sweepData(intentId, owner, token, amount) }),
   );
 }
+
+const expectRevert = (wallet: Wallet, tx: { to: Address; data: Hex; value?: bigint }, errorName: string) =>
+  expectRevertOn(client, factoryErrors, wallet, tx, errorName);
+const mined = (hash: Hex) => minedOn(client, hash);
+const balanceOf = (token: Address, holder: Address) => balanceOn(client, token, holder);
 
 beforeAll(async () => {
   td = await startTestDevnet();
@@ -265,6 +229,15 @@ describe("DepositFactory", () => {
       await sweep(intentId, owner, token, amount);
       expect(await balanceOf(token, settlement)).toBe(settlementBefore + amount);
     }
+  });
+
+  it("refuses a zero-amount sweep, which would otherwise hand the whole deposit back", async () => {
+    const owner = user.account.address;
+    const intentId = newIntentId();
+    const at = await depositAddress(intentId, owner, usdc);
+    await send(user, usdc, at, 7_000_000n);
+    await expectRevert(operator, { to: factory, data: sweepData(intentId, owner, usdc, 0n) }, "ZeroAmount");
+    expect(await balanceOf(usdc, at)).toBe(7_000_000n);
   });
 
   it("lets only the operator sweep or refund", async () => {
@@ -411,6 +384,6 @@ describe("DepositFactory", () => {
       abi: depositFactoryAbi,
       functionName: "pending",
     });
-    expect(pending).toEqual([zeroAddress, zeroAddress, zeroAddress, 0n]);
+    expect(pending).toEqual([zeroAddress, zeroAddress, zeroAddress, 0n, false]);
   });
 });

@@ -1,9 +1,7 @@
 import {
   type Abi,
   type Address,
-  BaseError,
   type Chain,
-  decodeErrorResult,
   encodeFunctionData,
   type Hex,
   hashTypedData,
@@ -18,9 +16,13 @@ import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
 import { devnetAccount, roleIndex, testAccounts } from "../../src/devnet/accounts.ts";
 import type { DevnetChain } from "../../src/devnet/devnet.ts";
 import { startTestDevnet, type TestDevnet } from "../support/devnet.ts";
-
-type Client = ReturnType<typeof publicClientFor>;
-type Wallet = ReturnType<typeof walletClientFor>;
+import {
+  type Client,
+  expectRevert as expectRevertOn,
+  freshAddress,
+  mined,
+  type Wallet,
+} from "../support/onchain.ts";
 
 /** The token's errors bubble up through SafeERC20. */
 const errorsAbi = [...intentEntrypointAbi, ...devTokenAbi] as Abi;
@@ -69,7 +71,13 @@ interface Permit {
   s: Hex;
 }
 
-const noPermit: Permit = { value: 0n, deadline: 0n, v: 0, r: `0x${"00".repeat(32)}`, s: `0x${"00".repeat(32)}` };
+const noPermit: Permit = {
+  value: 0n,
+  deadline: 0n,
+  v: 0,
+  r: `0x${"00".repeat(32)}`,
+  s: `0x${"00".repeat(32)}`,
+};
 
 /** One chain of the devnet as a test sees it. */
 interface Side {
@@ -102,28 +110,24 @@ function side(devnetChain: DevnetChain | undefined): Side {
   };
 }
 
-const freshAddress = (): Address => privateKeyToAccount(generatePrivateKey()).address;
-
-function revertData(err: unknown): Hex | undefined {
-  if (!(err instanceof BaseError)) return undefined;
-  const inner = err.walk() as { data?: Hex | { data?: Hex } };
-  return typeof inner?.data === "object" ? inner.data?.data : inner?.data;
-}
-
-async function mined(client: Client, hash: Hex) {
-  const receipt = await client.waitForTransactionReceipt({ hash });
-  expect(receipt.status).toBe("success");
-  return receipt;
-}
-
 const balanceOf = (s: Side, token: Address, holder: Address): Promise<bigint> =>
   s.client.readContract({ address: token, abi: devTokenAbi, functionName: "balanceOf", args: [holder] });
 
 const allowance = (s: Side, owner: Address): Promise<bigint> =>
-  s.client.readContract({ address: s.usdc, abi: devTokenAbi, functionName: "allowance", args: [owner, s.entrypoint] });
+  s.client.readContract({
+    address: s.usdc,
+    abi: devTokenAbi,
+    functionName: "allowance",
+    args: [owner, s.entrypoint],
+  });
 
 const intentNonce = (s: Side, user: Address): Promise<bigint> =>
-  s.client.readContract({ address: s.entrypoint, abi: intentEntrypointAbi, functionName: "nonces", args: [user] });
+  s.client.readContract({
+    address: s.entrypoint,
+    abi: intentEntrypointAbi,
+    functionName: "nonces",
+    args: [user],
+  });
 
 async function latestTimestamp(s: Side): Promise<bigint> {
   return (await s.client.getBlock()).timestamp;
@@ -142,7 +146,11 @@ async function approve(s: Side, user: Wallet, amount: bigint): Promise<void> {
 }
 
 /** A USDC intent for `user` on `s`, valid for an hour, at the user's current nonce. */
-async function makeIntent(s: Side, user: Address, overrides: Partial<TrailsIntent> = {}): Promise<TrailsIntent> {
+async function makeIntent(
+  s: Side,
+  user: Address,
+  overrides: Partial<TrailsIntent> = {},
+): Promise<TrailsIntent> {
   return {
     user,
     token: s.usdc,
@@ -208,24 +216,6 @@ const depositData = (intent: TrailsIntent, signature: Hex, permit: Permit): Hex 
   });
 
 /** Reverts with `errorName` in simulation and again on-chain in a mined transaction (fixed gas). */
-async function expectRevert(
-  s: Side,
-  wallet: Wallet,
-  tx: { to: Address; data: Hex },
-  errorName: string,
-): Promise<readonly unknown[] | undefined> {
-  const err = await s.client.call({ account: wallet.account, ...tx }).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  const data = revertData(err);
-  expect(data, `expected ${errorName}, call did not revert`).toBeDefined();
-  const decoded = decodeErrorResult({ abi: errorsAbi, data: data as Hex });
-  expect(decoded.errorName).toBe(errorName);
-  const hash = await wallet.sendTransaction({ ...tx, gas: 1_000_000n });
-  expect((await s.client.waitForTransactionReceipt({ hash })).status).toBe("reverted");
-  return decoded.args;
-}
 
 /** Balances a deposit could touch, to assert that a rejected one moved nothing. */
 async function snapshot(s: Side, intent: TrailsIntent) {
@@ -237,6 +227,9 @@ async function snapshot(s: Side, intent: TrailsIntent) {
     nonce: await intentNonce(s, intent.user),
   };
 }
+
+const expectRevert = (s: Side, wallet: Wallet, tx: { to: Address; data: Hex }, errorName: string) =>
+  expectRevertOn(s.client, errorsAbi, wallet, tx, errorName);
 
 beforeAll(async () => {
   td = await startTestDevnet();
@@ -285,7 +278,11 @@ describe("IntentEntrypoint.depositWithPermit", () => {
       await relayer.sendTransaction({ to: alpha.entrypoint, data: depositData(intent, signature, permit) }),
     );
 
-    const [event] = parseEventLogs({ abi: intentEntrypointAbi, eventName: "IntentDeposit", logs: receipt.logs });
+    const [event] = parseEventLogs({
+      abi: intentEntrypointAbi,
+      eventName: "IntentDeposit",
+      logs: receipt.logs,
+    });
     expect(event?.args).toEqual({
       user: intent.user,
       intentAddress: intent.intentAddress,
@@ -296,7 +293,9 @@ describe("IntentEntrypoint.depositWithPermit", () => {
     });
     expect(await balanceOf(alpha, alpha.usdc, intent.intentAddress)).toBe(intent.amount);
     expect(await balanceOf(alpha, alpha.usdc, feeCollector)).toBe(before.feeCollector + intent.feeAmount);
-    expect(await balanceOf(alpha, alpha.usdc, intent.user)).toBe(before.user - intent.amount - intent.feeAmount);
+    expect(await balanceOf(alpha, alpha.usdc, intent.user)).toBe(
+      before.user - intent.amount - intent.feeAmount,
+    );
     expect(await balanceOf(alpha, alpha.usdc, relayer.account.address)).toBe(before.relayer);
     expect(await allowance(alpha, intent.user)).toBe(0n);
     expect(await intentNonce(alpha, intent.user)).toBe(intent.nonce + 1n);
@@ -355,7 +354,9 @@ describe("IntentEntrypoint.depositWithPermit", () => {
   it("rejects an expired intent", async () => {
     const user = alpha.wallet(key(3));
     await approve(alpha, user, 10n ** 15n);
-    const intent = await makeIntent(alpha, user.account.address, { deadline: (await latestTimestamp(alpha)) - 1n });
+    const intent = await makeIntent(alpha, user.account.address, {
+      deadline: (await latestTimestamp(alpha)) - 1n,
+    });
     const signature = await signIntent(user, alpha, intent);
     const before = await snapshot(alpha, intent);
     const args = await expectRevert(
@@ -433,10 +434,12 @@ describe("IntentEntrypoint.depositWithPermit", () => {
     const userOnBeta = beta.wallet(key(5));
     await approve(alpha, user, 10n ** 15n);
     await approve(beta, userOnBeta, 10n ** 15n);
-    expect(beta.entrypoint).toBe(alpha.entrypoint); // same deployer and nonces: replay would be possible
+    // Same deployer, same nonces: the contracts share addresses, so only the chain id tells them apart.
+    expect(beta.entrypoint).toBe(alpha.entrypoint);
+    expect(beta.usdc).toBe(alpha.usdc);
 
     // Signed and used on beta; replayed on alpha.
-    const forBeta = await makeIntent(beta, user.account.address, { token: alpha.usdc });
+    const forBeta = await makeIntent(beta, user.account.address);
     expect(forBeta.nonce).toBe(await intentNonce(alpha, user.account.address));
     const betaSignature = await signIntent(userOnBeta, beta, forBeta);
     await mined(
@@ -490,7 +493,15 @@ describe("IntentEntrypoint.depositWithPermit", () => {
         address: alpha.usdc,
         abi: devTokenAbi,
         functionName: "permit",
-        args: [user.account.address, alpha.entrypoint, permit.value, permit.deadline, permit.v, permit.r, permit.s],
+        args: [
+          user.account.address,
+          alpha.entrypoint,
+          permit.value,
+          permit.deadline,
+          permit.v,
+          permit.r,
+          permit.s,
+        ],
       }),
     );
     expect(await allowance(alpha, user.account.address)).toBe(permit.value);
@@ -518,7 +529,11 @@ describe("IntentEntrypoint.depositWithPermit", () => {
       "ERC20InsufficientAllowance",
     );
     // A permit signed by someone else is swallowed, and the transfer then fails.
-    const forged = await signPermit(alpha, alpha.wallet(generatePrivateKey()), intent.amount + intent.feeAmount);
+    const forged = await signPermit(
+      alpha,
+      alpha.wallet(generatePrivateKey()),
+      intent.amount + intent.feeAmount,
+    );
     await expectRevert(
       alpha,
       relayer,

@@ -1,10 +1,6 @@
-import { randomBytes } from "node:crypto";
 import {
   type Abi,
   type Address,
-  BaseError,
-  bytesToHex,
-  decodeErrorResult,
   encodeFunctionData,
   type Hex,
   isAddressEqual,
@@ -18,9 +14,15 @@ import { demoVaultAbi, devTokenAbi, executorAbi, settlementAbi } from "../../src
 import { toViemChain } from "../../src/chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
 import { startTestDevnet, type TestDevnet } from "../support/devnet.ts";
-
-type Client = ReturnType<typeof publicClientFor>;
-type Wallet = ReturnType<typeof walletClientFor>;
+import {
+  balanceOf as balanceOn,
+  type Client,
+  expectRevert as expectRevertOn,
+  freshAddress,
+  mined as minedOn,
+  newIntentId,
+  type Wallet,
+} from "../support/onchain.ts";
 
 const errorsAbi = [...settlementAbi, ...executorAbi] as Abi;
 const PLACEHOLDER = `0x${"deadbeef".repeat(8)}` as Hex;
@@ -35,44 +37,7 @@ let executor: Address;
 let vault: Address;
 let usdc: Address;
 
-const newIntentId = (): Hex => bytesToHex(randomBytes(32));
-const freshAddress = (): Address => privateKeyToAccount(generatePrivateKey()).address;
-
-function revertData(err: unknown): Hex | undefined {
-  if (!(err instanceof BaseError)) return undefined;
-  const inner = err.walk() as { data?: Hex | { data?: Hex } };
-  return typeof inner?.data === "object" ? inner.data?.data : inner?.data;
-}
-
 /** Reverts with `errorName` in simulation and again on-chain in a mined transaction (fixed gas). */
-async function expectRevert(
-  wallet: Wallet,
-  tx: { to: Address; data: Hex; value?: bigint },
-  errorName: string,
-): Promise<readonly unknown[] | undefined> {
-  const err = await client.call({ account: wallet.account, ...tx }).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  const data = revertData(err);
-  expect(data, `expected ${errorName}, call did not revert`).toBeDefined();
-  const decoded = decodeErrorResult({ abi: errorsAbi, data: data as Hex });
-  expect(decoded.errorName).toBe(errorName);
-  const hash = await wallet.sendTransaction({ ...tx, gas: 1_000_000n });
-  expect((await client.waitForTransactionReceipt({ hash })).status).toBe("reverted");
-  return decoded.args;
-}
-
-async function mined(hash: Hex) {
-  const receipt = await client.waitForTransactionReceipt({ hash });
-  expect(receipt.status).toBe("success");
-  return receipt;
-}
-
-const balanceOf = (token: Address, holder: Address): Promise<bigint> =>
-  token === zeroAddress
-    ? client.getBalance({ address: holder })
-    : client.readContract({ address: token, abi: devTokenAbi, functionName: "balanceOf", args: [holder] });
 
 const isFilled = (intentId: Hex): Promise<boolean> =>
   client.readContract({ address: settlement, abi: settlementAbi, functionName: "filled", args: [intentId] });
@@ -150,6 +115,11 @@ function filledEvent(receipt: Awaited<ReturnType<typeof mined>>) {
   expect(events).toHaveLength(1);
   return events[0]?.args;
 }
+
+const expectRevert = (wallet: Wallet, tx: { to: Address; data: Hex; value?: bigint }, errorName: string) =>
+  expectRevertOn(client, errorsAbi, wallet, tx, errorName);
+const mined = (hash: Hex) => minedOn(client, hash);
+const balanceOf = (token: Address, holder: Address) => balanceOn(client, token, holder);
 
 beforeAll(async () => {
   td = await startTestDevnet();
@@ -322,6 +292,16 @@ describe("Settlement owner functions", () => {
   });
 });
 
+describe("Settlement ownership", () => {
+  it("cannot be renounced, which would lock the inventory in for good", async () => {
+    const renounce = encodeFunctionData({ abi: settlementAbi, functionName: "renounceOwnership" });
+    await expectRevert(solver, { to: settlement, data: renounce }, "RenounceDisabled");
+    expect(
+      await client.readContract({ address: settlement, abi: settlementAbi, functionName: "owner" }),
+    ).toBe(solver.account.address);
+  });
+});
+
 describe("Settlement.fillWithCall", () => {
   it("deposits exactly the amount into the vault for the receiver, injected at the placeholder", async () => {
     const intentId = newIntentId();
@@ -349,7 +329,7 @@ describe("Settlement.fillWithCall", () => {
       intentId,
       token: usdc,
       amount,
-      recipient: vault,
+      recipient: fallback,
       callSucceeded: true,
     });
     const [executed] = parseEventLogs({ abi: executorAbi, eventName: "CallExecuted", logs: receipt.logs });
@@ -390,7 +370,7 @@ describe("Settlement.fillWithCall", () => {
         intentId,
         token: usdc,
         amount,
-        recipient: vault,
+        recipient: fallback,
         callSucceeded: false,
       });
       expect(await balanceOf(usdc, fallback), name).toBe(amount);
@@ -450,7 +430,7 @@ describe("Settlement.fillWithCall", () => {
       intentId,
       token: zeroAddress,
       amount,
-      recipient: target,
+      recipient: fallback,
       callSucceeded: true,
     });
     expect(await balanceOf(zeroAddress, target)).toBe(amount);

@@ -1,0 +1,66 @@
+import { randomBytes } from "node:crypto";
+import {
+  type Abi,
+  type Address,
+  BaseError,
+  bytesToHex,
+  decodeErrorResult,
+  type Hex,
+  zeroAddress,
+} from "viem";
+import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { expect } from "vitest";
+import { devTokenAbi } from "../../src/chains/abi.gen.ts";
+import type { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+
+/** Assertions about real chain state shared by the contract tests. */
+export type Client = ReturnType<typeof publicClientFor>;
+export type Wallet = ReturnType<typeof walletClientFor>;
+
+export const newIntentId = (): Hex => bytesToHex(randomBytes(32));
+export const freshAddress = (): Address => privateKeyToAccount(generatePrivateKey()).address;
+
+function revertData(err: unknown): Hex | undefined {
+  if (!(err instanceof BaseError)) return undefined;
+  const inner = err.walk() as { data?: Hex | { data?: Hex } };
+  return typeof inner?.data === "object" ? inner.data?.data : inner?.data;
+}
+
+/**
+ * Asserts the call reverts with `errorName` (decoded with `errors`) when simulated, then sends it
+ * anyway with fixed gas so the revert also happens on-chain in a mined transaction; callers then
+ * check that balances did not move. Returns the error's arguments.
+ */
+export async function expectRevert(
+  client: Client,
+  errors: Abi,
+  wallet: Wallet,
+  tx: { to: Address; data: Hex; value?: bigint },
+  errorName: string,
+): Promise<readonly unknown[] | undefined> {
+  const err = await client.call({ account: wallet.account, ...tx }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  const data = revertData(err);
+  expect(data, `expected ${errorName}, call did not revert`).toBeDefined();
+  const decoded = decodeErrorResult({ abi: errors, data: data as Hex });
+  expect(decoded.errorName).toBe(errorName);
+  const hash = await wallet.sendTransaction({ ...tx, gas: 1_000_000n });
+  expect((await client.waitForTransactionReceipt({ hash })).status).toBe("reverted");
+  return decoded.args;
+}
+
+/** Waits for the transaction and asserts it succeeded. */
+export async function mined(client: Client, hash: Hex) {
+  const receipt = await client.waitForTransactionReceipt({ hash });
+  expect(receipt.status).toBe("success");
+  return receipt;
+}
+
+/** ERC-20 balance, or native balance for the zero address. */
+export function balanceOf(client: Client, token: Address, holder: Address): Promise<bigint> {
+  return token === zeroAddress
+    ? client.getBalance({ address: holder })
+    : client.readContract({ address: token, abi: devTokenAbi, functionName: "balanceOf", args: [holder] });
+}
