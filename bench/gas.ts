@@ -27,6 +27,7 @@ import {
 } from "../src/chains/abi.gen.ts";
 import { toViemChain } from "../src/chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../src/chains/clients.ts";
+import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../src/chains/typed-data.ts";
 import { devnetAccount, roleIndex, testAccounts } from "../src/devnet/accounts.ts";
 import { startTestDevnet } from "../test/support/devnet.ts";
 
@@ -189,15 +190,7 @@ async function main(): Promise<void> {
       });
       const permitSignature = await user.signTypedData({
         domain: { name: tokenName, version: tokenVersion, chainId: viemChain.id, verifyingContract: usdc },
-        types: {
-          Permit: [
-            { name: "owner", type: "address" },
-            { name: "spender", type: "address" },
-            { name: "value", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "deadline", type: "uint256" },
-          ],
-        },
+        types: permitTypes,
         primaryType: "Permit",
         message: { owner, spender: entrypoint, value: amount + feeAmount, nonce: permitNonce, deadline },
       });
@@ -219,25 +212,8 @@ async function main(): Promise<void> {
         feeCollector,
       };
       const signature = await user.signTypedData({
-        domain: {
-          name: "TrailsIntentEntrypoint",
-          version: "1",
-          chainId: viemChain.id,
-          verifyingContract: entrypoint,
-        },
-        types: {
-          TrailsIntent: [
-            { name: "user", type: "address" },
-            { name: "token", type: "address" },
-            { name: "amount", type: "uint256" },
-            { name: "intentAddress", type: "address" },
-            { name: "deadline", type: "uint256" },
-            { name: "chainId", type: "uint256" },
-            { name: "nonce", type: "uint256" },
-            { name: "feeAmount", type: "uint256" },
-            { name: "feeCollector", type: "address" },
-          ],
-        },
+        domain: trailsIntentDomain(viemChain.id, entrypoint),
+        types: trailsIntentTypes,
         primaryType: "TrailsIntent",
         message: intent,
       });

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devTokenAbi, intentEntrypointAbi } from "../../src/chains/abi.gen.ts";
 import { toViemChain } from "../../src/chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../../src/chains/typed-data.ts";
 import { devnetAccount, roleIndex, testAccounts } from "../../src/devnet/accounts.ts";
 import type { DevnetChain } from "../../src/devnet/devnet.ts";
 import { startTestDevnet, type TestDevnet } from "../support/devnet.ts";
@@ -26,30 +27,6 @@ import {
 
 /** The token's errors bubble up through SafeERC20. */
 const errorsAbi = [...intentEntrypointAbi, ...devTokenAbi] as Abi;
-
-const trailsIntentTypes = {
-  TrailsIntent: [
-    { name: "user", type: "address" },
-    { name: "token", type: "address" },
-    { name: "amount", type: "uint256" },
-    { name: "intentAddress", type: "address" },
-    { name: "deadline", type: "uint256" },
-    { name: "chainId", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "feeAmount", type: "uint256" },
-    { name: "feeCollector", type: "address" },
-  ],
-} as const;
-
-const permitTypes = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-} as const;
 
 interface TrailsIntent {
   user: Address;
@@ -172,12 +149,7 @@ function signIntent(
   domain: { chainId?: number; verifyingContract?: Address } = {},
 ): Promise<Hex> {
   return signer.signTypedData({
-    domain: {
-      name: "TrailsIntentEntrypoint",
-      version: "1",
-      chainId: domain.chainId ?? s.chain.id,
-      verifyingContract: domain.verifyingContract ?? s.entrypoint,
-    },
+    domain: trailsIntentDomain(domain.chainId ?? s.chain.id, domain.verifyingContract ?? s.entrypoint),
     types: trailsIntentTypes,
     primaryType: "TrailsIntent",
     message: intent,
@@ -252,12 +224,7 @@ describe("IntentEntrypoint.depositWithPermit", () => {
       args: [intent],
     });
     const offChain = hashTypedData({
-      domain: {
-        name: "TrailsIntentEntrypoint",
-        version: "1",
-        chainId: alpha.chain.id,
-        verifyingContract: alpha.entrypoint,
-      },
+      domain: trailsIntentDomain(alpha.chain.id, alpha.entrypoint),
       types: trailsIntentTypes,
       primaryType: "TrailsIntent",
       message: intent,
