@@ -13,7 +13,14 @@ import { readFileSync, writeFileSync } from "node:fs";
 const file = new URL("../package-lock.json", import.meta.url);
 const lock = JSON.parse(readFileSync(file, "utf8"));
 
-const osNames = { darwin: "darwin", linux: "linux", win32: "win32", windows: "win32", android: "android", freebsd: "freebsd" };
+const osNames = {
+  darwin: "darwin",
+  linux: "linux",
+  win32: "win32",
+  windows: "win32",
+  android: "android",
+  freebsd: "freebsd",
+};
 const cpuNames = { x64: "x64", amd64: "x64", arm64: "arm64", aarch64: "arm64", ia32: "ia32", arm: "arm" };
 
 function platformOf(name) {
@@ -21,7 +28,11 @@ function platformOf(name) {
   const os = parts.map((p) => osNames[p]).find(Boolean);
   const cpu = parts.map((p) => cpuNames[p]).find(Boolean);
   if (!os || !cpu) return null;
-  const libc = parts.includes("musl") ? "musl" : parts.includes("gnu") && os === "linux" ? "glibc" : undefined;
+  const libc = parts.includes("musl")
+    ? "musl"
+    : parts.includes("gnu") && os === "linux"
+      ? "glibc"
+      : undefined;
   return { os: [os], cpu: [cpu], ...(libc ? { libc: [libc] } : {}) };
 }
 
@@ -42,6 +53,8 @@ for (const [path, entry] of Object.entries(lock.packages)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+);
 writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`complete-lock: added ${added} platform package entries`);
