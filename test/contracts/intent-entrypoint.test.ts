@@ -203,6 +203,21 @@ async function snapshot(s: Side, intent: TrailsIntent) {
 const expectRevert = (s: Side, wallet: Wallet, tx: { to: Address; data: Hex }, errorName: string) =>
   expectRevertOn(s.client, errorsAbi, wallet, tx, errorName);
 
+/** Relays the deposit, asserts it reverts with `errorName`, and that no balance or nonce moved. */
+async function expectRejected(
+  s: Side,
+  intent: TrailsIntent,
+  signature: Hex,
+  errorName: string,
+  permit = noPermit,
+) {
+  const before = await snapshot(s, intent);
+  const data = depositData(intent, signature, permit);
+  const args = await expectRevert(s, relayer, { to: s.entrypoint, data }, errorName);
+  expect(await snapshot(s, intent)).toEqual(before);
+  return args;
+}
+
 beforeAll(async () => {
   td = await startTestDevnet();
   alpha = side(td.devnet.chains[0]);
@@ -297,14 +312,7 @@ describe("IntentEntrypoint.depositWithPermit", () => {
     for (const nonce of [next + 1n, next + 1000n]) {
       const intent = await makeIntent(alpha, user.account.address, { nonce });
       const signature = await signIntent(user, alpha, intent);
-      const before = await snapshot(alpha, intent);
-      await expectRevert(
-        alpha,
-        relayer,
-        { to: alpha.entrypoint, data: depositData(intent, signature, noPermit) },
-        "InvalidAccountNonce",
-      );
-      expect(await snapshot(alpha, intent)).toEqual(before);
+      await expectRejected(alpha, intent, signature, "InvalidAccountNonce");
     }
     if (next > 0n) {
       const intent = await makeIntent(alpha, user.account.address, { nonce: next - 1n });
@@ -325,15 +333,8 @@ describe("IntentEntrypoint.depositWithPermit", () => {
       deadline: (await latestTimestamp(alpha)) - 1n,
     });
     const signature = await signIntent(user, alpha, intent);
-    const before = await snapshot(alpha, intent);
-    const args = await expectRevert(
-      alpha,
-      relayer,
-      { to: alpha.entrypoint, data: depositData(intent, signature, noPermit) },
-      "Expired",
-    );
+    const args = await expectRejected(alpha, intent, signature, "Expired");
     expect(args).toEqual([intent.deadline]);
-    expect(await snapshot(alpha, intent)).toEqual(before);
   });
 
   it("rejects an intent signed by someone other than the user", async () => {
@@ -345,14 +346,7 @@ describe("IntentEntrypoint.depositWithPermit", () => {
       feeCollector: attacker.account.address,
     });
     const signature = await signIntent(attacker, alpha, intent);
-    const before = await snapshot(alpha, intent);
-    await expectRevert(
-      alpha,
-      relayer,
-      { to: alpha.entrypoint, data: depositData(intent, signature, noPermit) },
-      "BadSignature",
-    );
-    expect(await snapshot(alpha, intent)).toEqual(before);
+    await expectRejected(alpha, intent, signature, "BadSignature");
     expect(await balanceOf(alpha, alpha.usdc, attacker.account.address)).toBe(0n);
   });
 
