@@ -13,6 +13,7 @@ import { isNative, toViemChain } from "../chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../chains/clients.ts";
 import type { ChainConfig, ChainContractName, Config, TokenConfig } from "../config/schema.ts";
 import { testAccounts } from "./accounts.ts";
+import { setBalance } from "./anvil-rpc.ts";
 import type { Artifacts } from "./compile.ts";
 
 export interface ChainDeployment {
@@ -158,9 +159,6 @@ async function fundRoles(
   for (const key of Object.values(config.keys)) {
     const address = privateKeyToAccount(key.reveal()).address;
     if ((await client.getBalance({ address })) >= minimum) continue;
-    await client.request({
-      method: "anvil_setBalance" as never,
-      params: [address, `0x${(minimum * 100n).toString(16)}`] as never,
-    });
+    await setBalance(client, address, minimum * 100n);
   }
 }

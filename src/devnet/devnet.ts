@@ -7,6 +7,7 @@ import { publicClientFor } from "../chains/clients.ts";
 import type { ChainConfig, Config } from "../config/schema.ts";
 import { fundedAccountCount } from "./accounts.ts";
 import { type AnvilProcess, startAnvil } from "./anvil.ts";
+import { setIntervalMining } from "./anvil-rpc.ts";
 import { compileContracts } from "./compile.ts";
 import { type ChainDeployment, deployChain } from "./deploy.ts";
 
@@ -113,7 +114,7 @@ export async function startDevnet({ config, log, reset = false }: DevnetOptions)
     if (persist && fresh) writeFileSync(deploymentFile, JSON.stringify(deployment, null, 2));
     if (config.devnet.mining === "interval") {
       await Promise.all(
-        config.chains.map((c) => setIntervalMining(rpcUrl(c.chainId), c, config.devnet.blockTimeSeconds)),
+        config.chains.map((c) => setIntervalMining(clientFor(c, rpcUrl), config.devnet.blockTimeSeconds)),
       );
     }
     return {
@@ -132,6 +133,10 @@ export async function startDevnet({ config, log, reset = false }: DevnetOptions)
   }
 }
 
+function clientFor(chain: ChainConfig, rpcUrl: (chainId: number) => string) {
+  return publicClientFor(toViemChain(chain, rpcUrl(chain.chainId)));
+}
+
 async function deploymentIntact(
   chains: ChainConfig[],
   saved: DeploymentFile,
@@ -140,16 +145,9 @@ async function deploymentIntact(
   const checks = chains.map(async (chain) => {
     const recorded = saved.chains.find((d) => d.chainId === chain.chainId);
     if (!recorded) return false;
-    const client = publicClientFor(toViemChain(chain, rpcUrl(chain.chainId)));
+    const client = clientFor(chain, rpcUrl);
     const code = await client.getCode({ address: recorded.contracts.Settlement });
     return code !== undefined && code !== "0x";
   });
   return (await Promise.all(checks)).every(Boolean);
-}
-
-/** Deployment runs on automine for speed; afterwards the chain ticks like a real one. */
-async function setIntervalMining(rpcUrl: string, chain: ChainConfig, seconds: number): Promise<void> {
-  const client = publicClientFor(toViemChain(chain, rpcUrl));
-  await client.request({ method: "evm_setAutomine" as never, params: [false] as never });
-  await client.request({ method: "evm_setIntervalMining" as never, params: [seconds] as never });
 }

@@ -1,6 +1,5 @@
 import {
   type Abi,
-  type Account,
   type Address,
   encodeAbiParameters,
   encodeFunctionData,
@@ -12,7 +11,7 @@ import {
   parseEventLogs,
   zeroAddress,
 } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { depositFactoryAbi, devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { toViemChain } from "../../src/chains/chain.ts";
@@ -23,6 +22,7 @@ import {
   balanceOf as balanceOn,
   type Client,
   expectRevert as expectRevertOn,
+  fundedStranger,
   mined as minedOn,
   newIntentId,
   type Wallet,
@@ -99,12 +99,7 @@ beforeAll(async () => {
   operator = walletClientFor(viemChain, privateKeyToAccount(td.config.keys.solver.reveal()));
   const [, userKey] = testAccounts();
   user = walletClientFor(viemChain, privateKeyToAccount((userKey as { privateKey: Hex }).privateKey));
-  const attackerAccount: Account = privateKeyToAccount(generatePrivateKey());
-  attacker = walletClientFor(viemChain, attackerAccount);
-  await client.request({
-    method: "anvil_setBalance" as never,
-    params: [attackerAccount.address, `0x${parseEther("10").toString(16)}`] as never,
-  });
+  attacker = await fundedStranger(client, parseEther("10"));
   factory = chain.deployment.contracts.DepositFactory;
   settlement = chain.deployment.contracts.Settlement;
   usdc = chain.deployment.tokens.USDC as Address;

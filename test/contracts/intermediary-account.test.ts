@@ -13,7 +13,7 @@ import {
   toHex,
   zeroAddress,
 } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   devTokenAbi,
@@ -29,6 +29,7 @@ import {
   type Client,
   expectRevert as expectRevertOn,
   freshAddress,
+  fundedStranger,
   mined as minedOn,
   type Wallet,
 } from "../support/onchain.ts";
@@ -105,11 +106,7 @@ beforeAll(async () => {
   executorKey = walletClientFor(viemChain, privateKeyToAccount(td.config.keys.executor.reveal()));
   owner = walletClientFor(viemChain, privateKeyToAccount(td.config.keys.solver.reveal()));
   funder = walletClientFor(viemChain, privateKeyToAccount(testAccounts()[1]?.privateKey as Hex));
-  attacker = walletClientFor(viemChain, privateKeyToAccount(generatePrivateKey()));
-  await client.request({
-    method: "anvil_setBalance" as never,
-    params: [attacker.account.address, `0x${parseEther("10").toString(16)}`] as never,
-  });
+  attacker = await fundedStranger(client, parseEther("10"));
   factory = chain.deployment.contracts.IntermediaryAccountFactory;
   usdc = chain.deployment.tokens.USDC as Address;
 });
@@ -313,11 +310,7 @@ describe("IntermediaryAccountFactory", () => {
     const account = await accountOf(identity);
     await fund(account, 2_000_000n);
     const recipient = freshAddress();
-    const replacement = walletClientFor(client.chain, privateKeyToAccount(generatePrivateKey()));
-    await client.request({
-      method: "anvil_setBalance" as never,
-      params: [replacement.account.address, `0x${parseEther("1").toString(16)}`] as never,
-    });
+    const replacement = await fundedStranger(client, parseEther("1"));
     try {
       await mined(
         await owner.sendTransaction({ to: factory, data: setExecutor(replacement.account.address) }),

@@ -8,7 +8,7 @@ import {
   parseEventLogs,
   zeroAddress,
 } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoVaultAbi, devTokenAbi, executorAbi, settlementAbi } from "../../src/chains/abi.gen.ts";
 import { toViemChain } from "../../src/chains/chain.ts";
@@ -19,6 +19,7 @@ import {
   type Client,
   expectRevert as expectRevertOn,
   freshAddress,
+  fundedStranger,
   mined as minedOn,
   newIntentId,
   type Wallet,
@@ -128,11 +129,7 @@ beforeAll(async () => {
   const viemChain = toViemChain(chain.config, chain.rpcUrl);
   client = publicClientFor(viemChain);
   solver = walletClientFor(viemChain, privateKeyToAccount(td.config.keys.solver.reveal()));
-  attacker = walletClientFor(viemChain, privateKeyToAccount(generatePrivateKey()));
-  await client.request({
-    method: "anvil_setBalance" as never,
-    params: [attacker.account.address, `0x${parseEther("10").toString(16)}`] as never,
-  });
+  attacker = await fundedStranger(client, parseEther("10"));
   settlement = chain.deployment.contracts.Settlement;
   executor = chain.deployment.contracts.Executor;
   vault = chain.deployment.contracts.DemoVault;

@@ -11,7 +11,8 @@ import {
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { expect } from "vitest";
 import { devTokenAbi } from "../../src/chains/abi.gen.ts";
-import type { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import { type publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import { setBalance } from "../../src/devnet/anvil-rpc.ts";
 
 /** Assertions about real chain state shared by the contract tests. */
 export type Client = ReturnType<typeof publicClientFor>;
@@ -63,4 +64,11 @@ export function balanceOf(client: Client, token: Address, holder: Address): Prom
   return token === zeroAddress
     ? client.getBalance({ address: holder })
     : client.readContract({ address: token, abi: devTokenAbi, functionName: "balanceOf", args: [holder] });
+}
+
+/** A wallet nobody else holds the key to, with `wei` of gas money: the attacker in guard tests. */
+export async function fundedStranger(client: Client, wei: bigint): Promise<Wallet> {
+  const wallet = walletClientFor(client.chain, privateKeyToAccount(generatePrivateKey()));
+  await setBalance(client, wallet.account.address, wei);
+  return wallet;
 }

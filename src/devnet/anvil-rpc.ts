@@ -1,0 +1,20 @@
+import { type Address, type Client, toHex } from "viem";
+
+/**
+ * Anvil's devnet-only RPC methods, which viem's typed `request` does not know: the one place that
+ * steps outside viem's types to call them.
+ */
+function anvilRequest(client: Client, method: string, params: unknown[]): Promise<unknown> {
+  return client.request({ method: method as never, params: params as never });
+}
+
+/** Sets an account's native balance outright (gas money for devnet roles and test wallets). */
+export async function setBalance(client: Client, address: Address, wei: bigint): Promise<void> {
+  await anvilRequest(client, "anvil_setBalance", [address, toHex(wei)]);
+}
+
+/** Switches from a block per transaction to a block every `seconds`, like a real chain. */
+export async function setIntervalMining(client: Client, seconds: number): Promise<void> {
+  await anvilRequest(client, "evm_setAutomine", [false]);
+  await anvilRequest(client, "evm_setIntervalMining", [seconds]);
+}
