@@ -8,6 +8,8 @@ import { type ChainAddresses, ChainRegistry } from "./chains/registry.ts";
 import type { ChainConfig, Config } from "./config/schema.ts";
 import { testAccounts } from "./devnet/accounts.ts";
 import { type Devnet, startDevnet } from "./devnet/devnet.ts";
+import { createEngineContext } from "./engine/engine.ts";
+import { startWorkers } from "./engine/runner.ts";
 import { projectRoot } from "./paths.ts";
 import {
   type Database,
@@ -110,9 +112,14 @@ export async function startJunction({ config, log, reset }: StartOptions): Promi
         : liveAddresses,
       config.profile === "devnet",
     );
+    const engine = createEngineContext(config, database.db, registry, log);
+    const workers = await startWorkers(engine, { singleProcess: target.kind === "pglite" });
+    cleanups.push(() => workers.stop());
+    log.info(`engine running: deposit watchers on ${registry.chains.length} chains, intent runner`);
     const ctx: AppContext = {
       config,
       db: database.db,
+      engine,
       registry,
       log,
       version,

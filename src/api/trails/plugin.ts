@@ -1,12 +1,28 @@
 import type { FastifyError, FastifyPluginAsync } from "fastify";
 import type { z } from "zod";
+import { JunctionError, type JunctionErrorKind } from "../../core/errors.ts";
 import type { AppContext } from "../context.ts";
-import { WebrpcError } from "./errors.ts";
+import { WebrpcError, type WebrpcErrorName } from "./errors.ts";
 import type { TrailsMethod } from "./method.ts";
 import { catalogMethods } from "./methods/catalog.ts";
+import { intentMethods } from "./methods/intents.ts";
 import { statusMethods } from "./methods/status.ts";
 
-export const trailsMethods: Record<string, TrailsMethod> = { ...statusMethods, ...catalogMethods };
+export const trailsMethods: Record<string, TrailsMethod> = {
+  ...statusMethods,
+  ...catalogMethods,
+  ...intentMethods,
+};
+
+/** The engine's refusals in webrpc's words. */
+const errorNames: Record<JunctionErrorKind, WebrpcErrorName> = {
+  invalid_argument: "InvalidArgument",
+  unsupported_network: "UnsupportedNetwork",
+  not_found: "NotFound",
+  wrong_status: "IntentStatus",
+  quote_expired: "QuoteExpired",
+  insufficient_inventory: "InvalidArgument",
+};
 
 /** `field.path: problem; …`, so the client sees which field to fix. */
 export function describeIssues(error: z.ZodError): string {
@@ -26,6 +42,7 @@ function authorize(ctx: AppContext, key: string | string[] | undefined): void {
 export function trailsPlugin(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.setErrorHandler((err: FastifyError | WebrpcError, request, reply) => {
+      if (err instanceof JunctionError) err = new WebrpcError(errorNames[err.kind], err.message);
       if (err instanceof WebrpcError) return reply.status(err.status).send(err.toBody());
       // Fastify's own 4xx: unparseable JSON, a wrong content type, an oversized body.
       if (err.statusCode && err.statusCode < 500) {

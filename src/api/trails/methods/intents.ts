@@ -1,0 +1,391 @@
+import { sql } from "kysely";
+import { z } from "zod";
+import { JunctionError } from "../../../core/errors.ts";
+import { slippageToPpm, type TradeType } from "../../../core/quote.ts";
+import {
+  abortIntent,
+  announceDeposit,
+  commitIntent,
+  quoteIntent,
+  requireIntent,
+} from "../../../engine/intents.ts";
+import { intentView, viewOf } from "../../../engine/view.ts";
+import { type IntentRow, planOf } from "../../../store/intents.ts";
+import type { AppContext } from "../../context.ts";
+import { method } from "../method.ts";
+import { economicFields, firstDifference, renderIntent, renderReceipt, renderSummary } from "../render.ts";
+import { addressField, amountField, chainIdField, hexField, intentIdField, txHashField } from "../schemas.ts";
+
+const DEFAULT_SLIPPAGE = 0.005;
+/** WaitIntentReceipt answers within this long even if nothing changed. */
+export const WAIT_LIMIT_MS = 30_000;
+/** How often a long-poll re-reads the database, for changes made by other processes. */
+const WAIT_POLL_MS = 500;
+
+const tradeTypes = ["EXACT_INPUT", "EXACT_OUTPUT"] as const;
+
+const quoteRequest = z.object({
+  ownerAddress: addressField,
+  originChainId: chainIdField,
+  originTokenAddress: addressField,
+  destinationChainId: chainIdField,
+  destinationTokenAddress: addressField,
+  destinationToAddress: addressField.optional(),
+  destinationCallData: hexField.optional(),
+  /** The seed's spelling. */
+  destinationCalldata: hexField.optional(),
+  destinationCallValue: z.union([z.string(), z.number()]).optional(),
+  originTokenAmount: amountField.optional(),
+  destinationTokenAmount: amountField.optional(),
+  tradeType: z.enum(tradeTypes, { error: "expected EXACT_INPUT or EXACT_OUTPUT" }).optional(),
+  onlyNativeGasFee: z.boolean().optional(),
+  options: z
+    .object({
+      slippageTolerance: z.number({ error: "expected a decimal fraction, e.g. 0.005 for 0.5%" }).optional(),
+      swapProvider: z.string().optional(),
+      bridgeProvider: z.string().optional(),
+      trailsAddressOverrides: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
+});
+
+/** Which side is fixed: the trade type, if given, must agree with the one amount given. */
+function tradeOf(req: z.output<typeof quoteRequest>): { tradeType: TradeType; amount: bigint } {
+  const input = req.originTokenAmount;
+  const output = req.destinationTokenAmount;
+  if (input !== undefined && output !== undefined) {
+    throw new JunctionError(
+      "invalid_argument",
+      "originTokenAmount, destinationTokenAmount: give one: originTokenAmount for EXACT_INPUT, destinationTokenAmount for EXACT_OUTPUT",
+    );
+  }
+  const tradeType = req.tradeType ?? (output !== undefined ? "EXACT_OUTPUT" : "EXACT_INPUT");
+  const amount = tradeType === "EXACT_INPUT" ? input : output;
+  if (amount === undefined) {
+    const field = tradeType === "EXACT_INPUT" ? "originTokenAmount" : "destinationTokenAmount";
+    throw new JunctionError("invalid_argument", `${field}: required for tradeType ${tradeType}`);
+  }
+  return { tradeType, amount };
+}
+
+function callDataOf(req: z.output<typeof quoteRequest>) {
+  const data = req.destinationCallData ?? req.destinationCalldata;
+  if (data === undefined || data === "0x") return undefined;
+  if (data.length < 10) {
+    throw new JunctionError(
+      "invalid_argument",
+      "destinationCallData: expected a 4-byte selector and its arguments",
+    );
+  }
+  return data;
+}
+
+/** Native value on the destination call is the delivered amount itself; any other value is refused. */
+function checkCallValue(value: string | number | undefined): void {
+  if (value === undefined || value === "0" || value === 0) return;
+  throw new JunctionError(
+    "invalid_argument",
+    "destinationCallValue: not supported; to send native coin with the call, choose the native coin as the destination token and it is sent as the call's value",
+  );
+}
+
+async function quote(req: z.output<typeof quoteRequest>, ctx: AppContext) {
+  const { tradeType, amount } = tradeOf(req);
+  checkCallValue(req.destinationCallValue);
+  const slippage = req.options?.slippageTolerance ?? DEFAULT_SLIPPAGE;
+  const callData = callDataOf(req);
+  const plan = await quoteIntent(ctx.engine, {
+    owner: req.ownerAddress,
+    originChainId: req.originChainId,
+    originToken: req.originTokenAddress,
+    destinationChainId: req.destinationChainId,
+    destinationToken: req.destinationTokenAddress,
+    ...(req.destinationToAddress ? { recipient: req.destinationToAddress } : {}),
+    ...(callData ? { callData } : {}),
+    tradeType,
+    amount,
+    slippagePpm: slippageToPpm(slippage),
+    raw: {
+      ownerAddress: req.ownerAddress,
+      originChainId: req.originChainId,
+      originTokenAddress: req.originTokenAddress,
+      destinationChainId: req.destinationChainId,
+      destinationTokenAddress: req.destinationTokenAddress,
+      destinationToAddress: req.destinationToAddress ?? req.ownerAddress,
+      ...(callData ? { destinationCallData: callData } : {}),
+      tradeType,
+      [tradeType === "EXACT_INPUT" ? "originTokenAmount" : "destinationTokenAmount"]: amount.toString(),
+      options: { slippageTolerance: slippage },
+    },
+  });
+  const now = new Date(plan.createdAt);
+  const intent = renderIntent(ctx, plan, { status: "QUOTED", created_at: now, updated_at: now });
+  const gasFeeOptions = {
+    gasEstimate: {
+      totalGas: Number(plan.quote.originGas.gasLimit + plan.quote.destinationGas.gasLimit),
+      gasPrice: plan.quote.destinationGas.gasPrice.toString(),
+      nativeCost: (plan.quote.originGas.nativeCost + plan.quote.destinationGas.nativeCost).toString(),
+      nativeCostUsd: Number(intent.fees.gasFeeUsd),
+    },
+    // Gasless (permit) fee options are not offered yet: deposits are by transfer only.
+    feeOptions: [],
+    expiresAt: plan.expiresAt,
+    feeCollectorAddress: ctx.config.fees.feeCollector,
+  };
+  return { intent, gasFeeOptions, feeOptions: gasFeeOptions.feeOptions };
+}
+
+const intentRef = z.object({ intentId: intentIdField });
+
+const commitRequest = z.object({
+  intent: z.looseObject(
+    { intentId: intentIdField },
+    { error: "expected the intent object QuoteIntent returned" },
+  ),
+});
+
+async function commit(req: z.output<typeof commitRequest>, ctx: AppContext) {
+  const row = await requireIntent(ctx.engine, req.intent.intentId);
+  const quoted = renderIntent(ctx, planOf(row), row) as Record<string, unknown>;
+  for (const field of economicFields) {
+    const diff = firstDifference(quoted[field], req.intent[field], `intent.${field}`);
+    if (diff) {
+      throw new JunctionError(
+        "invalid_argument",
+        `${diff} differs from the quote; send the intent back exactly as QuoteIntent returned it`,
+      );
+    }
+  }
+  const committed = await commitIntent(ctx.engine, row.id);
+  return { intentId: committed.id };
+}
+
+const executeRequest = z.object({
+  intentId: intentIdField,
+  depositTransactionHash: txHashField.optional(),
+  depositSignature: z.unknown().optional(),
+  // The seed's flat gasless fields.
+  permitSignature: z.unknown().optional(),
+  intentSignature: z.unknown().optional(),
+});
+
+async function execute(req: z.output<typeof executeRequest>, ctx: AppContext) {
+  if (
+    req.depositSignature !== undefined ||
+    req.permitSignature !== undefined ||
+    req.intentSignature !== undefined
+  ) {
+    throw new JunctionError(
+      "invalid_argument",
+      "depositSignature: gasless (permit) execution is not available yet; transfer to the deposit address and send depositTransactionHash",
+    );
+  }
+  if (!req.depositTransactionHash) {
+    throw new JunctionError(
+      "invalid_argument",
+      "depositTransactionHash: required (the hash of your transfer to intent.depositTransaction.toAddress)",
+    );
+  }
+  const row = await announceDeposit(ctx.engine, req.intentId, req.depositTransactionHash);
+  return { intentId: row.id, intentStatus: row.status };
+}
+
+const abortRequest = z.object({
+  intentId: intentIdField,
+  chainId: z.number().optional(),
+  abortTransactionHash: z.string().optional(),
+});
+
+const waitRequest = z.object({
+  intentId: intentIdField,
+  lastReceiptStates: z.array(z.string()).optional(),
+});
+
+async function waitReceipt(req: z.output<typeof waitRequest>, ctx: AppContext, signal: AbortSignal) {
+  const deadline = Date.now() + WAIT_LIMIT_MS;
+  const last = JSON.stringify(req.lastReceiptStates ?? []);
+  for (;;) {
+    const { receipt, states, done } = renderReceipt(ctx, await intentView(ctx.engine, req.intentId));
+    const remaining = deadline - Date.now();
+    if (done || JSON.stringify(states) !== last || remaining <= 0 || signal.aborted) {
+      return { intentReceipt: receipt, receiptStates: states, done };
+    }
+    await ctx.engine.changes.next(req.intentId, Math.min(remaining, WAIT_POLL_MS), signal);
+  }
+}
+
+const searchRequest = z.object({
+  byIntentId: intentIdField.optional(),
+  byProjectId: z.number().optional(),
+  byTransactionHash: txHashField.optional(),
+  byOwnerAddress: addressField.optional(),
+  byOriginIntentAddress: addressField.optional(),
+  byDestinationIntentAddress: addressField.optional(),
+  byQueryString: z.string().optional(),
+});
+
+const SEARCH_LIMIT = 100;
+
+async function search(req: z.output<typeof searchRequest>, ctx: AppContext) {
+  const { db } = ctx.engine;
+  let query = db.selectFrom("intents").selectAll();
+  const q = req.byQueryString?.trim().toLowerCase();
+  const hash = req.byTransactionHash ?? (q && /^0x[0-9a-f]{64}$/.test(q) ? q : undefined);
+  if (req.byIntentId) query = query.where("id", "=", req.byIntentId);
+  if (req.byOwnerAddress) query = query.where("owner", "=", req.byOwnerAddress);
+  if (req.byOriginIntentAddress) query = query.where("deposit_address", "=", req.byOriginIntentAddress);
+  if (req.byDestinationIntentAddress) {
+    // Junction's destination intent address is the destination chain's Settlement.
+    const chains = ctx.registry.chains.filter(
+      (c) => c.contracts.Settlement === req.byDestinationIntentAddress,
+    );
+    query = query.where("destination_chain_id", "in", [...chains.map((c) => c.chainId), -1]);
+  }
+  if (hash) {
+    query = query.where((eb) =>
+      eb.or([
+        eb(sql`lower(deposit_tx_hash)`, "=", hash),
+        eb("id", "=", hash),
+        eb("id", "in", eb.selectFrom("deposits").select("intent_id").where(sql`lower(tx_hash)`, "=", hash)),
+        eb("id", "in", eb.selectFrom("chain_txs").select("intent_id").where(sql`lower(hash)`, "=", hash)),
+      ]),
+    );
+  } else if (q) {
+    query = query.where((eb) =>
+      eb.or([
+        eb(sql`lower(id)`, "=", q),
+        eb(sql`lower(owner)`, "=", q),
+        eb(sql`lower(deposit_address)`, "=", q),
+      ]),
+    );
+  }
+  const rows = await query.orderBy("seq", "desc").limit(SEARCH_LIMIT).execute();
+  return { intents: rows.map((row) => renderIntent(ctx, planOf(row), row)) };
+}
+
+const pageRequest = z.object({
+  page: z
+    .object({
+      pageSize: z.number().int().min(1).max(100).optional(),
+      before: z.number().int().positive().optional(),
+      column: z.string().optional(),
+      after: z.number().optional(),
+      sort: z.array(z.unknown()).optional(),
+      more: z.boolean().optional(),
+    })
+    .optional(),
+  byProjectId: z.number().optional(),
+  byOwnerAddress: addressField.optional(),
+});
+
+/** Newest first; `nextPage.before` continues after the last one returned. */
+async function historyPage(req: z.output<typeof pageRequest>, ctx: AppContext) {
+  const size = req.page?.pageSize ?? 20;
+  let query = ctx.engine.db.selectFrom("intents").selectAll();
+  if (req.byOwnerAddress) query = query.where("owner", "=", req.byOwnerAddress);
+  if (req.page?.before) query = query.where("seq", "<", String(req.page.before));
+  const rows = await query
+    .orderBy("seq", "desc")
+    .limit(size + 1)
+    .execute();
+  const more = rows.length > size;
+  const page = rows.slice(0, size);
+  const last = page.at(-1);
+  const nextPage = { pageSize: size, more, ...(more && last ? { before: Number(last.seq) } : {}) };
+  return { rows: page, nextPage };
+}
+
+async function views(ctx: AppContext, rows: IntentRow[]) {
+  return Promise.all(rows.map((row) => viewOf(ctx.engine, row)));
+}
+
+const routesRequest = (fixed: "origin" | "destination") =>
+  z.object({
+    originChainId: fixed === "origin" ? chainIdField : chainIdField.optional(),
+    originTokenAddress: fixed === "origin" ? addressField : addressField.optional(),
+    destinationChainId: fixed === "destination" ? chainIdField : chainIdField.optional(),
+    destinationTokenAddress: fixed === "destination" ? addressField : addressField.optional(),
+    ownerAddress: addressField.optional(),
+  });
+
+/** Every listed token is reachable from every other: the solver holds inventory of each. */
+function routes(
+  ctx: AppContext,
+  from: { chainId: number; token: string },
+  other: { chainId?: number; token?: string },
+) {
+  if (!ctx.registry.chain(from.chainId)) {
+    throw new JunctionError("unsupported_network", `chain ${from.chainId} is not supported`);
+  }
+  if (!ctx.registry.token(from.chainId, from.token)) {
+    throw new JunctionError("invalid_argument", `token ${from.token} is not listed on chain ${from.chainId}`);
+  }
+  const tokens = ctx.registry
+    .allTokens()
+    .filter((t) => other.chainId === undefined || t.chainId === other.chainId)
+    .filter((t) => other.token === undefined || t.address === other.token)
+    .filter((t) => !(t.chainId === from.chainId && t.address === from.token));
+  return {
+    tokens: tokens.map((t) => ({
+      chainId: t.chainId,
+      address: t.address,
+      name: t.name,
+      symbol: t.symbol,
+      decimals: t.decimals,
+      supportsBridging: true,
+      featured: true,
+    })),
+  };
+}
+
+export const intentMethods = {
+  QuoteIntent: method(quoteRequest, quote),
+  CommitIntent: method(commitRequest, commit),
+  ExecuteIntent: method(executeRequest, execute),
+  AbortIntent: method(abortRequest, async (req, ctx) => {
+    const row = await abortIntent(ctx.engine, req.intentId);
+    return { intentId: row.id, status: row.status };
+  }),
+  GetIntent: method(intentRef, async (req, ctx) => {
+    const row = await requireIntent(ctx.engine, req.intentId);
+    return { intent: renderIntent(ctx, planOf(row), row) };
+  }),
+  GetIntentReceipt: method(intentRef, async (req, ctx) => ({
+    intentReceipt: renderReceipt(ctx, await intentView(ctx.engine, req.intentId)).receipt,
+  })),
+  WaitIntentReceipt: method(waitRequest, waitReceipt),
+  SearchIntents: method(searchRequest, search),
+  GetIntentHistory: method(pageRequest, async (req, ctx) => {
+    const { rows, nextPage } = await historyPage(req, ctx);
+    return {
+      intents: (await views(ctx, rows)).map((view) => ({
+        intentId: view.row.id,
+        status: view.row.status,
+        expiresAt: view.plan.expiresAt,
+        createdAt: view.row.created_at.toISOString(),
+        updatedAt: view.row.updated_at.toISOString(),
+        receipt: renderReceipt(ctx, view).receipt,
+      })),
+      nextPage,
+    };
+  }),
+  /** Deprecated in Trails; kept for clients that still call it. */
+  GetIntentTransactionHistory: method(pageRequest, async (req, ctx) => {
+    const { rows, nextPage } = await historyPage(req, ctx);
+    return { intents: (await views(ctx, rows)).map((view) => renderSummary(ctx, view)), nextPage };
+  }),
+  GetExactInputRoutes: method(routesRequest("origin"), (req, ctx) =>
+    routes(
+      ctx,
+      { chainId: req.originChainId as number, token: req.originTokenAddress as string },
+      { chainId: req.destinationChainId, token: req.destinationTokenAddress },
+    ),
+  ),
+  GetExactOutputRoutes: method(routesRequest("destination"), (req, ctx) =>
+    routes(
+      ctx,
+      { chainId: req.destinationChainId as number, token: req.destinationTokenAddress as string },
+      { chainId: req.originChainId, token: req.originTokenAddress },
+    ),
+  ),
+};

@@ -1,0 +1,494 @@
+import { type Address, encodeFunctionData, type Hex } from "viem";
+import { depositFactoryAbi, settlementAbi } from "../../chains/abi.gen.ts";
+import type { RuntimeChain } from "../../chains/registry.ts";
+import { NO_OFFSET } from "../../core/calldata.ts";
+import type { IntentPlan } from "../../core/plan.ts";
+import { quoteUsd } from "../../core/quote.ts";
+import type { IntentView } from "../../engine/view.ts";
+import { isSettled } from "../../engine/view.ts";
+import type { ChainTxRow, TxKind } from "../../store/chain-txs.ts";
+import type { IntentRow } from "../../store/intents.ts";
+import type { AppContext } from "../context.ts";
+
+/**
+ * Junction's intents in the Trails wire shapes (`@0xtrails/api` 0.9.4 types). Big integers are
+ * decimal strings; every field says what Junction really does.
+ */
+
+const str = (n: bigint) => n.toString();
+
+function chainOf(ctx: AppContext, chainId: number): RuntimeChain {
+  const chain = ctx.registry.chain(chainId);
+  if (!chain) throw new Error(`chain ${chainId} is not configured`);
+  return chain;
+}
+
+function tokenMetadata(token: IntentPlan["from"], ctx: AppContext) {
+  const known = ctx.registry.token(token.chainId, token.address);
+  return {
+    chainId: token.chainId,
+    tokenAddress: token.address,
+    name: known?.name ?? token.symbol,
+    symbol: token.symbol,
+    decimals: token.decimals,
+  };
+}
+
+function sweepData(plan: IntentPlan): Hex {
+  return encodeFunctionData({
+    abi: depositFactoryAbi,
+    functionName: "sweep",
+    args: [plan.intentId, plan.owner, plan.from.address, plan.quote.fromAmount],
+  });
+}
+
+function fillData(plan: IntentPlan): Hex {
+  return plan.call
+    ? encodeFunctionData({
+        abi: settlementAbi,
+        functionName: "fillWithCall",
+        args: [
+          plan.intentId,
+          plan.to.address,
+          plan.quote.toAmount,
+          plan.owner,
+          plan.call.target,
+          plan.call.data,
+          plan.call.amountOffset ?? NO_OFFSET,
+        ],
+      })
+    : encodeFunctionData({
+        abi: settlementAbi,
+        functionName: "fill",
+        args: [plan.intentId, plan.to.address, plan.quote.toAmount, plan.recipient],
+      });
+}
+
+function precondition(token: IntentPlan["from"], owner: Address, minAmount: bigint) {
+  return {
+    type: token.native ? "native-balance" : "erc20-balance",
+    chainId: token.chainId,
+    ownerAddress: owner,
+    tokenAddress: token.address,
+    minAmount: str(minAmount),
+  };
+}
+
+function gasFee(
+  ctx: AppContext,
+  chainId: number,
+  fee: IntentPlan["quote"]["originGas"],
+  nativeUsd: number,
+  intentId: string,
+) {
+  const chain = chainOf(ctx, chainId);
+  const usd = (Number(fee.nativeCost) / 10 ** chain.native.decimals) * nativeUsd;
+  return {
+    chainId,
+    totalGasLimit: str(fee.gasLimit),
+    gasPrice: str(fee.gasPrice),
+    nativeTokenSymbol: chain.native.symbol,
+    nativeTokenPriceUsd: nativeUsd,
+    chainGasUsageStatus: "NORMAL",
+    totalFeeAmount: str(fee.nativeCost),
+    totalFeeUsd: usd.toFixed(6),
+    metaTxnFeeDetails: {
+      metaTxnId: intentId,
+      estimatedGasLimit: str(fee.gasLimit),
+      feeNative: str(fee.nativeCost),
+    },
+    metaTxnGasQuote: str(fee.tokenAmount),
+  };
+}
+
+const priced = (t: IntentPlan["from"]) => ({
+  decimals: t.decimals,
+  price: { num: BigInt(Math.round(t.priceUsd * 1e8)), den: 100_000_000n },
+});
+
+const impact = (usd: number, base: number) => ({
+  priceImpact: base > 0 ? -(usd / base) * 100 : 0,
+  priceImpactUsd: -usd,
+});
+
+/** The Trails `Intent` document for an intent. */
+export function renderIntent(
+  ctx: AppContext,
+  plan: IntentPlan,
+  row: Pick<IntentRow, "status" | "created_at" | "updated_at">,
+) {
+  const q = plan.quote;
+  const usd = quoteUsd(q, priced(plan.from), priced(plan.to));
+  const origin = chainOf(ctx, plan.from.chainId);
+  const destination = chainOf(ctx, plan.to.chainId);
+  const gasUsd = usd.originGasUsd + usd.destinationGasUsd;
+  const gasTotal = q.originGas.tokenAmount + q.destinationGas.tokenAmount;
+  const sweep = sweepData(plan);
+  const fill = fillData(plan);
+  return {
+    intentId: plan.intentId,
+    status: row.status,
+    quoteRequest: plan.request,
+    ownerAddress: plan.owner,
+    originChainId: plan.from.chainId,
+    destinationChainId: plan.to.chainId,
+    originIntentAddress: plan.depositAddress,
+    destinationIntentAddress: destination.contracts.Settlement,
+    salt: BigInt(plan.salt).toString(),
+    depositTransaction: {
+      toAddress: plan.depositAddress,
+      tokenAddress: plan.from.address,
+      decimals: plan.from.decimals,
+      amount: str(q.fromAmount),
+    },
+    originCalls: {
+      chainId: plan.from.chainId,
+      calls: [
+        { to: origin.contracts.DepositFactory, value: "0", data: sweep, gasLimit: str(q.originGas.gasLimit) },
+      ],
+    },
+    destinationCalls: {
+      chainId: plan.to.chainId,
+      calls: [
+        {
+          to: destination.contracts.Settlement,
+          value: "0",
+          data: fill,
+          gasLimit: str(q.destinationGas.gasLimit),
+        },
+      ],
+    },
+    originPrecondition: precondition(plan.from, plan.depositAddress, q.fromAmountMin),
+    destinationPrecondition: precondition(
+      plan.to,
+      plan.call ? plan.call.target : plan.recipient,
+      q.toAmountMin,
+    ),
+    originMetaTxn: {
+      id: `${plan.intentId}:origin`,
+      chainId: plan.from.chainId,
+      walletAddress: plan.depositAddress,
+      contract: origin.contracts.DepositFactory,
+      input: sweep,
+    },
+    destinationMetaTxn: {
+      id: `${plan.intentId}:destination`,
+      chainId: plan.to.chainId,
+      walletAddress: destination.contracts.Settlement,
+      contract: destination.contracts.Settlement,
+      input: fill,
+    },
+    quote: {
+      routeProviders: ["AUTO"],
+      routeProvidersRequestIds: [plan.intentId],
+      routeProvidersFeeUsd: [gasUsd],
+      fromAmount: str(q.fromAmount),
+      fromAmountMin: str(q.fromAmountMin),
+      fromAmountUsd: usd.fromAmountUsd,
+      fromAmountMinUsd: usd.fromAmountMinUsd,
+      toAmount: str(q.toAmount),
+      toAmountMin: str(q.toAmountMin),
+      toAmountUsd: usd.toAmountUsd,
+      toAmountMinUsd: usd.toAmountMinUsd,
+      maxSlippage: Number(plan.slippagePpm) / 1e6,
+      ...impact(usd.totalFeeUsd, usd.fromAmountUsd),
+      priceImpactDetails: {
+        executionPriceImpact: impact(0, usd.fromAmountUsd),
+        marketPriceImpact: impact(0, usd.fromAmountUsd),
+        providerFeesPriceImpact: impact(gasUsd, usd.fromAmountUsd),
+        trailsFeesPriceImpact: impact(usd.protocolFeeUsd, usd.fromAmountUsd),
+        netPriceImpact: impact(usd.totalFeeUsd, usd.fromAmountUsd),
+      },
+    },
+    fees: {
+      originGas: gasFee(ctx, plan.from.chainId, q.originGas, plan.originNativeUsd, plan.intentId),
+      destinationGas: gasFee(
+        ctx,
+        plan.to.chainId,
+        q.destinationGas,
+        plan.destinationNativeUsd,
+        plan.intentId,
+      ),
+      provider: {
+        quoteProvider: "junction",
+        quoteProviderFee: str(gasTotal),
+        quoteProviderFeeUsd: gasUsd,
+        trailsFee: str(q.protocolFee),
+        trailsFeeUsd: usd.protocolFeeUsd,
+        quoteProviderWithTrailsFee: str(q.totalFee),
+        providerWithTrailsFeeUsd: usd.totalFeeUsd,
+        totalFeeAmount: str(q.totalFee),
+        totalFeeUsd: usd.totalFeeUsd,
+      },
+      feeTokenAddress: plan.from.address,
+      feeTokenAmount: str(q.totalFee),
+      feeTokenUsd: usd.totalFeeUsd,
+      feeTokenTotal: str(q.totalFee),
+      gasFeeTotal: str(gasTotal),
+      gasFeeUsd: gasUsd,
+      trailsFeeTotal: str(q.protocolFee),
+      trailsFeeUsd: usd.protocolFeeUsd,
+      collectorFeeTotal: "0",
+      collectorFeeUsd: 0,
+      providerFeeTotal: str(gasTotal),
+      providerFeeUsd: gasUsd,
+      totalFeeAmount: str(q.totalFee),
+      totalFeeUsd: usd.totalFeeUsd,
+    },
+    trailsVersion: `junction-${ctx.version}`,
+    trailsContracts: {
+      trailsIntentEntrypointAddress: origin.contracts.IntentEntrypoint,
+      trailsRouterAddress: destination.contracts.Settlement,
+      trailsRouterShimAddress: destination.contracts.Executor,
+    },
+    expiresAt: plan.expiresAt,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+/** The fields a client must send back unchanged in CommitIntent: all that sets what moves where. */
+export const economicFields = [
+  "ownerAddress",
+  "originChainId",
+  "destinationChainId",
+  "originIntentAddress",
+  "destinationIntentAddress",
+  "salt",
+  "depositTransaction",
+  "originCalls",
+  "destinationCalls",
+  "originPrecondition",
+  "destinationPrecondition",
+  "quote",
+  "fees",
+  "expiresAt",
+] as const;
+
+/** The first path where `sent` differs from `quoted` (numbers and decimal strings compare by value), or null. */
+export function firstDifference(quoted: unknown, sent: unknown, path: string): string | null {
+  if (quoted !== null && typeof quoted === "object") {
+    if (sent === null || typeof sent !== "object" || Array.isArray(quoted) !== Array.isArray(sent))
+      return path;
+    const q = quoted as Record<string, unknown>;
+    const s = sent as Record<string, unknown>;
+    for (const key of new Set([...Object.keys(q), ...Object.keys(s)])) {
+      const diff = firstDifference(q[key], s[key], `${path}.${key}`);
+      if (diff) return diff;
+    }
+    return null;
+  }
+  if (quoted === undefined || sent === undefined) return quoted === sent ? null : path;
+  return String(quoted).toLowerCase() === String(sent).toLowerCase() ? null : path;
+}
+
+type LegStatus =
+  | "UNKNOWN"
+  | "ON_HOLD"
+  | "PENDING"
+  | "SENT"
+  | "MINING"
+  | "SUCCEEDED"
+  | "FAILED"
+  | "ABORTED"
+  | "REVERTED";
+
+function lastTx(txs: ChainTxRow[], kinds: TxKind[]): ChainTxRow | undefined {
+  return txs.filter((t) => kinds.includes(t.kind as TxKind) && t.status !== "dropped").at(-1);
+}
+
+const txStatus = (tx: ChainTxRow): LegStatus =>
+  tx.status === "pending" ? "SENT" : tx.status === "mined" ? "SUCCEEDED" : "REVERTED";
+
+function leg(
+  plan: IntentPlan,
+  type: "DEPOSIT" | "ORIGIN" | "DESTINATION",
+  status: LegStatus,
+  fields: {
+    chainId: number;
+    from: string;
+    to: string;
+    token: string;
+    amount: bigint;
+    hash?: string;
+    reason?: string;
+  },
+  at: { created: Date; updated: Date },
+) {
+  return {
+    intentId: plan.intentId,
+    status,
+    ...(fields.reason ? { statusReason: fields.reason } : {}),
+    chainId: fields.chainId,
+    type,
+    context: "NONE",
+    fromAddress: fields.from,
+    toAddress: fields.to,
+    tokenAddress: fields.token,
+    tokenAmount: str(fields.amount),
+    ...(fields.hash ? { txnHash: fields.hash } : {}),
+    createdAt: at.created.toISOString(),
+    updatedAt: at.updated.toISOString(),
+  };
+}
+
+/** The three legs of an intent: the user's deposit, Junction's origin transaction (sweep or refund), the fill. */
+export function renderReceipt(ctx: AppContext, view: IntentView) {
+  const { row, plan, txs, deposits } = view;
+  const at = { created: row.created_at, updated: row.updated_at };
+  const status = row.status;
+  const ended = ["ABORTED", "FAILED", "REFUNDED"].includes(status);
+
+  const ownDeposits = deposits.filter((d) => d.token.toLowerCase() === plan.from.address.toLowerCase());
+  const depositHash = row.deposit_tx_hash ?? ownDeposits[0]?.tx_hash;
+  const deposited = ownDeposits.reduce((sum, d) => sum + BigInt(d.amount), 0n);
+  const depositStatus: LegStatus = depositHash
+    ? ["await_deposit", "quoted"].includes(row.stage) && status !== "EXECUTING"
+      ? "MINING"
+      : "SUCCEEDED"
+    : status === "QUOTED"
+      ? "UNKNOWN"
+      : ended
+        ? "ABORTED"
+        : "PENDING";
+  const depositLeg = leg(
+    plan,
+    "DEPOSIT",
+    depositStatus,
+    {
+      chainId: plan.from.chainId,
+      from: ownDeposits[0]?.from_address ?? plan.owner,
+      to: plan.depositAddress,
+      token: plan.from.address,
+      amount: deposited > 0n ? deposited : plan.quote.fromAmount,
+      ...(depositHash ? { hash: depositHash } : {}),
+    },
+    at,
+  );
+
+  const refund = lastTx(txs, ["refund"]);
+  const sweep = lastTx(txs, ["sweep"]);
+  const origin = chainOf(ctx, plan.from.chainId);
+  const originTx = refund ?? sweep;
+  const originLeg = leg(
+    plan,
+    "ORIGIN",
+    originTx ? txStatus(originTx) : ended ? "ABORTED" : status === "QUOTED" ? "UNKNOWN" : "ON_HOLD",
+    {
+      chainId: plan.from.chainId,
+      from: plan.depositAddress,
+      to: refund ? plan.owner : origin.contracts.Settlement,
+      token: plan.from.address,
+      amount: plan.quote.fromAmount,
+      ...(originTx ? { hash: originTx.hash } : {}),
+      ...(refund ? { reason: `refund to the owner: ${row.status_reason ?? "refunded"}` } : {}),
+    },
+    at,
+  );
+
+  const fill = lastTx(txs, ["fill"]);
+  const callFailed = status === "FAILED" && fill?.status === "mined";
+  const fillStatus: LegStatus = fill
+    ? callFailed
+      ? "FAILED"
+      : txStatus(fill)
+    : ended
+      ? "ABORTED"
+      : status === "QUOTED"
+        ? "UNKNOWN"
+        : "ON_HOLD";
+  const destinationLeg = leg(
+    plan,
+    "DESTINATION",
+    fillStatus,
+    {
+      chainId: plan.to.chainId,
+      from: chainOf(ctx, plan.to.chainId).contracts.Settlement,
+      to: plan.call ? plan.call.target : plan.recipient,
+      token: plan.to.address,
+      amount: plan.quote.toAmount,
+      ...(fill ? { hash: fill.hash } : {}),
+      ...(callFailed && row.status_reason ? { reason: row.status_reason } : {}),
+    },
+    at,
+  );
+
+  const receipt = {
+    intentId: plan.intentId,
+    status,
+    ownerAddress: plan.owner,
+    originChainId: plan.from.chainId,
+    destinationChainId: plan.to.chainId,
+    depositTransaction: depositLeg,
+    originTransaction: originLeg,
+    destinationTransaction: destinationLeg,
+    summary: {
+      intentId: plan.intentId,
+      status,
+      ownerAddress: plan.owner,
+      originChainId: plan.from.chainId,
+      destinationChainId: plan.to.chainId,
+      tradeType: plan.tradeType,
+      routeProviders: ["AUTO"],
+      originIntentAddress: plan.depositAddress,
+      originTokenAddress: plan.from.address,
+      originTokenAmount: str(plan.quote.fromAmount),
+      originTokenMetadata: tokenMetadata(plan.from, ctx),
+      destinationIntentAddress: chainOf(ctx, plan.to.chainId).contracts.Settlement,
+      destinationTokenAddress: plan.to.address,
+      destinationTokenAmount: str(plan.quote.toAmount),
+      destinationToAddress: plan.recipient,
+      destinationTokenMetadata: tokenMetadata(plan.to, ctx),
+      destinationHasCallData: plan.call !== null,
+      destinationHasCallValue: false,
+      ...(row.status_reason ? { memo: row.status_reason } : {}),
+      createdAt: row.created_at.toISOString(),
+      expiresAt: plan.expiresAt,
+      ...(isSettled(row) ? { finishedAt: row.updated_at.toISOString() } : {}),
+    },
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+  return {
+    receipt,
+    states: [depositLeg.status, originLeg.status, destinationLeg.status],
+    done: isSettled(row),
+  };
+}
+
+/** The `IntentSummary` row of GetIntentTransactionHistory. */
+export function renderSummary(ctx: AppContext, view: IntentView) {
+  const { receipt } = renderReceipt(ctx, view);
+  const { plan, row } = view;
+  return {
+    intentId: plan.intentId,
+    status: row.status,
+    ownerAddress: plan.owner,
+    originChainId: plan.from.chainId,
+    destinationChainId: plan.to.chainId,
+    originIntentAddress: plan.depositAddress,
+    destinationIntentAddress: receipt.summary.destinationIntentAddress,
+    ...(receipt.depositTransaction.txnHash
+      ? { depositTransactionHash: receipt.depositTransaction.txnHash }
+      : {}),
+    depositTransactionStatus: receipt.depositTransaction.status,
+    ...(receipt.originTransaction.txnHash
+      ? { originTransactionHash: receipt.originTransaction.txnHash }
+      : {}),
+    originTransactionStatus: receipt.originTransaction.status,
+    ...(receipt.destinationTransaction.txnHash
+      ? { destinationTransactionHash: receipt.destinationTransaction.txnHash }
+      : {}),
+    destinationTransactionStatus: receipt.destinationTransaction.status,
+    originTokenAddress: plan.from.address,
+    originTokenAmount: str(plan.quote.fromAmount),
+    originTokenMetadata: receipt.summary.originTokenMetadata,
+    destinationTokenAddress: plan.to.address,
+    destinationTokenAmount: str(plan.quote.toAmount),
+    destinationTokenMetadata: receipt.summary.destinationTokenMetadata,
+    destinationToAddress: plan.recipient,
+    expiresAt: plan.expiresAt,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}

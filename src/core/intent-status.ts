@@ -1,0 +1,68 @@
+import { JunctionError } from "./errors.ts";
+
+/** The public lifecycle of an intent (the Trails `IntentStatus` values). */
+export const intentStatuses = [
+  "QUOTED",
+  "COMMITTED",
+  "EXECUTING",
+  "SUCCEEDED",
+  "FAILED",
+  "ABORTED",
+  "REFUNDED",
+] as const;
+export type IntentStatus = (typeof intentStatuses)[number];
+
+/**
+ * Every status change the engine may make, with the event it records. Nothing else changes an
+ * intent's status: `applyTransition` refuses any pair not listed here.
+ */
+export const transitions = {
+  /** The user accepts the quote; inventory is reserved. */
+  commit: { from: ["QUOTED"], to: "COMMITTED", event: "intent.committed" },
+  /** The user cancels before depositing; the reservation is released. */
+  abort: { from: ["QUOTED", "COMMITTED"], to: "ABORTED", event: "intent.aborted" },
+  /** A deposit was announced (ExecuteIntent) or found, confirmed, and is enough. */
+  execute: { from: ["COMMITTED"], to: "EXECUTING", event: "intent.executing" },
+  /** Filled on the destination chain (and the destination call succeeded). */
+  succeed: { from: ["EXECUTING"], to: "SUCCEEDED", event: "intent.succeeded" },
+  /**
+   * Filled, but the destination call reverted: the tokens went to the owner on the destination
+   * chain instead of the target.
+   */
+  failDestinationCall: { from: ["EXECUTING"], to: "FAILED", event: "intent.destination_call_failed" },
+  /** Committed, and no sufficient deposit arrived within the commit lifetime. */
+  expire: { from: ["COMMITTED"], to: "FAILED", event: "intent.expired" },
+  /**
+   * The deposit went back to the owner on the origin chain: too small, unfillable, or it arrived
+   * after the intent was aborted, expired, or never committed.
+   */
+  refund: {
+    from: ["QUOTED", "COMMITTED", "EXECUTING", "FAILED", "ABORTED"],
+    to: "REFUNDED",
+    event: "intent.refunded",
+  },
+} as const satisfies Record<string, { from: readonly IntentStatus[]; to: IntentStatus; event: string }>;
+
+export type TransitionName = keyof typeof transitions;
+
+/** Statuses after which nothing more is delivered (late deposits are still refunded). */
+export const terminalStatuses: readonly IntentStatus[] = ["SUCCEEDED", "FAILED", "ABORTED", "REFUNDED"];
+
+export function canTransition(status: IntentStatus, name: TransitionName): boolean {
+  return (transitions[name].from as readonly IntentStatus[]).includes(status);
+}
+
+/** The status `name` leads to from `status`, and the event to record; refuses what the table does not allow. */
+export function applyTransition(
+  status: IntentStatus,
+  name: TransitionName,
+): { to: IntentStatus; event: string } {
+  const t = transitions[name];
+  if (!canTransition(status, name)) {
+    throw new JunctionError(
+      "wrong_status",
+      `cannot ${name} an intent that is ${status}; allowed from ${t.from.join(", ")}`,
+    );
+  }
+  return { to: t.to, event: t.event };
+}

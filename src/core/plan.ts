@@ -1,0 +1,47 @@
+import type { Address, Hex } from "viem";
+import type { Quote, TradeType } from "./quote.ts";
+
+/** A token as an intent refers to it. */
+export interface PlanToken {
+  chainId: number;
+  address: Address;
+  symbol: string;
+  decimals: number;
+  native: boolean;
+  priceUsd: number;
+}
+
+/** A call the solver makes on the destination chain with the delivered tokens. */
+export interface DestinationCall {
+  target: Address;
+  data: Hex;
+  /** Byte offset where the delivered amount is injected, or the Executor's NO_OFFSET. */
+  amountOffset: bigint;
+}
+
+/**
+ * Everything Junction decided when it quoted an intent: what the user deposits where, what the
+ * solver delivers to whom, and what it costs. Immutable once quoted; every API dialect renders
+ * its own view of it.
+ */
+export interface IntentPlan {
+  intentId: Hex;
+  owner: Address;
+  tradeType: TradeType;
+  from: PlanToken;
+  to: PlanToken;
+  /** CREATE2 deposit address on the origin chain, and the salt it is derived with. */
+  depositAddress: Address;
+  salt: Hex;
+  recipient: Address;
+  call: DestinationCall | null;
+  slippagePpm: bigint;
+  quote: Quote;
+  /** Native-coin USD prices used for the gas fees, for display. */
+  originNativeUsd: number;
+  destinationNativeUsd: number;
+  /** The request as the client sent it, echoed back by dialects that return it. */
+  request: Record<string, unknown>;
+  createdAt: string;
+  expiresAt: string;
+}

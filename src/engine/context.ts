@@ -1,0 +1,17 @@
+import type { Logger } from "pino";
+import type { ChainRegistry } from "../chains/registry.ts";
+import type { Config } from "../config/schema.ts";
+import type { Db } from "../store/database.ts";
+import type { IntentChanges } from "./changes.ts";
+import type { Market } from "./market.ts";
+
+/** What every engine part shares; `now` is the one clock, so tests and workers agree on time. */
+export interface EngineContext {
+  config: Config;
+  db: Db;
+  registry: ChainRegistry;
+  market: Market;
+  changes: IntentChanges;
+  log: Logger;
+  now(): Date;
+}

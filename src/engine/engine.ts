@@ -1,0 +1,26 @@
+import type { Logger } from "pino";
+import { privateKeyToAccount } from "viem/accounts";
+import type { ChainRegistry } from "../chains/registry.ts";
+import type { Config } from "../config/schema.ts";
+import type { Db } from "../store/database.ts";
+import { IntentChanges } from "./changes.ts";
+import type { EngineContext } from "./context.ts";
+import { Market } from "./market.ts";
+
+export function createEngineContext(
+  config: Config,
+  db: Db,
+  registry: ChainRegistry,
+  log: Logger,
+): EngineContext {
+  const solver = privateKeyToAccount(config.keys.solver.reveal()).address;
+  return {
+    config,
+    db,
+    registry,
+    market: new Market(registry, solver),
+    changes: new IntentChanges(),
+    log,
+    now: () => new Date(),
+  };
+}

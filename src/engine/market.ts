@@ -1,0 +1,119 @@
+import { type Address, type Hex, keccak256, toHex, zeroAddress } from "viem";
+import { depositFactoryAbi, devTokenAbi, settlementAbi } from "../chains/abi.gen.ts";
+import { publicClientFor } from "../chains/clients.ts";
+import type { ChainRegistry, RuntimeChain } from "../chains/registry.ts";
+import { NO_OFFSET } from "../core/calldata.ts";
+import type { DestinationCall } from "../core/plan.ts";
+import { withHeadroom } from "./gas.ts";
+import { TtlCache } from "./ttl-cache.ts";
+
+type Client = ReturnType<typeof publicClientFor>;
+
+/**
+ * What quoting needs from the chains, cached so a quote costs no RPC round trip once warm: gas
+ * prices, the solver's inventory in each Settlement, and eth_estimateGas results per fill shape.
+ */
+export class Market {
+  private readonly clients = new Map<number, Client>();
+  private readonly gasPrices = new TtlCache<bigint>(2_000);
+  private readonly balances = new TtlCache<bigint>(2_000);
+  private readonly estimates = new TtlCache<bigint>(10 * 60_000);
+  private readonly codeHashes = new TtlCache<Hex>(Number.POSITIVE_INFINITY);
+
+  constructor(
+    private readonly registry: ChainRegistry,
+    private readonly solver: Address,
+  ) {}
+
+  client(chainId: number): Client {
+    let client = this.clients.get(chainId);
+    if (!client) {
+      client = publicClientFor(this.chain(chainId).viem);
+      this.clients.set(chainId, client);
+    }
+    return client;
+  }
+
+  private chain(chainId: number): RuntimeChain {
+    const chain = this.registry.chain(chainId);
+    if (!chain) throw new Error(`chain ${chainId} is not configured`);
+    return chain;
+  }
+
+  gasPrice(chainId: number): Promise<bigint> {
+    return this.gasPrices.get(String(chainId), () => this.client(chainId).getGasPrice());
+  }
+
+  /** Settlement's balance of `token`; `fresh` bypasses the cache (commit-time checks). */
+  settlementBalance(chainId: number, token: Address, fresh = false): Promise<bigint> {
+    const key = `${chainId}:${token}`;
+    if (fresh) this.balances.delete(key);
+    return this.balances.get(key, () => balanceOf(this.client(chainId), token, this.settlement(chainId)));
+  }
+
+  /** The DepositFactory's sweeper init-code hash, which with the salt fixes each deposit address. */
+  sweeperCodeHash(chainId: number): Promise<Hex> {
+    return this.codeHashes.get(String(chainId), () =>
+      this.client(chainId).readContract({
+        address: this.chain(chainId).contracts.DepositFactory,
+        abi: depositFactoryAbi,
+        functionName: "SWEEPER_CODE_HASH",
+      }),
+    );
+  }
+
+  settlement(chainId: number): Address {
+    return this.chain(chainId).contracts.Settlement;
+  }
+
+  /**
+   * Gas for the fill (with the destination call, when there is one), from a real eth_estimateGas
+   * by the solver, cached per shape: chain, token, and the call's target and selector.
+   */
+  fillGas(chainId: number, token: Address, call: DestinationCall | null): Promise<bigint> {
+    const shape = call ? `${call.target}:${call.data.slice(0, 10)}` : "plain";
+    return this.estimates.get(`${chainId}:${token}:${shape}`, async () => {
+      const probeId = keccak256(toHex(`junction-estimate-${Date.now()}-${Math.random()}`));
+      const client = this.client(chainId);
+      const gas = call
+        ? await client.estimateContractGas({
+            account: this.solver,
+            address: this.settlement(chainId),
+            abi: settlementAbi,
+            functionName: "fillWithCall",
+            args: [
+              probeId,
+              token,
+              1n,
+              this.solver,
+              call.target,
+              call.data as Hex,
+              call.amountOffset ?? NO_OFFSET,
+            ],
+          })
+        : await client.estimateContractGas({
+            account: this.solver,
+            address: this.settlement(chainId),
+            abi: settlementAbi,
+            functionName: "fill",
+            // A fresh recipient: paying a new holder costs most.
+            args: [probeId, token, 1n, `0x${probeId.slice(26)}` as Address],
+          });
+      return withHeadroom(gas);
+    });
+  }
+}
+
+/** ERC-20 balance, or native balance for the zero address, at `blockNumber` (default latest). */
+export function balanceOf(client: Client, token: Address, holder: Address, blockNumber?: bigint) {
+  const at = blockNumber === undefined ? {} : { blockNumber };
+  return token === zeroAddress
+    ? client.getBalance({ address: holder, ...at })
+    : client.readContract({
+        address: token,
+        abi: devTokenAbi,
+        functionName: "balanceOf",
+        args: [holder],
+        ...at,
+      });
+}

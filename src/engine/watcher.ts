@@ -1,0 +1,119 @@
+import type { Logger } from "pino";
+import { type Address, parseAbiItem, zeroAddress } from "viem";
+import type { RuntimeChain } from "../chains/registry.ts";
+import {
+  depositAddressesSince,
+  type NewDeposit,
+  readCursor,
+  recordDeposits,
+  writeCursor,
+} from "../store/deposits.ts";
+import { wakeIntents } from "../store/intents.ts";
+import type { EngineContext } from "./context.ts";
+
+const transferEvent = parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)");
+/** Blocks per scan, so a long outage catches up in bounded requests. */
+const MAX_RANGE = 500n;
+/** Where a chain never scanned before starts: a little history, not all of it. */
+const INITIAL_LOOKBACK = 100n;
+
+/**
+ * Finds transfers into deposit addresses on one chain: ERC-20 `Transfer` logs of the listed tokens
+ * and native-coin transactions, block by block from a cursor kept in the database. Each find is
+ * recorded once (block hash, transaction, log index) and wakes its intent; amounts are decided
+ * later from confirmed balances, so a reorg that drops a block only leaves a stale record.
+ */
+export class DepositWatcher {
+  private readonly addresses = new Map<string, string>();
+  private lastSeq = "0";
+
+  constructor(
+    private readonly e: EngineContext,
+    private readonly chain: RuntimeChain,
+    private readonly log: Logger,
+  ) {}
+
+  private get client() {
+    return this.e.market.client(this.chain.chainId);
+  }
+
+  private async refreshAddresses(): Promise<void> {
+    const rows = await depositAddressesSince(this.e.db, this.chain.chainId, this.lastSeq);
+    for (const row of rows) this.addresses.set(row.deposit_address.toLowerCase(), row.id);
+    const last = rows.at(-1);
+    if (last) this.lastSeq = last.seq;
+  }
+
+  /** Scans the blocks after the cursor up to the head (bounded); returns how many blocks it covered. */
+  async scanOnce(): Promise<bigint> {
+    const head = await this.client.getBlockNumber();
+    // After reading the head: every deposit in a block up to it was made to an address already quoted.
+    await this.refreshAddresses();
+    const cursor = (await readCursor(this.e.db, this.chain.chainId)) ?? head - INITIAL_LOOKBACK;
+    const from = cursor + 1n > 0n ? cursor + 1n : 0n;
+    if (from > head) return 0n;
+    const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
+    const deposits = [...(await this.tokenTransfers(from, to)), ...(await this.nativeTransfers(from, to))];
+    const woken = await recordDeposits(this.e.db, deposits);
+    await wakeIntents(this.e.db, woken, this.e.now());
+    await writeCursor(this.e.db, this.chain.chainId, to);
+    if (woken.length > 0) this.log.debug({ chainId: this.chain.chainId, intents: woken }, "deposits seen");
+    return to - from + 1n;
+  }
+
+  private intentAt(address: string | undefined): string | undefined {
+    return address ? this.addresses.get(address.toLowerCase()) : undefined;
+  }
+
+  private async tokenTransfers(fromBlock: bigint, toBlock: bigint): Promise<NewDeposit[]> {
+    const tokens = this.chain.tokens.filter((t) => !t.native).map((t) => t.address);
+    if (tokens.length === 0 || this.addresses.size === 0) return [];
+    const logs = await this.client.getLogs({ address: tokens, event: transferEvent, fromBlock, toBlock });
+    return logs.flatMap((log) => {
+      const intentId = this.intentAt(log.args.to);
+      if (!intentId || log.blockHash === null || log.transactionHash === null) return [];
+      return [
+        {
+          intent_id: intentId,
+          chain_id: this.chain.chainId,
+          block_number: log.blockNumber,
+          block_hash: log.blockHash,
+          tx_hash: log.transactionHash,
+          log_index: log.logIndex,
+          token: log.address,
+          from_address: log.args.from as Address,
+          amount: (log.args.value ?? 0n).toString(),
+          at: this.e.now(),
+        },
+      ];
+    });
+  }
+
+  /** Native coin has no logs: look at each block's transactions for value sent to a deposit address. */
+  private async nativeTransfers(fromBlock: bigint, toBlock: bigint): Promise<NewDeposit[]> {
+    if (this.addresses.size === 0) return [];
+    const found: NewDeposit[] = [];
+    for (let n = fromBlock; n <= toBlock; n++) {
+      const block = await this.client.getBlock({ blockNumber: n, includeTransactions: true });
+      for (const tx of block.transactions) {
+        const intentId = this.intentAt(tx.to ?? undefined);
+        if (!intentId || tx.value === 0n || !block.hash) continue;
+        const receipt = await this.client.getTransactionReceipt({ hash: tx.hash });
+        if (receipt.status !== "success") continue;
+        found.push({
+          intent_id: intentId,
+          chain_id: this.chain.chainId,
+          block_number: n,
+          block_hash: block.hash,
+          tx_hash: tx.hash,
+          log_index: -1,
+          token: zeroAddress,
+          from_address: tx.from,
+          amount: tx.value.toString(),
+          at: this.e.now(),
+        });
+      }
+    }
+    return found;
+  }
+}

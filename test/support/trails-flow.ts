@@ -1,0 +1,79 @@
+import type { TrailsApi } from "@0xtrails/api";
+import { type Address, type Hex, zeroAddress } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { expect } from "vitest";
+import { devTokenAbi } from "../../src/chains/abi.gen.ts";
+import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import type { RuntimeChain } from "../../src/chains/registry.ts";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
+import type { TestJunction } from "./junction.ts";
+import { balanceOf, mined } from "./onchain.ts";
+
+/** Helpers for driving whole payments through the real Trails client on a test Junction. */
+export function flows(t: TestJunction) {
+  const registry = t.junction.ctx.registry;
+  const chain = (index: number): RuntimeChain => registry.chains[index] as RuntimeChain;
+  const token = (index: number, symbol: string): Address => {
+    const found = chain(index).tokens.find((tk) => tk.symbol === symbol);
+    if (!found) throw new Error(`no ${symbol}`);
+    return found.address;
+  };
+  const client = (index: number) => publicClientFor(chain(index).viem);
+  const wallet = (index: number, account: number) =>
+    walletClientFor(chain(index).viem, privateKeyToAccount(devnetAccount(account).privateKey));
+
+  /** Sends `amount` of `tokenAddress` (zero address: native) from test account `account` to `to`. */
+  async function transfer(
+    index: number,
+    account: number,
+    tokenAddress: Address,
+    to: Address,
+    amount: bigint,
+  ) {
+    const w = wallet(index, account);
+    const hash: Hex =
+      tokenAddress === zeroAddress
+        ? await w.sendTransaction({ to, value: amount })
+        : await w.writeContract({
+            address: tokenAddress,
+            abi: devTokenAbi,
+            functionName: "transfer",
+            args: [to, amount],
+          });
+    await mined(client(index), hash);
+    return hash;
+  }
+
+  /** Long-polls with the client until the receipt is done; returns it. */
+  async function waitDone(trails: TrailsApi, intentId: string, timeoutMs = 45_000) {
+    const deadline = Date.now() + timeoutMs;
+    let states: string[] | undefined;
+    for (;;) {
+      const res = await trails.waitIntentReceipt({
+        intentId,
+        ...(states ? { lastReceiptStates: states as never } : {}),
+      });
+      if (res.done) return res.intentReceipt;
+      states = res.receiptStates;
+      if (Date.now() > deadline)
+        throw new Error(`intent ${intentId} not done: ${JSON.stringify(res.receiptStates)}`);
+    }
+  }
+
+  const balance = (index: number, tokenAddress: Address, holder: Address) =>
+    balanceOf(client(index), tokenAddress, holder);
+
+  async function expectBalanceChange(
+    index: number,
+    tokenAddress: Address,
+    holder: Address,
+    run: () => Promise<unknown>,
+    delta: bigint,
+  ) {
+    const before = await balance(index, tokenAddress, holder);
+    await run();
+    expect((await balance(index, tokenAddress, holder)) - before).toBe(delta);
+  }
+
+  return { chain, token, client, wallet, transfer, waitDone, balance, expectBalanceChange, registry };
+}
