@@ -1,6 +1,8 @@
-import { TradeType } from "@0xtrails/api";
-
+import { TradeType, WebrpcError } from "@0xtrails/api";
+import { type Address, encodeFunctionData, zeroAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoVaultAbi } from "../../src/chains/abi.gen.ts";
+import { AMOUNT_PLACEHOLDER } from "../../src/core/calldata.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { freshAddress } from "../support/onchain.ts";
@@ -16,6 +18,28 @@ afterAll(() => t?.stop());
 
 const USER = 1;
 const user = devnetAccount(USER).address;
+const A = 0;
+const B = 1;
+const C = 2;
+
+/** Quote → commit with the real client; returns the committed intent. */
+async function quoteAndCommit(req: Parameters<TestJunction["trails"]["quoteIntent"]>[0]) {
+  const { intent } = await t.trails.quoteIntent(req);
+  const { intentId } = await t.trails.commitIntent({ intent });
+  expect(intentId).toBe(intent.intentId);
+  return intent;
+}
+
+const usdcQuote = (from: number, to: number, amount: bigint, recipient: Address = user) => ({
+  ownerAddress: user,
+  originChainId: f.chain(from).chainId,
+  originTokenAddress: f.token(from, "USDC"),
+  destinationChainId: f.chain(to).chainId,
+  destinationTokenAddress: f.token(to, "USDC"),
+  destinationToAddress: recipient,
+  tradeType: TradeType.EXACT_INPUT,
+  originTokenAmount: amount,
+});
 
 describe("payments through the real Trails client", () => {
   it("1. USDC on chain A → USDC on chain B, exact input", async () => {
@@ -54,5 +78,191 @@ describe("payments through the real Trails client", () => {
     expect(receipt.destinationTransaction?.status).toBe("SUCCEEDED");
     expect(receipt.originTransaction.status).toBe("SUCCEEDED");
     expect(receipt.depositTransaction.txnHash).toBe(hash);
+  });
+
+  it("2. exact output into WETH on chain C, paying with USDC on chain A", async () => {
+    const recipient = freshAddress();
+    const wethC = f.token(C, "WETH");
+    const usdcA = f.token(A, "USDC");
+    const want = 10n ** 16n; // 0.01 WETH, about $30
+    const intent = await quoteAndCommit({
+      ownerAddress: user,
+      originChainId: f.chain(A).chainId,
+      originTokenAddress: usdcA,
+      destinationChainId: f.chain(C).chainId,
+      destinationTokenAddress: wethC,
+      destinationToAddress: recipient,
+      tradeType: TradeType.EXACT_OUTPUT,
+      destinationTokenAmount: want,
+      options: { slippageTolerance: 0.01 },
+    });
+    expect(intent.quote.toAmount).toBe(want);
+    expect(intent.quote.fromAmount).toBeGreaterThan(intent.quote.fromAmountMin);
+    expect(intent.quote.fromAmountMin).toBeGreaterThan(30_000_000n); // $30 plus fees
+    const before = await f.balance(A, usdcA, user);
+    const hash = await f.transfer(
+      A,
+      USER,
+      usdcA,
+      intent.originIntentAddress as Address,
+      intent.depositTransaction.amount,
+    );
+    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+    const receipt = await f.waitDone(t.trails, intent.intentId);
+    expect(receipt.status).toBe("SUCCEEDED");
+    expect(await f.balance(C, wethC, recipient)).toBe(want);
+    expect(before - (await f.balance(A, usdcA, user))).toBe(intent.quote.fromAmount);
+  });
+
+  it("3. native coin on chain B → USDC on chain A, found by the watcher without ExecuteIntent", async () => {
+    const recipient = freshAddress();
+    const usdcA = f.token(A, "USDC");
+    const intent = await quoteAndCommit({
+      ownerAddress: user,
+      originChainId: f.chain(B).chainId,
+      originTokenAddress: zeroAddress,
+      destinationChainId: f.chain(A).chainId,
+      destinationTokenAddress: usdcA,
+      destinationToAddress: recipient,
+      tradeType: TradeType.EXACT_INPUT,
+      originTokenAmount: 10n ** 16n, // 0.01 ETH, about $30
+    });
+    expect(intent.originPrecondition.type).toBe("native-balance");
+    const hash = await f.transfer(B, USER, zeroAddress, intent.originIntentAddress as Address, 10n ** 16n);
+    const receipt = await f.waitDone(t.trails, intent.intentId);
+    expect(receipt.status).toBe("SUCCEEDED");
+    expect(receipt.depositTransaction.txnHash).toBe(hash);
+    expect(await f.balance(A, usdcA, recipient)).toBe(intent.quote.toAmount);
+    expect(intent.quote.toAmount).toBeGreaterThan(29_000_000n);
+    // The deposit went into Settlement, not back to anyone.
+    expect(await f.balance(B, zeroAddress, intent.originIntentAddress as Address)).toBe(0n);
+  });
+
+  it("4. a destination call: deposit into chain B's DemoVault for the recipient, amount injected", async () => {
+    const recipient = freshAddress();
+    const vault = f.chain(B).contracts.DemoVault as Address;
+    const usdcA = f.token(A, "USDC");
+    const data = encodeFunctionData({
+      abi: demoVaultAbi,
+      functionName: "deposit",
+      args: [BigInt(AMOUNT_PLACEHOLDER), recipient],
+    });
+    const { intent } = await t.trails.quoteIntent({
+      ...usdcQuote(A, B, 50_000_000n, vault),
+      destinationCallData: data,
+    });
+    await t.trails.commitIntent({ intent });
+    const assetsBefore = await f.balance(B, f.token(B, "USDC"), vault);
+    const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 50_000_000n);
+    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+    const receipt = await f.waitDone(t.trails, intent.intentId);
+    expect(receipt.status).toBe("SUCCEEDED");
+    const shares = await f
+      .client(B)
+      .readContract({ address: vault, abi: demoVaultAbi, functionName: "balanceOf", args: [recipient] });
+    const assets = await f
+      .client(B)
+      .readContract({ address: vault, abi: demoVaultAbi, functionName: "convertToAssets", args: [shares] });
+    expect(assets).toBe(intent.quote.toAmount);
+    expect((await f.balance(B, f.token(B, "USDC"), vault)) - assetsBefore).toBe(intent.quote.toAmount);
+  });
+
+  it("5a. an under-deposit is refunded to the owner on the origin chain", async () => {
+    const usdcA = f.token(A, "USDC");
+    const intent = await quoteAndCommit(usdcQuote(A, B, 100_000_000n));
+    const before = await f.balance(A, usdcA, user);
+    const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 60_000_000n);
+    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+    const receipt = await f.waitDone(t.trails, intent.intentId);
+    expect(receipt.status).toBe("REFUNDED");
+    expect(receipt.destinationTransaction?.txnHash).toBeUndefined();
+    expect(receipt.originTransaction.toAddress).toBe(user);
+    expect(await f.balance(A, usdcA, user)).toBe(before);
+    expect(await f.balance(A, usdcA, intent.originIntentAddress as Address)).toBe(0n);
+  });
+
+  it("5b. an over-deposit is filled and the excess refunded", async () => {
+    const recipient = freshAddress();
+    const usdcA = f.token(A, "USDC");
+    const intent = await quoteAndCommit(usdcQuote(A, B, 50_000_000n, recipient));
+    const before = await f.balance(A, usdcA, user);
+    const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 70_000_000n);
+    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+    const receipt = await f.waitDone(t.trails, intent.intentId);
+    expect(receipt.status).toBe("SUCCEEDED");
+    expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
+    expect(before - (await f.balance(A, usdcA, user))).toBe(50_000_000n);
+  });
+
+  it("6. abort, then a late deposit: refunded", async () => {
+    const usdcA = f.token(A, "USDC");
+    const intent = await quoteAndCommit(usdcQuote(A, B, 20_000_000n));
+    const aborted = await t.trails.abortIntent({
+      intentId: intent.intentId,
+      chainId: 0,
+      abortTransactionHash: "",
+    });
+    expect(aborted.status).toBe("ABORTED");
+    const before = await f.balance(A, usdcA, user);
+    const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 20_000_000n);
+    const refused = await t.trails
+      .executeIntent({ intentId: intent.intentId, depositTransactionHash: hash })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WebrpcError);
+    expect((refused as WebrpcError).code).toBe(2004);
+    const receipt = await f.waitStatus(t.trails, intent.intentId, "REFUNDED");
+    expect(receipt.originTransaction.toAddress).toBe(user);
+    expect(await f.balance(A, usdcA, user)).toBe(before);
+  });
+
+  it("7b. a tampered CommitIntent is rejected and nothing moves", async () => {
+    const { intent } = await t.trails.quoteIntent(usdcQuote(A, B, 30_000_000n));
+    for (const tamper of [
+      (i: typeof intent) => ({ ...i, quote: { ...i.quote, toAmount: i.quote.toAmount + 1n } }),
+      (i: typeof intent) => ({
+        ...i,
+        depositTransaction: { ...i.depositTransaction, toAddress: freshAddress() },
+      }),
+      (i: typeof intent) => ({ ...i, fees: { ...i.fees, totalFeeAmount: 0n } }),
+    ]) {
+      const err = await t.trails.commitIntent({ intent: tamper(intent) }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(WebrpcError);
+      expect((err as WebrpcError).code).toBe(2000);
+      expect((err as WebrpcError).message).toMatch(/intent\.(quote|depositTransaction|fees)\./);
+    }
+    const { intent: stored } = await t.trails.getIntent({ intentId: intent.intentId });
+    expect(stored.status).toBe("QUOTED");
+    const reserved = await t.junction.ctx.db
+      .selectFrom("intents")
+      .select("reserved")
+      .where("id", "=", intent.intentId)
+      .executeTakeFirstOrThrow();
+    expect(reserved.reserved).toBe(false);
+  });
+
+  it("8. a reverting destination call: the funds reach the owner on the destination chain", async () => {
+    const usdcA = f.token(A, "USDC");
+    const usdcB = f.token(B, "USDC");
+    const vault = f.chain(B).contracts.DemoVault as Address;
+    // Redeeming shares the caller does not have reverts inside the vault.
+    const data = encodeFunctionData({
+      abi: demoVaultAbi,
+      functionName: "redeem",
+      args: [10n ** 18n, user, user],
+    });
+    const intent = await quoteAndCommit({
+      ...usdcQuote(A, B, 40_000_000n, vault),
+      destinationCallData: data,
+    });
+    const ownerBefore = await f.balance(B, usdcB, user);
+    const vaultBefore = await f.balance(B, usdcB, vault);
+    const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 40_000_000n);
+    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+    const receipt = await f.waitDone(t.trails, intent.intentId);
+    expect(receipt.status).toBe("FAILED");
+    expect(receipt.destinationTransaction?.status).toBe("FAILED");
+    expect(receipt.destinationTransaction?.statusReason).toMatch(/destination call reverted/);
+    expect((await f.balance(B, usdcB, user)) - ownerBefore).toBe(intent.quote.toAmount);
+    expect(await f.balance(B, usdcB, vault)).toBe(vaultBefore);
   });
 });

@@ -60,6 +60,18 @@ export function flows(t: TestJunction) {
     }
   }
 
+  /** Polls until the intent reaches `status` (a late deposit can change a finished intent). */
+  async function waitStatus(trails: TrailsApi, intentId: string, status: string, timeoutMs = 30_000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { intentReceipt } = await trails.getIntentReceipt({ intentId });
+      if (intentReceipt.status === status) return intentReceipt;
+      if (Date.now() > deadline)
+        throw new Error(`intent ${intentId} is ${intentReceipt.status}, not ${status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   const balance = (index: number, tokenAddress: Address, holder: Address) =>
     balanceOf(client(index), tokenAddress, holder);
 
@@ -75,5 +87,16 @@ export function flows(t: TestJunction) {
     expect((await balance(index, tokenAddress, holder)) - before).toBe(delta);
   }
 
-  return { chain, token, client, wallet, transfer, waitDone, balance, expectBalanceChange, registry };
+  return {
+    chain,
+    token,
+    client,
+    wallet,
+    transfer,
+    waitDone,
+    waitStatus,
+    balance,
+    expectBalanceChange,
+    registry,
+  };
 }
