@@ -72,6 +72,25 @@ function liveAddresses(chain: ChainConfig): ChainAddresses {
   };
 }
 
+/** The chains as configured, with addresses from the devnet's deployment or the live config. */
+export function registryFor(config: Config, devnet: Devnet | null): ChainRegistry {
+  return new ChainRegistry(
+    config.chains,
+    devnet
+      ? (chain) => {
+          const deployed = devnet.chains.find((c) => c.config.chainId === chain.chainId);
+          if (!deployed) throw new Error(`chain ${chain.chainId} missing from the devnet`);
+          return {
+            rpcUrl: deployed.rpcUrl,
+            contracts: deployed.deployment.contracts,
+            tokens: deployed.deployment.tokens,
+          };
+        }
+      : liveAddresses,
+    config.profile === "devnet",
+  );
+}
+
 /** Brings up every part of Junction for the configured profile and starts listening. */
 export async function startJunction({ config, log, reset }: StartOptions): Promise<Junction> {
   const cleanups: (() => Promise<void>)[] = [];
@@ -97,21 +116,7 @@ export async function startJunction({ config, log, reset }: StartOptions): Promi
       `database ready (${target.kind === "postgres" ? `PostgreSQL, schema ${target.schema}` : "PGlite"})`,
     );
 
-    const registry = new ChainRegistry(
-      config.chains,
-      devnet
-        ? (chain) => {
-            const deployed = devnet.chains.find((c) => c.config.chainId === chain.chainId);
-            if (!deployed) throw new Error(`chain ${chain.chainId} missing from the devnet`);
-            return {
-              rpcUrl: deployed.rpcUrl,
-              contracts: deployed.deployment.contracts,
-              tokens: deployed.deployment.tokens,
-            };
-          }
-        : liveAddresses,
-      config.profile === "devnet",
-    );
+    const registry = registryFor(config, devnet);
     const engine = createEngineContext(config, database.db, registry, log);
     const workers = await startWorkers(engine, { singleProcess: target.kind === "pglite" });
     cleanups.push(() => workers.stop());

@@ -239,14 +239,7 @@ async function fill(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date 
       return e.now();
     }
   }
-  const client = e.market.client(chainId);
-  const alreadyFilled = await client.readContract({
-    address: settlementAddress,
-    abi: settlementAbi,
-    functionName: "filled",
-    args: [row.id as Hex],
-  });
-  if (alreadyFilled) {
+  if (await filledOnChain(w, row, plan)) {
     // Settlement's own record outranks ours: never send a second fill.
     e.log.warn({ intentId: row.id }, "Settlement shows the intent filled without a mined fill on record");
     await update(w, row, {
@@ -356,8 +349,28 @@ async function destinationCallFailed(w: Workers, row: IntentRow): Promise<boolea
   return events.some((ev) => (ev.data as { callSucceeded?: boolean }).callSucceeded === false);
 }
 
+/** Whether Settlement on the destination chain records this intent as filled. */
+function filledOnChain(w: Workers, row: IntentRow, plan: IntentPlan): Promise<boolean> {
+  return w.e.market.client(plan.to.chainId).readContract({
+    address: w.e.market.settlement(plan.to.chainId),
+    abi: settlementAbi,
+    functionName: "filled",
+    args: [row.id as Hex],
+  });
+}
+
 async function refund(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date | null> {
   const { e } = w;
+  const swept = (await intentTxs(e.db, row.id)).some((t) => t.kind === "sweep" && t.status === "mined");
+  if (!swept && (await filledOnChain(w, row, plan))) {
+    // Delivered already (a fill this database lost track of, or raced): the deposit pays for it.
+    e.log.error({ intentId: row.id }, "refund refused: the intent is filled on chain; sweeping instead");
+    await update(w, row, {
+      patch: { stage: "sweep", next_action_at: e.now() },
+      event: "refund.refused_filled",
+    });
+    return e.now();
+  }
   const token = plan.from.address;
   const { last, reverted } = await currentTx(w, row, "refund", token);
   if (last && last.status !== "reverted") {

@@ -42,6 +42,15 @@ function loop(name: string, e: EngineContext, idleMs: number, tick: () => Promis
   };
 }
 
+/** The solver's transaction senders, one per chain, for the intent steps. */
+export function solverWorkers(e: EngineContext): Workers {
+  const solver = privateKeyToAccount(e.config.keys.solver.reveal());
+  return {
+    e,
+    senders: new Map(e.registry.chains.map((c) => [c.chainId, new TxSender(e.db, c, solver, e.log)])),
+  };
+}
+
 /**
  * Starts the engine's workers in this process: one deposit watcher per chain and the intent
  * runner, which claims due intents (SKIP LOCKED, with a lease) and advances each one step.
@@ -50,9 +59,8 @@ export async function startWorkers(
   e: EngineContext,
   options: { singleProcess: boolean },
 ): Promise<EngineWorkers> {
-  const solver = privateKeyToAccount(e.config.keys.solver.reveal());
-  const senders = new Map(e.registry.chains.map((c) => [c.chainId, new TxSender(e.db, c, solver, e.log)]));
-  const workers: Workers = { e, senders };
+  const workers = solverWorkers(e);
+  const senders = workers.senders;
   if (options.singleProcess) await dropAllLeases(e.db);
   for (const sender of senders.values()) await sender.rebroadcastPending();
 

@@ -1,0 +1,163 @@
+import pino from "pino";
+import { type Address, parseAbiItem } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registryFor } from "../../src/app.ts";
+import { devTokenAbi, settlementAbi } from "../../src/chains/abi.gen.ts";
+import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { advanceIntent, type Workers } from "../../src/engine/advance.ts";
+import type { EngineContext } from "../../src/engine/context.ts";
+import { createEngineContext } from "../../src/engine/engine.ts";
+import { announceDeposit, commitIntent, quoteIntent } from "../../src/engine/intents.ts";
+import { solverWorkers } from "../../src/engine/runner.ts";
+import { intentTxs } from "../../src/store/chain-txs.ts";
+import { type Database, openDatabase } from "../../src/store/database.ts";
+import { findIntent, type IntentRow } from "../../src/store/intents.ts";
+import { startTestDevnet, type TestDevnet } from "../support/devnet.ts";
+import { mined } from "../support/onchain.ts";
+
+/**
+ * The intent steps driven by hand, with no background workers: a step run twice, two runs at once,
+ * and a crash between persisting a transaction and broadcasting it must each pay exactly once.
+ */
+let net: TestDevnet;
+let database: Database;
+let e: EngineContext;
+let w: Workers;
+beforeAll(async () => {
+  net = await startTestDevnet();
+  database = await openDatabase({ kind: "pglite", dataDir: null, schema: "junction" });
+  const registry = registryFor(net.config, net.devnet);
+  e = createEngineContext(net.config, database.db, registry, pino({ level: "silent" }));
+  w = solverWorkers(e);
+});
+afterAll(async () => {
+  await database?.close();
+  await net?.stop();
+});
+
+const USER = 3;
+const filledEvent = parseAbiItem(
+  "event Filled(bytes32 indexed intentId, address indexed token, uint256 amount, address indexed recipient, bool callSucceeded)",
+);
+
+/** A committed USDC A → B intent with its deposit made and announced. */
+async function depositedIntent(): Promise<IntentRow> {
+  const [a, b] = e.registry.chains;
+  if (!a || !b) throw new Error("devnet has fewer than two chains");
+  const usdcA = a.tokens[0]?.address as Address;
+  const owner = devnetAccount(USER).address;
+  const plan = await quoteIntent(e, {
+    owner,
+    originChainId: a.chainId,
+    originToken: usdcA,
+    destinationChainId: b.chainId,
+    destinationToken: b.tokens[0]?.address as Address,
+    tradeType: "EXACT_INPUT",
+    amount: 10_000_000n,
+    slippagePpm: 5000n,
+    raw: {},
+  });
+  await commitIntent(e, plan.intentId);
+  const wallet = walletClientFor(a.viem, privateKeyToAccount(devnetAccount(USER).privateKey));
+  const hash = await wallet.writeContract({
+    address: usdcA,
+    abi: devTokenAbi,
+    functionName: "transfer",
+    args: [plan.depositAddress, 10_000_000n],
+  });
+  await mined(publicClientFor(a.viem), hash);
+  return announceDeposit(e, plan.intentId, hash);
+}
+
+const fresh = async (id: string) => (await findIntent(e.db, id)) as IntentRow;
+
+/** Advances the intent (each time from a fresh read) until it settles. */
+async function runToEnd(id: string): Promise<IntentRow> {
+  for (let i = 0; i < 100; i++) {
+    const row = await fresh(id);
+    if (row.stage === "watch") return row;
+    await advanceIntent(w, row);
+  }
+  throw new Error(`intent ${id} did not settle`);
+}
+
+async function fillsOnChain(row: IntentRow): Promise<number> {
+  const client = e.market.client(row.destination_chain_id);
+  const logs = await client.getLogs({
+    address: e.market.settlement(row.destination_chain_id),
+    event: filledEvent,
+    args: { intentId: row.id as `0x${string}` },
+    fromBlock: 0n,
+  });
+  return logs.length;
+}
+
+describe("intent steps are idempotent", () => {
+  it("the fill step run twice with the same (stale) row sends one fill", async () => {
+    const announced = await depositedIntent();
+    await advanceIntent(w, announced); // await_deposit → fill
+    const atFill = await fresh(announced.id);
+    expect(atFill.stage).toBe("fill");
+    await advanceIntent(w, atFill);
+    await advanceIntent(w, atFill);
+    const fills = (await intentTxs(e.db, atFill.id)).filter((t) => t.kind === "fill");
+    expect(fills).toHaveLength(1);
+    const done = await runToEnd(atFill.id);
+    expect(done.status).toBe("SUCCEEDED");
+    expect(await fillsOnChain(done)).toBe(1);
+  });
+
+  it("two runs of the fill step at once: one fill, and the intent is never refunded", async () => {
+    const announced = await depositedIntent();
+    await advanceIntent(w, announced);
+    const atFill = await fresh(announced.id);
+    await Promise.all([advanceIntent(w, atFill), advanceIntent(w, atFill)]);
+    const done = await runToEnd(atFill.id);
+    expect(done.status).toBe("SUCCEEDED");
+    expect(await fillsOnChain(done)).toBe(1);
+    expect((await intentTxs(e.db, done.id)).filter((t) => t.kind === "refund")).toHaveLength(0);
+  });
+
+  it("a crash after the fill is persisted but before it is broadcast: rebroadcast, filled once", async () => {
+    const announced = await depositedIntent();
+    await advanceIntent(w, announced);
+    const atFill = await fresh(announced.id);
+    const sender = w.senders.get(atFill.destination_chain_id);
+    if (!sender) throw new Error("no sender");
+    const send = sender.client.sendRawTransaction;
+    sender.client.sendRawTransaction = async () => {
+      throw new Error("process killed before the broadcast");
+    };
+    try {
+      await advanceIntent(w, atFill);
+    } finally {
+      sender.client.sendRawTransaction = send;
+    }
+    const [persisted] = await intentTxs(e.db, atFill.id);
+    expect(persisted?.status).toBe("pending");
+    expect(await fillsOnChain(atFill)).toBe(0);
+    // What a restart does first, then the steps carry on.
+    expect(await sender.rebroadcastPending()).toBeGreaterThanOrEqual(1);
+    const done = await runToEnd(atFill.id);
+    expect(done.status).toBe("SUCCEEDED");
+    expect(await fillsOnChain(done)).toBe(1);
+    expect((await intentTxs(e.db, done.id)).filter((t) => t.kind === "fill")).toHaveLength(1);
+  });
+
+  it("Settlement refuses a second fill of the same intent whatever the database says", async () => {
+    const done = await runToEnd((await depositedIntent()).id);
+    const client = e.market.client(done.destination_chain_id);
+    const sender = w.senders.get(done.destination_chain_id);
+    await expect(
+      client.simulateContract({
+        account: sender?.account,
+        address: e.market.settlement(done.destination_chain_id),
+        abi: settlementAbi,
+        functionName: "fill",
+        args: [done.id as `0x${string}`, done.destination_token as Address, 1n, done.recipient as Address],
+      }),
+    ).rejects.toThrow(/AlreadyFilled/);
+  });
+});
