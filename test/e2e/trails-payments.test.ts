@@ -265,4 +265,50 @@ describe("payments through the real Trails client", () => {
     expect((await f.balance(B, usdcB, user)) - ownerBefore).toBe(intent.quote.toAmount);
     expect(await f.balance(B, usdcB, vault)).toBe(vaultBefore);
   });
+
+  it("finds intents by id, owner, deposit address and any of their transaction hashes, and pages history", async () => {
+    const owner = devnetAccount(4).address;
+    const usdcA = f.token(A, "USDC");
+    const intents = [];
+    for (let i = 0; i < 3; i++) {
+      intents.push(await quoteAndCommit({ ...usdcQuote(A, B, 5_000_000n + BigInt(i)), ownerAddress: owner }));
+    }
+    const [first, second, third] = intents as [(typeof intents)[0], (typeof intents)[0], (typeof intents)[0]];
+    const hash = await f.transfer(
+      A,
+      4,
+      usdcA,
+      first.originIntentAddress as Address,
+      first.depositTransaction.amount,
+    );
+    await t.trails.executeIntent({ intentId: first.intentId, depositTransactionHash: hash });
+    const receipt = await f.waitDone(t.trails, first.intentId);
+    const ids = (r: { intents: { intentId: string }[] }) => r.intents.map((i) => i.intentId);
+
+    expect(ids(await t.trails.searchIntents({ byIntentId: first.intentId }))).toEqual([first.intentId]);
+    expect(ids(await t.trails.searchIntents({ byOwnerAddress: owner }))).toEqual([
+      third.intentId,
+      second.intentId,
+      first.intentId,
+    ]);
+    expect(ids(await t.trails.searchIntents({ byOriginIntentAddress: second.originIntentAddress }))).toEqual([
+      second.intentId,
+    ]);
+    for (const txHash of [hash, receipt.destinationTransaction?.txnHash, receipt.originTransaction.txnHash]) {
+      expect(ids(await t.trails.searchIntents({ byTransactionHash: txHash as string }))).toEqual([
+        first.intentId,
+      ]);
+    }
+
+    const page1 = await t.trails.getIntentHistory({ byOwnerAddress: owner, page: { pageSize: 2 } });
+    expect(ids(page1)).toEqual([third.intentId, second.intentId]);
+    expect(page1.nextPage?.more).toBe(true);
+    const page2 = await t.trails.getIntentHistory({
+      byOwnerAddress: owner,
+      page: { ...page1.nextPage, pageSize: 2 },
+    });
+    expect(ids(page2)).toEqual([first.intentId]);
+    expect(page2.nextPage?.more).toBe(false);
+    expect(page2.intents[0]?.receipt.status).toBe("SUCCEEDED");
+  });
 });
