@@ -311,14 +311,21 @@ const routesRequest = (fixed: "origin" | "destination") =>
 /** Every listed token is reachable from every other: the solver holds inventory of each. */
 function routes(
   ctx: AppContext,
-  from: { chainId: number; token: string },
+  from: { chainId: number; token: string; side: "origin" | "destination" },
   other: { chainId?: number; token?: string },
 ) {
   if (!ctx.registry.chain(from.chainId)) {
-    throw new JunctionError("unsupported_network", `chain ${from.chainId} is not supported`);
+    const known = ctx.registry.chains.map((c) => c.chainId).join(", ");
+    throw new JunctionError(
+      "unsupported_network",
+      `${from.side}ChainId: chain ${from.chainId} is not supported; supported chains: ${known}`,
+    );
   }
   if (!ctx.registry.token(from.chainId, from.token)) {
-    throw new JunctionError("invalid_argument", `token ${from.token} is not listed on chain ${from.chainId}`);
+    throw new JunctionError(
+      "invalid_argument",
+      `${from.side}TokenAddress: ${from.token} is not a token Junction lists on chain ${from.chainId}`,
+    );
   }
   const tokens = ctx.registry
     .allTokens()
@@ -377,14 +384,18 @@ export const intentMethods = {
   GetExactInputRoutes: method(routesRequest("origin"), (req, ctx) =>
     routes(
       ctx,
-      { chainId: req.originChainId as number, token: req.originTokenAddress as string },
+      { chainId: req.originChainId as number, token: req.originTokenAddress as string, side: "origin" },
       { chainId: req.destinationChainId, token: req.destinationTokenAddress },
     ),
   ),
   GetExactOutputRoutes: method(routesRequest("destination"), (req, ctx) =>
     routes(
       ctx,
-      { chainId: req.destinationChainId as number, token: req.destinationTokenAddress as string },
+      {
+        chainId: req.destinationChainId as number,
+        token: req.destinationTokenAddress as string,
+        side: "destination",
+      },
       { chainId: req.originChainId, token: req.originTokenAddress },
     ),
   ),
