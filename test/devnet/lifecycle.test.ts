@@ -78,7 +78,8 @@ describe("npm start lifecycle", () => {
     expect(await usdcBalance(fresh)).toBe(0n);
     expect(await reset.stop("SIGINT")).toBe(0);
     await assertAllDown(fresh);
-  });
+    // Four whole starts and stops of the system: generous, as CI runs other files beside it.
+  }, 180_000);
 
   it("an invalid configuration stops the start with the field and the fix", async () => {
     await expect(spawnJunction([], { ...env, PORT: "not-a-port" }, 30_000)).rejects.toThrow(
