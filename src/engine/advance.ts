@@ -1,6 +1,5 @@
 import { type Address, encodeFunctionData, type Hex, parseEventLogs } from "viem";
 import { depositFactoryAbi, settlementAbi } from "../chains/abi.gen.ts";
-import { NO_OFFSET } from "../core/calldata.ts";
 import type { TransitionName } from "../core/intent-status.ts";
 import { canTransition, type IntentStatus } from "../core/intent-status.ts";
 import type { IntentPlan } from "../core/plan.ts";
@@ -18,6 +17,7 @@ import {
   type Stage,
   transitionIntent,
 } from "../store/intents.ts";
+import { fillCalldata, sweepCalldata } from "./calls.ts";
 import type { EngineContext } from "./context.ts";
 import { balanceOf } from "./market.ts";
 import type { TxOutcome, TxSender } from "./sender.ts";
@@ -258,25 +258,7 @@ async function fill(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date 
     await update(w, row, toRefund("the solver's inventory cannot cover the fill"));
     return e.now();
   }
-  const data = plan.call
-    ? encodeFunctionData({
-        abi: settlementAbi,
-        functionName: "fillWithCall",
-        args: [
-          row.id as Hex,
-          plan.to.address,
-          plan.quote.toAmount,
-          plan.owner,
-          plan.call.target,
-          plan.call.data,
-          plan.call.amountOffset ?? NO_OFFSET,
-        ],
-      })
-    : encodeFunctionData({
-        abi: settlementAbi,
-        functionName: "fill",
-        args: [row.id as Hex, plan.to.address, plan.quote.toAmount, plan.recipient],
-      });
+  const data = fillCalldata(plan);
   const result = await send(w, row, chainId, "fill", { to: settlementAddress, data });
   if (!result.sent) {
     await update(w, row, toRefund(`the fill cannot be made: ${result.reason}`));
@@ -328,11 +310,7 @@ async function sweep(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date
     e.log.error({ intentId: row.id, balance: String(balance) }, "filled, but the deposit is gone");
     return later(e, RETRY_MS);
   }
-  const data = encodeFunctionData({
-    abi: depositFactoryAbi,
-    functionName: "sweep",
-    args: [row.id as Hex, plan.owner, plan.from.address, settlement.keep],
-  });
+  const data = sweepCalldata(plan, settlement.keep);
   const factory = e.registry.chain(plan.from.chainId)?.contracts.DepositFactory as Address;
   const result = await send(w, row, plan.from.chainId, "sweep", { to: factory, data });
   return result.sent ? later(e, TX_POLL_MS) : later(e, RETRY_MS);

@@ -1,9 +1,8 @@
-import { type Address, encodeFunctionData, type Hex } from "viem";
-import { depositFactoryAbi, settlementAbi } from "../../chains/abi.gen.ts";
+import type { Address } from "viem";
 import type { RuntimeChain } from "../../chains/registry.ts";
-import { NO_OFFSET } from "../../core/calldata.ts";
 import type { IntentPlan } from "../../core/plan.ts";
 import { quoteUsd } from "../../core/quote.ts";
+import { fillCalldata, sweepCalldata } from "../../engine/calls.ts";
 import type { IntentView } from "../../engine/view.ts";
 import { isSettled } from "../../engine/view.ts";
 import type { ChainTxRow, TxKind } from "../../store/chain-txs.ts";
@@ -32,36 +31,6 @@ function tokenMetadata(token: IntentPlan["from"], ctx: AppContext) {
     symbol: token.symbol,
     decimals: token.decimals,
   };
-}
-
-function sweepData(plan: IntentPlan): Hex {
-  return encodeFunctionData({
-    abi: depositFactoryAbi,
-    functionName: "sweep",
-    args: [plan.intentId, plan.owner, plan.from.address, plan.quote.fromAmount],
-  });
-}
-
-function fillData(plan: IntentPlan): Hex {
-  return plan.call
-    ? encodeFunctionData({
-        abi: settlementAbi,
-        functionName: "fillWithCall",
-        args: [
-          plan.intentId,
-          plan.to.address,
-          plan.quote.toAmount,
-          plan.owner,
-          plan.call.target,
-          plan.call.data,
-          plan.call.amountOffset ?? NO_OFFSET,
-        ],
-      })
-    : encodeFunctionData({
-        abi: settlementAbi,
-        functionName: "fill",
-        args: [plan.intentId, plan.to.address, plan.quote.toAmount, plan.recipient],
-      });
 }
 
 function precondition(token: IntentPlan["from"], owner: Address, minAmount: bigint) {
@@ -123,8 +92,8 @@ export function renderIntent(
   const destination = chainOf(ctx, plan.to.chainId);
   const gasUsd = usd.originGasUsd + usd.destinationGasUsd;
   const gasTotal = q.originGas.tokenAmount + q.destinationGas.tokenAmount;
-  const sweep = sweepData(plan);
-  const fill = fillData(plan);
+  const sweep = sweepCalldata(plan, plan.quote.fromAmount);
+  const fill = fillCalldata(plan);
   return {
     intentId: plan.intentId,
     status: row.status,
