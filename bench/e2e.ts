@@ -8,8 +8,12 @@
  *
  * Afterwards, from the chains themselves: each intent's recipient got exactly the quoted amount,
  * each destination Settlement emitted exactly one Filled event for the intent (and no other chain
- * did), how many fill transactions reached a block per intent (reverted included), and the deposit
- * was swept. Exits 1 if any check fails, printing the failing intents' receipts.
+ * did), how many fill, sweep and refund transactions reached a block per intent (reverted
+ * included), and the deposit was swept; and from the API: each intent ended SUCCEEDED, once, with
+ * its receipt naming the mined fill and sweep. Exits 1 if any check fails, printing the failing
+ * intents as the client saw them and the server's warn/error log lines about them.
+ *
+ * The server runs as a child process, so its database is out of reach: the chain is the record.
  */
 import { TradeType, TrailsApi } from "@0xtrails/api";
 import {
@@ -42,6 +46,8 @@ const AMOUNT = BigInt(process.env.AMOUNT ?? 100_000_000); // 100 USDC
 const INTENT_TIMEOUT_MS = Number(process.env.INTENT_TIMEOUT_MS ?? 60_000);
 /** After the last intent: let a few more blocks pass before re-reading receipts and logs. */
 const SETTLE_MS = 3_000;
+/** Least time between one user's WaitIntentReceipt calls (0: call again as soon as one answers). */
+const POLL_MIN_MS = Number(process.env.POLL_MIN_MS ?? 0);
 const ROUTES: [number, number][] = [
   [0, 1],
   [1, 0],
@@ -99,6 +105,10 @@ interface Outcome {
   fillHash?: Hex;
   fillBlock?: bigint;
   fillBlockTs?: bigint;
+  /** WaitIntentReceipt calls made. */
+  polls: number;
+  /** How long each call that sent the current leg states, and got them back unchanged, took (ms). */
+  unchangedHolds: number[];
   /** Intent statuses in the order the client saw them (consecutive repeats collapsed). */
   statuses: string[];
   lastStates?: string[];
@@ -172,7 +182,15 @@ async function pay(url: string, chains: ChainCtx[], user: User, deadline: number
   const origin = chains[user.from] as ChainCtx;
   const dest = chains[user.to] as ChainCtx;
   const recipient = privateKeyToAccount(generatePrivateKey()).address;
-  const o: Outcome = { user, recipient, stage: "quote", statuses: [], t: { start: Date.now() } };
+  const o: Outcome = {
+    user,
+    recipient,
+    stage: "quote",
+    statuses: [],
+    polls: 0,
+    unchangedHolds: [],
+    t: { start: Date.now() },
+  };
   try {
     o.balanceBefore = await balanceOf(dest, recipient);
     const { intent } = await trails.quoteIntent({
@@ -226,12 +244,16 @@ async function pay(url: string, chains: ChainCtx[], user: User, deadline: number
     for (;;) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new Error(`not done after ${INTENT_TIMEOUT_MS} ms`);
+      const sent = Date.now();
       const res = await trails.waitIntentReceipt(
         { intentId: intent.intentId, ...(states ? { lastReceiptStates: states as never } : {}) },
         undefined,
         AbortSignal.timeout(remaining),
       );
       const now = Date.now();
+      o.polls++;
+      if (states && !res.done && JSON.stringify(states) === JSON.stringify(res.receiptStates))
+        o.unchangedHolds.push(now - sent);
       const r = res.intentReceipt;
       if (o.statuses.at(-1) !== r.status) o.statuses.push(r.status);
       const fill = r.destinationTransaction;
@@ -247,6 +269,7 @@ async function pay(url: string, chains: ChainCtx[], user: User, deadline: number
         o.fillHash = (fill?.txnHash as Hex | undefined) ?? o.fillHash;
         break;
       }
+      if (POLL_MIN_MS > 0 && Date.now() - sent < POLL_MIN_MS) await sleep(POLL_MIN_MS - (Date.now() - sent));
     }
     o.stage = "finished";
   } catch (err) {
@@ -367,6 +390,9 @@ async function main(): Promise<void> {
     const runRssPeak = server.takeSampledPeakMb();
 
     // Checks, from a later vantage: receipts again, balances, Filled logs, fill transactions.
+    // The chain first, then the receipts after a pause: whatever the chain shows by now, the
+    // engine (polling its transactions every 200 ms) has had SETTLE_MS to record.
+    const engineTxs = await engineTransactions(chains);
     await sleep(SETTLE_MS);
     const checkTrails = new TrailsApi("", { hostname: server.url });
     const stray = new Map<string, number>();
@@ -421,7 +447,6 @@ async function main(): Promise<void> {
         if (!ours.has(id)) stray.set(id, (stray.get(id) ?? 0) + 1);
       }
     }
-    const engineTxs = await engineTransactions(chains);
     const txsOf = (o: Outcome, kind: EngineTx["kind"]) =>
       (engineTxs.get(o.intentId?.toLowerCase() ?? "") ?? []).filter((t) => t.kind === kind);
     const describeTxs = (txs: EngineTx[]) =>
@@ -514,7 +539,7 @@ async function main(): Promise<void> {
       if (o.finalStatus !== "SUCCEEDED" || succeededSeen !== 1 || o.statuses.at(-1) !== "SUCCEEDED") {
         counts.notSucceededOnce++;
         problems.push(
-          `${label}: statuses seen ${o.statuses.join(" → ") || "(none)"}; re-read ${SETTLE_MS} ms later: ${o.finalStatus}${o.memo ? ` (${o.memo})` : ""}; legs ${JSON.stringify(o.lastStates)}`,
+          `${label}: statuses seen ${o.statuses.join(" → ") || "(none)"}; re-read after the run: ${o.finalStatus}${o.memo ? ` (${o.memo})` : ""}; legs ${JSON.stringify(o.lastStates)}`,
         );
       }
       if (o.depositAddress && (await balanceOf(origin, o.depositAddress)) !== 0n) {
@@ -565,6 +590,8 @@ async function main(): Promise<void> {
       fmt(values.length ? Math.max(...values) : Number.NaN, digits),
     ];
     const lastFill = Math.max(...ms((o) => o.t.fillSeen));
+    const totalPolls = outcomes.reduce((n, o) => n + o.polls, 0);
+    const holds = outcomes.flatMap((o) => o.unchangedHolds);
     const lastDone = Math.max(...ms((o) => o.t.done));
     const routeCounts = new Map<string, number>();
     for (const u of users) {
@@ -637,19 +664,26 @@ async function main(): Promise<void> {
         "",
         `Machine: ${machine()}.`,
         `Server: \`src/main.ts\` in its own process, devnet profile, JUNCTION_MINING=interval (a block every 1 s on each of the three anvils), 1 confirmation, in-memory PGlite, LOG_FORMAT=json; healthy in ${(server.startupMs / 1000).toFixed(1)} s. Untimed setup ${(setupMs / 1000).toFixed(1)} s${N > 10 ? ` (funded ${N - 10} extra users from account 0)` : ""}.`,
-        `Users: ${N} at once, each one payment of ${Number(AMOUNT) / 1e6} USDC, EXACT_INPUT, to a fresh recipient; routes ${[...routeCounts.entries()].map(([k, v]) => `${k} ×${v}`).join(", ")}. Each user: QuoteIntent → CommitIntent → ERC-20 transfer to the deposit address → wait for its receipt (viem, 100 ms polling) → ExecuteIntent → WaitIntentReceipt long-polls until done.`,
-        "What is measured: wall-clock times in the bench process. \"Deposit receipt seen\" is when the user's client got the deposit's receipt (its block is already mined, so this is after the deposit's confirmation by up to one 100 ms poll). \"Fill tx hash first seen\" and \"destination SUCCEEDED seen\" are when a WaitIntentReceipt answer first showed the fill's hash and the fill leg SUCCEEDED (the engine marks it so once it has the fill's receipt); long-polls answer on each leg change, so these trail the server by one HTTP round trip. \"Done\" is the receipt's done flag (SUCCEEDED and the deposit swept into Settlement). Blocks: the fill's block number on the destination chain minus the destination head read right after the deposit receipt was seen. Block-time difference: the fill block's timestamp minus the deposit block's (different chains, both stamped by wall clock at 1 s resolution).",
+        `Users: ${N} at once, each one payment of ${Number(AMOUNT) / 1e6} USDC, EXACT_INPUT, to a fresh recipient; routes ${[...routeCounts.entries()].map(([k, v]) => `${k} ×${v}`).join(", ")}. Each user: QuoteIntent → CommitIntent → ERC-20 transfer to the deposit address → wait for its receipt (viem, 100 ms polling) → ExecuteIntent → WaitIntentReceipt until done (again as soon as it answers${POLL_MIN_MS > 0 ? `, at most once per ${POLL_MIN_MS} ms` : ""}).`,
+        "What is measured: wall-clock times in the bench process. \"Deposit receipt seen\" is when the user's client got the deposit's receipt (its block is already mined, so this is after the deposit's confirmation by up to one 100 ms poll). \"Fill tx hash first seen\" and \"destination SUCCEEDED seen\" are when a WaitIntentReceipt answer first showed the fill's hash and the fill leg SUCCEEDED (the engine marks it so once it has the fill's receipt); each answer shows the intent as it was when rendered, so these trail the server by up to one call (see the WaitIntentReceipt line below for how long calls took). \"Done\" is the receipt's done flag (SUCCEEDED and the deposit swept into Settlement). Blocks: the fill's block number on the destination chain minus the destination head read right after the deposit receipt was seen. Block-time difference: the fill block's timestamp minus the deposit block's (different chains, both stamped by wall clock at 1 s resolution).",
         "",
         metrics,
         "",
         `Throughput: ${done.length} of ${N} intents done in ${((runEnd - runStart) / 1000).toFixed(1)} s from the first QuoteIntent: ${fmt(done.length / ((lastDone - runStart) / 1000), 2)} intents/s to done; ${fmt(ms((o) => o.t.fillSeen).length / ((lastFill - runStart) / 1000), 2)} fills/s (to the last destination SUCCEEDED seen).`,
+        `WaitIntentReceipt: ${totalPolls} calls (${fmt(totalPolls / ((runEnd - runStart) / 1000), 0)}/s over the run; per intent p50 ${fmt(
+          percentile(
+            ms((o) => o.polls),
+            50,
+          ),
+          0,
+        )}, max ${fmt(Math.max(...ms((o) => o.polls)), 0)})${POLL_MIN_MS > 0 ? `, each user at most one call per ${POLL_MIN_MS} ms` : ", each user calling again as soon as one answers"}. Calls sent with the current leg states that came back unchanged (the server's docs: held up to 30 s until something changes) answered after p50 ${fmt(percentile(holds, 50), 0)} ms, p90 ${fmt(percentile(holds, 90), 0)} ms, max ${fmt(holds.length ? Math.max(...holds) : Number.NaN, 0)} ms (${holds.length} such calls).`,
         `ExecuteIntent refused because the engine had already moved the intent to EXECUTING on its own (deposit watcher and runner, before or during the call): ${[...executeRaces.values()].reduce((n, ids) => n + ids.length, 0)} of ${N}. The payment goes on; counted here, not as a failure.${[...executeRaces.entries()].map(([m, ids]) => `\n  - ×${ids.length} ${m}`).join("")}`,
         `Server resident memory (MB): peak by the time it was healthy (VmHWM) ${fmt(server.startupPeakMb, 0)}; highest VmRSS during the timed phase ${fmt(runRssPeak, 0)}; peak over the whole run (VmHWM at the end) ${fmt(peak, 0)}. The three anvils together peaked at ${fmt(anvilPeak, 0)} (sum of VmRSS, sampled every 250 ms).`,
         serverLog,
         "",
         "### Checks",
         "",
-        "From the chains after the run (plus receipts re-read 3 s after the last intent): final status SUCCEEDED, seen entering SUCCEEDED once and never leaving it; recipient balance rose by exactly quote.toAmount; exactly one Settlement Filled event for the intentId across all three chains (getLogs with the intentId topic), on the destination chain, with the quoted amount and the recipient; the receipt's destination and origin legs SUCCEEDED with the hashes of the mined fill and sweep; the engine's transactions mined in the run's blocks, reverted ones included: fill/fillWithCall to a Settlement, sweep/refund to a DepositFactory, decoded for the intentId (the chain-side view of chain_txs, whose database is not reachable from here); the deposit address left empty (swept).",
+        "After the run, from the chains (scanned first) and from receipts re-read 3 s later: final status SUCCEEDED, seen entering SUCCEEDED once and never leaving it; recipient balance rose by exactly quote.toAmount; exactly one Settlement Filled event for the intentId across all three chains (getLogs with the intentId topic), on the destination chain, with the quoted amount and the recipient; the receipt's destination and origin legs SUCCEEDED with the hashes of the mined fill and sweep; the engine's transactions mined in the run's blocks, reverted ones included: fill/fillWithCall to a Settlement, sweep/refund to a DepositFactory, decoded for the intentId (the chain-side view of chain_txs, whose database is not reachable from here); the deposit address left empty (swept).",
         "",
         `lost (not done, or an error): ${counts.lost}`,
         `double-filled (more than one Filled event): ${counts.doubleFilled}`,

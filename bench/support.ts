@@ -25,8 +25,10 @@ export function freePort(): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** How long the server gets to stop after SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 30_000;
 
-/** The pids whose parent is `pid` (the server's anvil chains), from /proc. */
+/** The anvil processes whose parent is `pid` (the server's chains), from /proc. */
 function childrenOf(pid: number): number[] {
   const found: number[] = [];
   for (const entry of readdirSync("/proc")) {
@@ -34,7 +36,8 @@ function childrenOf(pid: number): number[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[1]) === pid) found.push(Number(entry));
+      const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (Number(fields[1]) === pid && command === "anvil") found.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -136,6 +139,7 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
   if (pid === undefined) throw new Error("could not spawn the server");
   const lines: string[] = [];
   const warnings: string[] = [];
+  let afterSignal: string[] | null = null;
   let partial = "";
   const keep = (chunk: Buffer) => {
     const text = partial + chunk.toString();
@@ -143,6 +147,7 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
     partial = complete.pop() ?? "";
     for (const line of complete.filter(Boolean)) {
       lines.push(line);
+      afterSignal?.push(line);
       // pino JSON: level 40 is warn, 50 error, 60 fatal.
       if (/^\{"level":(4|5|6)0,/.test(line) && warnings.length < 2_000) warnings.push(line);
     }
@@ -219,16 +224,23 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
       clearInterval(sampler);
       const notes: string[] = [];
       if (!gone) {
+        const signalled = Date.now();
+        afterSignal = [];
         child.kill("SIGTERM");
-        const result = await Promise.race([exited, sleep(30_000).then(() => null)]);
+        const result = await Promise.race([exited, sleep(STOP_GRACE_MS).then(() => null)]);
+        const took = ((Date.now() - signalled) / 1000).toFixed(1);
         if (!result) {
-          notes.push("server ignored SIGTERM for 30 s: SIGKILL");
+          notes.push(`server still running ${took} s after SIGTERM: SIGKILL`);
           child.kill("SIGKILL");
           await exited;
         } else {
           notes.push(
-            `server exited (code ${result.code}${result.signal ? `, signal ${result.signal}` : ""})`,
+            `server exited ${took} s after SIGTERM (code ${result.code}${result.signal ? `, signal ${result.signal}` : ""})`,
           );
+        }
+        if (!result || Date.now() - signalled > 5_000) {
+          const shown = afterSignal.slice(-20).map((l) => `    ${l.slice(0, 400)}`);
+          notes.push(`its log after SIGTERM (last ${shown.length} lines):\n${shown.join("\n")}\n`);
         }
       }
       // The server stops its chains on SIGTERM; confirm, and take down any it left behind.
