@@ -136,6 +136,9 @@ export function quoteUsd(quote: Quote, from: PricedToken, to: PricedToken) {
   };
 }
 
+/** The slippage a request gets when it names none: 0.5 %, as the seed's example. */
+export const DEFAULT_SLIPPAGE = 0.005;
+
 /** The seed's decimal slippage fraction (0.005 = 0.5 %) in parts per million. */
 export function slippageToPpm(fraction: number): bigint {
   if (!Number.isFinite(fraction) || fraction < 0 || fraction > 0.5) {

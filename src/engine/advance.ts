@@ -1,5 +1,5 @@
-import { type Address, encodeFunctionData, type Hex, parseEventLogs } from "viem";
-import { depositFactoryAbi, settlementAbi } from "../chains/abi.gen.ts";
+import { type Address, type Hex, parseEventLogs } from "viem";
+import { settlementAbi } from "../chains/abi.gen.ts";
 import type { TransitionName } from "../core/intent-status.ts";
 import { canTransition, type IntentStatus } from "../core/intent-status.ts";
 import type { IntentPlan } from "../core/plan.ts";
@@ -17,8 +17,9 @@ import {
   type Stage,
   transitionIntent,
 } from "../store/intents.ts";
-import { fillCalldata, sweepCalldata } from "./calls.ts";
+import { fillCalldata, refundCalldata, sweepCalldata } from "./calls.ts";
 import type { EngineContext } from "./context.ts";
+import { withHeadroom } from "./gas.ts";
 import { balanceOf } from "./market.ts";
 import type { TxOutcome, TxSender } from "./sender.ts";
 
@@ -117,7 +118,7 @@ async function send(
       kind,
       to: call.to,
       data: call.data,
-      gas: (gas * 12n) / 10n,
+      gas: withHeadroom(gas),
       ...(call.asset ? { asset: call.asset } : {}),
     },
     w.e.now(),
@@ -147,7 +148,7 @@ function toRefund(reason: string): Change {
  * Returns any asset other than the intent's token that reached the deposit address (a wrong-token
  * deposit, or native coin sent to an ERC-20 intent). Returns true while such a refund is in flight.
  */
-async function refundStrays(w: Workers, row: IntentRow): Promise<boolean> {
+async function refundStrays(w: Workers, row: IntentRow, plan: IntentPlan): Promise<boolean> {
   const strays = new Set(
     (await depositsOf(w.e.db, row.id))
       .map((d) => d.token as Address)
@@ -162,13 +163,11 @@ async function refundStrays(w: Workers, row: IntentRow): Promise<boolean> {
     }
     const client = w.e.market.client(row.origin_chain_id);
     if ((await balanceOf(client, asset, row.deposit_address as Address)) === 0n) continue;
-    const factory = w.e.registry.chain(row.origin_chain_id)?.contracts.DepositFactory as Address;
-    const data = encodeFunctionData({
-      abi: depositFactoryAbi,
-      functionName: "refund",
-      args: [row.id as Hex, row.owner as Address, row.origin_token as Address, asset],
+    const result = await send(w, row, row.origin_chain_id, "refund", {
+      to: w.e.market.depositFactory(row.origin_chain_id),
+      data: refundCalldata(plan, asset),
+      asset,
     });
-    const result = await send(w, row, row.origin_chain_id, "refund", { to: factory, data, asset });
     inFlight ||= result.sent;
   }
   return inFlight;
@@ -310,9 +309,10 @@ async function sweep(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date
     e.log.error({ intentId: row.id, balance: String(balance) }, "filled, but the deposit is gone");
     return later(e, RETRY_MS);
   }
-  const data = sweepCalldata(plan, settlement.keep);
-  const factory = e.registry.chain(plan.from.chainId)?.contracts.DepositFactory as Address;
-  const result = await send(w, row, plan.from.chainId, "sweep", { to: factory, data });
+  const result = await send(w, row, plan.from.chainId, "sweep", {
+    to: e.market.depositFactory(plan.from.chainId),
+    data: sweepCalldata(plan, settlement.keep),
+  });
   return result.sent ? later(e, TX_POLL_MS) : later(e, RETRY_MS);
 }
 
@@ -386,13 +386,11 @@ async function refund(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Dat
     await update(w, row, { patch: { stage: "watch" }, release: true });
     return null;
   }
-  const factory = e.registry.chain(plan.from.chainId)?.contracts.DepositFactory as Address;
-  const data = encodeFunctionData({
-    abi: depositFactoryAbi,
-    functionName: "refund",
-    args: [row.id as Hex, plan.owner, token, token],
+  const result = await send(w, row, plan.from.chainId, "refund", {
+    to: e.market.depositFactory(plan.from.chainId),
+    data: refundCalldata(plan, token),
+    asset: token,
   });
-  const result = await send(w, row, plan.from.chainId, "refund", { to: factory, data, asset: token });
   return result.sent ? later(e, TX_POLL_MS) : later(e, RETRY_MS);
 }
 
@@ -435,7 +433,8 @@ const steps: Record<Stage, (w: Workers, row: IntentRow, plan: IntentPlan) => Pro
  */
 export async function advanceIntent(w: Workers, row: IntentRow): Promise<Date | null> {
   const plan = planOf(row);
-  const strayInFlight = row.stage !== "fill" && row.stage !== "sweep" ? await refundStrays(w, row) : false;
+  const strayInFlight =
+    row.stage !== "fill" && row.stage !== "sweep" ? await refundStrays(w, row, plan) : false;
   const next = await steps[row.stage as Stage](w, row, plan);
   if (!strayInFlight) return next;
   const soon = later(w.e, TX_POLL_MS);

@@ -1,6 +1,5 @@
-import { encodeFunctionData, type Hex } from "viem";
+import { type Address, encodeFunctionData, type Hex } from "viem";
 import { depositFactoryAbi, settlementAbi } from "../chains/abi.gen.ts";
-import { NO_OFFSET } from "../core/calldata.ts";
 import type { IntentPlan } from "../core/plan.ts";
 
 /** The solver's fill on the destination chain: a plain payment, or the payment through the Executor's call. */
@@ -16,7 +15,7 @@ export function fillCalldata(plan: IntentPlan): Hex {
           plan.owner,
           plan.call.target,
           plan.call.data,
-          plan.call.amountOffset ?? NO_OFFSET,
+          plan.call.amountOffset,
         ],
       })
     : encodeFunctionData({
@@ -32,5 +31,14 @@ export function sweepCalldata(plan: IntentPlan, amount: bigint): Hex {
     abi: depositFactoryAbi,
     functionName: "sweep",
     args: [plan.intentId, plan.owner, plan.from.address, amount],
+  });
+}
+
+/** Everything of `asset` at the deposit address (and any native coin) back to the owner. */
+export function refundCalldata(plan: IntentPlan, asset: Address): Hex {
+  return encodeFunctionData({
+    abi: depositFactoryAbi,
+    functionName: "refund",
+    args: [plan.intentId, plan.owner, plan.from.address, asset],
   });
 }

@@ -8,9 +8,10 @@ import {
   keccak256,
   parseEventLogs,
   TransactionReceiptNotFoundError,
+  zeroAddress,
 } from "viem";
 import { devTokenAbi } from "../chains/abi.gen.ts";
-import type { Token } from "../chains/registry.ts";
+import type { ChainRegistry, Token } from "../chains/registry.ts";
 import { placeholderOffset } from "../core/calldata.ts";
 import { JunctionError } from "../core/errors.ts";
 import type { IntentPlan, PlanToken } from "../core/plan.ts";
@@ -46,10 +47,11 @@ export interface QuoteRequest {
   raw: Record<string, unknown>;
 }
 
-function requireChain(e: EngineContext, chainId: number, field: string) {
-  const chain = e.registry.chain(chainId);
+/** The configured chain, or `unsupported_network` naming `field` and the chains there are. */
+export function requireChain(registry: ChainRegistry, chainId: number, field: string) {
+  const chain = registry.chain(chainId);
   if (!chain) {
-    const known = e.registry.chains.map((c) => c.chainId).join(", ");
+    const known = registry.chains.map((c) => c.chainId).join(", ");
     throw new JunctionError(
       "unsupported_network",
       `${field}: chain ${chainId} is not supported; supported chains: ${known}`,
@@ -58,10 +60,16 @@ function requireChain(e: EngineContext, chainId: number, field: string) {
   return chain;
 }
 
-function requireToken(e: EngineContext, chainId: number, address: Address, field: string): Token {
-  const token = e.registry.token(chainId, address);
+/** The listed token, or `invalid_argument` naming `field` and the tokens listed on that chain. */
+export function requireToken(
+  registry: ChainRegistry,
+  chainId: number,
+  address: string,
+  field: string,
+): Token {
+  const token = registry.token(chainId, address);
   if (!token) {
-    const listed = e.registry.chain(chainId)?.tokens.map((t) => `${t.symbol} ${t.address}`) ?? [];
+    const listed = registry.chain(chainId)?.tokens.map((t) => `${t.symbol} ${t.address}`) ?? [];
     throw new JunctionError(
       "invalid_argument",
       `${field}: ${address} is not a token Junction lists on chain ${chainId}; listed: ${listed.join(", ")}`,
@@ -102,11 +110,9 @@ export async function depositAddressFor(
       [intentId, owner, token],
     ),
   );
-  const chain = e.registry.chain(chainId);
-  if (!chain) throw new Error(`chain ${chainId} is not configured`);
   const address = getContractAddress({
     opcode: "CREATE2",
-    from: chain.contracts.DepositFactory,
+    from: e.market.depositFactory(chainId),
     salt,
     bytecodeHash: await e.market.sweeperCodeHash(chainId),
   });
@@ -115,10 +121,15 @@ export async function depositAddressFor(
 
 /** Prices the request, checks the solver can deliver it, and records the QUOTED intent. */
 export async function quoteIntent(e: EngineContext, req: QuoteRequest): Promise<IntentPlan> {
-  requireChain(e, req.originChainId, "originChainId");
-  const destinationChain = requireChain(e, req.destinationChainId, "destinationChainId");
-  const from = requireToken(e, req.originChainId, req.originToken, "originTokenAddress");
-  const to = requireToken(e, req.destinationChainId, req.destinationToken, "destinationTokenAddress");
+  requireChain(e.registry, req.originChainId, "originChainId");
+  const destinationChain = requireChain(e.registry, req.destinationChainId, "destinationChainId");
+  const from = requireToken(e.registry, req.originChainId, req.originToken, "originTokenAddress");
+  const to = requireToken(
+    e.registry,
+    req.destinationChainId,
+    req.destinationToken,
+    "destinationTokenAddress",
+  );
   if (req.callData && !req.recipient) {
     throw new JunctionError(
       "invalid_argument",
@@ -320,7 +331,7 @@ async function depositsInReceipt(e: EngineContext, row: IntentRow, hash: Hex): P
     deposits.push({
       ...base,
       log_index: -1,
-      token: "0x0000000000000000000000000000000000000000",
+      token: zeroAddress,
       from_address: tx.from,
       amount: tx.value.toString(),
     });

@@ -2,7 +2,6 @@ import { type Address, type Hex, keccak256, toHex, zeroAddress } from "viem";
 import { depositFactoryAbi, devTokenAbi, settlementAbi } from "../chains/abi.gen.ts";
 import { publicClientFor } from "../chains/clients.ts";
 import type { ChainRegistry, RuntimeChain } from "../chains/registry.ts";
-import { NO_OFFSET } from "../core/calldata.ts";
 import type { DestinationCall } from "../core/plan.ts";
 import { withHeadroom } from "./gas.ts";
 import { TtlCache } from "./ttl-cache.ts";
@@ -62,6 +61,10 @@ export class Market {
     );
   }
 
+  depositFactory(chainId: number): Address {
+    return this.chain(chainId).contracts.DepositFactory;
+  }
+
   settlement(chainId: number): Address {
     return this.chain(chainId).contracts.Settlement;
   }
@@ -81,15 +84,7 @@ export class Market {
             address: this.settlement(chainId),
             abi: settlementAbi,
             functionName: "fillWithCall",
-            args: [
-              probeId,
-              token,
-              1n,
-              this.solver,
-              call.target,
-              call.data as Hex,
-              call.amountOffset ?? NO_OFFSET,
-            ],
+            args: [probeId, token, 1n, this.solver, call.target, call.data as Hex, call.amountOffset],
           })
         : await client.estimateContractGas({
             account: this.solver,

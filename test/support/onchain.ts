@@ -1,18 +1,12 @@
 import { randomBytes } from "node:crypto";
-import {
-  type Abi,
-  type Address,
-  BaseError,
-  bytesToHex,
-  decodeErrorResult,
-  type Hex,
-  zeroAddress,
-} from "viem";
+import { type Abi, type Address, BaseError, bytesToHex, decodeErrorResult, type Hex } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { expect } from "vitest";
-import { devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { type publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
 import { setBalance } from "../../src/devnet/anvil-rpc.ts";
+
+/** ERC-20 balance, or native balance for the zero address: the engine's own reader. */
+export { balanceOf } from "../../src/engine/market.ts";
 
 /** Assertions about real chain state shared by the contract tests. */
 export type Client = ReturnType<typeof publicClientFor>;
@@ -57,13 +51,6 @@ export async function mined(client: Client, hash: Hex) {
   const receipt = await client.waitForTransactionReceipt({ hash });
   expect(receipt.status).toBe("success");
   return receipt;
-}
-
-/** ERC-20 balance, or native balance for the zero address. */
-export function balanceOf(client: Client, token: Address, holder: Address): Promise<bigint> {
-  return token === zeroAddress
-    ? client.getBalance({ address: holder })
-    : client.readContract({ address: token, abi: devTokenAbi, functionName: "balanceOf", args: [holder] });
 }
 
 /** A wallet nobody else holds the key to, with `wei` of gas money: the attacker in guard tests. */

@@ -1,23 +1,12 @@
 import { z } from "zod";
 import type { Token } from "../../../chains/registry.ts";
-import type { AppContext } from "../../context.ts";
+import { requireChain } from "../../../engine/intents.ts";
 import { WebrpcError } from "../errors.ts";
 import { method } from "../method.ts";
 import { addressField, chainIdField } from "../schemas.ts";
 
-function requireChain(ctx: AppContext, chainId: number) {
-  const chain = ctx.registry.chain(chainId);
-  if (!chain) {
-    const known = ctx.registry.chains.map((c) => c.chainId).join(", ");
-    throw new WebrpcError(
-      "UnsupportedNetwork",
-      `chain ${chainId} is not supported; supported chains: ${known}`,
-    );
-  }
-  return chain;
-}
-
-function tokenInfo(token: Token) {
+/** A listed token in the `TokenInfo` shape. */
+export function tokenInfo(token: Token) {
   return {
     chainId: token.chainId,
     address: token.address,
@@ -67,7 +56,9 @@ export const catalogMethods = {
   /** An empty `chainIds` lists every chain's tokens. */
   GetTokenList: method(getTokenListRequest, (req, ctx) => {
     const chains =
-      req.chainIds.length > 0 ? req.chainIds.map((id) => requireChain(ctx, id)) : ctx.registry.chains;
+      req.chainIds.length > 0
+        ? req.chainIds.map((id) => requireChain(ctx.registry, id, "chainIds"))
+        : ctx.registry.chains;
     const excluded = new Set(req.excludeTokens ?? []);
     const tokens = chains
       .flatMap((c) => c.tokens)

@@ -1,13 +1,15 @@
 import { sql } from "kysely";
 import { z } from "zod";
 import { JunctionError } from "../../../core/errors.ts";
-import { slippageToPpm, type TradeType } from "../../../core/quote.ts";
+import { DEFAULT_SLIPPAGE, slippageToPpm, type TradeType } from "../../../core/quote.ts";
 import {
   abortIntent,
   announceDeposit,
   commitIntent,
   quoteIntent,
+  requireChain,
   requireIntent,
+  requireToken,
 } from "../../../engine/intents.ts";
 import { intentView, viewOf } from "../../../engine/view.ts";
 import { type IntentRow, planOf } from "../../../store/intents.ts";
@@ -15,8 +17,8 @@ import type { AppContext } from "../../context.ts";
 import { method } from "../method.ts";
 import { economicFields, firstDifference, renderIntent, renderReceipt, renderSummary } from "../render.ts";
 import { addressField, amountField, chainIdField, hexField, intentIdField, txHashField } from "../schemas.ts";
+import { tokenInfo } from "./catalog.ts";
 
-const DEFAULT_SLIPPAGE = 0.005;
 /** WaitIntentReceipt answers within this long even if nothing changed. */
 export const WAIT_LIMIT_MS = 30_000;
 /** How often a long-poll re-reads the database, for changes made by other processes. */
@@ -314,35 +316,14 @@ function routes(
   from: { chainId: number; token: string; side: "origin" | "destination" },
   other: { chainId?: number; token?: string },
 ) {
-  if (!ctx.registry.chain(from.chainId)) {
-    const known = ctx.registry.chains.map((c) => c.chainId).join(", ");
-    throw new JunctionError(
-      "unsupported_network",
-      `${from.side}ChainId: chain ${from.chainId} is not supported; supported chains: ${known}`,
-    );
-  }
-  if (!ctx.registry.token(from.chainId, from.token)) {
-    throw new JunctionError(
-      "invalid_argument",
-      `${from.side}TokenAddress: ${from.token} is not a token Junction lists on chain ${from.chainId}`,
-    );
-  }
+  requireChain(ctx.registry, from.chainId, `${from.side}ChainId`);
+  requireToken(ctx.registry, from.chainId, from.token, `${from.side}TokenAddress`);
   const tokens = ctx.registry
     .allTokens()
     .filter((t) => other.chainId === undefined || t.chainId === other.chainId)
     .filter((t) => other.token === undefined || t.address === other.token)
     .filter((t) => !(t.chainId === from.chainId && t.address === from.token));
-  return {
-    tokens: tokens.map((t) => ({
-      chainId: t.chainId,
-      address: t.address,
-      name: t.name,
-      symbol: t.symbol,
-      decimals: t.decimals,
-      supportsBridging: true,
-      featured: true,
-    })),
-  };
+  return { tokens: tokens.map(tokenInfo) };
 }
 
 export const intentMethods = {
