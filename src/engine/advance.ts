@@ -1,7 +1,7 @@
 import { type Address, type Hex, parseEventLogs } from "viem";
 import { settlementAbi } from "../chains/abi.gen.ts";
 import type { TransitionName } from "../core/intent-status.ts";
-import { canTransition, type IntentStatus } from "../core/intent-status.ts";
+import { canTransition, type IntentStatus, transitions } from "../core/intent-status.ts";
 import type { IntentPlan } from "../core/plan.ts";
 import { settleDeposit } from "../core/quote.ts";
 import { type ChainTxRow, intentTxs, type TxKind } from "../store/chain-txs.ts";
@@ -64,7 +64,9 @@ async function update(w: Workers, row: IntentRow, change: Change): Promise<Inten
     if (change.release) await lockInventory(trx, row.destination_chain_id, row.destination_token);
     const locked = await lockIntent(trx, row.id);
     if (!locked) throw new Error(`intent ${row.id} vanished`);
-    if (change.transition) {
+    // A transition another writer already made (ExecuteIntent racing the deposit check) is done:
+    // apply the rest of the change on top of it.
+    if (change.transition && locked.status !== transitions[change.transition].to) {
       return transitionIntent(trx, locked, change.transition, patch, change.data ?? {}, now);
     }
     const patched = await patchIntent(trx, row.id, patch, now);

@@ -17,14 +17,14 @@ import { JunctionError } from "../core/errors.ts";
 import type { IntentPlan, PlanToken } from "../core/plan.ts";
 import { parsePrice } from "../core/price.ts";
 import { priceQuote, type TradeType } from "../core/quote.ts";
-import type { NewDeposit } from "../store/deposits.ts";
-import { recordDeposits } from "../store/deposits.ts";
+import { depositsOf, type NewDeposit, recordDeposits } from "../store/deposits.ts";
 import {
   findIntent,
   type IntentRow,
   insertQuotedIntent,
   lockIntent,
   lockInventory,
+  patchIntent,
   reservedAmount,
   transitionIntent,
 } from "../store/intents.ts";
@@ -342,12 +342,19 @@ async function depositsInReceipt(e: EngineContext, row: IntentRow, hash: Hex): P
 /**
  * ExecuteIntent with a deposit transaction: checks on chain that it transferred the intent's token
  * into the deposit address, records it, and moves COMMITTED → EXECUTING. The same hash again is
- * answered with the current state; another hash once executing is refused.
+ * answered with the current state, as is the deposit the watcher already acted on (the engine may
+ * start executing before the client calls); another hash once executing is refused.
  */
 export async function announceDeposit(e: EngineContext, id: string, hash: Hex): Promise<IntentRow> {
   const known = await requireIntent(e, id);
-  if (known.deposit_tx_hash?.toLowerCase() === hash.toLowerCase()) return known;
-  if (known.status !== "COMMITTED") {
+  const same = (other: string | null) => other?.toLowerCase() === hash.toLowerCase();
+  if (same(known.deposit_tx_hash)) return known;
+  const alreadyActedOn =
+    known.deposit_tx_hash === null &&
+    (await depositsOf(e.db, id)).some(
+      (d) => same(d.tx_hash) && d.token.toLowerCase() === known.origin_token.toLowerCase(),
+    );
+  if (known.status !== "COMMITTED" && !alreadyActedOn) {
     const detail = known.deposit_tx_hash ? ` with deposit ${known.deposit_tx_hash}` : "";
     throw new JunctionError(
       "wrong_status",
@@ -368,7 +375,15 @@ export async function announceDeposit(e: EngineContext, id: string, hash: Hex): 
   const row = await e.db.transaction().execute(async (trx) => {
     const row = await lockIntent(trx, id);
     if (!row) throw new JunctionError("not_found", `intentId: no intent ${id}`);
-    if (row.deposit_tx_hash?.toLowerCase() === hash.toLowerCase()) return row;
+    if (same(row.deposit_tx_hash)) return row;
+    if (
+      row.status !== "COMMITTED" &&
+      row.deposit_tx_hash === null &&
+      (alreadyActedOn || row.status === "EXECUTING")
+    ) {
+      // The worker executed on this deposit first: only the hash is news.
+      return patchIntent(trx, id, { deposit_tx_hash: hash }, now);
+    }
     return transitionIntent(
       trx,
       row,

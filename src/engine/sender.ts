@@ -145,6 +145,8 @@ export class TxSender {
       blockTag: "latest",
     });
     if (BigInt(mined) > BigInt(row.nonce)) {
+      // Mined between the two reads: follow it as any mined transaction.
+      if (await this.receiptOf(row.hash as Hex)) return this.track(row, now);
       // The nonce is spent, yet not by this transaction (no receipt): it will never be mined.
       const settled = await settleTx(this.db, row.id, "dropped", null, null, now);
       return { status: "dropped", row: settled, receipt: null };

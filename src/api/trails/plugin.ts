@@ -71,7 +71,11 @@ export function trailsPlugin(ctx: AppContext): FastifyPluginAsync {
       const parsed = rpc.request.safeParse(body);
       if (!parsed.success) throw new WebrpcError("InvalidArgument", describeIssues(parsed.error));
       const abort = new AbortController();
-      request.raw.once("close", () => abort.abort());
+      // The response closing before it was sent means the client left (a long-poll it gave up on).
+      // Not request.raw's "close": on Node 20 that fires once the body has been read.
+      reply.raw.once("close", () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
       return reply.send(await rpc.handle(parsed.data, ctx, abort.signal));
     });
 
