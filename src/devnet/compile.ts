@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import solc from "solc";
 import type { Abi, Hex } from "viem";
 import { projectRoot } from "../paths.ts";
 
@@ -53,10 +52,13 @@ function findImport(path: string): { contents: string } | { error: string } {
   }
 }
 
+/** The pinned compiler's version, read without loading the compiler itself (130 MB resident). */
+const solcVersion = require("solc/package.json").version as string;
+
 function cacheKey(sources: Record<string, { content: string }>): string {
   const ozVersion = require("@openzeppelin/contracts/package.json").version as string;
   return createHash("sha256")
-    .update(JSON.stringify({ solc: solc.version(), ozVersion, settings, sources }))
+    .update(JSON.stringify({ solc: solcVersion, ozVersion, settings, sources }))
     .digest("hex")
     .slice(0, 16);
 }
@@ -68,6 +70,8 @@ interface SolcOutput {
 
 function runSolc(sources: Record<string, { content: string }>): Artifacts {
   const input = { language: "Solidity", sources, settings };
+  // Loaded only on a cache miss, so a start that reuses the cached output never holds it.
+  const solc = require("solc") as typeof import("solc").default;
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
   const errors = (output.errors ?? []).filter((e) => e.severity === "error");
   if (errors.length > 0)

@@ -1,8 +1,11 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, Migrator, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { migrations } from "./migrations/index.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
+import { freshClusterTarball } from "./pglite-template.ts";
 import type { Schema } from "./schema.ts";
 
 export type Db = Kysely<Schema>;
@@ -24,9 +27,15 @@ const INT8_OID = 20;
 
 async function connect(target: DatabaseTarget): Promise<Db> {
   if (target.kind === "pglite") {
-    // int8 as text, as node-postgres does, so no amount is ever squeezed through a JS number.
-    const pglite = await PGlite.create(target.dataDir ?? undefined, {
+    const { dataDir } = target;
+    const exists = dataDir !== null && existsSync(join(dataDir, "PG_VERSION"));
+    const pglite = await PGlite.create(dataDir ?? undefined, {
+      // int8 as text, as node-postgres does, so no amount is ever squeezed through a JS number.
       parsers: { [INT8_OID]: (v: string) => v },
+      // PostgreSQL's default 128 MB buffer cache would be a quarter of the server's memory; the
+      // embedded database is small and its files are in memory or the OS's page cache anyway.
+      postgresqlconf: ["shared_buffers = 32MB"],
+      ...(exists ? {} : { loadDataDir: await freshClusterTarball() }),
     });
     // PGlite is a single session, so this setting holds for every later statement.
     await pglite.exec(`create schema if not exists ${target.schema}; set search_path to ${target.schema}`);
