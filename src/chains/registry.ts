@@ -15,6 +15,7 @@ export interface RuntimeChain {
   slug: string;
   rpcUrl: string;
   confirmations: number;
+  blockPollMs: number;
   explorerUrl?: string;
   testnet: boolean;
   native: { name: string; symbol: string; decimals: number };
@@ -56,6 +57,7 @@ export class ChainRegistry {
         slug: config.slug,
         rpcUrl: resolved.rpcUrl,
         confirmations: config.confirmations,
+        blockPollMs: config.blockPollMs,
         ...(config.explorerUrl ? { explorerUrl: config.explorerUrl } : {}),
         testnet,
         native: nativeToken(config),

@@ -58,6 +58,8 @@ const chainSchema = z
       .regex(/^[a-z][a-z0-9]{1,15}$/, "expected 2-16 lowercase letters or digits, starting with a letter"),
     rpcUrl: z.url().optional(),
     confirmations: z.number().int().min(0).max(1000).default(1),
+    /** How often the deposit watcher asks the node for a new block (ms). */
+    blockPollMs: z.number().int().min(10).max(60_000).default(250),
     explorerUrl: z.url().optional(),
     tokens: z.array(tokenSchema).min(1),
     contracts: contractsSchema.optional(),

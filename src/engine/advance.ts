@@ -23,8 +23,12 @@ import { withHeadroom } from "./gas.ts";
 import { balanceOf } from "./market.ts";
 import type { TxOutcome, TxSender } from "./sender.ts";
 
-/** How soon to look again while a transaction of ours is in flight. */
-const TX_POLL_MS = 200;
+/**
+ * How soon to look again while a transaction of ours is in flight. The deposit watcher wakes the
+ * intent at every new block of the chain, which is when the answer can change; this is the
+ * fallback should no watcher run.
+ */
+const TX_POLL_MS = 2_000;
 /** Fallback poll for a deposit while committed (the watcher normally wakes the intent first). */
 const DEPOSIT_POLL_MS = 2_000;
 /** Wait before retrying a transaction that reverted for a reason that may pass. */
@@ -212,6 +216,7 @@ async function awaitDeposit(w: Workers, row: IntentRow, plan: IntentPlan): Promi
     });
     return null;
   }
+  // The watcher wakes the intent at each block while a deposit it saw gathers confirmations.
   const poll = later(e, DEPOSIT_POLL_MS);
   return row.commit_expires_at && row.commit_expires_at < poll ? row.commit_expires_at : poll;
 }
@@ -240,7 +245,11 @@ async function fill(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date 
       return e.now();
     }
   }
-  if (await filledOnChain(w, row, plan)) {
+  const [alreadyFilled, inventory] = await Promise.all([
+    filledOnChain(w, row, plan),
+    e.market.settlementBalance(chainId, plan.to.address, true),
+  ]);
+  if (alreadyFilled) {
     // Settlement's own record outranks ours: never send a second fill.
     e.log.warn({ intentId: row.id }, "Settlement shows the intent filled without a mined fill on record");
     await update(w, row, {
@@ -254,7 +263,6 @@ async function fill(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date 
     await update(w, row, toRefund(`the fill reverted ${reverted} times`));
     return e.now();
   }
-  const inventory = await e.market.settlementBalance(chainId, plan.to.address, true);
   if (inventory < plan.quote.toAmount) {
     await update(w, row, toRefund("the solver's inventory cannot cover the fill"));
     return e.now();

@@ -6,6 +6,7 @@ import type { Db } from "../store/database.ts";
 import { IntentChanges } from "./changes.ts";
 import type { EngineContext } from "./context.ts";
 import { Market } from "./market.ts";
+import { WorkSignal } from "./work-signal.ts";
 
 export function createEngineContext(
   config: Config,
@@ -20,6 +21,7 @@ export function createEngineContext(
     registry,
     market: new Market(registry, solver),
     changes: new IntentChanges(),
+    work: new WorkSignal(),
     log,
     now: () => new Date(),
   };

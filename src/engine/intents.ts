@@ -288,6 +288,7 @@ export async function abortIntent(e: EngineContext, id: string): Promise<IntentR
     );
   });
   e.changes.notify(id);
+  e.work.wake();
   return row;
 }
 
@@ -394,5 +395,6 @@ export async function announceDeposit(e: EngineContext, id: string, hash: Hex): 
     );
   });
   e.changes.notify(id);
+  e.work.wake();
   return row;
 }

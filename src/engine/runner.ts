@@ -1,43 +1,55 @@
 import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
 import { privateKeyToAccount } from "viem/accounts";
-import { claimDueIntents, dropAllLeases, releaseIntent } from "../store/intents.ts";
+import {
+  claimDueIntents,
+  dropAllLeases,
+  findIntent,
+  type IntentRow,
+  releaseIntent,
+} from "../store/intents.ts";
 import { advanceIntent, type Workers } from "./advance.ts";
 import type { EngineContext } from "./context.ts";
 import { TxSender } from "./sender.ts";
 import { DepositWatcher } from "./watcher.ts";
 
 const LEASE_MS = 30_000;
-const BATCH = 16;
+/** Intents this process advances at once. */
+const MAX_IN_FLIGHT = 16;
+/** Longest the runner sleeps with nothing due; a wake from this process ends it early. */
 const IDLE_MS = 100;
-const WATCH_MS = 250;
 /** After an unexpected error (an RPC hiccup): try the intent again this much later. */
 const ERROR_BACKOFF_MS = 2_000;
+/** Steps one claim may take in a row while each says "again now" (deposit → fill → …). */
+const MAX_STEPS_PER_CLAIM = 8;
 
 export interface EngineWorkers {
   stop(): Promise<void>;
 }
 
-/** Runs `tick` until stopped, sleeping `idleMs` between rounds; a failed round is logged, not fatal. */
-function loop(name: string, e: EngineContext, idleMs: number, tick: () => Promise<unknown>) {
-  let stopped = false;
-  let wake: (() => void) | null = null;
+/**
+ * Runs `tick` until stopped, then `idle` before the next round; a failed round is logged, not
+ * fatal. Stopping aborts the idle wait.
+ */
+function loop(
+  name: string,
+  e: EngineContext,
+  idle: (signal: AbortSignal) => Promise<void>,
+  tick: () => Promise<unknown>,
+) {
+  const stop = new AbortController();
   const done = (async () => {
-    while (!stopped) {
+    while (!stop.signal.aborted) {
       try {
         await tick();
       } catch (err) {
         e.log.warn({ err }, `${name} round failed; retrying`);
       }
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, idleMs);
-      });
+      if (!stop.signal.aborted) await idle(stop.signal);
     }
   })();
   return async () => {
-    stopped = true;
-    wake?.();
+    stop.abort();
     await done;
   };
 }
@@ -52,44 +64,81 @@ export function solverWorkers(e: EngineContext): Workers {
 }
 
 /**
+ * Advances one claimed intent while its steps say "again now" (up to MAX_STEPS_PER_CLAIM), so a
+ * confirmed deposit goes on to its fill without waiting for another claim; returns when to look
+ * next.
+ */
+async function runClaimed(workers: Workers, claimed: IntentRow): Promise<Date | null> {
+  const { e } = workers;
+  let row: IntentRow | undefined = claimed;
+  for (let step = 0; row; step++) {
+    let next: Date | null;
+    try {
+      next = await advanceIntent(workers, row);
+    } catch (err) {
+      e.log.warn({ err, intentId: row.id, stage: row.stage }, "intent step failed; will retry");
+      return new Date(e.now().getTime() + ERROR_BACKOFF_MS);
+    }
+    if (next === null || next > e.now() || step + 1 >= MAX_STEPS_PER_CLAIM) return next;
+    row = await findIntent(e.db, row.id);
+  }
+  return null;
+}
+
+/**
  * Starts the engine's workers in this process: one deposit watcher per chain and the intent
- * runner, which claims due intents (SKIP LOCKED, with a lease) and advances each one step.
+ * runner, which claims due intents (SKIP LOCKED, with a lease) and advances each as far as it can,
+ * up to MAX_IN_FLIGHT at once; it claims more as soon as any finishes, so a slow step never holds
+ * back the others.
  */
 export async function startWorkers(
   e: EngineContext,
   options: { singleProcess: boolean },
 ): Promise<EngineWorkers> {
   const workers = solverWorkers(e);
-  const senders = workers.senders;
   if (options.singleProcess) await dropAllLeases(e.db);
-  for (const sender of senders.values()) await sender.rebroadcastPending();
+  for (const sender of workers.senders.values()) await sender.rebroadcastPending();
 
   const worker = `${hostname()}:${process.pid}`;
+  /** Intent id → its running task. */
+  const inFlight = new Map<string, Promise<void>>();
   const stops = e.registry.chains.map((chain) => {
     const watcher = new DepositWatcher(e, chain, e.log);
-    return loop(`deposit watcher ${chain.chainId}`, e, WATCH_MS, () => watcher.scanOnce());
+    return loop(
+      `deposit watcher ${chain.chainId}`,
+      e,
+      (signal) => sleep(chain.blockPollMs, undefined, { signal }).catch(() => {}),
+      () => watcher.scanOnce(),
+    );
   });
   stops.push(
-    loop("intent runner", e, IDLE_MS, async () => {
-      const now = e.now();
-      const due = await claimDueIntents(e.db, worker, now, new Date(now.getTime() + LEASE_MS), BATCH);
-      await Promise.all(
-        due.map(async (row) => {
-          let next: Date | null;
-          try {
-            next = await advanceIntent(workers, row);
-          } catch (err) {
-            e.log.warn({ err, intentId: row.id, stage: row.stage }, "intent step failed; will retry");
-            next = new Date(e.now().getTime() + ERROR_BACKOFF_MS);
-          }
-          await releaseIntent(e.db, row.id, worker, next);
-        }),
-      );
-    }),
+    loop(
+      "intent runner",
+      e,
+      (signal) => e.work.wait(IDLE_MS, signal),
+      async () => {
+        if (inFlight.size >= MAX_IN_FLIGHT) return;
+        const now = e.now();
+        const lease = new Date(now.getTime() + LEASE_MS);
+        for (const row of await claimDueIntents(e.db, worker, now, lease, MAX_IN_FLIGHT - inFlight.size)) {
+          // A step still running past its lease: it keeps the intent; the new lease covers it.
+          if (inFlight.has(row.id)) continue;
+          const task = runClaimed(workers, row)
+            .then((next) => releaseIntent(e.db, row.id, worker, next))
+            .catch((err: unknown) => e.log.error({ err, intentId: row.id }, "releasing an intent failed"))
+            .finally(() => {
+              inFlight.delete(row.id);
+              e.work.wake();
+            });
+          inFlight.set(row.id, task);
+        }
+      },
+    ),
   );
   return {
     async stop() {
       await Promise.all(stops.map((stop) => stop()));
+      await Promise.all(inFlight.values());
     },
   };
 }

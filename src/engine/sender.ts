@@ -59,11 +59,10 @@ export class TxSender {
   }
 
   async send(req: TxRequest, now: Date): Promise<ChainTxRow> {
-    const fees = await this.client.estimateFeesPerGas();
-    const chainNonce = await this.client.getTransactionCount({
-      address: this.account.address,
-      blockTag: "pending",
-    });
+    const [fees, chainNonce] = await Promise.all([
+      this.client.estimateFeesPerGas(),
+      this.client.getTransactionCount({ address: this.account.address, blockTag: "pending" }),
+    ]);
     const row = await this.db.transaction().execute(async (trx) => {
       const nonce = await takeNonce(trx, this.chain.chainId, this.account.address, chainNonce);
       const raw = await this.account.signTransaction({

@@ -8,7 +8,7 @@ import {
   recordDeposits,
   writeCursor,
 } from "../store/deposits.ts";
-import { wakeIntents } from "../store/intents.ts";
+import { wakeBlockWaiters, wakeIntents } from "../store/intents.ts";
 import type { EngineContext } from "./context.ts";
 
 const transferEvent = parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)");
@@ -26,6 +26,8 @@ const INITIAL_LOOKBACK = 100n;
 export class DepositWatcher {
   private readonly addresses = new Map<string, string>();
   private lastSeq = "0";
+  /** The last block scanned; null until read from the database. */
+  private cursor: bigint | null = null;
 
   constructor(
     private readonly e: EngineContext,
@@ -47,16 +49,22 @@ export class DepositWatcher {
   /** Scans the blocks after the cursor up to the head (bounded); returns how many blocks it covered. */
   async scanOnce(): Promise<bigint> {
     const head = await this.client.getBlockNumber();
+    // The database's cursor is read once; from then on this watcher is its only writer, so a poll
+    // that finds no new block costs one RPC call and no query.
+    this.cursor ??= (await readCursor(this.e.db, this.chain.chainId)) ?? head - INITIAL_LOOKBACK;
+    const from = this.cursor + 1n > 0n ? this.cursor + 1n : 0n;
+    if (from > head) return 0n;
     // After reading the head: every deposit in a block up to it was made to an address already quoted.
     await this.refreshAddresses();
-    const cursor = (await readCursor(this.e.db, this.chain.chainId)) ?? head - INITIAL_LOOKBACK;
-    const from = cursor + 1n > 0n ? cursor + 1n : 0n;
-    if (from > head) return 0n;
     const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
     const deposits = [...(await this.tokenTransfers(from, to)), ...(await this.nativeTransfers(from, to))];
     const woken = await recordDeposits(this.e.db, deposits);
     await wakeIntents(this.e.db, woken, this.e.now());
     await writeCursor(this.e.db, this.chain.chainId, to);
+    this.cursor = to;
+    // A new block is what a transaction in flight or a deposit short of confirmations waits for.
+    const waiting = await wakeBlockWaiters(this.e.db, this.chain.chainId, this.e.now());
+    if (woken.length > 0 || waiting > 0) this.e.work.wake();
     if (woken.length > 0) this.log.debug({ chainId: this.chain.chainId, intents: woken }, "deposits seen");
     return to - from + 1n;
   }

@@ -136,6 +136,39 @@ export async function wakeIntents(db: Executor, ids: readonly string[], now: Dat
 }
 
 /**
+ * Makes due the intents that wait on a new block of `chainId`: those with a transaction in flight
+ * there, and committed ones whose deposit was seen there but not yet confirmed. Returns how many.
+ */
+export async function wakeBlockWaiters(db: Executor, chainId: number, now: Date): Promise<number> {
+  const result = await db
+    .updateTable("intents")
+    .set({ next_action_at: now })
+    .where((eb) => eb.or([eb("next_action_at", "is", null), eb("next_action_at", ">", now)]))
+    .where((eb) =>
+      eb.or([
+        eb(
+          "id",
+          "in",
+          eb
+            .selectFrom("chain_txs")
+            .select("intent_id")
+            .where("chain_id", "=", chainId)
+            .where("status", "=", "pending"),
+        ),
+        eb.and([
+          eb("stage", "=", "await_deposit"),
+          eb("origin_chain_id", "=", chainId),
+          eb.exists(
+            eb.selectFrom("deposits").select("deposits.id").whereRef("deposits.intent_id", "=", "intents.id"),
+          ),
+        ]),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/**
  * Claims up to `limit` due intents for `worker` until `leaseUntil`. SKIP LOCKED lets several
  * workers claim side by side without waiting on, or taking, each other's rows. The claim clears
  * `next_action_at`, so a wake during the step (which sets it) survives the release; a lease that
