@@ -122,7 +122,10 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
   const dataDir = mkdtempSync(join(tmpdir(), "junction-bench-"));
   const { DATABASE_URL: _ignored, JUNCTION_CONFIG: _ignored2, ...inherited } = process.env;
   const started = Date.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  // BENCH_CPU_PROFILE=<dir>: the server writes a V8 CPU profile there when it stops.
+  const profile = process.env.BENCH_CPU_PROFILE;
+  const profiling = profile ? ["--cpu-prof", `--cpu-prof-dir=${profile}`] : [];
+  const child = spawn(process.execPath, [...profiling, "--import", "tsx", "src/main.ts"], {
     cwd: projectRoot,
     env: {
       ...inherited,
