@@ -96,7 +96,8 @@ async function load(
       return instance;
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
+  // Each instance runs DURATION_S from its own start: the rate is per instance-second, summed.
+  const seconds = results.reduce((sum, r) => sum + r.duration, 0) / results.length;
   return {
     shape,
     rate,
@@ -104,7 +105,7 @@ async function load(
     latencies,
     errors: results.reduce((n, r) => n + r.errors + r.timeouts, 0),
     non2xx,
-    cpu: (cpuSeconds(server.pid) - cpuBefore) / seconds,
+    cpu: (cpuSeconds(server.pid) - cpuBefore) / ((performance.now() - started) / 1000),
     rss: server.takeSampledPeakMb(),
   };
 }
