@@ -420,7 +420,7 @@ async function main(): Promise<void> {
         `## End-to-end payments: ${N} concurrent users (real Trails client, 1 s blocks)`,
         "",
         `Machine: ${machine()}.`,
-        `Server: \`src/main.ts\` in its own process, devnet profile, a block every 1 s on each of three anvils, 1 confirmation, in-memory PGlite, JSON logs; healthy in ${(server.startupMs / 1000).toFixed(1)} s.`,
+        `Server: \`src/main.ts\` in its own process, devnet profile, a block every 1 s on each of three anvils, 1 confirmation, PGlite in a throwaway directory, JSON logs; healthy in ${(server.startupMs / 1000).toFixed(1)} s.`,
         `Each user: QuoteIntent → CommitIntent → ERC-20 transfer of ${Number(AMOUNT) / 1e6} USDC to the deposit address → its receipt → ExecuteIntent → WaitIntentReceipt until done. Chain-side times come from WebSocket subscriptions to each node's new blocks and pending transactions, in this process; "deposit block" is when the deposit's block (its one confirmation) first appeared.`,
         "",
         table(

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:quote`: QuoteIntent throughput and latency of the server on its own.
  *
- * The server runs as its own process (`src/main.ts`, devnet profile, automine, in-memory PGlite,
+ * The server runs as its own process (`src/main.ts`, devnet profile, automine, PGlite in a throwaway directory,
  * JSON logs) exactly as `npm start` runs it; autocannon, in this process, POSTs one QuoteIntent
  * (100 USDC on chain 900001 → USDC on chain 900002, EXACT_INPUT) at fixed rates on loopback, 10 s
  * per rate. Every answered quote is a real quote: it is priced and recorded as a QUOTED intent.
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
         "## QuoteIntent load (server in its own process, loopback)",
         "",
         `Machine: ${machine()}.`,
-        `Server: \`src/main.ts\`, devnet profile, automine, in-memory PGlite, LOG_FORMAT=json; started healthy in ${(server.startupMs / 1000).toFixed(1)} s.`,
+        `Server: \`src/main.ts\`, devnet profile, automine, PGlite in a throwaway directory, LOG_FORMAT=json; started healthy in ${(server.startupMs / 1000).toFixed(1)} s.`,
         `Load: autocannon in the bench process (it shares the cores with the server and the three anvils), ${DURATION_S} s per rate and shape, after ${WARMUP} sequential warm-up quotes. Request: QuoteIntent 100 USDC chain ${alpha.chainId} → USDC chain ${beta.chainId}, EXACT_INPUT; each answered quote is priced and written to the database as a QUOTED intent.`,
         "Shapes: paced = 20 single-connection autocannon instances started 50 ms apart, each at rate/20, so each second's requests are spread over it; bursts = one instance, 10 connections (autocannon's usual rate model: each connection sends its share of the second back to back from the second's start, so requests queue behind the burst). Latency: each response's time from its request being sent (ms), from autocannon's response events; a connection sends its next request only after the previous answer, so time spent waiting for a free connection is not in these numbers (achieved < target means saturation). Server CPU: the server process's user+system CPU seconds per wall second (1.00 = one core). Max RSS: its highest VmRSS sampled every 250 ms.",
         "",

@@ -1,11 +1,12 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, Migrator, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { migrations } from "./migrations/index.ts";
+import { initCluster } from "./pglite-cluster.ts";
 import { PGliteDialect } from "./pglite-dialect.ts";
-import { freshClusterTarball } from "./pglite-template.ts";
 import type { Schema } from "./schema.ts";
 
 export type Db = Kysely<Schema>;
@@ -14,7 +15,7 @@ export type Db = Kysely<Schema>;
 export type DatabaseTarget =
   /** A PostgreSQL server. */
   | { kind: "postgres"; url: string; schema: string }
-  /** Embedded PGlite in `dataDir`, or in memory when null. */
+  /** Embedded PGlite in `dataDir`, or, when null, in a temporary directory removed on close. */
   | { kind: "pglite"; dataDir: string | null; schema: string };
 
 export interface Database {
@@ -25,21 +26,26 @@ export interface Database {
 
 const INT8_OID = 20;
 
-async function connect(target: DatabaseTarget): Promise<Db> {
+async function connect(target: DatabaseTarget): Promise<{ db: Db; cleanup?: () => void }> {
   if (target.kind === "pglite") {
-    const { dataDir } = target;
-    const exists = dataDir !== null && existsSync(join(dataDir, "PG_VERSION"));
-    const pglite = await PGlite.create(dataDir ?? undefined, {
+    // Not kept: still on disk rather than in PGlite's in-memory file system, whose files would sit
+    // in the process's memory and grow with every row.
+    const dataDir = target.dataDir ?? mkdtempSync(join(tmpdir(), "junction-pglite-"));
+    const cleanup = target.dataDir ? undefined : () => rmSync(dataDir, { recursive: true, force: true });
+    if (!existsSync(join(dataDir, "PG_VERSION"))) await initCluster(dataDir);
+    const pglite = await PGlite.create(dataDir, {
       // int8 as text, as node-postgres does, so no amount is ever squeezed through a JS number.
       parsers: { [INT8_OID]: (v: string) => v },
       // PostgreSQL's default 128 MB buffer cache would be a quarter of the server's memory; the
-      // embedded database is small and its files are in memory or the OS's page cache anyway.
+      // embedded database is small and its files are in the OS's page cache anyway.
       postgresqlconf: ["shared_buffers = 32MB"],
-      ...(exists ? {} : { loadDataDir: await freshClusterTarball() }),
     });
     // PGlite is a single session, so this setting holds for every later statement.
     await pglite.exec(`create schema if not exists ${target.schema}; set search_path to ${target.schema}`);
-    return new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
+    return {
+      db: new Kysely<Schema>({ dialect: new PGliteDialect(pglite) }),
+      ...(cleanup ? { cleanup } : {}),
+    };
   }
   const pool = new pg.Pool({
     connectionString: target.url,
@@ -48,7 +54,7 @@ async function connect(target: DatabaseTarget): Promise<Db> {
   });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   await sql`create schema if not exists ${sql.id(target.schema)}`.execute(db);
-  return db;
+  return { db };
 }
 
 export async function migrate(db: Db, schema: string): Promise<void> {
@@ -69,14 +75,18 @@ export async function migrate(db: Db, schema: string): Promise<void> {
 
 /** Opens the database and brings its schema up to date. */
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {
-  const db = await connect(target);
+  const { db, cleanup } = await connect(target);
+  const close = async () => {
+    await db.destroy();
+    cleanup?.();
+  };
   try {
     await migrate(db, target.schema);
   } catch (err) {
-    await db.destroy();
+    await close();
     throw err;
   }
-  return { db, target, close: () => db.destroy() };
+  return { db, target, close };
 }
 
 /** Drops every table Junction owns and migrates again: an empty, current database. */

@@ -17,7 +17,7 @@ export interface TestJunction {
 
 /**
  * A whole Junction on the devnet profile: free ports, automine, nothing persisted; PostgreSQL
- * (in a schema of its own) when DATABASE_URL is set, in-memory PGlite otherwise.
+ * (in a schema of its own) when DATABASE_URL is set, PGlite in a throwaway directory otherwise.
  */
 export async function startTestJunction(
   env: Record<string, string> = {},
