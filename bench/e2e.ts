@@ -1,7 +1,7 @@
 /**
- * `npm run bench:e2e` (env N, default 20): N users pay at once, end to end, through the real
- * `@0xtrails/api` client against the server in its own process, on chains that mine a block every
- * second. Each user: QuoteIntent → CommitIntent → an ERC-20 transfer to the intent's deposit
+ * `npm run bench:e2e` (env N, default "1,5,20"): rounds in which N users pay at once, end to end,
+ * through the real `@0xtrails/api` client against the server in its own process, on chains that
+ * mine a block every second. Each user: QuoteIntent → CommitIntent → an ERC-20 transfer to the intent's deposit
  * address → ExecuteIntent with its hash → WaitIntentReceipt until done. Routes rotate over the six
  * ordered pairs of the three devnet chains; every payment goes to a fresh recipient.
  *
@@ -40,7 +40,8 @@ import {
   table,
 } from "./support.ts";
 
-const N = Number(process.env.N ?? 20);
+/** Users paying at once, per round. */
+const ROUNDS = (process.env.N ?? "1,5,20").split(",").map(Number);
 const AMOUNT = BigInt(process.env.AMOUNT ?? 100_000_000); // 100 USDC
 /** Give up on an intent this long after its user started. */
 const INTENT_TIMEOUT_MS = Number(process.env.INTENT_TIMEOUT_MS ?? 60_000);
@@ -67,6 +68,7 @@ class ChainClock {
     this.unwatch.push(
       ws.watchBlockNumber({
         emitMissed: true,
+        emitOnBegin: true,
         onBlockNumber: (n) => {
           if (!this.blocks.has(n)) this.blocks.set(n, performance.now());
         },
@@ -354,124 +356,157 @@ async function check(o: Outcome, txs: EngineTx[], trails: TrailsApi, chains: Cha
   return problems;
 }
 
+interface Round {
+  n: number;
+  outcomes: Outcome[];
+  engineTxs: Map<string, EngineTx[]>;
+  problems: string[];
+  /** First QuoteIntent to the last done, s. */
+  seconds: number;
+  rssPeak: number;
+}
+
+/** N users pay at once; then every payment is checked against the chains and the API. */
+async function round(server: Server, chains: ChainCtx[], devnet: DevnetInfo, n: number): Promise<Round> {
+  const funder = devnet.accounts[0]?.privateKey;
+  if (!funder) throw new Error("GET /devnet lists no accounts");
+  const users: User[] = Array.from({ length: n }, (_, index) => {
+    const privateKey = devnet.accounts[index]?.privateKey ?? generatePrivateKey();
+    const [from, to] = ROUTES[index % ROUTES.length] as [number, number];
+    const address = privateKeyToAccount(privateKey).address;
+    return { index, privateKey, address, from: chains[from] as ChainCtx, to: chains[to] as ChainCtx };
+  });
+  await fundExtraUsers(users, funder);
+  for (const c of chains) c.startHead = await c.client.getBlockNumber();
+  server.takeSampledPeakMb();
+  const start = performance.now();
+  const outcomes = await Promise.all(users.map((u) => pay(server.url, u)));
+  const done = outcomes.flatMap((o) => (o.t.done === undefined ? [] : [o.t.done]));
+  const rssPeak = server.takeSampledPeakMb();
+  const engineTxs = await engineTransactions(chains);
+  const trails = new TrailsApi("", { hostname: server.url });
+  const problems: string[] = [];
+  for (const o of outcomes) {
+    const txs = engineTxs.get(o.intentId?.toLowerCase() ?? "") ?? [];
+    for (const p of await check(o, txs, trails, chains))
+      problems.push(`#${o.user.index} ${o.intentId}: ${p}`);
+  }
+  return { n, outcomes, engineTxs, problems, seconds: (Math.max(...done) - start) / 1000, rssPeak };
+}
+
+/** The measures of one round, by name: each a list of per-intent samples. */
+function measures(r: Round): Record<string, number[]> {
+  const samples = (pick: (o: Outcome) => number | undefined) =>
+    r.outcomes.map(pick).filter((v): v is number => v !== undefined && !Number.isNaN(v));
+  const between = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a);
+  const marks = (o: Outcome) => {
+    const fill = r.engineTxs.get(o.intentId?.toLowerCase() ?? "")?.find((t) => t.kind === "fill");
+    const depositSeen =
+      o.depositBlock === undefined ? undefined : o.user.from.clock.blocks.get(o.depositBlock);
+    const destHead = depositSeen === undefined ? undefined : o.user.to.clock.headAt(depositSeen);
+    return {
+      depositSeen,
+      fillSent: fill ? o.user.to.clock.pending.get(fill.hash.toLowerCase()) : undefined,
+      fillMined: fill ? o.user.to.clock.blocks.get(fill.block) : undefined,
+      fillBlocks: fill && destHead !== undefined ? Number(fill.block - destHead) : undefined,
+    };
+  };
+  return {
+    "QuoteIntent call (ms)": samples((o) => between(o.t.start, o.t.quoted)),
+    "CommitIntent call (ms)": samples((o) => between(o.t.quoted, o.t.committed)),
+    "ExecuteIntent call (ms)": samples((o) => between(o.t.depositMined, o.t.executed)),
+    "deposit block → fill sent (ms)": samples((o) => between(marks(o).depositSeen, marks(o).fillSent)),
+    "deposit block → fill receipt (ms)": samples((o) => between(marks(o).depositSeen, marks(o).fillMined)),
+    "deposit block → fill receipt (blocks)": samples((o) => marks(o).fillBlocks),
+    "deposit block → done seen by the client (ms)": samples((o) => between(marks(o).depositSeen, o.t.done)),
+    "whole payment: quote → done (ms)": samples((o) => between(o.t.start, o.t.done)),
+  };
+}
+
+const stat = (values: number[], p: number | "max") =>
+  fmt(p === "max" ? (values.length ? Math.max(...values) : Number.NaN) : percentile(values, p), 0);
+
 async function main(): Promise<void> {
   const server: Server = await startServer({ JUNCTION_MINING: "interval" });
   stopOnSignal(server);
   let stopped = "";
-  let failed = false;
   const chains: ChainCtx[] = [];
+  const rounds: Round[] = [];
   try {
     const devnet = await server.devnet();
     chains.push(...(await Promise.all(devnet.chains.map(chainCtx))));
     if (chains.length < 3) throw new Error("expected three devnet chains");
-    const funder = devnet.accounts[0]?.privateKey;
-    if (!funder) throw new Error("GET /devnet lists no accounts");
-    const users: User[] = Array.from({ length: N }, (_, index) => {
-      const privateKey = devnet.accounts[index]?.privateKey ?? generatePrivateKey();
-      const [from, to] = ROUTES[index % ROUTES.length] as [number, number];
-      const address = privateKeyToAccount(privateKey).address;
-      return { index, privateKey, address, from: chains[from] as ChainCtx, to: chains[to] as ChainCtx };
-    });
-    await fundExtraUsers(users, funder);
-    for (const c of chains) c.startHead = await c.client.getBlockNumber();
-    server.takeSampledPeakMb();
-
-    const runStart = performance.now();
-    const outcomes = await Promise.all(users.map((u) => pay(server.url, u)));
-    const runRssPeak = server.takeSampledPeakMb();
-
-    const engineTxs = await engineTransactions(chains);
-    const trails = new TrailsApi("", { hostname: server.url });
-    const problems: string[] = [];
-    for (const o of outcomes) {
-      const txs = engineTxs.get(o.intentId?.toLowerCase() ?? "") ?? [];
-      for (const p of await check(o, txs, trails, chains))
-        problems.push(`#${o.user.index} ${o.intentId}: ${p}`);
+    for (const n of ROUNDS) {
+      rounds.push(await round(server, chains, devnet, n));
+      process.stderr.write(`  ${n} users: ${rounds.at(-1)?.problems.length} problems\n`);
     }
     const peak = server.peakMb();
     stopped = await server.stop();
-
-    const samples = (pick: (o: Outcome) => number | undefined) =>
-      outcomes.map(pick).filter((v): v is number => v !== undefined && !Number.isNaN(v));
-    const between = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a);
-    /** Chain-side marks for an intent's deposit and fill. */
-    const marks = (o: Outcome) => {
-      const fill = engineTxs.get(o.intentId?.toLowerCase() ?? "")?.find((t) => t.kind === "fill");
-      const depositSeen =
-        o.depositBlock === undefined ? undefined : o.user.from.clock.blocks.get(o.depositBlock);
-      const destHead = depositSeen === undefined ? undefined : o.user.to.clock.headAt(depositSeen);
-      return {
-        depositSeen,
-        fillSent: fill ? o.user.to.clock.pending.get(fill.hash.toLowerCase()) : undefined,
-        fillMined: fill ? o.user.to.clock.blocks.get(fill.block) : undefined,
-        fillBlocks: fill && destHead !== undefined ? Number(fill.block - destHead) : undefined,
-      };
-    };
-    const row = (name: string, values: number[]) => [
-      name,
-      String(values.length),
-      ...[50, 90, 99].map((p) => fmt(percentile(values, p), 0)),
-      fmt(values.length ? Math.max(...values) : Number.NaN, 0),
-    ];
-    const done = samples((o) => o.t.done);
-    const lastDone = Math.max(...done);
+    const last = rounds.at(-1) as Round;
+    const problems = rounds.flatMap((r) => r.problems.map((p) => `${r.n} users: ${p}`));
+    const sent = "deposit block → fill sent (ms)";
+    const mined = "deposit block → fill receipt (ms)";
+    const blocks = "deposit block → fill receipt (blocks)";
     console.log(
       [
-        `## End-to-end payments: ${N} concurrent users (real Trails client, 1 s blocks)`,
+        "## End-to-end payments (real Trails client, 1 s blocks)",
         "",
         `Machine: ${machine()}.`,
-        `Server: \`src/main.ts\` in its own process, devnet profile, a block every 1 s on each of three anvils, 1 confirmation, PGlite in a throwaway directory, JSON logs; healthy in ${(server.startupMs / 1000).toFixed(1)} s.`,
-        `Each user: QuoteIntent → CommitIntent → ERC-20 transfer of ${Number(AMOUNT) / 1e6} USDC to the deposit address → its receipt → ExecuteIntent → WaitIntentReceipt until done. Chain-side times come from WebSocket subscriptions to each node's new blocks and pending transactions, in this process; "deposit block" is when the deposit's block (its one confirmation) first appeared.`,
+        `Server: \`src/main.ts\` in its own process, devnet profile, a block every 1 s on each of three anvils, 1 confirmation, PGlite in a throwaway directory, JSON logs; healthy in ${(server.startupMs / 1000).toFixed(1)} s. Rounds of ${ROUNDS.join(", ")} users paying at once, one after another on the same server.`,
+        `Each user: QuoteIntent → CommitIntent → ERC-20 transfer of ${Number(AMOUNT) / 1e6} USDC to the deposit address → its receipt → ExecuteIntent → WaitIntentReceipt until done; routes rotate over the six ordered pairs of the three chains. Chain-side times come from WebSocket subscriptions to each node's new blocks and pending transactions, in this process: "deposit block" is when the deposit's block (its one confirmation) first appeared, "fill sent" when the fill reached the destination node, "fill receipt" when the block holding it appeared.`,
+        "",
+        table(
+          [
+            "Users at once",
+            "Intents/s",
+            "Fill sent p50 ms",
+            "p90",
+            "max",
+            "Fill receipt p50 ms",
+            "max",
+            "Blocks p50",
+            "max",
+            "Checks",
+          ],
+          rounds.map((r) => {
+            const m = measures(r);
+            return [
+              String(r.n),
+              fmt(r.n / r.seconds, 2),
+              stat(m[sent] ?? [], 50),
+              stat(m[sent] ?? [], 90),
+              stat(m[sent] ?? [], "max"),
+              stat(m[mined] ?? [], 50),
+              stat(m[mined] ?? [], "max"),
+              stat(m[blocks] ?? [], 50),
+              stat(m[blocks] ?? [], "max"),
+              r.problems.length === 0 ? "passed" : `${r.problems.length} failed`,
+            ];
+          }),
+          [true, true, true, true, true, true, true, true, true, false],
+        ),
+        "",
+        `All measures of the ${last.n}-user round:`,
         "",
         table(
           ["Measure", "n", "p50", "p90", "p99", "max"],
-          [
-            row(
-              "QuoteIntent call (ms)",
-              samples((o) => between(o.t.start, o.t.quoted)),
-            ),
-            row(
-              "CommitIntent call (ms)",
-              samples((o) => between(o.t.quoted, o.t.committed)),
-            ),
-            row(
-              "ExecuteIntent call (ms)",
-              samples((o) => between(o.t.depositMined, o.t.executed)),
-            ),
-            row(
-              "**deposit block → fill sent (ms)**",
-              samples((o) => between(marks(o).depositSeen, marks(o).fillSent)),
-            ),
-            row(
-              "deposit block → fill receipt (ms)",
-              samples((o) => between(marks(o).depositSeen, marks(o).fillMined)),
-            ),
-            row(
-              "deposit block → fill receipt (blocks)",
-              samples((o) => marks(o).fillBlocks),
-            ),
-            row(
-              "deposit block → done seen by the client (ms)",
-              samples((o) => between(marks(o).depositSeen, o.t.done)),
-            ),
-            row(
-              "whole payment: quote → done (ms)",
-              samples((o) => between(o.t.start, o.t.done)),
-            ),
-          ],
+          Object.entries(measures(last)).map(([name, v]) => [
+            name,
+            String(v.length),
+            ...[50, 90, 99, "max" as const].map((p) => stat(v, p)),
+          ]),
           [false, true, true, true, true, true],
         ),
         "",
-        `Throughput: ${done.length} of ${N} intents done in ${((lastDone - runStart) / 1000).toFixed(1)} s: ${fmt(done.length / ((lastDone - runStart) / 1000), 2)} intents/s.`,
-        `Server resident memory: ${fmt(server.startupPeakMb, 0)} MB peak by the time it was healthy; ${fmt(runRssPeak, 0)} MB highest during the payments; ${fmt(peak, 0)} MB peak over the whole run (VmHWM).`,
+        `Server resident memory: ${fmt(server.startupPeakMb, 0)} MB peak by the time it was healthy; ${fmt(Math.max(...rounds.map((r) => r.rssPeak)), 0)} MB highest sampled during the payments; ${fmt(peak, 0)} MB peak over the whole run (VmHWM).`,
         "",
-        `Checks (each intent delivered exactly once, swept, never refunded; receipts agree with the chains): ${problems.length === 0 ? "all passed" : `${problems.length} FAILED`}.`,
+        `Checks, per intent: delivered exactly once (one Filled event, on its destination chain, for the quoted amount and recipient; the recipient's balance), swept, never refunded, no reverted engine transaction, the receipt names the mined fill and sweep, SUCCEEDED seen once: ${problems.length === 0 ? "all passed" : `${problems.length} FAILED`}.`,
         ...problems.map((p) => `- ${p}`),
         `Shutdown: ${stopped}.`,
       ].join("\n"),
     );
     if (problems.length > 0) {
-      failed = true;
+      process.exitCode = 1;
       const warnings = server.warnings();
       if (warnings.length > 0) console.log(`\nServer warn/error lines:\n${warnings.slice(0, 20).join("\n")}`);
     }
@@ -480,7 +515,6 @@ async function main(): Promise<void> {
     if (!stopped)
       process.stderr.write(`server stopped after a failure: ${await server.stop()}\n${server.tail()}\n`);
   }
-  if (failed) process.exitCode = 1;
 }
 
 main().then(
