@@ -68,7 +68,6 @@ class ChainClock {
     this.unwatch.push(
       ws.watchBlockNumber({
         emitMissed: true,
-        emitOnBegin: true,
         onBlockNumber: (n) => {
           if (!this.blocks.has(n)) this.blocks.set(n, performance.now());
         },
@@ -151,6 +150,10 @@ async function chainCtx(info: DevnetInfo["chains"][number]): Promise<ChainCtx> {
   if (!usdc || !settlement || !factory)
     throw new Error(`chain ${info.chainId}: no USDC, Settlement or DepositFactory in GET /devnet`);
   const client = publicClientFor(viem);
+  const clock = new ChainClock(info.rpcUrl, viem);
+  // The head now, so "the destination's head when the deposit's block appeared" has a first answer.
+  const head = await client.getBlockNumber();
+  if (!clock.blocks.has(head)) clock.blocks.set(head, performance.now());
   return {
     info,
     viem,
@@ -158,7 +161,7 @@ async function chainCtx(info: DevnetInfo["chains"][number]): Promise<ChainCtx> {
     usdc,
     settlement,
     factory,
-    clock: new ChainClock(info.rpcUrl, viem),
+    clock,
     startHead: 0n,
   };
 }
