@@ -118,7 +118,7 @@ export async function startJunction({ config, log, reset }: StartOptions): Promi
 
     const registry = registryFor(config, devnet);
     const engine = createEngineContext(config, database.db, registry, log);
-    const workers = await startWorkers(engine, { singleProcess: target.kind === "pglite" });
+    const workers = await startWorkers(engine, target);
     cleanups.push(() => workers.stop());
     log.info(`engine running: deposit watchers on ${registry.chains.length} chains, intent runner`);
     const ctx: AppContext = {

@@ -1,6 +1,9 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { privateKeyToAccount } from "viem/accounts";
+import type { RuntimeChain } from "../chains/registry.ts";
+import { type HeldLock, tryAdvisoryLock } from "../store/advisory-lock.ts";
+import type { DatabaseTarget } from "../store/database.ts";
 import {
   claimDueIntents,
   dropAllLeases,
@@ -22,6 +25,8 @@ const IDLE_MS = 100;
 const ERROR_BACKOFF_MS = 2_000;
 /** Steps one claim may take in a row while each says "again now" (deposit → fill → …). */
 const MAX_STEPS_PER_CLAIM = 8;
+/** How often a standby process tries to take over a chain's watcher. */
+const WATCHER_LOCK_RETRY_MS = 5_000;
 
 export interface EngineWorkers {
   stop(): Promise<void>;
@@ -64,6 +69,41 @@ export function solverWorkers(e: EngineContext): Workers {
 }
 
 /**
+ * One chain's deposit watcher, run only while this process holds the chain's lock, so exactly one
+ * process watches each chain; the others stand by and take over when the holder's database
+ * connection goes. A new holder starts from the cursor in the database.
+ */
+function watchChain(e: EngineContext, chain: RuntimeChain, database: DatabaseTarget) {
+  let held: { lock: HeldLock; watcher: DepositWatcher } | null = null;
+  const stop = loop(
+    `deposit watcher ${chain.chainId}`,
+    e,
+    (signal) =>
+      sleep(held ? chain.blockPollMs : WATCHER_LOCK_RETRY_MS, undefined, { signal }).catch(() => {}),
+    async () => {
+      if (!held) {
+        const lock = await tryAdvisoryLock(database, `watcher:${chain.chainId}`);
+        if (!lock) return;
+        const current = { lock, watcher: new DepositWatcher(e, chain, e.log) };
+        held = current;
+        void lock.lost.then(() => {
+          if (held !== current) return;
+          e.log.warn({ chainId: chain.chainId }, "lost the deposit watcher's lock; standing by");
+          held = null;
+        });
+      }
+      await held.watcher.scanOnce();
+    },
+  );
+  return async () => {
+    await stop();
+    const last = held;
+    held = null;
+    await last?.lock.release();
+  };
+}
+
+/**
  * Advances one claimed intent while its steps say "again now" (up to MAX_STEPS_PER_CLAIM), so a
  * confirmed deposit goes on to its fill without waiting for another claim; returns when to look
  * next.
@@ -91,26 +131,16 @@ async function runClaimed(workers: Workers, claimed: IntentRow): Promise<Date | 
  * up to MAX_IN_FLIGHT at once; it claims more as soon as any finishes, so a slow step never holds
  * back the others.
  */
-export async function startWorkers(
-  e: EngineContext,
-  options: { singleProcess: boolean },
-): Promise<EngineWorkers> {
+export async function startWorkers(e: EngineContext, database: DatabaseTarget): Promise<EngineWorkers> {
   const workers = solverWorkers(e);
-  if (options.singleProcess) await dropAllLeases(e.db);
+  // PGlite serves this process alone: any lease in it is a previous run's.
+  if (database.kind === "pglite") await dropAllLeases(e.db);
   for (const sender of workers.senders.values()) await sender.rebroadcastPending();
 
   const worker = `${hostname()}:${process.pid}`;
   /** Intent id → its running task. */
   const inFlight = new Map<string, Promise<void>>();
-  const stops = e.registry.chains.map((chain) => {
-    const watcher = new DepositWatcher(e, chain, e.log);
-    return loop(
-      `deposit watcher ${chain.chainId}`,
-      e,
-      (signal) => sleep(chain.blockPollMs, undefined, { signal }).catch(() => {}),
-      () => watcher.scanOnce(),
-    );
-  });
+  const stops = e.registry.chains.map((chain) => watchChain(e, chain, database));
   stops.push(
     loop(
       "intent runner",

@@ -41,9 +41,15 @@ function authorize(ctx: AppContext, key: string | string[] | undefined): void {
 /** `POST /rpc/Trails/<Method>`, webrpc conventions: every error is a webrpc error body. */
 export function trailsPlugin(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
-    // Shutdown answers every long-poll at once; otherwise closing waits for each to run out (30 s).
+    // Shutdown answers every long-poll at once, rather than waiting for each to run out (30 s),
+    // and lets every open response finish, so that the server then finds each connection idle
+    // and can close it.
     const closing = new AbortController();
-    app.addHook("preClose", async () => closing.abort());
+    const open = new Set<Promise<void>>();
+    app.addHook("preClose", async () => {
+      closing.abort();
+      await Promise.all(open);
+    });
     app.setErrorHandler((err: FastifyError | WebrpcError, request, reply) => {
       if (err instanceof JunctionError) err = new WebrpcError(errorNames[err.kind], err.message);
       if (err instanceof WebrpcError) return reply.status(err.status).send(err.toBody());
@@ -74,11 +80,16 @@ export function trailsPlugin(ctx: AppContext): FastifyPluginAsync {
       const parsed = rpc.request.safeParse(body);
       if (!parsed.success) throw new WebrpcError("InvalidArgument", describeIssues(parsed.error));
       const left = new AbortController();
-      // The response closing before it was sent means the client left (a long-poll it gave up on).
-      // Not request.raw's "close": on Node 20 that fires once the body has been read.
-      reply.raw.once("close", () => {
-        if (!reply.raw.writableFinished) left.abort();
+      const finished = new Promise<void>((resolve) => {
+        // The response closing before it was sent means the client left (a long-poll it gave up
+        // on). Not request.raw's "close": on Node 20 that fires once the body has been read.
+        reply.raw.once("close", () => {
+          if (!reply.raw.writableFinished) left.abort();
+          resolve();
+        });
       });
+      open.add(finished);
+      void finished.then(() => open.delete(finished));
       const signal = AbortSignal.any([left.signal, closing.signal]);
       return reply.send(await rpc.handle(parsed.data, ctx, signal));
     });
