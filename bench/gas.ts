@@ -14,20 +14,13 @@ import {
   encodeFunctionData,
   type Hex,
   parseEther,
-  parseSignature,
   type TransactionReceipt,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import {
-  demoVaultAbi,
-  depositFactoryAbi,
-  devTokenAbi,
-  intentEntrypointAbi,
-  settlementAbi,
-} from "../src/chains/abi.gen.ts";
+import { demoVaultAbi, depositFactoryAbi, devTokenAbi, settlementAbi } from "../src/chains/abi.gen.ts";
 import { toViemChain } from "../src/chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../src/chains/clients.ts";
-import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../src/chains/typed-data.ts";
+import { depositWithPermitData, signGaslessDeposit } from "../src/chains/gasless.ts";
 import { devnetAccount, roleIndex, testAccounts } from "../src/devnet/accounts.ts";
 import { startTestDevnet } from "../test/support/devnet.ts";
 
@@ -172,60 +165,20 @@ async function main(): Promise<void> {
 
     // Gasless deposit: the relayer submits the user's ERC-2612 permit and signed TrailsIntent.
     const feeCollector = devnetAccount(roleIndex.feeCollector).address;
-    const [, tokenName, tokenVersion] = await client.readContract({
-      address: usdc,
-      abi: devTokenAbi,
-      functionName: "eip712Domain",
-    });
     const permitDeposit = async (): Promise<Hex> => {
       const { timestamp } = await client.getBlock();
-      const deadline = timestamp + 3600n;
-      const amount = 20_000_000n;
-      const feeAmount = 100_000n;
-      const permitNonce = await client.readContract({
-        address: usdc,
-        abi: devTokenAbi,
-        functionName: "nonces",
-        args: [owner],
-      });
-      const permitSignature = await user.signTypedData({
-        domain: { name: tokenName, version: tokenVersion, chainId: viemChain.id, verifyingContract: usdc },
-        types: permitTypes,
-        primaryType: "Permit",
-        message: { owner, spender: entrypoint, value: amount + feeAmount, nonce: permitNonce, deadline },
-      });
-      const { r, s, v, yParity } = parseSignature(permitSignature);
-      const intent = {
-        user: owner,
+      const signed = await signGaslessDeposit(client, user.account, {
+        entrypoint,
         token: usdc,
-        amount,
-        intentAddress: await depositAddress(newIntentId(), owner, usdc),
-        deadline,
-        chainId: BigInt(viemChain.id),
-        nonce: await client.readContract({
-          address: entrypoint,
-          abi: intentEntrypointAbi,
-          functionName: "nonces",
-          args: [owner],
-        }),
-        feeAmount,
+        amount: 20_000_000n,
+        feeAmount: 100_000n,
         feeCollector,
-      };
-      const signature = await user.signTypedData({
-        domain: trailsIntentDomain(viemChain.id, entrypoint),
-        types: trailsIntentTypes,
-        primaryType: "TrailsIntent",
-        message: intent,
+        intentAddress: await depositAddress(newIntentId(), owner, usdc),
+        deadline: timestamp + 3600n,
       });
-      return relayer.writeContract({
-        address: entrypoint,
-        abi: intentEntrypointAbi,
-        functionName: "depositWithPermit",
-        args: [
-          intent,
-          signature,
-          { value: amount + feeAmount, deadline, v: Number(v ?? BigInt(yParity + 27)), r, s },
-        ],
+      return relayer.sendTransaction({
+        to: entrypoint,
+        data: depositWithPermitData(signed.intent, signed.intentSignature, signed.permit),
       });
     };
     const firstDeposit = await gasOf(await permitDeposit()); // first use of the user's nonces and the collector

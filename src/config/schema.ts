@@ -101,9 +101,11 @@ export const configSchema = z
         protocolFeeBps: z.number().int().min(0).max(10_000).default(10),
         /** Defaults on the devnet to a dedicated anvil account. */
         feeCollector: addressSchema.optional(),
+        /** Added to the gas cost of a gasless (permit) deposit when pricing its fee. */
+        gaslessFeeMarginBps: z.number().int().min(0).max(100_000).default(2_000),
       })
       .strict()
-      .default({ protocolFeeBps: 10 }),
+      .default({ protocolFeeBps: 10, gaslessFeeMarginBps: 2_000 }),
     /** Trails `X-Access-Key` values; empty = no key required. */
     accessKeys: z.array(z.string().min(8)).default([]),
     devnet: z
@@ -175,7 +177,7 @@ export interface Keys {
 }
 
 export interface Config extends Omit<ConfigFile, "fees"> {
-  fees: { protocolFeeBps: number; feeCollector: Address };
+  fees: { protocolFeeBps: number; feeCollector: Address; gaslessFeeMarginBps: number };
   keys: Keys;
   /** Where the values came from, for the start-up log. */
   source: { file: string | null; env: string[] };

@@ -30,6 +30,8 @@ export const transitions = {
    * chain instead of the target.
    */
   failDestinationCall: { from: ["EXECUTING"], to: "FAILED", event: "intent.destination_call_failed" },
+  /** The relayer's gasless deposit reverted or was dropped: nothing left the owner's wallet. */
+  failDeposit: { from: ["EXECUTING"], to: "FAILED", event: "intent.deposit_failed" },
   /** Committed, and no sufficient deposit arrived within the commit lifetime. */
   expire: { from: ["COMMITTED"], to: "FAILED", event: "intent.expired" },
   /**

@@ -1,4 +1,5 @@
 import type { Address, Hex } from "viem";
+import type { GaslessFeeOption } from "./gasless.ts";
 import type { Quote, TradeType } from "./quote.ts";
 
 /** A token as an intent refers to it. */
@@ -37,6 +38,8 @@ export interface IntentPlan {
   call: DestinationCall | null;
   slippagePpm: bigint;
   quote: Quote;
+  /** Ways to pay for a gasless (permit) deposit; none when the deposit is the native coin. */
+  feeOptions: GaslessFeeOption[];
   /** Native-coin USD prices used for the gas fees, for display. */
   originNativeUsd: number;
   destinationNativeUsd: number;

@@ -18,3 +18,13 @@ export async function setIntervalMining(client: Client, seconds: number): Promis
   await anvilRequest(client, "evm_setAutomine", [false]);
   await anvilRequest(client, "evm_setIntervalMining", [seconds]);
 }
+
+/** Turns mining a block per transaction on or off (off: transactions wait until `mine`). */
+export async function setAutomine(client: Client, on: boolean): Promise<void> {
+  await anvilRequest(client, "evm_setAutomine", [on]);
+}
+
+/** Mines one block now, with whatever waits in the pool. */
+export async function mine(client: Client): Promise<void> {
+  await anvilRequest(client, "evm_mine", []);
+}

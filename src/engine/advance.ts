@@ -99,8 +99,11 @@ async function currentTx(w: Workers, row: IntentRow, kind: TxKind, asset?: strin
   return { last: txs.at(-1), reverted: txs.filter((t) => t.status === "reverted").length };
 }
 
+/** Follows one of the engine's transactions with the sender that signed it (solver or relayer). */
 async function track(w: Workers, tx: ChainTxRow): Promise<TxOutcome> {
-  return senderFor(w, tx.chain_id).track(tx, w.e.now());
+  const relayer = w.e.relayers.get(tx.chain_id);
+  const sender = relayer && relayer.account.address === tx.sender ? relayer : senderFor(w, tx.chain_id);
+  return sender.track(tx, w.e.now());
 }
 
 /** Sends a solver transaction after eth_estimateGas; a revert in the estimate comes back as a reason. */
@@ -184,6 +187,18 @@ async function awaitDeposit(w: Workers, row: IntentRow, plan: IntentPlan): Promi
   const now = e.now();
   const balance = await confirmedBalance(w, row, plan.from.address);
   const settlement = settleDeposit(plan.quote, balance);
+  if (!settlement.fill && balance === 0n) {
+    const relayed = await relayedDeposit(w, row);
+    if (relayed === "pending") return later(e, TX_POLL_MS);
+    if (relayed) {
+      await update(w, row, {
+        transition: "failDeposit",
+        patch: { stage: "watch", status_reason: relayed },
+        release: true,
+      });
+      return null;
+    }
+  }
   if (settlement.fill) {
     const patch: IntentPatch = { stage: "fill", next_action_at: now };
     const data = { deposited: balance.toString() };
@@ -219,6 +234,21 @@ async function awaitDeposit(w: Workers, row: IntentRow, plan: IntentPlan): Promi
   // The watcher wakes the intent at each block while a deposit it saw gathers confirmations.
   const poll = later(e, DEPOSIT_POLL_MS);
   return row.commit_expires_at && row.commit_expires_at < poll ? row.commit_expires_at : poll;
+}
+
+/**
+ * Where the relayer's gasless deposit for this intent stands, if there is one: "pending" until it
+ * is mined (and confirmed), then null once it succeeded (the deposit is on its way to the balance),
+ * or the reason it failed.
+ */
+async function relayedDeposit(w: Workers, row: IntentRow): Promise<"pending" | string | null> {
+  // Dropped included: a dropped deposit transaction is a failed one.
+  const last = (await intentTxs(w.e.db, row.id)).filter((t) => t.kind === "deposit").at(-1);
+  if (!last) return null;
+  const outcome = await track(w, last);
+  if (outcome.status === "pending") return "pending";
+  if (outcome.status === "mined") return null;
+  return `the gasless deposit transaction ${last.hash} ${outcome.status === "reverted" ? "reverted" : "was dropped"}; nothing was taken from the owner`;
 }
 
 async function fill(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date | null> {

@@ -4,6 +4,7 @@ import type { Config } from "../config/schema.ts";
 import type { Db } from "../store/database.ts";
 import type { IntentChanges } from "./changes.ts";
 import type { Market } from "./market.ts";
+import type { TxSender } from "./sender.ts";
 import type { WorkSignal } from "./work-signal.ts";
 
 /** What every engine part shares; `now` is the one clock, so tests and workers agree on time. */
@@ -13,6 +14,8 @@ export interface EngineContext {
   registry: ChainRegistry;
   market: Market;
   changes: IntentChanges;
+  /** The relayer's sender per chain: it submits gasless deposits and pays their gas. */
+  relayers: Map<number, TxSender>;
   /** Wakes this process's intent runner when an intent becomes due now. */
   work: WorkSignal;
   log: Logger;

@@ -6,6 +6,7 @@ import type { Db } from "../store/database.ts";
 import { IntentChanges } from "./changes.ts";
 import type { EngineContext } from "./context.ts";
 import { Market } from "./market.ts";
+import { TxSender } from "./sender.ts";
 import { WorkSignal } from "./work-signal.ts";
 
 export function createEngineContext(
@@ -15,11 +16,17 @@ export function createEngineContext(
   log: Logger,
 ): EngineContext {
   const solver = privateKeyToAccount(config.keys.solver.reveal()).address;
+  const relayer = privateKeyToAccount(config.keys.relayer.reveal());
   return {
     config,
     db,
     registry,
-    market: new Market(registry, solver),
+    market: new Market(
+      registry,
+      { solver, relayer: relayer.address, feeCollector: config.fees.feeCollector },
+      log,
+    ),
+    relayers: new Map(registry.chains.map((c) => [c.chainId, new TxSender(db, c, relayer, log)])),
     changes: new IntentChanges(),
     work: new WorkSignal(),
     log,

@@ -9,3 +9,9 @@ export const SWEEP_GAS = { erc20: 100_000n, native: 85_000n } as const;
 export function withHeadroom(gas: bigint): bigint {
   return (gas * 120n) / 100n;
 }
+
+/**
+ * A relayed permit deposit when its gas cannot be estimated (a token whose balances the probe
+ * cannot find): a user's first deposit, measured by `npm run bench:gas` at 153,244 gas.
+ */
+export const PERMIT_DEPOSIT_GAS_FALLBACK = 155_000n;

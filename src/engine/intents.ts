@@ -14,6 +14,7 @@ import { devTokenAbi } from "../chains/abi.gen.ts";
 import type { ChainRegistry, Token } from "../chains/registry.ts";
 import { placeholderOffset } from "../core/calldata.ts";
 import { JunctionError } from "../core/errors.ts";
+import { type GaslessFeeOption, gaslessFeeAmount } from "../core/gasless.ts";
 import type { IntentPlan, PlanToken } from "../core/plan.ts";
 import { parsePrice } from "../core/price.ts";
 import { priceQuote, type TradeType } from "../core/quote.ts";
@@ -29,7 +30,7 @@ import {
   transitionIntent,
 } from "../store/intents.ts";
 import type { EngineContext } from "./context.ts";
-import { SWEEP_GAS } from "./gas.ts";
+import { PERMIT_DEPOSIT_GAS_FALLBACK, SWEEP_GAS } from "./gas.ts";
 
 export interface QuoteRequest {
   owner: Address;
@@ -170,6 +171,7 @@ export async function quoteIntent(e: EngineContext, req: QuoteRequest): Promise<
       `the solver can deliver at most ${available} ${to.symbol} (base units) on chain ${destinationChain.chainId} right now; ask for less`,
     );
   }
+  const feeOptions = from.native ? [] : [await gaslessFeeOption(e, from, originNative, originGasPrice)];
   const intentId = bytesToHex(randomBytes(32));
   const { address: depositAddress, salt } = await depositAddressFor(
     e,
@@ -191,6 +193,7 @@ export async function quoteIntent(e: EngineContext, req: QuoteRequest): Promise<
     call,
     slippagePpm: req.slippagePpm,
     quote,
+    feeOptions,
     originNativeUsd: Number(originNative.price.usd),
     destinationNativeUsd: Number(destinationNative.price.usd),
     request: req.raw,
@@ -199,6 +202,38 @@ export async function quoteIntent(e: EngineContext, req: QuoteRequest): Promise<
   };
   await insertQuotedIntent(e.db, plan, now);
   return plan;
+}
+
+/**
+ * The fee for a gasless deposit of `token`, paid in `token` to the fee collector: the relayer's
+ * gas for the permit deposit (a real estimate, cached per token) at the origin gas price.
+ */
+async function gaslessFeeOption(
+  e: EngineContext,
+  token: Token,
+  native: Token,
+  gasPrice: bigint,
+): Promise<GaslessFeeOption> {
+  const domain = await e.market.permitDomain(token.chainId, token.address);
+  // A token without permits cannot be deposited gaslessly; its option says so and is priced at
+  // the measured cost rather than probed.
+  const gasLimit = domain
+    ? await e.market.permitDepositGas(token.chainId, token.address)
+    : PERMIT_DEPOSIT_GAS_FALLBACK;
+  return {
+    token: token.address,
+    symbol: token.symbol,
+    decimals: token.decimals,
+    amount: gaslessFeeAmount(
+      { gasLimit, gasPrice, native: priced(native) },
+      priced(token),
+      e.config.fees.gaslessFeeMarginBps,
+    ),
+    feeCollector: e.config.fees.feeCollector,
+    is2612: domain !== null,
+    gasLimit,
+    gasPrice,
+  };
 }
 
 /** Settlement's balance less what committed, unfilled intents have reserved. */

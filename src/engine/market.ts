@@ -1,16 +1,27 @@
-import { type Address, type Hex, keccak256, toHex, zeroAddress } from "viem";
+import type { Logger } from "pino";
+import { type Address, type Hex, keccak256, type TypedDataDomain, toHex, zeroAddress } from "viem";
 import { depositFactoryAbi, devTokenAbi, settlementAbi } from "../chains/abi.gen.ts";
 import { publicClientFor } from "../chains/clients.ts";
+import { permitDomain } from "../chains/gasless.ts";
 import type { ChainRegistry, RuntimeChain } from "../chains/registry.ts";
 import type { DestinationCall } from "../core/plan.ts";
-import { withHeadroom } from "./gas.ts";
+import { PERMIT_DEPOSIT_GAS_FALLBACK, withHeadroom } from "./gas.ts";
+import { estimatePermitDepositGas } from "./permit-gas.ts";
 import { TtlCache } from "./ttl-cache.ts";
 
 type Client = ReturnType<typeof publicClientFor>;
 
+/** The accounts whose gas the market prices: the solver's fills, the relayer's permit deposits. */
+export interface MarketAccounts {
+  solver: Address;
+  relayer: Address;
+  feeCollector: Address;
+}
+
 /**
  * What quoting needs from the chains, cached so a quote costs no RPC round trip once warm: gas
- * prices, the solver's inventory in each Settlement, and eth_estimateGas results per fill shape.
+ * prices, the solver's inventory in each Settlement, eth_estimateGas results per fill shape and
+ * per permit-deposit token, and which tokens take permits.
  */
 export class Market {
   private readonly clients = new Map<number, Client>();
@@ -18,11 +29,16 @@ export class Market {
   private readonly balances = new TtlCache<bigint>(2_000);
   private readonly estimates = new TtlCache<bigint>(10 * 60_000);
   private readonly codeHashes = new TtlCache<Hex>(Number.POSITIVE_INFINITY);
+  private readonly permitDomains = new TtlCache<TypedDataDomain | null>(Number.POSITIVE_INFINITY);
+  private readonly solver: Address;
 
   constructor(
     private readonly registry: ChainRegistry,
-    private readonly solver: Address,
-  ) {}
+    private readonly accounts: MarketAccounts,
+    private readonly log: Logger,
+  ) {
+    this.solver = accounts.solver;
+  }
 
   client(chainId: number): Client {
     let client = this.clients.get(chainId);
@@ -95,6 +111,33 @@ export class Market {
             args: [probeId, token, 1n, `0x${probeId.slice(26)}` as Address],
           });
       return withHeadroom(gas);
+    });
+  }
+
+  /** The token's ERC-2612 permit domain, or null if it takes no permits (a token's code does not change). */
+  permitDomain(chainId: number, token: Address): Promise<TypedDataDomain | null> {
+    return this.permitDomains.get(`${chainId}:${token}`, () => permitDomain(this.client(chainId), token));
+  }
+
+  /**
+   * Gas of a relayed permit deposit of `token`, from a real eth_estimateGas (see
+   * `estimatePermitDepositGas`), cached per token like the fill estimates. A token whose balances
+   * cannot be overridden for the probe is priced at the measured first-deposit cost instead.
+   */
+  permitDepositGas(chainId: number, token: Address): Promise<bigint> {
+    return this.estimates.get(`${chainId}:${token}:permit-deposit`, async () => {
+      const gas = await estimatePermitDepositGas(this.client(chainId), {
+        entrypoint: this.chain(chainId).contracts.IntentEntrypoint,
+        token,
+        feeCollector: this.accounts.feeCollector,
+        relayer: this.accounts.relayer,
+      }).catch((err: unknown) => {
+        this.log.warn({ chainId, token, err }, "estimating a permit deposit failed");
+        return null;
+      });
+      if (gas !== null) return gas;
+      this.log.warn({ chainId, token }, "pricing permit deposits of this token at the measured cost");
+      return PERMIT_DEPOSIT_GAS_FALLBACK;
     });
   }
 }

@@ -135,7 +135,8 @@ export async function startWorkers(e: EngineContext, database: DatabaseTarget): 
   const workers = solverWorkers(e);
   // PGlite serves this process alone: any lease in it is a previous run's.
   if (database.kind === "pglite") await dropAllLeases(e.db);
-  for (const sender of workers.senders.values()) await sender.rebroadcastPending();
+  for (const sender of [...workers.senders.values(), ...e.relayers.values()])
+    await sender.rebroadcastPending();
 
   const worker = `${hostname()}:${process.pid}`;
   /** Intent id → its running task. */

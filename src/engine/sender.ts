@@ -1,3 +1,4 @@
+import type { Transaction } from "kysely";
 import type { Logger } from "pino";
 import {
   type Address,
@@ -10,6 +11,7 @@ import {
 } from "viem";
 import { publicClientFor } from "../chains/clients.ts";
 import type { RuntimeChain } from "../chains/registry.ts";
+import { toJsonText } from "../core/json.ts";
 import {
   type ChainTxRow,
   pendingTxs,
@@ -19,6 +21,7 @@ import {
   takeNonce,
 } from "../store/chain-txs.ts";
 import type { Db } from "../store/database.ts";
+import type { Schema } from "../store/schema.ts";
 
 export interface TxRequest {
   intentId: string;
@@ -30,6 +33,13 @@ export interface TxRequest {
   value?: bigint;
   /** From eth_estimateGas, which the caller ran to learn whether the call would revert. */
   gas: bigint;
+  /** Kept with the transaction (what a relayed deposit was signed with, for its receipt). */
+  detail?: Record<string, unknown>;
+}
+
+export interface Prepared {
+  fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint };
+  chainNonce: number;
 }
 
 export interface TxOutcome {
@@ -58,49 +68,63 @@ export class TxSender {
     this.client = publicClientFor(chain.viem);
   }
 
+  /** Signs, records and broadcasts a transaction. */
   async send(req: TxRequest, now: Date): Promise<ChainTxRow> {
-    const [fees, chainNonce] = await Promise.all([
-      this.client.estimateFeesPerGas(),
-      this.client.getTransactionCount({ address: this.account.address, blockTag: "pending" }),
-    ]);
-    const row = await this.db.transaction().execute(async (trx) => {
-      const nonce = await takeNonce(trx, this.chain.chainId, this.account.address, chainNonce);
-      const raw = await this.account.signTransaction({
-        chainId: this.chain.chainId,
-        type: "eip1559",
-        nonce: Number(nonce),
-        to: req.to,
-        data: req.data,
-        value: req.value ?? 0n,
-        gas: req.gas,
-        maxFeePerGas: fees.maxFeePerGas,
-        maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
-      });
-      return trx
-        .insertInto("chain_txs")
-        .values({
-          intent_id: req.intentId,
-          kind: req.kind,
-          chain_id: this.chain.chainId,
-          sender: this.account.address,
-          nonce: nonce.toString(),
-          asset: req.asset ?? null,
-          raw,
-          hash: keccak256(raw),
-          status: "pending",
-          block_number: null,
-          detail: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
-    });
+    const prepared = await this.prepare();
+    const row = await this.db.transaction().execute((trx) => this.record(trx, req, prepared, now));
     await this.broadcast(row);
     return row;
   }
 
-  private async broadcast(row: ChainTxRow): Promise<void> {
+  /** What signing needs from the chain: fees, and the account's next nonce there. Read before any lock. */
+  async prepare(): Promise<Prepared> {
+    const [fees, chainNonce] = await Promise.all([
+      this.client.estimateFeesPerGas(),
+      this.client.getTransactionCount({ address: this.account.address, blockTag: "pending" }),
+    ]);
+    return { fees, chainNonce };
+  }
+
+  /**
+   * Takes the next nonce, signs and stores the transaction within `trx`, the caller's database
+   * transaction: nothing is broadcast until it commits, and then `broadcast` must follow (or, after
+   * a crash, `rebroadcastPending`).
+   */
+  async record(trx: Transaction<Schema>, req: TxRequest, prepared: Prepared, now: Date): Promise<ChainTxRow> {
+    const nonce = await takeNonce(trx, this.chain.chainId, this.account.address, prepared.chainNonce);
+    const raw = await this.account.signTransaction({
+      chainId: this.chain.chainId,
+      type: "eip1559",
+      nonce: Number(nonce),
+      to: req.to,
+      data: req.data,
+      value: req.value ?? 0n,
+      gas: req.gas,
+      maxFeePerGas: prepared.fees.maxFeePerGas,
+      maxPriorityFeePerGas: prepared.fees.maxPriorityFeePerGas,
+    });
+    return trx
+      .insertInto("chain_txs")
+      .values({
+        intent_id: req.intentId,
+        kind: req.kind,
+        chain_id: this.chain.chainId,
+        sender: this.account.address,
+        nonce: nonce.toString(),
+        asset: req.asset ?? null,
+        raw,
+        hash: keccak256(raw),
+        status: "pending",
+        block_number: null,
+        detail: req.detail ? toJsonText(req.detail) : null,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async broadcast(row: ChainTxRow): Promise<void> {
     try {
       await this.client.sendRawTransaction({ serializedTransaction: row.raw as Hex });
     } catch (err) {
@@ -156,7 +180,7 @@ export class TxSender {
 
   /** After a restart: puts every persisted, unconfirmed transaction back on the wire. */
   async rebroadcastPending(): Promise<number> {
-    const rows = await pendingTxs(this.db, this.chain.chainId);
+    const rows = await pendingTxs(this.db, this.chain.chainId, this.account.address);
     for (const row of rows) await this.broadcast(row);
     return rows.length;
   }

@@ -3,7 +3,8 @@ import type { Db } from "./database.ts";
 import type { ChainTxsTable, Schema } from "./schema.ts";
 
 export type ChainTxRow = Selectable<ChainTxsTable>;
-export type TxKind = "fill" | "sweep" | "refund";
+/** The solver's fill, sweep and refund, and the relayer's gasless deposit. */
+export type TxKind = "fill" | "sweep" | "refund" | "deposit";
 /** pending: signed and persisted, maybe broadcast; mined/reverted: confirmed; dropped: its nonce went to another transaction. */
 export type TxStatus = "pending" | "mined" | "reverted" | "dropped";
 
@@ -14,11 +15,13 @@ export function intentTxs(db: Executor, intentId: string): Promise<ChainTxRow[]>
   return db.selectFrom("chain_txs").selectAll().where("intent_id", "=", intentId).orderBy("id").execute();
 }
 
-export function pendingTxs(db: Db, chainId: number): Promise<ChainTxRow[]> {
+/** `sender`'s transactions on `chainId` that are recorded but not yet confirmed, by nonce. */
+export function pendingTxs(db: Db, chainId: number, sender: string): Promise<ChainTxRow[]> {
   return db
     .selectFrom("chain_txs")
     .selectAll()
     .where("chain_id", "=", chainId)
+    .where("sender", "=", sender)
     .where("status", "=", "pending")
     .orderBy("nonce")
     .execute();

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devTokenAbi, intentEntrypointAbi } from "../../src/chains/abi.gen.ts";
 import { toViemChain } from "../../src/chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import type { TrailsIntentMessage as TrailsIntent } from "../../src/chains/gasless.ts";
 import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../../src/chains/typed-data.ts";
 import { devnetAccount, roleIndex, testAccounts } from "../../src/devnet/accounts.ts";
 import type { DevnetChain } from "../../src/devnet/devnet.ts";
@@ -27,18 +28,6 @@ import {
 
 /** The token's errors bubble up through SafeERC20. */
 const errorsAbi = [...intentEntrypointAbi, ...devTokenAbi] as Abi;
-
-interface TrailsIntent {
-  user: Address;
-  token: Address;
-  amount: bigint;
-  intentAddress: Address;
-  deadline: bigint;
-  chainId: bigint;
-  nonce: bigint;
-  feeAmount: bigint;
-  feeCollector: Address;
-}
 
 interface Permit {
   value: bigint;

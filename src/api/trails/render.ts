@@ -1,6 +1,8 @@
 import type { Address } from "viem";
 import type { RuntimeChain } from "../../chains/registry.ts";
+import { fromJson } from "../../core/json.ts";
 import type { IntentPlan } from "../../core/plan.ts";
+import { usdValue } from "../../core/price.ts";
 import { quoteUsd } from "../../core/quote.ts";
 import { fillCalldata, sweepCalldata } from "../../engine/calls.ts";
 import type { IntentView } from "../../engine/view.ts";
@@ -255,6 +257,7 @@ type LegStatus =
   | "UNKNOWN"
   | "ON_HOLD"
   | "PENDING"
+  | "RELAYING"
   | "SENT"
   | "MINING"
   | "SUCCEEDED"
@@ -301,6 +304,65 @@ function leg(
   };
 }
 
+/** What a relayed (gasless) deposit was signed with, as the relayer recorded it. */
+interface RelayedDetail {
+  intentSignature: string;
+  permitSignature?: string;
+  permitAmount?: bigint;
+  permitDeadline?: bigint;
+  feeAmount: bigint;
+  feeToken: string;
+  feeCollector: string;
+  userNonce: bigint;
+  deadline: bigint;
+}
+
+/** The deposit leg's `depositIntentEntry` for a gasless deposit. */
+function depositIntentEntry(d: RelayedDetail) {
+  return {
+    intentSignature: d.intentSignature,
+    ...(d.permitSignature ? { permitSignature: d.permitSignature } : {}),
+    ...(d.permitDeadline !== undefined ? { permitDeadline: Number(d.permitDeadline) } : {}),
+    ...(d.permitAmount !== undefined ? { permitAmount: str(d.permitAmount) } : {}),
+    feeAmount: str(d.feeAmount),
+    feeToken: d.feeToken,
+    feeCollector: d.feeCollector,
+    userNonce: Number(d.userNonce),
+    deadline: Number(d.deadline),
+  };
+}
+
+/**
+ * QuoteIntent's `gasFeeOptions`: what a gasless deposit costs, one option per fee token (the
+ * deposit token), and `gasEstimate` for the relayer's permit deposit those fees pay for (zero
+ * when the deposit is the native coin, which cannot be deposited gaslessly).
+ */
+export function renderGasFeeOptions(ctx: AppContext, plan: IntentPlan) {
+  const option = plan.feeOptions[0];
+  const origin = chainOf(ctx, plan.from.chainId);
+  const gasPrice = option?.gasPrice ?? plan.quote.originGas.gasPrice;
+  const nativeCost = option ? option.gasLimit * option.gasPrice : 0n;
+  return {
+    gasEstimate: {
+      totalGas: Number(option?.gasLimit ?? 0n),
+      gasPrice: str(gasPrice),
+      nativeCost: str(nativeCost),
+      nativeCostUsd: (Number(nativeCost) / 10 ** origin.native.decimals) * plan.originNativeUsd,
+    },
+    feeOptions: plan.feeOptions.map((o) => ({
+      tokenAddress: o.token,
+      tokenSymbol: o.symbol,
+      tokenDecimals: o.decimals,
+      amount: str(o.amount),
+      amountUsd: usdValue(o.amount, priced(plan.from)),
+      feeCollectorAddress: o.feeCollector,
+      is2612: o.is2612,
+    })),
+    expiresAt: plan.expiresAt,
+    feeCollectorAddress: ctx.config.fees.feeCollector,
+  };
+}
+
 /** The three legs of an intent: the user's deposit, Junction's origin transaction (sweep or refund), the fill. */
 export function renderReceipt(ctx: AppContext, view: IntentView) {
   const { row, plan, txs, deposits } = view;
@@ -311,15 +373,28 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
   const ownDeposits = deposits.filter((d) => d.token.toLowerCase() === plan.from.address.toLowerCase());
   const depositHash = row.deposit_tx_hash ?? ownDeposits[0]?.tx_hash;
   const deposited = ownDeposits.reduce((sum, d) => sum + BigInt(d.amount), 0n);
-  const depositStatus: LegStatus = depositHash
-    ? ["await_deposit", "quoted"].includes(row.stage) && status !== "EXECUTING"
-      ? "MINING"
-      : "SUCCEEDED"
-    : status === "QUOTED"
-      ? "UNKNOWN"
-      : ended
-        ? "ABORTED"
-        : "PENDING";
+  const relayed = txs.filter((t) => t.kind === "deposit").at(-1);
+  const relayedStatus: LegStatus | null =
+    relayed && ownDeposits.length === 0
+      ? relayed.status === "pending"
+        ? "RELAYING"
+        : relayed.status === "mined"
+          ? "MINING"
+          : relayed.status === "reverted"
+            ? "REVERTED"
+            : "FAILED"
+      : null;
+  const depositStatus: LegStatus =
+    relayedStatus ??
+    (depositHash
+      ? ["await_deposit", "quoted"].includes(row.stage) && status !== "EXECUTING"
+        ? "MINING"
+        : "SUCCEEDED"
+      : status === "QUOTED"
+        ? "UNKNOWN"
+        : ended
+          ? "ABORTED"
+          : "PENDING");
   const depositLeg = leg(
     plan,
     "DEPOSIT",
@@ -331,9 +406,13 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
       token: plan.from.address,
       amount: deposited > 0n ? deposited : plan.quote.fromAmount,
       ...(depositHash ? { hash: depositHash } : {}),
+      ...(relayedStatus === "REVERTED" || relayedStatus === "FAILED"
+        ? { reason: row.status_reason ?? "" }
+        : {}),
     },
     at,
   );
+  const entry = relayed?.detail ? depositIntentEntry(fromJson<RelayedDetail>(relayed.detail)) : null;
 
   const refund = lastTx(txs, ["refund"]);
   const sweep = lastTx(txs, ["sweep"]);
@@ -388,7 +467,7 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
     ownerAddress: plan.owner,
     originChainId: plan.from.chainId,
     destinationChainId: plan.to.chainId,
-    depositTransaction: depositLeg,
+    depositTransaction: entry ? { ...depositLeg, depositIntentEntry: entry } : depositLeg,
     originTransaction: originLeg,
     destinationTransaction: destinationLeg,
     summary: {

@@ -2,6 +2,7 @@ import { sql } from "kysely";
 import { z } from "zod";
 import { JunctionError } from "../../../core/errors.ts";
 import { DEFAULT_SLIPPAGE, slippageToPpm, type TradeType } from "../../../core/quote.ts";
+import { type GaslessSubmission, relayGaslessDeposit } from "../../../engine/gasless.ts";
 import {
   abortIntent,
   announceDeposit,
@@ -15,8 +16,25 @@ import { intentView, viewOf } from "../../../engine/view.ts";
 import { type IntentRow, planOf } from "../../../store/intents.ts";
 import type { AppContext } from "../../context.ts";
 import { method } from "../method.ts";
-import { economicFields, firstDifference, renderIntent, renderReceipt, renderSummary } from "../render.ts";
-import { addressField, amountField, chainIdField, hexField, intentIdField, txHashField } from "../schemas.ts";
+import {
+  economicFields,
+  firstDifference,
+  renderGasFeeOptions,
+  renderIntent,
+  renderReceipt,
+  renderSummary,
+} from "../render.ts";
+import {
+  addressField,
+  amountField,
+  chainIdField,
+  feeOptionField,
+  hexField,
+  intentIdField,
+  signatureField,
+  txHashField,
+  uintField,
+} from "../schemas.ts";
 import { tokenInfo } from "./catalog.ts";
 
 /** WaitIntentReceipt answers within this long even if nothing changed. */
@@ -122,18 +140,7 @@ async function quote(req: z.output<typeof quoteRequest>, ctx: AppContext) {
   });
   const now = new Date(plan.createdAt);
   const intent = renderIntent(ctx, plan, { status: "QUOTED", created_at: now, updated_at: now });
-  const gasFeeOptions = {
-    gasEstimate: {
-      totalGas: Number(plan.quote.originGas.gasLimit + plan.quote.destinationGas.gasLimit),
-      gasPrice: plan.quote.destinationGas.gasPrice.toString(),
-      nativeCost: (plan.quote.originGas.nativeCost + plan.quote.destinationGas.nativeCost).toString(),
-      nativeCostUsd: Number(intent.fees.gasFeeUsd),
-    },
-    // Gasless (permit) fee options are not offered yet: deposits are by transfer only.
-    feeOptions: [],
-    expiresAt: plan.expiresAt,
-    feeCollectorAddress: ctx.config.fees.feeCollector,
-  };
+  const gasFeeOptions = renderGasFeeOptions(ctx, plan);
   return { intent, gasFeeOptions, feeOptions: gasFeeOptions.feeOptions };
 }
 
@@ -162,30 +169,100 @@ async function commit(req: z.output<typeof commitRequest>, ctx: AppContext) {
   return { intentId: committed.id };
 }
 
+/** Method B as the 0.9.4 client sends it: one `depositSignature` object. */
+const clientDepositSignature = z.object({
+  intentSignature: signatureField,
+  permitSignature: signatureField.optional(),
+  permitDeadline: uintField.optional(),
+  permitAmount: amountField.optional(),
+  selectedGasFeeOption: feeOptionField,
+  userNonce: uintField,
+  deadline: uintField,
+});
+
 const executeRequest = z.object({
   intentId: intentIdField,
   depositTransactionHash: txHashField.optional(),
-  depositSignature: z.unknown().optional(),
-  // The seed's flat gasless fields.
-  permitSignature: z.unknown().optional(),
-  intentSignature: z.unknown().optional(),
+  // Method B: the client's object, or in the seed's flat shape the signature authorising the deposit.
+  depositSignature: z
+    .union([clientDepositSignature, signatureField], {
+      error: "expected the client's depositSignature object, or (the seed's flat shape) a signature",
+    })
+    .optional(),
+  // The seed's flat method-B fields.
+  feeOption: feeOptionField.optional(),
+  intentSignature: signatureField.optional(),
+  permitSignature: signatureField.optional(),
+  nonce: uintField.optional(),
+  deadline: uintField.optional(),
 });
+type ExecuteRequest = z.output<typeof executeRequest>;
 
-async function execute(req: z.output<typeof executeRequest>, ctx: AppContext) {
-  if (
-    req.depositSignature !== undefined ||
-    req.permitSignature !== undefined ||
-    req.intentSignature !== undefined
-  ) {
+const required = (field: string, why: string) =>
+  new JunctionError("invalid_argument", `${field}: required ${why}`);
+
+/**
+ * The gasless deposit in either request shape, or null for method A. The seed's flat shape names
+ * one `deadline` for the intent and the permit, and its `depositSignature` string is the intent
+ * signature under another name (when both are sent they must agree).
+ */
+function gaslessOf(req: ExecuteRequest): GaslessSubmission | null {
+  const d = req.depositSignature;
+  if (d !== undefined && typeof d === "object") {
+    return {
+      feeOption: d.selectedGasFeeOption,
+      userNonce: d.userNonce,
+      deadline: d.deadline,
+      intentSignature: d.intentSignature,
+      permitSignature: d.permitSignature ?? null,
+      permit: d.permitSignature
+        ? {
+            ...(d.permitAmount !== undefined ? { amount: d.permitAmount } : {}),
+            ...(d.permitDeadline !== undefined ? { deadline: d.permitDeadline } : {}),
+          }
+        : null,
+    };
+  }
+  const flat = [req.feeOption, req.intentSignature, req.permitSignature, req.nonce, req.deadline, d];
+  if (flat.every((v) => v === undefined)) return null;
+  const why = "for a gasless deposit (the seed's flat shape)";
+  const intentSignature = req.intentSignature ?? d;
+  if (req.intentSignature && d && req.intentSignature !== d) {
     throw new JunctionError(
       "invalid_argument",
-      "depositSignature: gasless (permit) execution is not available yet; transfer to the deposit address and send depositTransactionHash",
+      "depositSignature: differs from intentSignature; in the flat shape both are the TrailsIntent signature",
     );
+  }
+  if (!req.feeOption) throw required("feeOption", why);
+  if (!intentSignature) throw required("intentSignature", why);
+  if (req.nonce === undefined) throw required("nonce", why);
+  if (req.deadline === undefined) throw required("deadline", why);
+  return {
+    feeOption: req.feeOption,
+    userNonce: req.nonce,
+    deadline: req.deadline,
+    intentSignature,
+    permitSignature: req.permitSignature ?? null,
+    permit: req.permitSignature ? {} : null,
+  };
+}
+
+async function execute(req: ExecuteRequest, ctx: AppContext) {
+  const gasless = gaslessOf(req);
+  if (gasless && req.depositTransactionHash) {
+    throw new JunctionError(
+      "invalid_argument",
+      "depositTransactionHash: send either a deposit transaction (method A) or signatures (method B), not both",
+    );
+  }
+  if (gasless) {
+    const row = await relayGaslessDeposit(ctx.engine, req.intentId, gasless);
+    return { intentId: row.id, intentStatus: row.status };
   }
   if (!req.depositTransactionHash) {
     throw new JunctionError(
       "invalid_argument",
-      "depositTransactionHash: required (the hash of your transfer to intent.depositTransaction.toAddress)",
+      "depositTransactionHash: required (the hash of your transfer to intent.depositTransaction.toAddress), or depositSignature for a gasless deposit",
     );
   }
   const row = await announceDeposit(ctx.engine, req.intentId, req.depositTransactionHash);

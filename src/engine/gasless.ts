@@ -1,0 +1,229 @@
+import type { Address, Hex, PublicClient } from "viem";
+import { devTokenAbi, intentEntrypointAbi } from "../chains/abi.gen.ts";
+import { depositWithPermitData, type SignedPermit, type TrailsIntentMessage } from "../chains/gasless.ts";
+import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../chains/typed-data.ts";
+import { JunctionError } from "../core/errors.ts";
+import { checkGaslessRequest, type GaslessRequest } from "../core/gasless.ts";
+import { type IntentRow, lockIntent, planOf, transitionIntent } from "../store/intents.ts";
+import type { EngineContext } from "./context.ts";
+import { withHeadroom } from "./gas.ts";
+import { requireIntent } from "./intents.ts";
+
+/** A gasless deposit as submitted: what was chosen and signed, and the signatures. */
+export interface GaslessSubmission extends GaslessRequest {
+  intentSignature: Hex;
+  permitSignature: Hex | null;
+}
+
+const invalid = (message: string) => new JunctionError("invalid_argument", message);
+
+/** Whether `address` signed `typedData` (an EOA's signature, or an ERC-1271 contract wallet's). */
+async function signedBy(
+  client: PublicClient,
+  address: Address,
+  typedData: { domain: unknown; types: unknown; primaryType: string; message: unknown; signature: Hex },
+): Promise<boolean> {
+  try {
+    // viem's parameter type ties the message to the types generically; each comes from one place.
+    const params = { address, ...typedData } as Parameters<PublicClient["verifyTypedData"]>[0];
+    return await client.verifyTypedData(params);
+  } catch {
+    return false;
+  }
+}
+
+function requireCommitted(row: IntentRow): void {
+  if (row.status === "COMMITTED") return;
+  const detail = row.deposit_tx_hash ? ` with deposit ${row.deposit_tx_hash}` : "";
+  throw new JunctionError(
+    "wrong_status",
+    `intent ${row.id} is ${row.status}${detail}; only a COMMITTED intent accepts a deposit`,
+  );
+}
+
+/**
+ * ExecuteIntent, gasless: checks everything a relayed `depositWithPermit` needs (each failure an
+ * `invalid_argument` naming its field, with nothing sent), then records the relayer's transaction
+ * and moves COMMITTED → EXECUTING in one database transaction, and broadcasts it. The deposit
+ * then arrives like any other; the engine fails the intent if the transaction reverts.
+ */
+export async function relayGaslessDeposit(
+  e: EngineContext,
+  id: string,
+  sub: GaslessSubmission,
+): Promise<IntentRow> {
+  const known = await requireIntent(e, id);
+  requireCommitted(known);
+  const plan = planOf(known);
+  const chainId = plan.from.chainId;
+  const client = e.market.client(chainId);
+  const relayer = e.relayers.get(chainId);
+  const entrypoint = e.registry.chain(chainId)?.contracts.IntentEntrypoint;
+  if (!relayer || !entrypoint) throw new Error(`chain ${chainId} has no relayer or entrypoint`);
+  const owner = plan.owner;
+  const token = plan.from.address;
+  const nonce = plan.from.native
+    ? 0n
+    : await client.readContract({
+        address: entrypoint,
+        abi: intentEntrypointAbi,
+        functionName: "nonces",
+        args: [owner],
+      });
+  const checked = checkGaslessRequest({
+    plan,
+    req: sub,
+    nonce,
+    now: e.now(),
+    executeBy: known.commit_expires_at ?? new Date(0),
+  });
+  const intent: TrailsIntentMessage = {
+    user: owner,
+    token,
+    amount: plan.quote.fromAmount,
+    intentAddress: plan.depositAddress,
+    deadline: sub.deadline,
+    chainId: BigInt(chainId),
+    nonce,
+    feeAmount: checked.option.amount,
+    feeCollector: checked.option.feeCollector,
+  };
+  const intentSigned = await signedBy(client, owner, {
+    domain: trailsIntentDomain(chainId, entrypoint),
+    types: trailsIntentTypes,
+    primaryType: "TrailsIntent",
+    message: intent,
+    signature: sub.intentSignature,
+  });
+  if (!intentSigned) {
+    throw invalid(
+      `intentSignature: not the owner ${owner}'s signature of this intent's TrailsIntent (amount ${intent.amount}, fee ${intent.feeAmount}, nonce ${nonce}, deadline ${intent.deadline}, intentAddress ${intent.intentAddress})`,
+    );
+  }
+  const needed = intent.amount + intent.feeAmount;
+  const permit = await checkPermit(e, client, {
+    chainId,
+    owner,
+    token,
+    entrypoint,
+    needed,
+    checked: checked.permit,
+    signature: sub.permitSignature,
+  });
+  const balance = await client.readContract({
+    address: token,
+    abi: devTokenAbi,
+    functionName: "balanceOf",
+    args: [owner],
+  });
+  if (balance < needed) {
+    throw invalid(
+      `the owner ${owner} holds ${balance} of ${plan.from.symbol}; the deposit and its fee need ${needed}`,
+    );
+  }
+  const data = depositWithPermitData(intent, sub.intentSignature, permit);
+  let gas: bigint;
+  try {
+    gas = await client.estimateGas({ account: relayer.account, to: entrypoint, data });
+  } catch (err) {
+    throw invalid(`the deposit would fail on chain: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const prepared = await relayer.prepare();
+  const now = e.now();
+  const detail = {
+    intentSignature: sub.intentSignature,
+    ...(permit
+      ? { permitSignature: permit.signature, permitAmount: permit.value, permitDeadline: permit.deadline }
+      : {}),
+    feeAmount: intent.feeAmount,
+    feeToken: token,
+    feeCollector: intent.feeCollector,
+    userNonce: nonce,
+    deadline: intent.deadline,
+  };
+  const { row, tx } = await e.db.transaction().execute(async (trx) => {
+    const locked = await lockIntent(trx, id);
+    if (!locked) throw new JunctionError("not_found", `intentId: no intent ${id}`);
+    requireCommitted(locked);
+    const tx = await relayer.record(
+      trx,
+      { intentId: id, kind: "deposit", to: entrypoint, data, gas: withHeadroom(gas), detail },
+      prepared,
+      now,
+    );
+    const row = await transitionIntent(
+      trx,
+      locked,
+      "execute",
+      { deposit_tx_hash: tx.hash, next_action_at: now },
+      { gasless: true, depositTransactionHash: tx.hash },
+      now,
+    );
+    return { row, tx };
+  });
+  await relayer.broadcast(tx);
+  e.changes.notify(id);
+  e.work.wake();
+  return row;
+}
+
+/**
+ * The permit the relayer will submit, checked against the token: signed by the owner for the
+ * entrypoint with the token's current nonce. Without one, the owner must already have approved
+ * the entrypoint for `needed`.
+ */
+async function checkPermit(
+  e: EngineContext,
+  client: PublicClient,
+  p: {
+    chainId: number;
+    owner: Address;
+    token: Address;
+    entrypoint: Address;
+    needed: bigint;
+    checked: { value: bigint; deadline: bigint } | null;
+    signature: Hex | null;
+  },
+): Promise<SignedPermit | null> {
+  if (!p.checked || !p.signature) {
+    const allowance = await client.readContract({
+      address: p.token,
+      abi: devTokenAbi,
+      functionName: "allowance",
+      args: [p.owner, p.entrypoint],
+    });
+    if (allowance < p.needed) {
+      throw invalid(
+        `permitSignature: required: the owner has approved the entrypoint for ${allowance}, and the deposit and its fee need ${p.needed}`,
+      );
+    }
+    return null;
+  }
+  const domain = await e.market.permitDomain(p.chainId, p.token);
+  if (!domain) throw invalid(`permitSignature: token ${p.token} does not support ERC-2612 permits`);
+  const nonce = await client.readContract({
+    address: p.token,
+    abi: devTokenAbi,
+    functionName: "nonces",
+    args: [p.owner],
+  });
+  const signed = await signedBy(client, p.owner, {
+    domain,
+    types: permitTypes,
+    primaryType: "Permit",
+    message: {
+      owner: p.owner,
+      spender: p.entrypoint,
+      value: p.checked.value,
+      nonce,
+      deadline: p.checked.deadline,
+    },
+    signature: p.signature,
+  });
+  if (!signed) {
+    throw invalid(
+      `permitSignature: not the owner ${p.owner}'s ERC-2612 permit for spender ${p.entrypoint}, value ${p.checked.value}, nonce ${nonce}, deadline ${p.checked.deadline}`,
+    );
+  }
+  return { ...p.checked, signature: p.signature };
+}
