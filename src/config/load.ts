@@ -31,6 +31,12 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
   { name: "JUNCTION_PERSIST", path: ["devnet", "persist"], parse: (v) => v !== "false" && v !== "0" },
   { name: "JUNCTION_ACCESS_KEYS", path: ["accessKeys"], parse: (v) => v.split(",").filter(Boolean) },
   { name: "JUNCTION_FEE_COLLECTOR", path: ["fees", "feeCollector"], parse: String },
+  {
+    name: "JUNCTION_CONNECT_API_KEYS",
+    path: ["connect", "apiKeys"],
+    parse: (v) => v.split(",").filter(Boolean),
+  },
+  { name: "JUNCTION_NEAR_RPC_URL", path: ["connect", "nearRpcUrl"], parse: String },
 ];
 
 /** Keeps non-numeric text as is, so the schema reports it as the wrong type instead of NaN. */

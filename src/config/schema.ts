@@ -108,6 +108,30 @@ export const configSchema = z
       .default({ protocolFeeBps: 10, gaslessFeeMarginBps: 2_000 }),
     /** Trails `X-Access-Key` values; empty = no key required. */
     accessKeys: z.array(z.string().min(8)).default([]),
+    connect: z
+      .object({
+        /** `x-api-key` values the quote-backed create accepts. */
+        apiKeys: z.array(z.string().min(1)).default([]),
+        /** NEP-413 `recipient`: whom NEAR wallets' signed messages are for. */
+        nep413Recipient: z.string().min(1).default("junction"),
+        /** NEAR named accounts and their ed25519 public keys (`ed25519:<base58>`): the devnet's registry. */
+        nearAccounts: z
+          .record(
+            z.string(),
+            z.array(
+              z
+                .string()
+                .regex(/^ed25519:[1-9A-HJ-NP-Za-km-z]{32,44}$/, "expected ed25519:<base58 public key>"),
+            ),
+          )
+          .default({}),
+        /** A NEAR RPC endpoint to look up named accounts' keys (view_access_key_list) on a real network. */
+        nearRpcUrl: z.url().optional(),
+        /** Added to the executor's gas cost when pricing an execution's network fee. */
+        stepsFeeMarginBps: z.number().int().min(0).max(100_000).default(2_000),
+      })
+      .strict()
+      .default({ apiKeys: [], nep413Recipient: "junction", nearAccounts: {}, stepsFeeMarginBps: 2_000 }),
     devnet: z
       .object({
         mining: z.enum(["interval", "auto"]).default("interval"),

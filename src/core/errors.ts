@@ -7,14 +7,18 @@ export type JunctionErrorKind =
   | "invalid_argument"
   /** The chain is not one Junction serves. */
   | "unsupported_network"
-  /** No such intent. */
+  /** No such intent (or execution). */
   | "not_found"
   /** The intent is not in a state that allows the call. */
   | "wrong_status"
   /** The quote's lifetime has passed. */
   | "quote_expired"
   /** The solver cannot deliver that much right now. */
-  | "insufficient_inventory";
+  | "insufficient_inventory"
+  /** The request collides with existing state (a second live execution for one account and chain). */
+  | "conflict"
+  /** A service Junction depends on for the answer (a NEAR RPC node) could not be reached. */
+  | "upstream_unavailable";
 
 export class JunctionError extends Error {
   constructor(

@@ -24,11 +24,12 @@ export interface GaslessFeeOption {
 }
 
 /**
- * What the relayer charges for a permit deposit, in `paidIn`: its gas at the gas price, in the
- * native coin, converted at the two prices and raised by `marginBps`, every step rounded up so
- * the relayer is never paid less than the gas it spends.
+ * What Junction charges, in `paidIn`, for gas one of its keys spends on a user's behalf (the
+ * relayer's permit deposit, the executor's run of intermediary steps): the gas at the gas price in
+ * the native coin, converted at the two prices and raised by `marginBps`, every step rounded up so
+ * the key is never paid less than it spends.
  */
-export function gaslessFeeAmount(cost: GasCost, paidIn: PricedToken, marginBps: number): bigint {
+export function chargedGasFee(cost: GasCost, paidIn: PricedToken, marginBps: number): bigint {
   const base = convert(cost.gasLimit * cost.gasPrice, cost.native, paidIn, "up");
   return ceilDiv(base * (BPS + BigInt(marginBps)), BPS);
 }

@@ -5,6 +5,7 @@ import {
   canTransition,
   type IntentStatus,
   intentStatuses,
+  lateDepositAction,
   type TransitionName,
   terminalStatuses,
   transitions,
@@ -82,5 +83,18 @@ describe("transition table", () => {
       }
     }
     expect([...seen].sort()).toEqual([...intentStatuses].sort());
+  });
+});
+
+describe("lateDepositAction", () => {
+  it.each([
+    [true, "FAILED", false, "revive"],
+    [true, "FAILED", true, "refund"],
+    [true, "REFUNDED", false, "refund"],
+    [true, "ABORTED", false, "refund"],
+    [true, "SUCCEEDED", true, "refund"],
+    [false, "FAILED", false, "refund"],
+  ] as const)("revivable %s, %s, filled %s → %s", (revivable, status, filled, action) => {
+    expect(lateDepositAction({ revivable, status, filled })).toBe(action);
   });
 });

@@ -32,6 +32,11 @@ export const transitions = {
   failDestinationCall: { from: ["EXECUTING"], to: "FAILED", event: "intent.destination_call_failed" },
   /** The relayer's gasless deposit reverted or was dropped: nothing left the owner's wallet. */
   failDeposit: { from: ["EXECUTING"], to: "FAILED", event: "intent.deposit_failed" },
+  /**
+   * A deposit after the commit deadline, for an intent whose plan says late deposits revive it
+   * (Intents Connect) rather than being refunded: the reservation is taken again and it goes on.
+   */
+  revive: { from: ["FAILED"], to: "EXECUTING", event: "intent.revived" },
   /** Committed, and no sufficient deposit arrived within the commit lifetime. */
   expire: { from: ["COMMITTED"], to: "FAILED", event: "intent.expired" },
   /**
@@ -67,4 +72,17 @@ export function applyTransition(
     );
   }
   return { to: t.to, event: t.event };
+}
+
+/**
+ * What a deposit that arrives after an intent finished leads to: a revival for an intent that
+ * failed unfilled and whose plan is revivable (Intents Connect's expired executions), otherwise a
+ * refund to the owner.
+ */
+export function lateDepositAction(input: {
+  revivable: boolean;
+  status: IntentStatus;
+  filled: boolean;
+}): "revive" | "refund" {
+  return input.revivable && input.status === "FAILED" && !input.filled ? "revive" : "refund";
 }

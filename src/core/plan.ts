@@ -47,4 +47,6 @@ export interface IntentPlan {
   request: Record<string, unknown>;
   createdAt: string;
   expiresAt: string;
+  /** A deposit after the commit deadline revives the intent instead of being refunded (Intents Connect). */
+  revivable?: boolean;
 }

@@ -1,3 +1,4 @@
+import { sha256 } from "@noble/hashes/sha2";
 import { type Address, type Hex, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
 
@@ -25,3 +26,13 @@ export function devnetAccount(index: number): DevAccount {
 export function testAccounts(): DevAccount[] {
   return Array.from({ length: testAccountCount }, (_, i) => devnetAccount(i));
 }
+
+/**
+ * The devnet's NEAR named account, listed with its public key in config/devnet.json
+ * (`connect.nearAccounts`): its ed25519 secret key is the sha256 of a fixed text, so tests and
+ * guides can sign as it.
+ */
+export const devnetNearAccount = {
+  accountId: "alice.junction.near",
+  secretKey: sha256(new TextEncoder().encode("junction devnet near account alice.junction.near")),
+} as const;

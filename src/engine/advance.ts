@@ -1,7 +1,7 @@
 import { type Address, type Hex, parseEventLogs } from "viem";
 import { settlementAbi } from "../chains/abi.gen.ts";
 import type { TransitionName } from "../core/intent-status.ts";
-import { canTransition, type IntentStatus, transitions } from "../core/intent-status.ts";
+import { canTransition, type IntentStatus, lateDepositAction, transitions } from "../core/intent-status.ts";
 import type { IntentPlan } from "../core/plan.ts";
 import { settleDeposit } from "../core/quote.ts";
 import { type ChainTxRow, intentTxs, type TxKind } from "../store/chain-txs.ts";
@@ -20,6 +20,7 @@ import {
 import { fillCalldata, refundCalldata, sweepCalldata } from "./calls.ts";
 import type { EngineContext } from "./context.ts";
 import { withHeadroom } from "./gas.ts";
+import { availableInventory } from "./intents.ts";
 import { balanceOf } from "./market.ts";
 import type { TxOutcome, TxSender } from "./sender.ts";
 
@@ -442,6 +443,7 @@ async function watch(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date
     return row.quote_expires_at;
   }
   const balance = await confirmedBalance(w, row, plan.from.address);
+  if (balance > 0n && (await revive(w, row, plan))) return now;
   if (balance > 0n) {
     const late =
       row.status === "SUCCEEDED" || row.status === "FAILED"
@@ -455,6 +457,40 @@ async function watch(w: Workers, row: IntentRow, plan: IntentPlan): Promise<Date
     return now;
   }
   return null;
+}
+
+/**
+ * Revives a revivable intent that failed unfilled and then received a deposit: FAILED → EXECUTING,
+ * with the destination amount reserved again. False (and nothing changed) when the rules say
+ * refund, or the solver can no longer deliver.
+ */
+async function revive(w: Workers, row: IntentRow, plan: IntentPlan): Promise<boolean> {
+  const { e } = w;
+  const filled = (await intentTxs(e.db, row.id)).some((t) => t.kind === "fill" && t.status !== "dropped");
+  if (
+    lateDepositAction({ revivable: plan.revivable === true, status: row.status as IntentStatus, filled }) !==
+    "revive"
+  )
+    return false;
+  const now = e.now();
+  const revived = await e.db.transaction().execute(async (trx) => {
+    await lockInventory(trx, row.destination_chain_id, row.destination_token);
+    const locked = await lockIntent(trx, row.id);
+    if (locked?.status !== "FAILED") return false;
+    const available = await availableInventory(e, plan.to.chainId, plan.to.address, true, trx);
+    if (plan.quote.toAmount > available) return false;
+    await transitionIntent(
+      trx,
+      locked,
+      "revive",
+      { stage: "await_deposit", reserved: true, status_reason: null, next_action_at: now },
+      { reason: "a deposit arrived after the deadline" },
+      now,
+    );
+    return true;
+  });
+  if (revived) e.changes.notify(row.id);
+  return revived;
 }
 
 const steps: Record<Stage, (w: Workers, row: IntentRow, plan: IntentPlan) => Promise<Date | null>> = {

@@ -7,8 +7,16 @@ import { EventEmitter } from "node:events";
 export class IntentChanges {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
+  private readonly listeners = new Set<(intentId: string) => void>();
+
   notify(intentId: string): void {
     this.emitter.emit(intentId);
+    for (const listener of this.listeners) listener(intentId);
+  }
+
+  /** Calls `listener` on every intent's change (what an execution built on an intent follows). */
+  onAnyChange(listener: (intentId: string) => void): void {
+    this.listeners.add(listener);
   }
 
   /** Resolves when `intentId` changes, after `timeoutMs`, or when `signal` aborts, whichever is first. */

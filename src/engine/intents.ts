@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { Transaction } from "kysely";
 import {
   type Address,
   bytesToHex,
@@ -14,7 +15,7 @@ import { devTokenAbi } from "../chains/abi.gen.ts";
 import type { ChainRegistry, Token } from "../chains/registry.ts";
 import { placeholderOffset } from "../core/calldata.ts";
 import { JunctionError } from "../core/errors.ts";
-import { type GaslessFeeOption, gaslessFeeAmount } from "../core/gasless.ts";
+import { type GaslessFeeOption, chargedGasFee } from "../core/gasless.ts";
 import type { IntentPlan, PlanToken } from "../core/plan.ts";
 import { parsePrice } from "../core/price.ts";
 import { priceQuote, type TradeType } from "../core/quote.ts";
@@ -29,6 +30,7 @@ import {
   reservedAmount,
   transitionIntent,
 } from "../store/intents.ts";
+import type { Schema } from "../store/schema.ts";
 import type { EngineContext } from "./context.ts";
 import { PERMIT_DEPOSIT_GAS_FALLBACK, SWEEP_GAS } from "./gas.ts";
 
@@ -46,6 +48,10 @@ export interface QuoteRequest {
   slippagePpm: bigint;
   /** The request as sent, kept for dialects that echo it. */
   raw: Record<string, unknown>;
+  /** Until when the quote may be committed; default: the configured quote lifetime. */
+  expiresAt?: Date;
+  /** A deposit after the commit deadline revives the intent instead of being refunded (Intents Connect). */
+  revivable?: boolean;
 }
 
 /** The configured chain, or `unsupported_network` naming `field` and the chains there are. */
@@ -90,7 +96,7 @@ const planToken = (t: Token): PlanToken => ({
 
 const priced = (t: Token) => ({ decimals: t.decimals, price: parsePrice(t.price.usd) });
 
-function nativeOf(e: EngineContext, chainId: number) {
+export function nativeOf(e: EngineContext, chainId: number) {
   const chain = e.registry.chain(chainId);
   const native = chain?.tokens.find((t) => t.native);
   // A chain configured without its native coin prices gas at ETH's price on the first chain that lists it.
@@ -122,6 +128,13 @@ export async function depositAddressFor(
 
 /** Prices the request, checks the solver can deliver it, and records the QUOTED intent. */
 export async function quoteIntent(e: EngineContext, req: QuoteRequest): Promise<IntentPlan> {
+  const plan = await planIntent(e, req);
+  await insertQuotedIntent(e.db, plan, new Date(plan.createdAt));
+  return plan;
+}
+
+/** Prices the request and checks the solver can deliver it; records nothing (a dry run's quote). */
+export async function planIntent(e: EngineContext, req: QuoteRequest): Promise<IntentPlan> {
   requireChain(e.registry, req.originChainId, "originChainId");
   const destinationChain = requireChain(e.registry, req.destinationChainId, "destinationChainId");
   const from = requireToken(e.registry, req.originChainId, req.originToken, "originTokenAddress");
@@ -198,9 +211,11 @@ export async function quoteIntent(e: EngineContext, req: QuoteRequest): Promise<
     destinationNativeUsd: Number(destinationNative.price.usd),
     request: req.raw,
     createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + e.config.quoteLifetimeSeconds * 1000).toISOString(),
+    expiresAt: (
+      req.expiresAt ?? new Date(now.getTime() + e.config.quoteLifetimeSeconds * 1000)
+    ).toISOString(),
+    ...(req.revivable ? { revivable: true } : {}),
   };
-  await insertQuotedIntent(e.db, plan, now);
   return plan;
 }
 
@@ -224,7 +239,7 @@ async function gaslessFeeOption(
     token: token.address,
     symbol: token.symbol,
     decimals: token.decimals,
-    amount: gaslessFeeAmount(
+    amount: chargedGasFee(
       { gasLimit, gasPrice, native: priced(native) },
       priced(token),
       e.config.fees.gaslessFeeMarginBps,
@@ -237,7 +252,7 @@ async function gaslessFeeOption(
 }
 
 /** Settlement's balance less what committed, unfilled intents have reserved. */
-async function availableInventory(
+export async function availableInventory(
   e: EngineContext,
   chainId: number,
   token: Address,
@@ -265,66 +280,71 @@ export async function requireIntent(e: EngineContext, id: string): Promise<Inten
 export async function commitIntent(e: EngineContext, id: string): Promise<IntentRow> {
   const known = await requireIntent(e, id);
   if (known.status === "COMMITTED") return known;
-  const now = e.now();
-  const row = await e.db.transaction().execute(async (trx) => {
-    await lockInventory(trx, known.destination_chain_id, known.destination_token);
-    const row = await lockIntent(trx, id);
-    if (!row) throw new JunctionError("not_found", `intentId: no intent ${id}`);
-    if (row.status === "QUOTED" && now >= row.quote_expires_at) {
-      throw new JunctionError(
-        "quote_expired",
-        `the quote expired at ${row.quote_expires_at.toISOString()}; request a new one with QuoteIntent`,
-      );
-    }
-    if (row.status === "COMMITTED") return row;
-    const available = await availableInventory(
-      e,
-      row.destination_chain_id,
-      row.destination_token as Address,
-      true,
-      trx,
-    );
-    if (BigInt(row.to_amount) > available) {
-      throw new JunctionError(
-        "insufficient_inventory",
-        `the solver can no longer deliver ${row.to_amount} of ${row.destination_token} on chain ${row.destination_chain_id}; request a new quote`,
-      );
-    }
-    const deadline = new Date(now.getTime() + e.config.commitLifetimeSeconds * 1000);
-    return transitionIntent(
-      trx,
-      row,
-      "commit",
-      { stage: "await_deposit", reserved: true, commit_expires_at: deadline, next_action_at: deadline },
-      { deadline: deadline.toISOString() },
-      now,
-    );
-  });
+  const row = await e.db.transaction().execute((trx) => commitIntentIn(e, trx, known, e.now()));
   e.changes.notify(id);
   return row;
+}
+
+/**
+ * `commitIntent` within the caller's database transaction, with a deadline of the caller's
+ * choosing (default: the configured commit lifetime). The caller notifies once it commits.
+ */
+export async function commitIntentIn(
+  e: EngineContext,
+  trx: Transaction<Schema>,
+  known: IntentRow,
+  now: Date,
+  deadline = new Date(now.getTime() + e.config.commitLifetimeSeconds * 1000),
+): Promise<IntentRow> {
+  await lockInventory(trx, known.destination_chain_id, known.destination_token);
+  const row = await lockIntent(trx, known.id);
+  if (!row) throw new JunctionError("not_found", `intentId: no intent ${known.id}`);
+  if (row.status === "QUOTED" && now >= row.quote_expires_at) {
+    throw new JunctionError(
+      "quote_expired",
+      `the quote expired at ${row.quote_expires_at.toISOString()}; request a new one with QuoteIntent`,
+    );
+  }
+  if (row.status === "COMMITTED") return row;
+  const available = await availableInventory(
+    e,
+    row.destination_chain_id,
+    row.destination_token as Address,
+    true,
+    trx,
+  );
+  if (BigInt(row.to_amount) > available) {
+    throw new JunctionError(
+      "insufficient_inventory",
+      `the solver can no longer deliver ${row.to_amount} of ${row.destination_token} on chain ${row.destination_chain_id}; request a new quote`,
+    );
+  }
+  return transitionIntent(
+    trx,
+    row,
+    "commit",
+    { stage: "await_deposit", reserved: true, commit_expires_at: deadline, next_action_at: deadline },
+    { deadline: deadline.toISOString() },
+    now,
+  );
 }
 
 /** QUOTED/COMMITTED → ABORTED; the reservation is released and the deposit address keeps being watched. */
 export async function abortIntent(e: EngineContext, id: string): Promise<IntentRow> {
   const known = await requireIntent(e, id);
-  const now = e.now();
-  const row = await e.db.transaction().execute(async (trx) => {
-    await lockInventory(trx, known.destination_chain_id, known.destination_token);
-    const row = await lockIntent(trx, id);
-    if (!row) throw new JunctionError("not_found", `intentId: no intent ${id}`);
-    // Anything already sent to the deposit address is refunded by the worker.
-    return transitionIntent(
-      trx,
-      row,
-      "abort",
-      { stage: "watch", reserved: false, next_action_at: now },
-      {},
-      now,
-    );
-  });
+  const row = await e.db.transaction().execute((trx) => abortIntentIn(trx, known, e.now()));
   e.changes.notify(id);
   e.work.wake();
   return row;
+}
+
+/** `abortIntent` within the caller's database transaction; the caller notifies once it commits. */
+export async function abortIntentIn(trx: Transaction<Schema>, known: IntentRow, now: Date): Promise<IntentRow> {
+  await lockInventory(trx, known.destination_chain_id, known.destination_token);
+  const row = await lockIntent(trx, known.id);
+  if (!row) throw new JunctionError("not_found", `intentId: no intent ${known.id}`);
+  // Anything already sent to the deposit address is refunded by the worker.
+  return transitionIntent(trx, row, "abort", { stage: "watch", reserved: false, next_action_at: now }, {}, now);
 }
 
 /** Transfers into `depositAddress` that a mined transaction made, read from its receipt. */

@@ -1,6 +1,11 @@
 import type { Logger } from "pino";
 import { type Address, type Hex, keccak256, type TypedDataDomain, toHex, zeroAddress } from "viem";
-import { depositFactoryAbi, devTokenAbi, settlementAbi } from "../chains/abi.gen.ts";
+import {
+  depositFactoryAbi,
+  devTokenAbi,
+  intermediaryAccountFactoryAbi,
+  settlementAbi,
+} from "../chains/abi.gen.ts";
 import { publicClientFor } from "../chains/clients.ts";
 import { permitDomain } from "../chains/gasless.ts";
 import type { ChainRegistry, RuntimeChain } from "../chains/registry.ts";
@@ -30,6 +35,7 @@ export class Market {
   private readonly estimates = new TtlCache<bigint>(10 * 60_000);
   private readonly codeHashes = new TtlCache<Hex>(Number.POSITIVE_INFINITY);
   private readonly permitDomains = new TtlCache<TypedDataDomain | null>(Number.POSITIVE_INFINITY);
+  private readonly intermediaries = new TtlCache<Address>(Number.POSITIVE_INFINITY);
   private readonly solver: Address;
 
   constructor(
@@ -73,6 +79,21 @@ export class Market {
         address: this.chain(chainId).contracts.DepositFactory,
         abi: depositFactoryAbi,
         functionName: "SWEEPER_CODE_HASH",
+      }),
+    );
+  }
+
+  /**
+   * A wallet's IntermediaryAccount on `chainId`: the factory's CREATE2 clone address for its
+   * identity, known (and usable as a recipient) before the account exists.
+   */
+  intermediary(chainId: number, identity: Hex): Promise<Address> {
+    return this.intermediaries.get(`${chainId}:${identity}`, () =>
+      this.client(chainId).readContract({
+        address: this.chain(chainId).contracts.IntermediaryAccountFactory,
+        abi: intermediaryAccountFactoryAbi,
+        functionName: "accountOf",
+        args: [identity],
       }),
     );
   }

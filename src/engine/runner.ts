@@ -4,17 +4,15 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { RuntimeChain } from "../chains/registry.ts";
 import { type HeldLock, tryAdvisoryLock } from "../store/advisory-lock.ts";
 import type { DatabaseTarget } from "../store/database.ts";
-import {
-  claimDueIntents,
-  dropAllLeases,
-  findIntent,
-  type IntentRow,
-  releaseIntent,
-} from "../store/intents.ts";
+import type { ExecutionRow } from "../store/executions.ts";
+import { findIntent, type IntentRow } from "../store/intents.ts";
+import { claimDue, dropLeases, type QueueTable, release } from "../store/work-queue.ts";
 import { advanceIntent, type Workers } from "./advance.ts";
+import { advanceExecution } from "./connect/advance.ts";
 import type { EngineContext } from "./context.ts";
 import { TxSender } from "./sender.ts";
 import { DepositWatcher } from "./watcher.ts";
+import type { WorkSignal } from "./work-signal.ts";
 
 const LEASE_MS = 30_000;
 /** Intents this process advances at once. */
@@ -103,73 +101,107 @@ function watchChain(e: EngineContext, chain: RuntimeChain, database: DatabaseTar
   };
 }
 
+/** A work-queue table and how this process advances its rows. */
+interface Queue<Row extends { id: string }> {
+  table: QueueTable;
+  signal: WorkSignal;
+  /** One step of one row; returns when to look again (null: only when woken). */
+  advance(row: Row): Promise<Date | null>;
+  /** The row afresh, to take the next step in the same claim. */
+  reload(id: string): Promise<Row | undefined>;
+}
+
 /**
- * Advances one claimed intent while its steps say "again now" (up to MAX_STEPS_PER_CLAIM), so a
+ * Advances one claimed row while its steps say "again now" (up to MAX_STEPS_PER_CLAIM), so a
  * confirmed deposit goes on to its fill without waiting for another claim; returns when to look
- * next.
+ * next. A step that throws (an RPC hiccup) is retried later: every step re-reads what it needs.
  */
-async function runClaimed(workers: Workers, claimed: IntentRow): Promise<Date | null> {
-  const { e } = workers;
-  let row: IntentRow | undefined = claimed;
+async function runClaimed<Row extends { id: string }>(e: EngineContext, q: Queue<Row>, claimed: Row) {
+  let row: Row | undefined = claimed;
   for (let step = 0; row; step++) {
     let next: Date | null;
     try {
-      next = await advanceIntent(workers, row);
+      next = await q.advance(row);
     } catch (err) {
-      e.log.warn({ err, intentId: row.id, stage: row.stage }, "intent step failed; will retry");
+      e.log.warn({ err, table: q.table, id: row.id }, "step failed; will retry");
       return new Date(e.now().getTime() + ERROR_BACKOFF_MS);
     }
     if (next === null || next > e.now() || step + 1 >= MAX_STEPS_PER_CLAIM) return next;
-    row = await findIntent(e.db, row.id);
+    row = await q.reload(row.id);
   }
   return null;
 }
 
 /**
- * Starts the engine's workers in this process: one deposit watcher per chain and the intent
- * runner, which claims due intents (SKIP LOCKED, with a lease) and advances each as far as it can,
- * up to MAX_IN_FLIGHT at once; it claims more as soon as any finishes, so a slow step never holds
- * back the others.
+ * Claims due rows of the queue's table (SKIP LOCKED, with a lease) and advances each as far as it
+ * can, up to MAX_IN_FLIGHT at once; it claims more as soon as any finishes, so a slow step never
+ * holds back the others.
+ */
+function runQueue<Row extends { id: string }>(e: EngineContext, worker: string, q: Queue<Row>) {
+  /** Row id → its running task. */
+  const inFlight = new Map<string, Promise<void>>();
+  const stop = loop(
+    `${q.table} runner`,
+    e,
+    (signal) => q.signal.wait(IDLE_MS, signal),
+    async () => {
+      if (inFlight.size >= MAX_IN_FLIGHT) return;
+      const now = e.now();
+      const lease = new Date(now.getTime() + LEASE_MS);
+      const due = await claimDue(e.db, q.table, worker, now, lease, MAX_IN_FLIGHT - inFlight.size);
+      for (const row of due as unknown as Row[]) {
+        // A step still running past its lease: it keeps the row; the new lease covers it.
+        if (inFlight.has(row.id)) continue;
+        const task = runClaimed(e, q, row)
+          .then((next) => release(e.db, q.table, row.id, worker, next))
+          .catch((err: unknown) => e.log.error({ err, table: q.table, id: row.id }, "releasing a row failed"))
+          .finally(() => {
+            inFlight.delete(row.id);
+            q.signal.wake();
+          });
+        inFlight.set(row.id, task);
+      }
+    },
+  );
+  return async () => {
+    await stop();
+    await Promise.all(inFlight.values());
+  };
+}
+
+/**
+ * Starts the engine's workers in this process: one deposit watcher per chain (where this process
+ * holds the chain's lock), the intent runner and the execution runner.
  */
 export async function startWorkers(e: EngineContext, database: DatabaseTarget): Promise<EngineWorkers> {
   const workers = solverWorkers(e);
   // PGlite serves this process alone: any lease in it is a previous run's.
-  if (database.kind === "pglite") await dropAllLeases(e.db);
-  for (const sender of [...workers.senders.values(), ...e.relayers.values()])
+  if (database.kind === "pglite") {
+    await dropLeases(e.db, "intents");
+    await dropLeases(e.db, "executions");
+  }
+  for (const sender of [...workers.senders.values(), ...e.relayers.values(), ...e.executors.values()])
     await sender.rebroadcastPending();
 
   const worker = `${hostname()}:${process.pid}`;
-  /** Intent id → its running task. */
-  const inFlight = new Map<string, Promise<void>>();
   const stops = e.registry.chains.map((chain) => watchChain(e, chain, database));
   stops.push(
-    loop(
-      "intent runner",
-      e,
-      (signal) => e.work.wait(IDLE_MS, signal),
-      async () => {
-        if (inFlight.size >= MAX_IN_FLIGHT) return;
-        const now = e.now();
-        const lease = new Date(now.getTime() + LEASE_MS);
-        for (const row of await claimDueIntents(e.db, worker, now, lease, MAX_IN_FLIGHT - inFlight.size)) {
-          // A step still running past its lease: it keeps the intent; the new lease covers it.
-          if (inFlight.has(row.id)) continue;
-          const task = runClaimed(workers, row)
-            .then((next) => releaseIntent(e.db, row.id, worker, next))
-            .catch((err: unknown) => e.log.error({ err, intentId: row.id }, "releasing an intent failed"))
-            .finally(() => {
-              inFlight.delete(row.id);
-              e.work.wake();
-            });
-          inFlight.set(row.id, task);
-        }
-      },
-    ),
+    runQueue<IntentRow>(e, worker, {
+      table: "intents",
+      signal: e.work,
+      advance: (row) => advanceIntent(workers, row),
+      reload: (id) => findIntent(e.db, id),
+    }),
+    runQueue<ExecutionRow>(e, worker, {
+      table: "executions",
+      signal: e.executionWork,
+      advance: (row) => advanceExecution(e, row),
+      reload: (id) => e.db.selectFrom("executions").selectAll().where("id", "=", id).executeTakeFirst(),
+    }),
   );
   return {
     async stop() {
       await Promise.all(stops.map((stop) => stop()));
-      await Promise.all(inFlight.values());
     },
   };
 }

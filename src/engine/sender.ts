@@ -24,7 +24,9 @@ import type { Db } from "../store/database.ts";
 import type { Schema } from "../store/schema.ts";
 
 export interface TxRequest {
-  intentId: string;
+  /** What the transaction is for: an intent, or an execution (an intermediary's steps). */
+  intentId?: string;
+  executionId?: string;
   kind: TxKind;
   /** For refunds: the asset returned. */
   asset?: Address;
@@ -106,7 +108,8 @@ export class TxSender {
     return trx
       .insertInto("chain_txs")
       .values({
-        intent_id: req.intentId,
+        intent_id: req.intentId ?? null,
+        execution_id: req.executionId ?? null,
         kind: req.kind,
         chain_id: this.chain.chainId,
         sender: this.account.address,

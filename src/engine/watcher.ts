@@ -8,7 +8,9 @@ import {
   recordDeposits,
   writeCursor,
 } from "../store/deposits.ts";
-import { wakeBlockWaiters, wakeIntents } from "../store/intents.ts";
+import { wakeExecutionBlockWaiters } from "../store/executions.ts";
+import { wakeBlockWaiters } from "../store/intents.ts";
+import { wake } from "../store/work-queue.ts";
 import type { EngineContext } from "./context.ts";
 
 const transferEvent = parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)");
@@ -59,12 +61,14 @@ export class DepositWatcher {
     const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
     const deposits = [...(await this.tokenTransfers(from, to)), ...(await this.nativeTransfers(from, to))];
     const woken = await recordDeposits(this.e.db, deposits);
-    await wakeIntents(this.e.db, woken, this.e.now());
+    await wake(this.e.db, "intents", woken, this.e.now());
     await writeCursor(this.e.db, this.chain.chainId, to);
     this.cursor = to;
     // A new block is what a transaction in flight or a deposit short of confirmations waits for.
     const waiting = await wakeBlockWaiters(this.e.db, this.chain.chainId, this.e.now());
     if (woken.length > 0 || waiting > 0) this.e.work.wake();
+    if ((await wakeExecutionBlockWaiters(this.e.db, this.chain.chainId, this.e.now())) > 0)
+      this.e.executionWork.wake();
     if (woken.length > 0) this.log.debug({ chainId: this.chain.chainId, intents: woken }, "deposits seen");
     return to - from + 1n;
   }

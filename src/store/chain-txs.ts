@@ -3,12 +3,17 @@ import type { Db } from "./database.ts";
 import type { ChainTxsTable, Schema } from "./schema.ts";
 
 export type ChainTxRow = Selectable<ChainTxsTable>;
-/** The solver's fill, sweep and refund, and the relayer's gasless deposit. */
-export type TxKind = "fill" | "sweep" | "refund" | "deposit";
+/** The solver's fill, sweep and refund, the relayer's gasless deposit, and the executor's run of an intermediary's steps. */
+export type TxKind = "fill" | "sweep" | "refund" | "deposit" | "steps";
 /** pending: signed and persisted, maybe broadcast; mined/reverted: confirmed; dropped: its nonce went to another transaction. */
 export type TxStatus = "pending" | "mined" | "reverted" | "dropped";
 
 type Executor = Db | Transaction<Schema>;
+
+/** An execution's transactions (its intermediary's steps), oldest first. */
+export function executionTxs(db: Executor, executionId: string): Promise<ChainTxRow[]> {
+  return db.selectFrom("chain_txs").selectAll().where("execution_id", "=", executionId).orderBy("id").execute();
+}
 
 /** The engine's transactions for an intent, oldest first. */
 export function intentTxs(db: Executor, intentId: string): Promise<ChainTxRow[]> {

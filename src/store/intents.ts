@@ -26,7 +26,7 @@ export const planOf = (row: IntentRow): IntentPlan => fromJson<IntentPlan>(row.p
 
 type Executor = Db | Transaction<Schema>;
 
-export async function insertQuotedIntent(db: Db, plan: IntentPlan, now: Date): Promise<void> {
+export async function insertQuotedIntent(db: Executor, plan: IntentPlan, now: Date): Promise<void> {
   const q = plan.quote;
   await db
     .insertInto("intents")
@@ -124,17 +124,6 @@ export function patchIntent(db: Executor, id: string, patch: IntentPatch, now: D
     .executeTakeFirstOrThrow();
 }
 
-/** Makes the intent due now (a deposit was seen, a call announced one). */
-export async function wakeIntents(db: Executor, ids: readonly string[], now: Date): Promise<void> {
-  if (ids.length === 0) return;
-  await db
-    .updateTable("intents")
-    .set({ next_action_at: now })
-    .where("id", "in", ids)
-    .where((eb) => eb.or([eb("next_action_at", "is", null), eb("next_action_at", ">", now)]))
-    .execute();
-}
-
 /**
  * Makes due the intents that wait on a new block of `chainId`: those with a transaction in flight
  * there, and committed ones whose deposit was seen there but not yet confirmed. Returns how many.
@@ -166,62 +155,6 @@ export async function wakeBlockWaiters(db: Executor, chainId: number, now: Date)
     )
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
-}
-
-/**
- * Claims up to `limit` due intents for `worker` until `leaseUntil`. SKIP LOCKED lets several
- * workers claim side by side without waiting on, or taking, each other's rows. The claim clears
- * `next_action_at`, so a wake during the step (which sets it) survives the release; a lease that
- * ran out (its worker died) makes the row due again.
- */
-export async function claimDueIntents(
-  db: Db,
-  worker: string,
-  now: Date,
-  leaseUntil: Date,
-  limit: number,
-): Promise<IntentRow[]> {
-  return db
-    .updateTable("intents")
-    .set({ lease_owner: worker, lease_until: leaseUntil, next_action_at: null })
-    .where(
-      "id",
-      "in",
-      db
-        .selectFrom("intents")
-        .select("id")
-        .where((eb) =>
-          eb.or([
-            eb.and([eb("next_action_at", "<=", now), eb("lease_until", "is", null)]),
-            eb("lease_until", "<", now),
-          ]),
-        )
-        .orderBy("next_action_at")
-        .limit(limit)
-        .forUpdate()
-        .skipLocked(),
-    )
-    .returningAll()
-    .execute();
-}
-
-/** Ends `worker`'s lease and schedules the next look: `next`, or sooner if woken meanwhile (null: only when woken). */
-export async function releaseIntent(db: Db, id: string, worker: string, next: Date | null): Promise<void> {
-  await db
-    .updateTable("intents")
-    .set({
-      lease_owner: null,
-      lease_until: null,
-      next_action_at: sql<Date | null>`least(next_action_at, ${next})`,
-    })
-    .where("id", "=", id)
-    .where("lease_owner", "=", worker)
-    .execute();
-}
-
-/** Leases are per process; in the embedded single-process mode a restart can drop them all. */
-export async function dropAllLeases(db: Db): Promise<void> {
-  await db.updateTable("intents").set({ lease_owner: null, lease_until: null }).execute();
 }
 
 /** The sum of destination amounts reserved by committed, unfilled intents. */

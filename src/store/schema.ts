@@ -66,7 +66,9 @@ export interface DepositsTable {
 
 export interface ChainTxsTable {
   id: Generated<string>;
-  intent_id: string;
+  /** The intent, or (for an intermediary's steps) the execution, the transaction is for. */
+  intent_id: string | null;
+  execution_id: ColumnType<string | null, string | null | undefined, string | null>;
   kind: string;
   chain_id: number;
   sender: string;
@@ -79,6 +81,41 @@ export interface ChainTxsTable {
   detail: Json<Record<string, unknown>> | null;
   created_at: Date;
   updated_at: Date;
+}
+
+export interface ExecutionsTable {
+  id: string;
+  seq: ColumnType<string, never, never>;
+  wallet: string;
+  wallet_type: string;
+  identity: string;
+  intermediary: string;
+  mode: string;
+  direction: string;
+  chain_id: number;
+  intent_id: string | null;
+  status: string;
+  status_reason: string | null;
+  plan: Json<unknown>;
+  signature: string | null;
+  public_key: string | null;
+  signed_at: Date | null;
+  deadline: Date;
+  deleted_at: Date | null;
+  next_action_at: Date | null;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface ExecutionEventsTable {
+  id: Generated<string>;
+  execution_id: string;
+  type: string;
+  status: string;
+  data: Json<Record<string, unknown>>;
+  at: Date;
 }
 
 export interface SenderNoncesTable {
@@ -98,6 +135,8 @@ export interface Schema {
   intent_events: IntentEventsTable;
   deposits: DepositsTable;
   chain_txs: ChainTxsTable;
+  executions: ExecutionsTable;
+  execution_events: ExecutionEventsTable;
   sender_nonces: SenderNoncesTable;
   chain_cursors: ChainCursorsTable;
 }

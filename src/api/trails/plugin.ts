@@ -22,6 +22,9 @@ const errorNames: Record<JunctionErrorKind, WebrpcErrorName> = {
   wrong_status: "IntentStatus",
   quote_expired: "QuoteExpired",
   insufficient_inventory: "InvalidArgument",
+  // Connect-only refusals; the Trails methods never raise them.
+  conflict: "IntentStatus",
+  upstream_unavailable: "Unavailable",
 };
 
 /** `field.path: problem; …`, so the client sees which field to fix. */
