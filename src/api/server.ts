@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { connectPlugin } from "./connect/plugin.ts";
 import type { AppContext } from "./context.ts";
 import { devnetRoute } from "./devnet-route.ts";
 import { healthRoute } from "./health.ts";
@@ -15,5 +16,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(healthRoute(ctx), { logLevel });
   if (ctx.devnet) await app.register(devnetRoute(ctx, ctx.devnet), { logLevel });
   await app.register(trailsPlugin(ctx), { prefix: "/rpc/Trails", logLevel });
+  await app.register(connectPlugin(ctx), { prefix: "/api/v1", logLevel });
   return app;
 }

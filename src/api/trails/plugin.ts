@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyPluginAsync } from "fastify";
-import type { z } from "zod";
 import { JunctionError, type JunctionErrorKind } from "../../core/errors.ts";
 import type { AppContext } from "../context.ts";
+import { describeIssues } from "../issues.ts";
 import { WebrpcError, type WebrpcErrorName } from "./errors.ts";
 import type { TrailsMethod } from "./method.ts";
 import { catalogMethods } from "./methods/catalog.ts";
@@ -26,13 +26,6 @@ const errorNames: Record<JunctionErrorKind, WebrpcErrorName> = {
   conflict: "IntentStatus",
   upstream_unavailable: "Unavailable",
 };
-
-/** `field.path: problem; …`, so the client sees which field to fix. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .map((i) => `${i.path.length > 0 ? i.path.join(".") : "request"}: ${i.message}`)
-    .join("; ");
-}
 
 function authorize(ctx: AppContext, key: string | string[] | undefined): void {
   if (ctx.config.accessKeys.length === 0) return;

@@ -153,15 +153,17 @@ async function priceSteps(
   },
 ): Promise<Priced> {
   const collector = e.config.fees.feeCollector;
+  // Priced on a sample run: the steps get everything delivered, and the fee step pays 1 unit more.
+  const sampleFee = 1n;
   const sampleValues =
     p.delivered === null ? p.values : { ...p.values, "{MIN_AMOUNT_OUT}": p.delivered.toString() };
-  const sample = withFeeStep(p.direction, p.steps, feeStep(p.token.address, collector, 1n));
+  const sample = withFeeStep(p.direction, p.steps, feeStep(p.token.address, collector, sampleFee));
   const networkFee = await stepsNetworkFee(e, p.token, {
     chainId: p.chainId,
     identity: p.identity,
     intermediary: p.intermediary,
     calls: sample.map((s, i) => encodeStep(s, sampleValues, `steps[${i}]`)),
-    fund: p.delivered === null ? null : { token: p.token.address, amount: p.delivered },
+    fund: p.delivered === null ? null : { token: p.token.address, amount: p.delivered + sampleFee },
   });
   let values = p.values;
   let minAmountOut: bigint | null = null;

@@ -1,0 +1,79 @@
+import { assetIdOf } from "../../core/connect/assets.ts";
+import { type ExecutionPlan, executionModeOf } from "../../core/connect/plan.ts";
+import { stepJson } from "../../core/connect/steps.ts";
+import type { ExecutionRow } from "../../store/executions.ts";
+import type { AppContext } from "../context.ts";
+
+const usd = (n: number) => n.toFixed(2);
+
+/**
+ * An execution as the API returns it (`executionDoc`). A dry run (no row) has no deposit address
+ * and nothing to sign.
+ */
+export function renderExecution(plan: ExecutionPlan, row: ExecutionRow | null) {
+  const q = plan.quote;
+  const payload = row ? plan.payload : null;
+  return {
+    id: plan.id,
+    status: row?.status ?? "CREATED",
+    ...(row?.status_reason ? { statusReason: row.status_reason } : {}),
+    executionMode: executionModeOf(plan.direction),
+    type: plan.type,
+    version: plan.version,
+    metadata: plan.metadata,
+    steps: plan.steps.map(stepJson),
+    createdAt: plan.createdAt,
+    ...(q
+      ? {
+          quote: {
+            amount: q.amount.toString(),
+            amountIn: q.amountIn.toString(),
+            amountInUsd: usd(q.amountInUsd),
+            amountOut: q.amountOut.toString(),
+            amountOutUsd: usd(q.amountOutUsd),
+            minAmountIn: q.minAmountIn.toString(),
+            minAmountOut: q.minAmountOut.toString(),
+            deadline: plan.deadline,
+            ...(row ? { depositAddress: q.depositAddress } : {}),
+            originAsset: q.originAsset,
+            destinationAsset: q.destinationAsset,
+            recipient: q.recipient,
+            swapType: q.swapType,
+          },
+        }
+      : {}),
+    details: {
+      estimatedTime: plan.estimatedTime,
+      intermediaryAddress: plan.intermediary,
+      messageSigned: row?.signature != null,
+      ...(payload ? { messageToSign: payload.messageToSign } : {}),
+      networkFee: plan.networkFee.toString(),
+      signingStandard: plan.standard,
+      ...(payload
+        ? {
+            payload: {
+              standard: payload.standard,
+              payload_json: payload.payload_json,
+              payload_bytes_base64: payload.payload_bytes_base64,
+            },
+          }
+        : {}),
+    },
+  };
+}
+
+/** Every listed token in the Connect API's shape; prices are the configured ones, as of start-up. */
+export function renderTokens(ctx: AppContext) {
+  const at = ctx.startedAt.toISOString();
+  return ctx.registry.chains.flatMap((chain) =>
+    chain.tokens.map((t) => ({
+      assetId: assetIdOf({ slug: chain.slug, address: t.address, native: t.native }),
+      blockchain: chain.slug,
+      contractAddress: t.address,
+      decimals: t.decimals,
+      price: Number(t.price.usd),
+      priceUpdatedAt: at,
+      symbol: t.symbol,
+    })),
+  );
+}

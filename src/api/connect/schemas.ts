@@ -1,0 +1,226 @@
+import { getAddress, isAddress } from "viem";
+import { z } from "zod";
+import { executionStatuses } from "../../core/connect/execution-status.ts";
+import { STEP_LIMITS } from "../../core/connect/steps.ts";
+
+/**
+ * The Intents Connect request schemas: they validate requests (shape; the rules that need the
+ * chains and the engine are the engine's) and are the source of the OpenAPI document.
+ */
+
+const amount = z
+  .string({ error: "expected a positive integer amount in base units, as a decimal string" })
+  .regex(/^\d+$/, "expected a positive integer amount in base units, as a decimal string")
+  .refine((s) => BigInt(s) > 0n, "expected a positive amount")
+  .transform((s) => BigInt(s))
+  .meta({ description: "Base units of the asset, as a decimal string", example: "100000000" });
+
+const evmAddress = z
+  .string({ error: "expected an EVM address (0x + 40 hex digits)" })
+  .refine((s) => isAddress(s, { strict: false }), "expected an EVM address (0x + 40 hex digits)")
+  .transform((s) => getAddress(s));
+
+const isoDate = z.iso
+  .datetime({ offset: true, error: "expected an ISO 8601 date-time, e.g. 2026-11-23T12:00:00Z" })
+  .transform((s) => new Date(s));
+
+const metadata = z
+  .record(z.string(), z.unknown())
+  .default({})
+  .meta({ description: "Kept as sent; yours to use" });
+
+const stepKeys = ["to", "functionSignature", "parameters", "value", "metadata"];
+
+/** One EVM step; deeper rules (ABI encoding, placeholders, nesting) are checked after the shape. */
+export const stepSchema = z
+  .strictObject(
+    {
+      to: z.string().meta({ description: "The contract the intermediary account calls", example: "0x…" }),
+      functionSignature: z
+        .string()
+        .max(STEP_LIMITS.maxFunctionSignatureBytes)
+        .meta({ description: "Canonical Solidity signature", example: "deposit(uint256,address)" }),
+      parameters: z.array(z.unknown()).meta({
+        description: "Strings; tuples and arrays as nested arrays; placeholders allowed",
+        example: ["{MIN_AMOUNT_OUT}", "0x…"],
+      }),
+      value: z.string().meta({ description: "Native value in wei, as a decimal string", example: "0" }),
+      metadata: z
+        .looseObject({ name: z.string().optional(), description: z.string().optional() })
+        .optional()
+        .meta({ description: "Shown to the user; not part of the call" }),
+    },
+    {
+      error: (issue) =>
+        issue.code === "unrecognized_keys"
+          ? `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}: a step accepts exactly ${stepKeys.join(", ")} (keys are case-sensitive)`
+          : undefined,
+    },
+  )
+  .meta({ id: "Step" });
+
+const steps = z.array(stepSchema).max(STEP_LIMITS.maxSteps, `at most ${STEP_LIMITS.maxSteps} steps`);
+
+export const createExecutionRequest = z
+  .strictObject({
+    version: z.literal("1.0", { error: 'expected "1.0"' }),
+    type: z.enum(["evm", "solana"], { error: 'expected "evm"' }),
+    dry: z.boolean().default(false).meta({ description: "Price only: nothing is stored, nothing to sign" }),
+    outOperation: z
+      .boolean()
+      .default(false)
+      .meta({ description: "Steps first on the origin chain, then the swap" }),
+    metadata,
+    quote: z.strictObject({
+      originAsset: z
+        .string()
+        .meta({ example: "nep141:alpha-0x58c1c343c185aa5cd3c2cc1c2b7d7bd055f1bf98.omft.near" }),
+      destinationAsset: z.string(),
+      amount,
+      swapType: z.enum(["EXACT_INPUT", "EXACT_OUTPUT"], { error: "expected EXACT_INPUT or EXACT_OUTPUT" }),
+      slippageTolerance: z
+        .number({ error: "expected integer basis points, e.g. 50 for 0.5%" })
+        .int("expected integer basis points, e.g. 50 for 0.5%")
+        .min(0)
+        .max(5_000)
+        .meta({ description: "Integer basis points (50 = 0.5%)" }),
+      deadline: isoDate.meta({ description: "Sign and deposit before this" }),
+      recipient: evmAddress
+        .optional()
+        .meta({ description: "Out-operation only: who receives; default the wallet" }),
+    }),
+    steps: steps.default([]),
+  })
+  .meta({ id: "CreateExecutionRequest" });
+
+export const createStepsRequest = z
+  .strictObject({
+    version: z.literal("1.0", { error: 'expected "1.0"' }),
+    type: z.enum(["evm", "solana"], { error: 'expected "evm"' }),
+    metadata,
+    destinationAsset: z.string().meta({ description: "The asset the intermediary account holds and spends" }),
+    deadline: isoDate.optional().meta({ description: "Sign before this; default 10 minutes" }),
+    steps,
+  })
+  .meta({ id: "CreateStepsRequest" });
+
+const signature = z
+  .string({ error: "expected the wallet's signature" })
+  .min(1, "expected the wallet's signature");
+const publicKey = z.string().optional().meta({ description: "NEAR: ed25519:<base58>; optional otherwise" });
+
+export const submitRequest = z
+  .strictObject({ executionId: z.uuid({ error: "expected an execution id (a UUID)" }), signature, publicKey })
+  .meta({ id: "SubmitSignatureRequest" });
+
+export const deleteRequest = z
+  .strictObject({
+    signature,
+    publicKey,
+    nep413: z
+      .strictObject({
+        recipient: z.string().min(1),
+        nonce: z.base64({ error: "expected 32 bytes in base64" }),
+      })
+      .optional()
+      .meta({ description: "NEAR wallets: the recipient and nonce they signed delete_execution:<id> with" }),
+  })
+  .meta({ id: "DeleteExecutionRequest" });
+
+export const depositSubmitRequest = z
+  .strictObject({
+    txHash: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{64}$/, "expected a 0x-prefixed 32-byte transaction hash")
+      .transform((s) => s.toLowerCase() as `0x${string}`),
+    depositAddress: evmAddress,
+    memo: z.string().optional(),
+  })
+  .meta({ id: "DepositSubmitRequest" });
+
+export const listQuery = z.object({
+  id: z.string().optional().meta({ description: "Comma-separated execution ids" }),
+  status: z
+    .string()
+    .optional()
+    .meta({ description: `Comma-separated statuses: ${executionStatuses.join(", ")}` }),
+});
+
+export const supportedTokensQuery = z.object({
+  flow: z
+    .enum(["inOperation", "outOperation"], { error: "expected inOperation or outOperation" })
+    .default("inOperation"),
+});
+
+export const walletParam = z.object({
+  wallet: z.string().meta({
+    description: "EVM address, NEAR account, NEAR implicit account (64 hex) or Solana public key (base58)",
+  }),
+});
+
+/** What the responses look like, for the OpenAPI document. */
+const stepDoc = z.object({
+  to: z.string(),
+  functionSignature: z.string(),
+  parameters: z.array(z.unknown()),
+  value: z.string(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const executionDoc = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(executionStatuses),
+    statusReason: z.string().optional(),
+    executionMode: z.enum(["quote_with_steps", "steps_only"]),
+    type: z.literal("evm"),
+    version: z.string(),
+    metadata: z.record(z.string(), z.unknown()),
+    steps: z
+      .array(stepDoc)
+      .meta({ description: "As they will run: placeholders filled in, fee step included" }),
+    createdAt: z.string(),
+    quote: z
+      .object({
+        amount: z.string(),
+        amountIn: z.string(),
+        amountInUsd: z.string(),
+        amountOut: z.string(),
+        amountOutUsd: z.string(),
+        minAmountIn: z.string(),
+        minAmountOut: z.string(),
+        deadline: z.string(),
+        depositAddress: z.string().optional(),
+        originAsset: z.string(),
+        destinationAsset: z.string(),
+        recipient: z.string(),
+        swapType: z.enum(["EXACT_INPUT", "EXACT_OUTPUT"]),
+      })
+      .optional(),
+    details: z.object({
+      estimatedTime: z.string(),
+      intermediaryAddress: z.string(),
+      messageSigned: z.boolean(),
+      messageToSign: z.string().optional(),
+      networkFee: z.string(),
+      signingStandard: z.enum(["erc191", "nep413", "raw_ed25519"]),
+      payload: z
+        .object({ standard: z.string(), payload_json: z.string(), payload_bytes_base64: z.string() })
+        .optional(),
+    }),
+  })
+  .meta({ id: "Execution" });
+
+export const tokenDoc = z
+  .object({
+    assetId: z.string(),
+    blockchain: z.string(),
+    contractAddress: z.string(),
+    decimals: z.number(),
+    price: z.number(),
+    priceUpdatedAt: z.string(),
+    symbol: z.string(),
+  })
+  .meta({ id: "Token" });
+
+export const errorDoc = z.object({ error: z.string() }).meta({ id: "Error" });
