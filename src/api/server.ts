@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { connectPlugin } from "./connect/plugin.ts";
 import type { AppContext } from "./context.ts";
 import { devnetRoute } from "./devnet-route.ts";
+import { docsRoute } from "./docs-route.ts";
 import { healthRoute } from "./health.ts";
 import { trailsPlugin } from "./trails/plugin.ts";
 
@@ -14,6 +15,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   // Per-request logs only at debug level: a busy API would otherwise drown everything else.
   const logLevel = "warn";
   await app.register(healthRoute(ctx), { logLevel });
+  await app.register(docsRoute(ctx), { logLevel });
   if (ctx.devnet) await app.register(devnetRoute(ctx, ctx.devnet), { logLevel });
   await app.register(trailsPlugin(ctx), { prefix: "/rpc/Trails", logLevel });
   await app.register(connectPlugin(ctx), { prefix: "/api/v1", logLevel });

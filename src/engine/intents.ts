@@ -15,7 +15,7 @@ import { devTokenAbi } from "../chains/abi.gen.ts";
 import type { ChainRegistry, Token } from "../chains/registry.ts";
 import { placeholderOffset } from "../core/calldata.ts";
 import { JunctionError } from "../core/errors.ts";
-import { type GaslessFeeOption, chargedGasFee } from "../core/gasless.ts";
+import { chargedGasFee, type GaslessFeeOption } from "../core/gasless.ts";
 import type { IntentPlan, PlanToken } from "../core/plan.ts";
 import { parsePrice } from "../core/price.ts";
 import { priceQuote, type TradeType } from "../core/quote.ts";
@@ -339,12 +339,23 @@ export async function abortIntent(e: EngineContext, id: string): Promise<IntentR
 }
 
 /** `abortIntent` within the caller's database transaction; the caller notifies once it commits. */
-export async function abortIntentIn(trx: Transaction<Schema>, known: IntentRow, now: Date): Promise<IntentRow> {
+export async function abortIntentIn(
+  trx: Transaction<Schema>,
+  known: IntentRow,
+  now: Date,
+): Promise<IntentRow> {
   await lockInventory(trx, known.destination_chain_id, known.destination_token);
   const row = await lockIntent(trx, known.id);
   if (!row) throw new JunctionError("not_found", `intentId: no intent ${known.id}`);
   // Anything already sent to the deposit address is refunded by the worker.
-  return transitionIntent(trx, row, "abort", { stage: "watch", reserved: false, next_action_at: now }, {}, now);
+  return transitionIntent(
+    trx,
+    row,
+    "abort",
+    { stage: "watch", reserved: false, next_action_at: now },
+    {},
+    now,
+  );
 }
 
 /** Transfers into `depositAddress` that a mined transaction made, read from its receipt. */

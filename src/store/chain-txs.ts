@@ -12,7 +12,12 @@ type Executor = Db | Transaction<Schema>;
 
 /** An execution's transactions (its intermediary's steps), oldest first. */
 export function executionTxs(db: Executor, executionId: string): Promise<ChainTxRow[]> {
-  return db.selectFrom("chain_txs").selectAll().where("execution_id", "=", executionId).orderBy("id").execute();
+  return db
+    .selectFrom("chain_txs")
+    .selectAll()
+    .where("execution_id", "=", executionId)
+    .orderBy("id")
+    .execute();
 }
 
 /** The engine's transactions for an intent, oldest first. */

@@ -85,7 +85,11 @@ export function listExecutions(
   filter: { ids?: readonly string[]; statuses?: readonly string[] },
   limit: number,
 ): Promise<ExecutionRow[]> {
-  let q = db.selectFrom("executions").selectAll().where("wallet", "=", wallet).where("deleted_at", "is", null);
+  let q = db
+    .selectFrom("executions")
+    .selectAll()
+    .where("wallet", "=", wallet)
+    .where("deleted_at", "is", null);
   if (filter.ids?.length) q = q.where("id", "in", filter.ids);
   if (filter.statuses?.length) q = q.where("status", "in", filter.statuses);
   return q.orderBy("seq", "desc").limit(limit).execute();

@@ -264,3 +264,73 @@ describe("access keys", () => {
     expect((await new TrailsApi("", { hostname: t.url }).getChains({})).chains).toHaveLength(3);
   });
 });
+
+describe("API reference", () => {
+  interface Operation {
+    requestBody?: { content: { "application/json": { schema: { $ref?: string } } } };
+    responses: Record<string, unknown>;
+    security?: unknown[];
+  }
+  interface OpenApi {
+    openapi: string;
+    paths: Record<string, Record<string, Operation>>;
+    components: {
+      schemas: Record<string, { properties?: Record<string, unknown>; additionalProperties?: unknown }>;
+    };
+  }
+
+  it("serves OpenAPI 3.1 for both APIs, with the Connect request schemas that validate requests", async () => {
+    const doc = (await (await fetch(`${t.url}/openapi.json`)).json()) as OpenApi;
+    expect(doc.openapi).toBe("3.1.0");
+    const connect = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith("/api/v1/"))
+      .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort();
+    expect(connect).toEqual([
+      "DELETE /api/v1/executions/{wallet}/{executionId}",
+      "GET /api/v1/executions/{wallet}",
+      "GET /api/v1/executions/{wallet}/intermediary",
+      "GET /api/v1/supported_tokens",
+      "POST /api/v1/executions/deposit/submit",
+      "POST /api/v1/executions/{wallet}",
+      "POST /api/v1/executions/{wallet}/steps",
+      "POST /api/v1/executions/{wallet}/submit",
+    ]);
+    const create = doc.paths["/api/v1/executions/{wallet}"]?.post as Operation;
+    expect(create.security).toEqual([{ apiKey: [] }]);
+    expect(Object.keys(create.responses).sort()).toEqual([
+      "200",
+      "201",
+      "400",
+      "401",
+      "409",
+      "413",
+      "500",
+      "502",
+    ]);
+    // Every reference resolves, and the step schema is the strict one requests are checked with.
+    const refs = JSON.stringify(doc).match(/#\/components\/schemas\/[A-Za-z]+/g) ?? [];
+    for (const r of new Set(refs))
+      expect(doc.components.schemas[r.split("/").at(-1) as string], r).toBeDefined();
+    const step = doc.components.schemas.Step;
+    expect(Object.keys(step?.properties ?? {})).toEqual([
+      "to",
+      "functionSignature",
+      "parameters",
+      "value",
+      "metadata",
+    ]);
+    expect(step?.additionalProperties).toBe(false);
+    expect(doc.paths["/rpc/Trails/QuoteIntent"]?.post).toBeDefined();
+  });
+
+  it("renders it at /docs from files served locally", async () => {
+    const page = await fetch(`${t.url}/docs`);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
+    const html = await page.text();
+    expect(html).toContain('spec-url="/openapi.json"');
+    const script = await fetch(`${t.url}/docs/rapidoc-min.js`);
+    expect(script.status).toBe(200);
+    expect((await script.text()).length).toBeGreaterThan(100_000);
+  });
+});

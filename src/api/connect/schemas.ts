@@ -8,11 +8,18 @@ import { STEP_LIMITS } from "../../core/connect/steps.ts";
  * chains and the engine are the engine's) and are the source of the OpenAPI document.
  */
 
+const amountMessage = "expected a positive integer amount in base units, as a decimal string";
 const amount = z
-  .string({ error: "expected a positive integer amount in base units, as a decimal string" })
-  .regex(/^\d+$/, "expected a positive integer amount in base units, as a decimal string")
-  .refine((s) => BigInt(s) > 0n, "expected a positive amount")
-  .transform((s) => BigInt(s))
+  .string({ error: amountMessage })
+  // One transform, not regex + refine: zod runs refinements even after a failed check, and
+  // BigInt("1.5") would throw.
+  .transform((s, ctx) => {
+    if (!/^\d+$/.test(s) || BigInt(s) === 0n) {
+      ctx.addIssue({ code: "custom", message: `${amountMessage}, got ${JSON.stringify(s)}` });
+      return z.NEVER;
+    }
+    return BigInt(s);
+  })
   .meta({ description: "Base units of the asset, as a decimal string", example: "100000000" });
 
 const evmAddress = z
