@@ -1,10 +1,11 @@
 import { parseArgs } from "node:util";
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
+import { bytesToHex } from "viem";
 import { type Junction, startJunction, version } from "./app.ts";
 import type { RuntimeChain } from "./chains/registry.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
-import { devnetMnemonic } from "./devnet/accounts.ts";
+import { devnetMnemonic, devnetNearAccount } from "./devnet/accounts.ts";
 
 const usage = `Usage: npm start [-- --reset]
 
@@ -45,6 +46,8 @@ function summary(junction: Junction): string {
     "API",
     `  Base URL     ${junction.url}`,
     `  Trails RPC   ${junction.url}/rpc/Trails/`,
+    `  Connect API  ${junction.url}/api/v1/  (x-api-key: ${junction.ctx.config.connect.apiKeys[0] ?? "none configured"})`,
+    `  API docs     ${junction.url}/docs`,
     `  Health       ${junction.url}/health`,
   );
   if (devnet) {
@@ -52,6 +55,10 @@ function summary(junction: Junction): string {
     devnet.accounts.forEach((a, i) => {
       lines.push(`  ${String(i).padStart(2)}  ${a.address}  ${a.privateKey}`);
     });
+    lines.push(
+      "",
+      `NEAR named account ${devnetNearAccount.accountId} (Connect API): ed25519 secret key ${bytesToHex(devnetNearAccount.secretKey)}`,
+    );
   }
   lines.push("", "Press Ctrl-C to stop.", "");
   return lines.join("\n");

@@ -64,16 +64,6 @@ const list = (csv: string | undefined) =>
 const result = (reply: FastifyReply, status: number, value: unknown) =>
   reply.status(status).send({ result: value });
 
-/** Only `evm` steps are served: Junction has no Solana chain to run them on. */
-function requireEvm(type: "evm" | "solana"): void {
-  if (type === "solana") {
-    throw new HttpError(
-      400,
-      'type: "solana" is not supported: Junction runs steps on EVM chains only; send "evm"',
-    );
-  }
-}
-
 /**
  * The Intents Connect REST API under /api/v1: `{result}` on success, `{error}` with the
  * documented HTTP status otherwise. Request bodies are parsed strictly (a duplicated key is a
@@ -135,7 +125,6 @@ export function connectPlugin(ctx: AppContext): FastifyPluginAsync {
         throw new HttpError(401, "a valid x-api-key header is required to create a quote-backed execution");
       }
       const req = parse(createExecutionRequest, request.body);
-      requireEvm(req.type);
       const plan = await createQuoteExecution(e, request.params.wallet, req);
       if (req.dry) return result(reply, 200, renderExecution(plan, null));
       const row = await findExecution(e.db, plan.wallet.id, plan.id);
@@ -144,8 +133,8 @@ export function connectPlugin(ctx: AppContext): FastifyPluginAsync {
 
     app.post<{ Params: { wallet: string } }>("/executions/:wallet/steps", async (request, reply) => {
       const req = parse(createStepsRequest, request.body);
-      requireEvm(req.type);
       const plan = await createStepsExecution(e, request.params.wallet, {
+        type: req.type,
         metadata: req.metadata,
         destinationAsset: req.destinationAsset,
         steps: req.steps,

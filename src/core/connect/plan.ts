@@ -13,6 +13,9 @@ export type ExecutionMode = "quote_with_steps" | "steps_only";
 export interface ExecutionQuote {
   originAsset: string;
   destinationAsset: string;
+  /** The chains' slugs, so the signed text names them outright. */
+  originChain: string;
+  destinationChain: string;
   swapType: TradeType;
   /** The fixed side, as requested. */
   amount: bigint;
@@ -87,8 +90,10 @@ export function payloadText(
       ? {
           swap: {
             swapType: q.swapType,
+            originChain: q.originChain,
             originAsset: q.originAsset,
             amountIn: q.amountIn.toString(),
+            destinationChain: q.destinationChain,
             destinationAsset: q.destinationAsset,
             amountOut: q.amountOut.toString(),
             recipient: q.recipient,

@@ -23,6 +23,8 @@ import { stepsNetworkFee } from "./network-fee.ts";
 
 /** A quote-backed create, as the API has parsed it (shape only; every rule is checked here). */
 export interface QuoteExecutionRequest {
+  /** Where the steps run: only "evm" is served. */
+  type: string;
   dry: boolean;
   outOperation: boolean;
   metadata: Record<string, unknown>;
@@ -41,6 +43,7 @@ export interface QuoteExecutionRequest {
 
 /** A steps-only create: the intermediary already holds `destinationAsset`. */
 export interface StepsExecutionRequest {
+  type: string;
   metadata: Record<string, unknown>;
   destinationAsset: string;
   deadline?: Date;
@@ -57,6 +60,15 @@ const PLACEHOLDERS: Record<Direction, ReadonlySet<Placeholder>> = {
 const ESTIMATED_TIME: Record<Direction, string> = { in: "60s", out: "60s", steps: "15s" };
 
 const invalid = (message: string) => new JunctionError("invalid_argument", message);
+
+/** Steps run on EVM chains only: Junction has no Solana chain to run them on (yet). */
+function requireEvm(type: string): void {
+  if (type !== "evm") {
+    throw invalid(
+      `type: ${JSON.stringify(type)} is not supported: Junction runs steps on EVM chains only; send "evm"`,
+    );
+  }
+}
 
 /** Every listed token, by asset id. */
 function assetTokens(e: EngineContext): AssetToken[] {
@@ -206,6 +218,7 @@ export async function createQuoteExecution(
   rawWallet: string,
   req: QuoteExecutionRequest,
 ): Promise<ExecutionPlan> {
+  requireEvm(req.type);
   const now = e.now();
   const tokens = assetTokens(e);
   const origin = tokenOfAssetId(req.quote.originAsset, tokens, "quote.originAsset");
@@ -282,6 +295,8 @@ export async function createQuoteExecution(
     quote: {
       originAsset: assetIdOf(origin),
       destinationAsset: assetIdOf(destination),
+      originChain: origin.slug,
+      destinationChain: destination.slug,
       swapType: req.quote.swapType,
       amount: req.quote.amount,
       slippageBps: req.quote.slippageTolerance,
@@ -308,6 +323,7 @@ export async function createStepsExecution(
   rawWallet: string,
   req: StepsExecutionRequest,
 ): Promise<ExecutionPlan> {
+  requireEvm(req.type);
   const now = e.now();
   const asset = tokenOfAssetId(req.destinationAsset, assetTokens(e), "destinationAsset");
   requireErc20(asset, "destinationAsset");
