@@ -1,4 +1,4 @@
-import { JunctionError } from "./errors.ts";
+import { stateMachine } from "./state-machine.ts";
 
 /** The public lifecycle of an intent (the Trails `IntentStatus` values). */
 export const intentStatuses = [
@@ -55,24 +55,16 @@ export type TransitionName = keyof typeof transitions;
 /** Statuses after which nothing more is delivered (late deposits are still refunded). */
 export const terminalStatuses: readonly IntentStatus[] = ["SUCCEEDED", "FAILED", "ABORTED", "REFUNDED"];
 
-export function canTransition(status: IntentStatus, name: TransitionName): boolean {
-  return (transitions[name].from as readonly IntentStatus[]).includes(status);
-}
+const intentMachine = stateMachine<IntentStatus, typeof transitions>("an intent", transitions);
+
+export const canTransition = (status: IntentStatus, name: TransitionName): boolean =>
+  intentMachine.can(status, name);
 
 /** The status `name` leads to from `status`, and the event to record; refuses what the table does not allow. */
-export function applyTransition(
+export const applyTransition = (
   status: IntentStatus,
   name: TransitionName,
-): { to: IntentStatus; event: string } {
-  const t = transitions[name];
-  if (!canTransition(status, name)) {
-    throw new JunctionError(
-      "wrong_status",
-      `cannot ${name} an intent that is ${status}; allowed from ${t.from.join(", ")}`,
-    );
-  }
-  return { to: t.to, event: t.event };
-}
+): { to: IntentStatus; event: string } => intentMachine.apply(status, name);
 
 /**
  * What a deposit that arrives after an intent finished leads to: a revival for an intent that

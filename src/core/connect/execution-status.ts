@@ -1,4 +1,5 @@
 import { JunctionError } from "../errors.ts";
+import { stateMachine } from "../state-machine.ts";
 
 /** An Intents Connect execution's public lifecycle. */
 export const executionStatuses = [
@@ -90,24 +91,19 @@ export const deletableExecutionStatuses: readonly ExecutionStatus[] = [
   "OPERATION_FAILED",
 ];
 
-export function canApplyExecution(status: ExecutionStatus, name: ExecutionTransition): boolean {
-  return (executionTransitions[name].from as readonly ExecutionStatus[]).includes(status);
-}
+const executionMachine = stateMachine<ExecutionStatus, typeof executionTransitions>(
+  "an execution",
+  executionTransitions,
+);
+
+export const canApplyExecution = (status: ExecutionStatus, name: ExecutionTransition): boolean =>
+  executionMachine.can(status, name);
 
 /** The status `name` leads to from `status`, with its event; refuses a pair the table does not list. */
-export function applyExecutionTransition(
+export const applyExecutionTransition = (
   status: ExecutionStatus,
   name: ExecutionTransition,
-): { to: ExecutionStatus; event: string } {
-  const t = executionTransitions[name];
-  if (!canApplyExecution(status, name)) {
-    throw new JunctionError(
-      "wrong_status",
-      `cannot ${name} an execution that is ${status}; allowed from ${t.from.join(", ")}`,
-    );
-  }
-  return { to: t.to, event: t.event };
-}
+): { to: ExecutionStatus; event: string } => executionMachine.apply(status, name);
 
 /** Deletion is allowed only where nothing is in flight, and never once it succeeded. */
 export function checkDeletable(status: ExecutionStatus): void {
