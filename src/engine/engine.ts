@@ -29,7 +29,7 @@ export function createEngineContext(
   // in the database (for whichever process runs it) and in this process at once.
   changes.onAnyChange((intentId) => {
     void wakeExecutionOfIntent(db, intentId, now()).then(
-      () => executionWork.wake(),
+      (woken) => woken && executionWork.wake(),
       (err: unknown) => log.warn({ err, intentId }, "waking the execution of an intent failed"),
     );
   });

@@ -150,14 +150,15 @@ export function patchExecution(db: Executor, id: string, patch: ExecutionPatch, 
     .executeTakeFirstOrThrow();
 }
 
-/** Makes the execution built on `intentId` due now: its intent changed. */
-export async function wakeExecutionOfIntent(db: Executor, intentId: string, now: Date): Promise<void> {
-  await db
+/** Makes the execution built on `intentId` due now (its intent changed); whether there was one to wake. */
+export async function wakeExecutionOfIntent(db: Executor, intentId: string, now: Date): Promise<boolean> {
+  const result = await db
     .updateTable("executions")
     .set({ next_action_at: now })
     .where("intent_id", "=", intentId)
     .where((eb) => eb.or([eb("next_action_at", "is", null), eb("next_action_at", ">", now)]))
-    .execute();
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 /** Makes due the executions with a transaction in flight on `chainId`: a new block may have mined it. */
