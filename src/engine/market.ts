@@ -36,15 +36,12 @@ export class Market {
   private readonly codeHashes = new TtlCache<Hex>(Number.POSITIVE_INFINITY);
   private readonly permitDomains = new TtlCache<TypedDataDomain | null>(Number.POSITIVE_INFINITY);
   private readonly intermediaries = new TtlCache<Address>(Number.POSITIVE_INFINITY);
-  private readonly solver: Address;
 
   constructor(
     private readonly registry: ChainRegistry,
     private readonly accounts: MarketAccounts,
     private readonly log: Logger,
-  ) {
-    this.solver = accounts.solver;
-  }
+  ) {}
 
   client(chainId: number): Client {
     let client = this.clients.get(chainId);
@@ -117,14 +114,22 @@ export class Market {
       const client = this.client(chainId);
       const gas = call
         ? await client.estimateContractGas({
-            account: this.solver,
+            account: this.accounts.solver,
             address: this.settlement(chainId),
             abi: settlementAbi,
             functionName: "fillWithCall",
-            args: [probeId, token, 1n, this.solver, call.target, call.data as Hex, call.amountOffset],
+            args: [
+              probeId,
+              token,
+              1n,
+              this.accounts.solver,
+              call.target,
+              call.data as Hex,
+              call.amountOffset,
+            ],
           })
         : await client.estimateContractGas({
-            account: this.solver,
+            account: this.accounts.solver,
             address: this.settlement(chainId),
             abi: settlementAbi,
             functionName: "fill",

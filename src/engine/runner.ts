@@ -4,7 +4,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import type { RuntimeChain } from "../chains/registry.ts";
 import { type HeldLock, tryAdvisoryLock } from "../store/advisory-lock.ts";
 import type { DatabaseTarget } from "../store/database.ts";
-import type { ExecutionRow } from "../store/executions.ts";
+import { type ExecutionRow, executionById } from "../store/executions.ts";
 import { findIntent, type IntentRow } from "../store/intents.ts";
 import { claimDue, dropLeases, type QueueTable, release } from "../store/work-queue.ts";
 import { advanceIntent, type Workers } from "./advance.ts";
@@ -196,7 +196,7 @@ export async function startWorkers(e: EngineContext, database: DatabaseTarget): 
       table: "executions",
       signal: e.executionWork,
       advance: (row) => advanceExecution(e, row),
-      reload: (id) => e.db.selectFrom("executions").selectAll().where("id", "=", id).executeTakeFirst(),
+      reload: (id) => executionById(e.db, id),
     }),
   );
   return {

@@ -70,6 +70,11 @@ export function findExecution(db: Executor, wallet: string, id: string): Promise
     .executeTakeFirst();
 }
 
+/** An execution by id alone (the runner's view: deleted ones included). */
+export function executionById(db: Executor, id: string): Promise<ExecutionRow | undefined> {
+  return db.selectFrom("executions").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
 export function lockExecution(trx: Transaction<Schema>, id: string): Promise<ExecutionRow | undefined> {
   return trx.selectFrom("executions").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
 }

@@ -64,6 +64,10 @@ export function findIntent(db: Executor, id: string): Promise<IntentRow | undefi
   return db.selectFrom("intents").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
+export function findIntentByDepositAddress(db: Executor, address: string): Promise<IntentRow | undefined> {
+  return db.selectFrom("intents").selectAll().where("deposit_address", "=", address).executeTakeFirst();
+}
+
 export function lockIntent(trx: Transaction<Schema>, id: string): Promise<IntentRow | undefined> {
   return trx.selectFrom("intents").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
 }

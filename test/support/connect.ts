@@ -1,9 +1,8 @@
 import { ed25519 } from "@noble/curves/ed25519";
 import { base58, base64 } from "@scure/base";
-import { type Address, bytesToHex, encodeFunctionData, type Hex, zeroAddress } from "viem";
+import { type Address, bytesToHex, zeroAddress } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { expect } from "vitest";
-import { demoVaultAbi, devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { assetIdOf } from "../../src/core/connect/assets.ts";
 import { nep413Hash } from "../../src/core/connect/signing.ts";
 import type { TestJunction } from "./junction.ts";
@@ -167,11 +166,3 @@ export function vaultSteps(token: Address, vault: Address, receiver: Address) {
     },
   ];
 }
-
-/** Calldata helpers the tests compare against, from the ABIs directly. */
-export const encode = {
-  deposit: (amount: bigint, receiver: Address): Hex =>
-    encodeFunctionData({ abi: demoVaultAbi, functionName: "deposit", args: [amount, receiver] }),
-  transfer: (to: Address, amount: bigint): Hex =>
-    encodeFunctionData({ abi: devTokenAbi, functionName: "transfer", args: [to, amount] }),
-};

@@ -14,7 +14,7 @@ import {
   patchExecution,
   transitionExecution,
 } from "../../store/executions.ts";
-import { findIntent } from "../../store/intents.ts";
+import { findIntent, findIntentByDepositAddress } from "../../store/intents.ts";
 import { wake } from "../../store/work-queue.ts";
 import type { EngineContext } from "../context.ts";
 import { abortIntentIn, announceDeposit, commitIntentIn } from "../intents.ts";
@@ -177,11 +177,7 @@ export async function announceExecutionDeposit(
   depositAddress: string,
   txHash: Hex,
 ): Promise<ExecutionRow> {
-  const intent = await e.db
-    .selectFrom("intents")
-    .selectAll()
-    .where("deposit_address", "=", depositAddress)
-    .executeTakeFirst();
+  const intent = await findIntentByDepositAddress(e.db, depositAddress);
   const execution = intent ? await executionOfIntent(e.db, intent.id) : undefined;
   if (!intent || !execution || execution.deleted_at) {
     throw new JunctionError(
