@@ -8,8 +8,7 @@ import { type ChainAddresses, ChainRegistry } from "./chains/registry.ts";
 import type { ChainConfig, Config } from "./config/schema.ts";
 import { testAccounts } from "./devnet/accounts.ts";
 import { type Devnet, startDevnet } from "./devnet/devnet.ts";
-import { createEngineContext } from "./engine/engine.ts";
-import { startWorkers } from "./engine/runner.ts";
+import { createEngine, type PortOverrides } from "./engine/wiring.ts";
 import { projectRoot } from "./paths.ts";
 import {
   type Database,
@@ -29,6 +28,8 @@ export interface StartOptions {
   log: Logger;
   /** Devnet: discard chain state and database and deploy again. */
   reset?: boolean;
+  /** Ports to put in place of the real ones (tests: a faulty chain gateway, a clock). */
+  ports?: PortOverrides;
 }
 
 export interface Junction {
@@ -92,7 +93,7 @@ export function registryFor(config: Config, devnet: Devnet | null): ChainRegistr
 }
 
 /** Brings up every part of Junction for the configured profile and starts listening. */
-export async function startJunction({ config, log, reset }: StartOptions): Promise<Junction> {
+export async function startJunction({ config, log, reset, ports }: StartOptions): Promise<Junction> {
   const cleanups: (() => Promise<void>)[] = [];
   const stop = async () => {
     for (const cleanup of cleanups.reverse())
@@ -117,13 +118,14 @@ export async function startJunction({ config, log, reset }: StartOptions): Promi
     );
 
     const registry = registryFor(config, devnet);
-    const engine = createEngineContext(config, database.db, registry, log);
-    const workers = await startWorkers(engine, target);
+    const engine = createEngine(config, database.db, registry, log, ports);
+    const workers = await engine.start(target);
     cleanups.push(() => workers.stop());
-    log.info(`engine running: deposit watchers on ${registry.chains.length} chains, intent runner`);
+    log.info(
+      `engine running: deposit watchers on ${registry.chains.length} chains, intent and execution runners`,
+    );
     const ctx: AppContext = {
       config,
-      db: database.db,
       engine,
       registry,
       log,

@@ -5,7 +5,7 @@ import { bytesToHex } from "viem";
 import { type Junction, startJunction, version } from "./app.ts";
 import type { RuntimeChain } from "./chains/registry.ts";
 import { ConfigError, loadConfig } from "./config/load.ts";
-import { devnetMnemonic, devnetNearAccount } from "./devnet/accounts.ts";
+import { devnetDefaults, devnetMnemonic, devnetNearAccount } from "./devnet/accounts.ts";
 
 const usage = `Usage: npm start [-- --reset]
 
@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   }
   let config: ReturnType<typeof loadConfig>;
   try {
-    config = loadConfig();
+    config = loadConfig(process.env, process.cwd(), devnetDefaults());
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     console.error(err.message);

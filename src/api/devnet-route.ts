@@ -1,9 +1,8 @@
 import type { FastifyPluginAsync } from "fastify";
-import type { DevAccount } from "../devnet/accounts.ts";
-import type { AppContext } from "./context.ts";
+import type { AppContext, TestAccount } from "./context.ts";
 
 /** `GET /devnet`: chains, tokens, contracts and test accounts; tests and the web UI rely on this shape. */
-export function devnetRoute(ctx: AppContext, devnet: { accounts: DevAccount[] }): FastifyPluginAsync {
+export function devnetRoute(ctx: AppContext, devnet: { accounts: TestAccount[] }): FastifyPluginAsync {
   const body = {
     chains: ctx.registry.chains.map((chain) => ({
       chainId: chain.chainId,

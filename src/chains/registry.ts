@@ -1,5 +1,6 @@
 import type { Address, Chain } from "viem";
 import type { ChainConfig, ChainContractName, TokenConfig } from "../config/schema.ts";
+import { JunctionError } from "../core/errors.ts";
 import { isNative, nativeToken, toViemChain } from "./chain.ts";
 
 export interface Token extends Omit<TokenConfig, "address"> {
@@ -79,5 +80,31 @@ export class ChainRegistry {
 
   allTokens(): Token[] {
     return this.chains.flatMap((c) => c.tokens);
+  }
+
+  /** The configured chain, or `unsupported_network` naming `field` and the chains there are. */
+  requireChain(chainId: number, field: string): RuntimeChain {
+    const chain = this.chain(chainId);
+    if (!chain) {
+      const known = this.chains.map((c) => c.chainId).join(", ");
+      throw new JunctionError(
+        "unsupported_network",
+        `${field}: chain ${chainId} is not supported; supported chains: ${known}`,
+      );
+    }
+    return chain;
+  }
+
+  /** The listed token, or `invalid_argument` naming `field` and the tokens listed on that chain. */
+  requireToken(chainId: number, address: string, field: string): Token {
+    const token = this.token(chainId, address);
+    if (!token) {
+      const listed = this.chain(chainId)?.tokens.map((t) => `${t.symbol} ${t.address}`) ?? [];
+      throw new JunctionError(
+        "invalid_argument",
+        `${field}: ${address} is not a token Junction lists on chain ${chainId}; listed: ${listed.join(", ")}`,
+      );
+    }
+    return token;
   }
 }

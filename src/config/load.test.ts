@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { devnetAccount, roleIndex } from "../devnet/accounts.ts";
-import { ConfigError, loadConfig } from "./load.ts";
+import { ConfigError, type DevnetDefaults, loadConfig as load } from "./load.ts";
 
 function dirWithConfig(config: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), "junction-config-"));
@@ -48,7 +47,13 @@ const liveChain = {
     IntermediaryAccountFactory: "0x0000000000000000000000000000000000000005",
   },
 };
-const key = (n: number) => `0x${n.toString(16).padStart(64, "0")}`;
+const key = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as const;
+/** What a devnet would hand in: its role keys and fee collector. */
+const devnet: DevnetDefaults = {
+  keys: { solver: key(11), relayer: key(12), executor: key(13) },
+  feeCollector: "0x000000000000000000000000000000000000000d",
+};
+const loadConfig = (env: Record<string, string>, cwd: string) => load(env, cwd, devnet);
 const liveKeys = { JUNCTION_SOLVER_KEY: key(1), JUNCTION_RELAYER_KEY: key(2), JUNCTION_EXECUTOR_KEY: key(3) };
 
 describe("loadConfig", () => {
@@ -59,7 +64,8 @@ describe("loadConfig", () => {
     expect(config.quoteLifetimeSeconds).toBe(300);
     expect(config.commitLifetimeSeconds).toBe(600);
     expect(config.server).toEqual({ host: "127.0.0.1", port: 8080 });
-    expect(config.fees.feeCollector).toBe(devnetAccount(roleIndex.feeCollector).address);
+    expect(config.fees.feeCollector).toBe(devnet.feeCollector);
+    expect(config.keys.relayer.reveal()).toBe(devnet.keys.relayer);
     expect(config.source).toEqual({ file: null, env: [] });
   });
 
@@ -133,6 +139,17 @@ describe("loadConfig", () => {
   it("rejects a malformed key without echoing it", () => {
     const problems = problemsOf(() => loadConfig({ JUNCTION_SOLVER_KEY: "0xsecretbutwrong" }, emptyDir()));
     expect(problems).toEqual(["JUNCTION_SOLVER_KEY: expected a 0x-prefixed 32-byte hex private key"]);
+  });
+
+  it("without devnet accounts to default to, asks for every key and the fee collector", () => {
+    expect(problemsOf(() => load({}, emptyDir()))).toEqual([
+      "JUNCTION_SOLVER_KEY: required (the solver key; no devnet accounts to default to)",
+      "JUNCTION_RELAYER_KEY: required (the relayer key; no devnet accounts to default to)",
+      "JUNCTION_EXECUTOR_KEY: required (the executor key; no devnet accounts to default to)",
+    ]);
+    expect(problemsOf(() => load(liveKeys, emptyDir()))).toEqual([
+      "fees.feeCollector: required (no devnet accounts to default to)",
+    ]);
   });
 
   it("never prints a key: not in JSON, not in util.inspect, not in string form", () => {

@@ -1,8 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type Hex, isHex } from "viem";
+import { type Address, type Hex, isHex } from "viem";
 import type { z } from "zod";
-import { devnetAccount, roleIndex } from "../devnet/accounts.ts";
 import { projectRoot } from "../paths.ts";
 import { type Config, type ConfigFile, configSchema, type Keys } from "./schema.ts";
 import { Secret } from "./secret.ts";
@@ -37,6 +36,7 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
     parse: (v) => v.split(",").filter(Boolean),
   },
   { name: "JUNCTION_NEAR_RPC_URL", path: ["connect", "nearRpcUrl"], parse: String },
+  { name: "JUNCTION_ADMIN_KEY", path: ["adminKey"], parse: String },
 ];
 
 /** Keeps non-numeric text as is, so the schema reports it as the wrong type instead of NaN. */
@@ -71,7 +71,16 @@ const keyEnv = {
   executor: "JUNCTION_EXECUTOR_KEY",
 } as const;
 
-function loadKeys(env: Env, profile: ConfigFile["profile"]): Keys {
+/**
+ * What the devnet profile falls back to where the environment names no key and the file no fee
+ * collector: the devnet's own accounts, handed in by whoever starts a devnet.
+ */
+export interface DevnetDefaults {
+  keys: Record<keyof Keys, Hex>;
+  feeCollector: Address;
+}
+
+function loadKeys(env: Env, profile: ConfigFile["profile"], defaults: DevnetDefaults | undefined): Keys {
   const problems: string[] = [];
   const key = (role: keyof typeof keyEnv): Secret<Hex> => {
     const value = env[keyEnv[role]];
@@ -81,7 +90,9 @@ function loadKeys(env: Env, profile: ConfigFile["profile"]): Keys {
       return new Secret(value as Hex);
     }
     if (profile === "live") problems.push(`${keyEnv[role]}: required in the live profile (the ${role} key)`);
-    return new Secret(devnetAccount(roleIndex[role]).privateKey);
+    else if (!defaults)
+      problems.push(`${keyEnv[role]}: required (the ${role} key; no devnet accounts to default to)`);
+    return new Secret(defaults?.keys[role] ?? "0x");
   };
   const keys = { solver: key("solver"), relayer: key("relayer"), executor: key("executor") };
   if (problems.length > 0) throw new ConfigError("environment", problems);
@@ -93,7 +104,7 @@ function loadKeys(env: Env, profile: ConfigFile["profile"]): Keys {
  * profile), applies environment overrides, and validates the result. Throws ConfigError naming
  * every offending field.
  */
-export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+export function loadConfig(env: Env = process.env, cwd = process.cwd(), devnet?: DevnetDefaults): Config {
   const explicit = env.JUNCTION_CONFIG ? resolve(cwd, env.JUNCTION_CONFIG) : null;
   const local = resolve(cwd, "junction.config.json");
   const file = explicit ?? (existsSync(local) ? local : null);
@@ -120,11 +131,15 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   const parsed = configSchema.safeParse(raw);
   const origin = [file ?? "built-in devnet config", ...applied.map((n) => `env ${n}`)].join(" + ");
   if (!parsed.success) throw new ConfigError(origin, formatIssues(parsed.error));
-  const feeCollector = parsed.data.fees.feeCollector ?? devnetAccount(roleIndex.feeCollector).address;
+  const keys = loadKeys(env, parsed.data.profile, devnet);
+  // The live profile's schema requires a fee collector, so only the devnet's can be missing here.
+  const feeCollector = parsed.data.fees.feeCollector ?? devnet?.feeCollector;
+  if (!feeCollector)
+    throw new ConfigError(origin, ["fees.feeCollector: required (no devnet accounts to default to)"]);
   return {
     ...parsed.data,
     fees: { ...parsed.data.fees, feeCollector },
-    keys: loadKeys(env, parsed.data.profile),
+    keys,
     source: { file, env: applied },
   };
 }

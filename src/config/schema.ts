@@ -132,6 +132,18 @@ export const configSchema = z
       })
       .strict()
       .default({ apiKeys: [], nep413Recipient: "junction", nearAccounts: {}, stepsFeeMarginBps: 2_000 }),
+    /** How the work queues treat a step that throws: exponential backoff, then parked for an operator. */
+    queue: z
+      .object({
+        retryBaseMs: z.number().int().min(1).max(3_600_000).default(1_000),
+        retryMaxMs: z.number().int().min(1).max(86_400_000).default(60_000),
+        /** Failed attempts in a row after which a row is parked. */
+        maxAttempts: z.number().int().min(1).max(1_000).default(20),
+      })
+      .strict()
+      .default({ retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 20 }),
+    /** Bearer key of the operator endpoints (/admin/*); the devnet's is "devnet-admin". */
+    adminKey: z.string().min(8).optional(),
     devnet: z
       .object({
         mining: z.enum(["interval", "auto"]).default("interval"),
@@ -155,6 +167,13 @@ export const configSchema = z
     };
     unique("chainId");
     unique("slug");
+    if (config.queue.retryMaxMs < config.queue.retryBaseMs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["queue", "retryMaxMs"],
+        message: "must be at least queue.retryBaseMs",
+      });
+    }
     if (config.profile !== "live") return;
     if (!config.fees.feeCollector) {
       ctx.addIssue({

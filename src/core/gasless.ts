@@ -1,6 +1,6 @@
 import type { Address } from "viem";
 import { JunctionError } from "./errors.ts";
-import type { IntentPlan } from "./plan.ts";
+import type { IntentPlan } from "./intent/plan.ts";
 import { ceilDiv, convert, type PricedToken } from "./price.ts";
 import type { GasCost } from "./quote.ts";
 

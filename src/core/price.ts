@@ -19,6 +19,12 @@ export interface PricedToken {
   price: Price;
 }
 
+/** A token priced at a configured decimal USD price. */
+export const pricedToken = (decimals: number, usd: string): PricedToken => ({
+  decimals,
+  price: parsePrice(usd),
+});
+
 const ceilDiv = (a: bigint, b: bigint): bigint => (a + b - 1n) / b;
 
 /**
@@ -31,7 +37,10 @@ export function convert(amount: bigint, from: PricedToken, to: PricedToken, roun
   return rounding === "down" ? num / den : ceilDiv(num, den);
 }
 
-/** The USD value of `amount` base units, to the cent's ten-thousandth, for display only. */
+/**
+ * The USD value of `amount` base units, exact to the millionth of a dollar (truncated), for
+ * display only: the one way Junction computes USD, never fed back into an amount.
+ */
 export function usdValue(amount: bigint, token: PricedToken): number {
   const micros = (amount * token.price.num * 1_000_000n) / (token.price.den * 10n ** BigInt(token.decimals));
   return Number(micros) / 1_000_000;

@@ -1,6 +1,7 @@
 import { sha256 } from "@noble/hashes/sha2";
 import { type Address, type Hex, toHex } from "viem";
 import { mnemonicToAccount } from "viem/accounts";
+import type { DevnetDefaults } from "../config/load.ts";
 
 /** The mnemonic every anvil starts with; the devnet's accounts and default keys derive from it. */
 export const devnetMnemonic = "test test test test test test test test test test test junk";
@@ -36,3 +37,15 @@ export const devnetNearAccount = {
   accountId: "alice.junction.near",
   secretKey: sha256(new TextEncoder().encode("junction devnet near account alice.junction.near")),
 } as const;
+
+/** The devnet's role keys and fee collector, for the configuration to default to. */
+export function devnetDefaults(): DevnetDefaults {
+  return {
+    keys: {
+      solver: devnetAccount(roleIndex.solver).privateKey,
+      relayer: devnetAccount(roleIndex.relayer).privateKey,
+      executor: devnetAccount(roleIndex.executor).privateKey,
+    },
+    feeCollector: devnetAccount(roleIndex.feeCollector).address,
+  };
+}

@@ -1,22 +1,14 @@
 import { EventEmitter } from "node:events";
 
 /**
- * In-process news that an intent changed, so long-polls answer at once instead of on their next
- * poll. Other processes' changes are still seen by polling the database.
+ * In-process news that an intent changed, from the commit point, so long-polls answer at once
+ * instead of on their next poll. Other processes' changes are seen by polling the database.
  */
 export class IntentChanges {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
-  private readonly listeners = new Set<(intentId: string) => void>();
-
   notify(intentId: string): void {
     this.emitter.emit(intentId);
-    for (const listener of this.listeners) listener(intentId);
-  }
-
-  /** Calls `listener` on every intent's change (what an execution built on an intent follows). */
-  onAnyChange(listener: (intentId: string) => void): void {
-    this.listeners.add(listener);
   }
 
   /** Resolves when `intentId` changes, after `timeoutMs`, or when `signal` aborts, whichever is first. */

@@ -1,68 +1,225 @@
-import type { Logger } from "pino";
-import { privateKeyToAccount } from "viem/accounts";
-import type { ChainRegistry } from "../chains/registry.ts";
-import type { Config } from "../config/schema.ts";
-import type { Db } from "../store/database.ts";
-import { wakeExecutionOfIntent } from "../store/executions.ts";
-import { IntentChanges } from "./changes.ts";
-import type { EngineContext } from "./context.ts";
-import { Market } from "./market.ts";
-import { type NearKeyResolver, nearRpcKeyResolver, registryKeyResolver } from "./near-keys.ts";
-import { TxSender } from "./sender.ts";
-import { WorkSignal } from "./work-signal.ts";
+import type { Address, Hex } from "viem";
+import type { ExecutionStatus } from "../core/connect/execution-status.ts";
+import type { ExecutionPlan } from "../core/connect/plan.ts";
+import { parseWallet, walletIdentity } from "../core/connect/wallet.ts";
+import { JunctionError } from "../core/errors.ts";
+import type { IntentPlan } from "../core/intent/plan.ts";
+import type { DatabaseTarget } from "../store/database.ts";
+import { pingDatabase } from "../store/database.ts";
+import { type ExecutionRow, executionPlanOf, findExecution, listExecutions } from "../store/executions.ts";
+import { type IntentSearch, intentPage, searchIntents } from "../store/intents.ts";
+import { type ParkedRow, parkedCounts, parkedRows, type QueueTable } from "../store/queue.ts";
+import type { IntentChanges } from "./changes.ts";
+import {
+  announceExecutionDeposit,
+  type DeleteAuthorization,
+  deleteExecution,
+  type Signature,
+  submitSignature,
+} from "./executions/authorize.ts";
+import {
+  createQuoteExecution,
+  createStepsExecution,
+  type QuoteExecutionRequest,
+  type StepsExecutionRequest,
+} from "./executions/create.ts";
+import { fillCalldata, sweepCalldata } from "./intents/calls.ts";
+import { type GaslessSubmission, relayGaslessDeposit } from "./intents/gasless.ts";
+import { abortIntent, announceDeposit, commitIntent, requireIntent } from "./intents/lifecycle.ts";
+import { type QuoteRequest, quoteIntent } from "./intents/quote.ts";
+import { type IntentRecord, type IntentView, intentRecordOf, intentViewOf } from "./intents/views.ts";
+import type { EngineDeps } from "./ports.ts";
+import { type EngineWorkers, startWorkers } from "./runner.ts";
+import type { WorkSignal } from "./work-signal.ts";
 
-export function createEngineContext(
-  config: Config,
-  db: Db,
-  registry: ChainRegistry,
-  log: Logger,
-): EngineContext {
-  const solver = privateKeyToAccount(config.keys.solver.reveal()).address;
-  const relayer = privateKeyToAccount(config.keys.relayer.reveal());
-  const executor = privateKeyToAccount(config.keys.executor.reveal());
-  const senders = (account: typeof relayer) =>
-    new Map(registry.chains.map((c) => [c.chainId, new TxSender(db, c, account, log)]));
-  const changes = new IntentChanges();
-  const executionWork = new WorkSignal();
-  const now = () => new Date();
-  // An execution follows the intent it is built on: any change to an intent wakes its execution,
-  // in the database (for whichever process runs it) and in this process at once.
-  changes.onAnyChange((intentId) => {
-    void wakeExecutionOfIntent(db, intentId, now()).then(
-      (woken) => woken && executionWork.wake(),
-      (err: unknown) => log.warn({ err, intentId }, "waking the execution of an intent failed"),
-    );
-  });
-  return {
-    config,
-    db,
-    registry,
-    market: new Market(
-      registry,
-      { solver, relayer: relayer.address, feeCollector: config.fees.feeCollector },
-      log,
-    ),
-    relayers: senders(relayer),
-    executors: senders(executor),
-    nearKeys: nearKeyResolver(config),
-    changes,
-    work: new WorkSignal(),
-    executionWork,
-    log,
-    now,
-  };
+export type { IntentSearch };
+
+/** An execution as the Connect dialect shows it. */
+export interface ExecutionRecord {
+  plan: ExecutionPlan;
+  status: ExecutionStatus;
+  statusReason: string | null;
+  signed: boolean;
+  /** False for a dry run: nothing was kept, nothing can be signed. */
+  stored: boolean;
 }
 
-/** The configured registry of named accounts first, then (on a real network) NEAR RPC. */
-function nearKeyResolver(config: Config): NearKeyResolver {
-  const registry = registryKeyResolver(config.connect.nearAccounts);
-  const rpcUrl = config.connect.nearRpcUrl;
-  if (!rpcUrl) return registry;
-  const rpc = nearRpcKeyResolver(rpcUrl);
-  return {
-    async keysOf(accountId) {
-      const listed = await registry.keysOf(accountId);
-      return listed.length > 0 ? listed : rpc.keysOf(accountId);
-    },
-  };
+const executionRecordOf = (row: ExecutionRow): ExecutionRecord => ({
+  plan: executionPlanOf(row),
+  status: row.status as ExecutionStatus,
+  statusReason: row.status_reason,
+  signed: row.signature !== null,
+  stored: true,
+});
+
+export interface ServiceStatus {
+  name: string;
+  healthy: boolean;
+  error?: string;
+  latency: string;
+}
+
+async function probe(name: string, check: () => Promise<unknown>): Promise<ServiceStatus> {
+  const started = performance.now();
+  const latency = () => `${(performance.now() - started).toFixed(1)}ms`;
+  try {
+    await check();
+    return { name, healthy: true, latency: latency() };
+  } catch (err) {
+    return { name, healthy: false, error: (err as Error).message.split("\n")[0], latency: latency() };
+  }
+}
+
+/**
+ * The engine as the API dialects see it: every operation a client can ask for, each answering
+ * with a read model. Dialects translate their requests into these calls and render the answers;
+ * they never reach the store, the chains or the engine's internals.
+ */
+export class Engine {
+  constructor(
+    readonly deps: EngineDeps,
+    private readonly signals: Record<QueueTable, WorkSignal>,
+    private readonly changes: IntentChanges,
+  ) {}
+
+  get registry() {
+    return this.deps.registry;
+  }
+
+  /** Starts the watchers and runners in this process. */
+  start(database: DatabaseTarget): Promise<EngineWorkers> {
+    return startWorkers(this.deps, this.signals, database);
+  }
+
+  // Intents
+
+  quote(req: QuoteRequest): Promise<IntentPlan> {
+    return quoteIntent(this.deps, req);
+  }
+
+  async intent(id: string): Promise<IntentRecord> {
+    return intentRecordOf(await requireIntent(this.deps, id));
+  }
+
+  async intentView(id: string): Promise<IntentView> {
+    return intentViewOf(this.deps, await requireIntent(this.deps, id));
+  }
+
+  async commit(id: string): Promise<IntentRecord> {
+    return intentRecordOf(await commitIntent(this.deps, id));
+  }
+
+  async abort(id: string): Promise<IntentRecord> {
+    return intentRecordOf(await abortIntent(this.deps, id));
+  }
+
+  async announceDeposit(id: string, hash: Hex): Promise<IntentRecord> {
+    return intentRecordOf(await announceDeposit(this.deps, id, hash));
+  }
+
+  async relayGaslessDeposit(id: string, submission: GaslessSubmission): Promise<IntentRecord> {
+    return intentRecordOf(await relayGaslessDeposit(this.deps, id, submission));
+  }
+
+  /** The calls Junction makes for an intent: the sweep on the origin chain, the fill on the destination. */
+  intentCalls(plan: IntentPlan): { sweep: Hex; fill: Hex } {
+    return { sweep: sweepCalldata(plan, plan.quote.fromAmount), fill: fillCalldata(plan) };
+  }
+
+  async searchIntents(filter: IntentSearch, limit: number): Promise<IntentRecord[]> {
+    return (await searchIntents(this.deps.store.db, filter, limit)).map(intentRecordOf);
+  }
+
+  /** A page of intents with everything their receipts need, newest first. */
+  async intentHistory(
+    filter: { owner?: string; before?: number },
+    size: number,
+  ): Promise<{ views: IntentView[]; more: boolean }> {
+    const { rows, more } = await intentPage(this.deps.store.db, filter, size);
+    return { views: await Promise.all(rows.map((row) => intentViewOf(this.deps, row))), more };
+  }
+
+  /** Resolves when `intentId` changes in this process, after `timeoutMs`, or when `signal` aborts. */
+  waitForChange(intentId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return this.changes.next(intentId, timeoutMs, signal);
+  }
+
+  // Executions
+
+  async createExecution(wallet: string, req: QuoteExecutionRequest): Promise<ExecutionRecord> {
+    const plan = await createQuoteExecution(this.deps, wallet, req);
+    if (req.dry) return { plan, status: "CREATED", statusReason: null, signed: false, stored: false };
+    return this.execution(plan.wallet.id, plan.id);
+  }
+
+  async createStepsExecution(wallet: string, req: StepsExecutionRequest): Promise<ExecutionRecord> {
+    const plan = await createStepsExecution(this.deps, wallet, req);
+    return this.execution(plan.wallet.id, plan.id);
+  }
+
+  private async execution(wallet: string, id: string): Promise<ExecutionRecord> {
+    const row = await findExecution(this.deps.store.db, wallet, id);
+    if (!row) throw new JunctionError("not_found", `executionId: wallet ${wallet} has no execution ${id}`);
+    return executionRecordOf(row);
+  }
+
+  async submitSignature(wallet: string, id: string, signature: Signature): Promise<ExecutionRecord> {
+    return executionRecordOf(await submitSignature(this.deps, wallet, id, signature));
+  }
+
+  async announceExecutionDeposit(
+    depositAddress: string,
+    hash: Hex,
+  ): Promise<ExecutionRecord & { id: string }> {
+    const row = await announceExecutionDeposit(this.deps, depositAddress, hash);
+    return { ...executionRecordOf(row), id: row.id };
+  }
+
+  deleteExecution(wallet: string, id: string, auth: DeleteAuthorization): Promise<void> {
+    return deleteExecution(this.deps, wallet, id, auth);
+  }
+
+  /** The wallet's executions, newest first, optionally only these ids and statuses. */
+  async executions(
+    rawWallet: string,
+    filter: { ids?: readonly string[]; statuses?: readonly string[] },
+    limit: number,
+  ): Promise<ExecutionRecord[]> {
+    const wallet = parseWallet(rawWallet);
+    return (await listExecutions(this.deps.store.db, wallet.id, filter, limit)).map(executionRecordOf);
+  }
+
+  /** The wallet's IntermediaryAccount: one CREATE2 address on every chain that shares the factory's deployment. */
+  async intermediaryOf(rawWallet: string): Promise<{ wallet: ReturnType<typeof parseWallet>; evm: Address }> {
+    const wallet = parseWallet(rawWallet);
+    const first = this.registry.chains[0];
+    if (!first) throw new Error("no chains configured");
+    return { wallet, evm: await this.deps.chains.intermediary(first.chainId, walletIdentity(wallet)) };
+  }
+
+  // Operations
+
+  /** The database and every chain's RPC, each with its round-trip time. */
+  services(): Promise<ServiceStatus[]> {
+    return Promise.all([
+      probe("database", () => pingDatabase(this.deps.store.db)),
+      ...this.registry.chains.map((chain) =>
+        probe(`chain:${chain.slug}`, () => this.deps.chains.head(chain.chainId)),
+      ),
+    ]);
+  }
+
+  /** How many rows each queue has parked for an operator. */
+  parkedCounts(): Promise<Record<QueueTable, number>> {
+    return parkedCounts(this.deps.store.db);
+  }
+
+  parked(limit: number): Promise<ParkedRow[]> {
+    return parkedRows(this.deps.store.db, limit);
+  }
+
+  /** An operator's retry of a parked row: due now, its failure count cleared. False if it is not parked. */
+  retry(table: QueueTable, id: string): Promise<boolean> {
+    return this.deps.store.commit(this.deps.clock.now(), (uow) => uow.retry(table, id));
+  }
 }

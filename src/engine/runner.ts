@@ -1,26 +1,24 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { privateKeyToAccount } from "viem/accounts";
 import type { RuntimeChain } from "../chains/registry.ts";
+import { retryAt } from "../core/retry.ts";
 import { type HeldLock, tryAdvisoryLock } from "../store/advisory-lock.ts";
 import type { DatabaseTarget } from "../store/database.ts";
 import { type ExecutionRow, executionById } from "../store/executions.ts";
 import { findIntent, type IntentRow } from "../store/intents.ts";
-import { claimDue, dropLeases, type QueueTable, release } from "../store/work-queue.ts";
-import { advanceIntent, type Workers } from "./advance.ts";
-import { advanceExecution } from "./connect/advance.ts";
-import type { EngineContext } from "./context.ts";
-import { TxSender } from "./sender.ts";
+import { claimDue, dropLeases, type QueueTable, release } from "../store/queue.ts";
+import { errorText, failureKind } from "./errors.ts";
+import { stepExecution } from "./executions/step.ts";
+import { stepIntent } from "./intents/step.ts";
+import type { EngineDeps } from "./ports.ts";
 import { DepositWatcher } from "./watcher.ts";
 import type { WorkSignal } from "./work-signal.ts";
 
 const LEASE_MS = 30_000;
-/** Intents this process advances at once. */
+/** Rows this process advances at once, per queue. */
 const MAX_IN_FLIGHT = 16;
 /** Longest the runner sleeps with nothing due; a wake from this process ends it early. */
 const IDLE_MS = 100;
-/** After an unexpected error (an RPC hiccup): try the intent again this much later. */
-const ERROR_BACKOFF_MS = 2_000;
 /** Steps one claim may take in a row while each says "again now" (deposit → fill → …). */
 const MAX_STEPS_PER_CLAIM = 8;
 /** How often a standby process tries to take over a chain's watcher. */
@@ -36,7 +34,7 @@ export interface EngineWorkers {
  */
 function loop(
   name: string,
-  e: EngineContext,
+  d: EngineDeps,
   idle: (signal: AbortSignal) => Promise<void>,
   tick: () => Promise<unknown>,
 ) {
@@ -46,7 +44,7 @@ function loop(
       try {
         await tick();
       } catch (err) {
-        e.log.warn({ err }, `${name} round failed; retrying`);
+        d.log.warn({ err }, `${name} round failed; retrying`);
       }
       if (!stop.signal.aborted) await idle(stop.signal);
     }
@@ -57,36 +55,27 @@ function loop(
   };
 }
 
-/** The solver's transaction senders, one per chain, for the intent steps. */
-export function solverWorkers(e: EngineContext): Workers {
-  const solver = privateKeyToAccount(e.config.keys.solver.reveal());
-  return {
-    e,
-    senders: new Map(e.registry.chains.map((c) => [c.chainId, new TxSender(e.db, c, solver, e.log)])),
-  };
-}
-
 /**
  * One chain's deposit watcher, run only while this process holds the chain's lock, so exactly one
  * process watches each chain; the others stand by and take over when the holder's database
  * connection goes. A new holder starts from the cursor in the database.
  */
-function watchChain(e: EngineContext, chain: RuntimeChain, database: DatabaseTarget) {
+function watchChain(d: EngineDeps, chain: RuntimeChain, database: DatabaseTarget) {
   let held: { lock: HeldLock; watcher: DepositWatcher } | null = null;
   const stop = loop(
     `deposit watcher ${chain.chainId}`,
-    e,
+    d,
     (signal) =>
       sleep(held ? chain.blockPollMs : WATCHER_LOCK_RETRY_MS, undefined, { signal }).catch(() => {}),
     async () => {
       if (!held) {
         const lock = await tryAdvisoryLock(database, `watcher:${chain.chainId}`);
         if (!lock) return;
-        const current = { lock, watcher: new DepositWatcher(e, chain, e.log) };
+        const current = { lock, watcher: new DepositWatcher(d, chain) };
         held = current;
         void lock.lost.then(() => {
           if (held !== current) return;
-          e.log.warn({ chainId: chain.chainId }, "lost the deposit watcher's lock; standing by");
+          d.log.warn({ chainId: chain.chainId }, "lost the deposit watcher's lock; standing by");
           held = null;
         });
       }
@@ -102,34 +91,63 @@ function watchChain(e: EngineContext, chain: RuntimeChain, database: DatabaseTar
 }
 
 /** A work-queue table and how this process advances its rows. */
-interface Queue<Row extends { id: string }> {
+export interface Queue<Row extends { id: string; status: string }> {
   table: QueueTable;
   signal: WorkSignal;
   /** One step of one row; returns when to look again (null: only when woken). */
-  advance(row: Row): Promise<Date | null>;
+  step(row: Row): Promise<Date | null>;
   /** The row afresh, to take the next step in the same claim. */
   reload(id: string): Promise<Row | undefined>;
 }
 
 /**
- * Advances one claimed row while its steps say "again now" (up to MAX_STEPS_PER_CLAIM), so a
- * confirmed deposit goes on to its fill without waiting for another claim; returns when to look
- * next. A step that throws (an RPC hiccup) is retried later: every step re-reads what it needs.
+ * A step threw: the attempt is counted with its error, and the row is due again after a backoff,
+ * or parked once the policy says so. The row's funds stay where they are meanwhile.
  */
-async function runClaimed<Row extends { id: string }>(e: EngineContext, q: Queue<Row>, claimed: Row) {
+async function recordFailure<Row extends { id: string; status: string; intent_id?: string | null }>(
+  d: EngineDeps,
+  q: Queue<Row>,
+  row: Row & { attempts: number },
+  worker: string,
+  err: unknown,
+): Promise<void> {
+  const now = d.clock.now();
+  const error = errorText(err);
+  const next = retryAt(d.settings.queue, row.attempts + 1, failureKind(err), now, Math.random());
+  const attempts = await d.store.commit(now, (uow) =>
+    uow.recordFailure(q.table, row, { worker, error, retryAt: next }),
+  );
+  const fields = { err, table: q.table, id: row.id, attempts };
+  if (next) d.log.warn({ ...fields, retryAt: next }, "step failed; will retry");
+  else d.log.error(fields, "step failed; parked for an operator (see /admin/parked)");
+}
+
+/**
+ * Advances one claimed row while its steps say "again now" (up to MAX_STEPS_PER_CLAIM), so a
+ * confirmed deposit goes on to its fill without waiting for another claim, then releases it.
+ */
+async function runClaimed<Row extends { id: string; status: string; attempts: number }>(
+  d: EngineDeps,
+  q: Queue<Row>,
+  claimed: Row,
+  worker: string,
+): Promise<void> {
   let row: Row | undefined = claimed;
   for (let step = 0; row; step++) {
     let next: Date | null;
     try {
-      next = await q.advance(row);
+      next = await q.step(row);
     } catch (err) {
-      e.log.warn({ err, table: q.table, id: row.id }, "step failed; will retry");
-      return new Date(e.now().getTime() + ERROR_BACKOFF_MS);
+      await recordFailure(d, q, row, worker, err);
+      return;
     }
-    if (next === null || next > e.now() || step + 1 >= MAX_STEPS_PER_CLAIM) return next;
+    if (next === null || next > d.clock.now() || step + 1 >= MAX_STEPS_PER_CLAIM) {
+      await release(d.store.db, q.table, row.id, worker, next);
+      return;
+    }
     row = await q.reload(row.id);
   }
-  return null;
+  await release(d.store.db, q.table, claimed.id, worker, null);
 }
 
 /**
@@ -137,24 +155,27 @@ async function runClaimed<Row extends { id: string }>(e: EngineContext, q: Queue
  * can, up to MAX_IN_FLIGHT at once; it claims more as soon as any finishes, so a slow step never
  * holds back the others.
  */
-function runQueue<Row extends { id: string }>(e: EngineContext, worker: string, q: Queue<Row>) {
+function runQueue<Row extends { id: string; status: string; attempts: number }>(
+  d: EngineDeps,
+  worker: string,
+  q: Queue<Row>,
+) {
   /** Row id → its running task. */
   const inFlight = new Map<string, Promise<void>>();
   const stop = loop(
     `${q.table} runner`,
-    e,
+    d,
     (signal) => q.signal.wait(IDLE_MS, signal),
     async () => {
       if (inFlight.size >= MAX_IN_FLIGHT) return;
-      const now = e.now();
+      const now = d.clock.now();
       const lease = new Date(now.getTime() + LEASE_MS);
-      const due = await claimDue(e.db, q.table, worker, now, lease, MAX_IN_FLIGHT - inFlight.size);
+      const due = await claimDue(d.store.db, q.table, worker, now, lease, MAX_IN_FLIGHT - inFlight.size);
       for (const row of due as unknown as Row[]) {
         // A step still running past its lease: it keeps the row; the new lease covers it.
         if (inFlight.has(row.id)) continue;
-        const task = runClaimed(e, q, row)
-          .then((next) => release(e.db, q.table, row.id, worker, next))
-          .catch((err: unknown) => e.log.error({ err, table: q.table, id: row.id }, "releasing a row failed"))
+        const task = runClaimed(d, q, row, worker)
+          .catch((err: unknown) => d.log.error({ err, table: q.table, id: row.id }, "releasing a row failed"))
           .finally(() => {
             inFlight.delete(row.id);
             q.signal.wake();
@@ -169,36 +190,44 @@ function runQueue<Row extends { id: string }>(e: EngineContext, worker: string, 
   };
 }
 
+/** The two work queues: how this process steps and reloads their rows. */
+export function queues(d: EngineDeps, signals: Record<QueueTable, WorkSignal>) {
+  return {
+    intents: {
+      table: "intents",
+      signal: signals.intents,
+      step: (row) => stepIntent(d, row),
+      reload: (id) => findIntent(d.store.db, id),
+    } satisfies Queue<IntentRow>,
+    executions: {
+      table: "executions",
+      signal: signals.executions,
+      step: (row) => stepExecution(d, row),
+      reload: (id) => executionById(d.store.db, id),
+    } satisfies Queue<ExecutionRow>,
+  };
+}
+
 /**
  * Starts the engine's workers in this process: one deposit watcher per chain (where this process
  * holds the chain's lock), the intent runner and the execution runner.
  */
-export async function startWorkers(e: EngineContext, database: DatabaseTarget): Promise<EngineWorkers> {
-  const workers = solverWorkers(e);
+export async function startWorkers(
+  d: EngineDeps,
+  signals: Record<QueueTable, WorkSignal>,
+  database: DatabaseTarget,
+): Promise<EngineWorkers> {
   // PGlite serves this process alone: any lease in it is a previous run's.
   if (database.kind === "pglite") {
-    await dropLeases(e.db, "intents");
-    await dropLeases(e.db, "executions");
+    await dropLeases(d.store.db, "intents");
+    await dropLeases(d.store.db, "executions");
   }
-  for (const sender of [...workers.senders.values(), ...e.relayers.values(), ...e.executors.values()])
-    await sender.rebroadcastPending();
+  for (const sender of d.senders.all()) await sender.rebroadcastPending();
 
   const worker = `${hostname()}:${process.pid}`;
-  const stops = e.registry.chains.map((chain) => watchChain(e, chain, database));
-  stops.push(
-    runQueue<IntentRow>(e, worker, {
-      table: "intents",
-      signal: e.work,
-      advance: (row) => advanceIntent(workers, row),
-      reload: (id) => findIntent(e.db, id),
-    }),
-    runQueue<ExecutionRow>(e, worker, {
-      table: "executions",
-      signal: e.executionWork,
-      advance: (row) => advanceExecution(e, row),
-      reload: (id) => executionById(e.db, id),
-    }),
-  );
+  const q = queues(d, signals);
+  const stops = d.registry.chains.map((chain) => watchChain(d, chain, database));
+  stops.push(runQueue(d, worker, q.intents), runQueue(d, worker, q.executions));
   return {
     async stop() {
       await Promise.all(stops.map((stop) => stop()));

@@ -1,19 +1,8 @@
-import type { Logger } from "pino";
-import { type Address, parseAbiItem, zeroAddress } from "viem";
+import { type Address, zeroAddress } from "viem";
 import type { RuntimeChain } from "../chains/registry.ts";
-import {
-  depositAddressesSince,
-  type NewDeposit,
-  readCursor,
-  recordDeposits,
-  writeCursor,
-} from "../store/deposits.ts";
-import { wakeExecutionBlockWaiters } from "../store/executions.ts";
-import { wakeBlockWaiters } from "../store/intents.ts";
-import { wake } from "../store/work-queue.ts";
-import type { EngineContext } from "./context.ts";
+import { depositAddressesSince, type NewDeposit, readCursor, writeCursor } from "../store/deposits.ts";
+import type { EngineDeps } from "./ports.ts";
 
-const transferEvent = parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)");
 /** Blocks per scan, so a long outage catches up in bounded requests. */
 const MAX_RANGE = 500n;
 /** Where a chain never scanned before starts: a little history, not all of it. */
@@ -32,17 +21,12 @@ export class DepositWatcher {
   private cursor: bigint | null = null;
 
   constructor(
-    private readonly e: EngineContext,
+    private readonly d: EngineDeps,
     private readonly chain: RuntimeChain,
-    private readonly log: Logger,
   ) {}
 
-  private get client() {
-    return this.e.market.client(this.chain.chainId);
-  }
-
   private async refreshAddresses(): Promise<void> {
-    const rows = await depositAddressesSince(this.e.db, this.chain.chainId, this.lastSeq);
+    const rows = await depositAddressesSince(this.d.store.db, this.chain.chainId, this.lastSeq);
     for (const row of rows) this.addresses.set(row.deposit_address.toLowerCase(), row.id);
     const last = rows.at(-1);
     if (last) this.lastSeq = last.seq;
@@ -50,26 +34,26 @@ export class DepositWatcher {
 
   /** Scans the blocks after the cursor up to the head (bounded); returns how many blocks it covered. */
   async scanOnce(): Promise<bigint> {
-    const head = await this.client.getBlockNumber();
+    const { chainId } = this.chain;
+    const head = await this.d.chains.head(chainId);
     // The database's cursor is read once; from then on this watcher is its only writer, so a poll
     // that finds no new block costs one RPC call and no query.
-    this.cursor ??= (await readCursor(this.e.db, this.chain.chainId)) ?? head - INITIAL_LOOKBACK;
+    this.cursor ??= (await readCursor(this.d.store.db, chainId)) ?? head - INITIAL_LOOKBACK;
     const from = this.cursor + 1n > 0n ? this.cursor + 1n : 0n;
     if (from > head) return 0n;
     // After reading the head: every deposit in a block up to it was made to an address already quoted.
     await this.refreshAddresses();
     const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
     const deposits = [...(await this.tokenTransfers(from, to)), ...(await this.nativeTransfers(from, to))];
-    const woken = await recordDeposits(this.e.db, deposits);
-    await wake(this.e.db, "intents", woken, this.e.now());
-    await writeCursor(this.e.db, this.chain.chainId, to);
+    const woken = await this.d.store.commit(this.d.clock.now(), async (uow) => {
+      const woken = await uow.recordDeposits(deposits);
+      await writeCursor(uow.trx, chainId, to);
+      // A new block is what a transaction in flight or a deposit short of confirmations waits for.
+      await uow.wakeBlockWaiters(chainId);
+      return woken;
+    });
     this.cursor = to;
-    // A new block is what a transaction in flight or a deposit short of confirmations waits for.
-    const waiting = await wakeBlockWaiters(this.e.db, this.chain.chainId, this.e.now());
-    if (woken.length > 0 || waiting > 0) this.e.work.wake();
-    if ((await wakeExecutionBlockWaiters(this.e.db, this.chain.chainId, this.e.now())) > 0)
-      this.e.executionWork.wake();
-    if (woken.length > 0) this.log.debug({ chainId: this.chain.chainId, intents: woken }, "deposits seen");
+    if (woken.length > 0) this.d.log.debug({ chainId, intents: woken }, "deposits seen");
     return to - from + 1n;
   }
 
@@ -80,10 +64,10 @@ export class DepositWatcher {
   private async tokenTransfers(fromBlock: bigint, toBlock: bigint): Promise<NewDeposit[]> {
     const tokens = this.chain.tokens.filter((t) => !t.native).map((t) => t.address);
     if (tokens.length === 0 || this.addresses.size === 0) return [];
-    const logs = await this.client.getLogs({ address: tokens, event: transferEvent, fromBlock, toBlock });
+    const logs = await this.d.chains.transferLogs(this.chain.chainId, tokens, fromBlock, toBlock);
     return logs.flatMap((log) => {
-      const intentId = this.intentAt(log.args.to);
-      if (!intentId || log.blockHash === null || log.transactionHash === null) return [];
+      const intentId = this.intentAt(log.to);
+      if (!intentId) return [];
       return [
         {
           intent_id: intentId,
@@ -92,10 +76,10 @@ export class DepositWatcher {
           block_hash: log.blockHash,
           tx_hash: log.transactionHash,
           log_index: log.logIndex,
-          token: log.address,
-          from_address: log.args.from as Address,
-          amount: (log.args.value ?? 0n).toString(),
-          at: this.e.now(),
+          token: log.token,
+          from_address: log.from,
+          amount: log.value.toString(),
+          at: this.d.clock.now(),
         },
       ];
     });
@@ -104,25 +88,28 @@ export class DepositWatcher {
   /** Native coin has no logs: look at each block's transactions for value sent to a deposit address. */
   private async nativeTransfers(fromBlock: bigint, toBlock: bigint): Promise<NewDeposit[]> {
     if (this.addresses.size === 0) return [];
+    const { chainId } = this.chain;
     const found: NewDeposit[] = [];
     for (let n = fromBlock; n <= toBlock; n++) {
-      const block = await this.client.getBlock({ blockNumber: n, includeTransactions: true });
+      const block = await this.d.chains.blockWithTransactions(chainId, n);
       for (const tx of block.transactions) {
         const intentId = this.intentAt(tx.to ?? undefined);
         if (!intentId || tx.value === 0n || !block.hash) continue;
-        const receipt = await this.client.getTransactionReceipt({ hash: tx.hash });
+        const receipt = await this.d.chains.receipt(chainId, tx.hash);
+        // A node that lists the transaction in a block but has no receipt is behind: scan again later.
+        if (!receipt) throw new Error(`chain ${chainId}: no receipt yet for ${tx.hash} in block ${n}`);
         if (receipt.status !== "success") continue;
         found.push({
           intent_id: intentId,
-          chain_id: this.chain.chainId,
+          chain_id: chainId,
           block_number: n,
           block_hash: block.hash,
           tx_hash: tx.hash,
           log_index: -1,
-          token: zeroAddress,
+          token: zeroAddress as Address,
           from_address: tx.from,
           amount: tx.value.toString(),
-          at: this.e.now(),
+          at: this.d.clock.now(),
         });
       }
     }

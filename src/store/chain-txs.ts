@@ -1,14 +1,59 @@
 import type { Selectable, Transaction } from "kysely";
+import { toJsonText } from "../core/json.ts";
+import type { TxKind, TxRecord, TxStatus } from "../core/tx.ts";
 import type { Db } from "./database.ts";
 import type { ChainTxsTable, Schema } from "./schema.ts";
 
 export type ChainTxRow = Selectable<ChainTxsTable>;
-/** The solver's fill, sweep and refund, the relayer's gasless deposit, and the executor's run of an intermediary's steps. */
-export type TxKind = "fill" | "sweep" | "refund" | "deposit" | "steps";
-/** pending: signed and persisted, maybe broadcast; mined/reverted: confirmed; dropped: its nonce went to another transaction. */
-export type TxStatus = "pending" | "mined" | "reverted" | "dropped";
 
 type Executor = Db | Transaction<Schema>;
+
+/** A signed transaction to keep before it is broadcast. */
+export interface NewTx {
+  /** The intent, or (an intermediary's steps) the execution, the transaction is for. */
+  intentId: string | null;
+  executionId: string | null;
+  kind: TxKind;
+  chainId: number;
+  sender: string;
+  nonce: bigint;
+  asset: string | null;
+  raw: string;
+  hash: string;
+  detail: object | null;
+}
+
+export const txRecordOf = (row: ChainTxRow): TxRecord => ({
+  id: row.id,
+  kind: row.kind as TxKind,
+  asset: row.asset,
+  status: row.status as TxStatus,
+  hash: row.hash,
+  createdAt: row.created_at,
+});
+
+export function insertTx(trx: Transaction<Schema>, tx: NewTx, now: Date): Promise<ChainTxRow> {
+  return trx
+    .insertInto("chain_txs")
+    .values({
+      intent_id: tx.intentId,
+      execution_id: tx.executionId,
+      kind: tx.kind,
+      chain_id: tx.chainId,
+      sender: tx.sender,
+      nonce: tx.nonce.toString(),
+      asset: tx.asset,
+      raw: tx.raw,
+      hash: tx.hash,
+      status: "pending",
+      block_number: null,
+      detail: tx.detail ? toJsonText(tx.detail) : null,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
 
 /** An execution's transactions (its intermediary's steps), oldest first. */
 export function executionTxs(db: Executor, executionId: string): Promise<ChainTxRow[]> {
@@ -23,6 +68,10 @@ export function executionTxs(db: Executor, executionId: string): Promise<ChainTx
 /** The engine's transactions for an intent, oldest first. */
 export function intentTxs(db: Executor, intentId: string): Promise<ChainTxRow[]> {
   return db.selectFrom("chain_txs").selectAll().where("intent_id", "=", intentId).orderBy("id").execute();
+}
+
+export function txById(db: Executor, id: string): Promise<ChainTxRow | undefined> {
+  return db.selectFrom("chain_txs").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
 /** `sender`'s transactions on `chainId` that are recorded but not yet confirmed, by nonce. */
@@ -42,17 +91,11 @@ export async function settleTx(
   id: string,
   status: TxStatus,
   blockNumber: bigint | null,
-  detail: Record<string, unknown> | null,
   now: Date,
 ): Promise<ChainTxRow> {
   return db
     .updateTable("chain_txs")
-    .set({
-      status,
-      block_number: blockNumber,
-      detail: detail ? JSON.stringify(detail) : null,
-      updated_at: now,
-    })
+    .set({ status, block_number: blockNumber, updated_at: now })
     .where("id", "=", id)
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -1,6 +1,8 @@
-import type { Selectable } from "kysely";
+import type { Selectable, Transaction } from "kysely";
 import type { Db } from "./database.ts";
-import type { DepositsTable } from "./schema.ts";
+import type { DepositsTable, Schema } from "./schema.ts";
+
+type Executor = Db | Transaction<Schema>;
 
 export type DepositRow = Selectable<DepositsTable>;
 export type NewDeposit = Omit<DepositRow, "id" | "block_number"> & { block_number: bigint };
@@ -9,7 +11,7 @@ export type NewDeposit = Omit<DepositRow, "id" | "block_number"> & { block_numbe
  * Records transfers into deposit addresses; one seen twice (same block hash, transaction and log
  * index) is kept once. Returns the intents that gained a deposit.
  */
-export async function recordDeposits(db: Db, deposits: readonly NewDeposit[]): Promise<string[]> {
+export async function recordDeposits(db: Executor, deposits: readonly NewDeposit[]): Promise<string[]> {
   if (deposits.length === 0) return [];
   const inserted = await db
     .insertInto("deposits")
@@ -33,7 +35,7 @@ export async function readCursor(db: Db, chainId: number): Promise<bigint | null
   return row ? BigInt(row.block_number) : null;
 }
 
-export async function writeCursor(db: Db, chainId: number, blockNumber: bigint): Promise<void> {
+export async function writeCursor(db: Executor, chainId: number, blockNumber: bigint): Promise<void> {
   await db
     .insertInto("chain_cursors")
     .values({ chain_id: chainId, block_number: blockNumber.toString() })

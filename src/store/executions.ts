@@ -1,58 +1,62 @@
 import type { Selectable, Transaction } from "kysely";
-import {
-  applyExecutionTransition,
-  type ExecutionStatus,
-  type ExecutionTransition,
-} from "../core/connect/execution-status.ts";
-import { toJsonText } from "../core/json.ts";
+import { type ExecutionPlan, executionModeOf } from "../core/connect/plan.ts";
+import { fromJson, toJsonText } from "../core/json.ts";
 import type { Db } from "./database.ts";
+import { wakeable } from "./queue.ts";
 import type { ExecutionsTable, Schema } from "./schema.ts";
 
 export type ExecutionRow = Selectable<ExecutionsTable>;
 type Executor = Db | Transaction<Schema>;
 
-export interface NewExecution {
-  id: string;
-  wallet: string;
-  walletType: string;
-  identity: string;
-  intermediary: string;
-  mode: string;
-  direction: string;
-  chainId: number;
-  intentId: string | null;
-  plan: unknown;
-  deadline: Date;
+export const executionPlanOf = (row: Pick<ExecutionRow, "plan">): ExecutionPlan =>
+  fromJson<ExecutionPlan>(row.plan);
+
+/** What an execution's change may set besides its status. */
+export interface ExecutionPatch {
+  status_reason?: string | null;
+  signature?: string | null;
+  public_key?: string | null;
+  signed_at?: Date | null;
+  deleted_at?: Date | null;
+  next_action_at?: Date | null;
 }
 
 /** PostgreSQL's unique_violation: here, a second live execution for one intermediary and chain. */
 export const isUniqueViolation = (err: unknown) => (err as { code?: string })?.code === "23505";
 
-export async function insertExecution(db: Executor, x: NewExecution, now: Date): Promise<void> {
-  await db
+export async function insertExecution(
+  trx: Transaction<Schema>,
+  plan: ExecutionPlan,
+  now: Date,
+): Promise<void> {
+  const deadline = new Date(plan.deadline);
+  await trx
     .insertInto("executions")
     .values({
-      id: x.id,
-      wallet: x.wallet,
-      wallet_type: x.walletType,
-      identity: x.identity,
-      intermediary: x.intermediary,
-      mode: x.mode,
-      direction: x.direction,
-      chain_id: x.chainId,
-      intent_id: x.intentId,
+      id: plan.id,
+      wallet: plan.wallet.id,
+      wallet_type: plan.wallet.type,
+      identity: plan.identity,
+      intermediary: plan.intermediary,
+      mode: executionModeOf(plan.direction),
+      direction: plan.direction,
+      chain_id: plan.chainId,
+      intent_id: plan.quote?.intentId ?? null,
       status: "CREATED",
       status_reason: null,
-      plan: toJsonText(x.plan),
+      plan: toJsonText(plan),
       signature: null,
       public_key: null,
       signed_at: null,
-      deadline: x.deadline,
+      deadline,
       deleted_at: null,
       // The first look is at the deadline: an unsigned execution expires then.
-      next_action_at: x.deadline,
+      next_action_at: deadline,
       lease_owner: null,
       lease_until: null,
+      last_error: null,
+      parked_at: null,
+      retried_at: null,
       created_at: now,
       updated_at: now,
     })
@@ -79,10 +83,6 @@ export function lockExecution(trx: Transaction<Schema>, id: string): Promise<Exe
   return trx.selectFrom("executions").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
 }
 
-export function executionOfIntent(db: Executor, intentId: string): Promise<ExecutionRow | undefined> {
-  return db.selectFrom("executions").selectAll().where("intent_id", "=", intentId).executeTakeFirst();
-}
-
 /** The wallet's executions, newest first, optionally only these ids and statuses. */
 export function listExecutions(
   db: Executor,
@@ -100,68 +100,28 @@ export function listExecutions(
   return q.orderBy("seq", "desc").limit(limit).execute();
 }
 
-export interface ExecutionPatch {
-  status_reason?: string | null;
-  signature?: string | null;
-  public_key?: string | null;
-  signed_at?: Date | null;
-  deleted_at?: Date | null;
-  next_action_at?: Date | null;
-}
-
-export async function appendExecutionEvent(
-  db: Executor,
-  id: string,
-  type: string,
-  status: string,
-  data: Record<string, unknown>,
-  at: Date,
-): Promise<void> {
-  await db
-    .insertInto("execution_events")
-    .values({ execution_id: id, type, status, data: toJsonText(data), at })
-    .execute();
-}
-
-/**
- * Moves a locked execution along its transition table (core/connect/execution-status.ts) and
- * records the event in the same database transaction.
- */
-export async function transitionExecution(
+export function updateExecution(
   trx: Transaction<Schema>,
-  row: ExecutionRow,
-  name: ExecutionTransition,
-  patch: ExecutionPatch,
-  data: Record<string, unknown>,
+  id: string,
+  set: ExecutionPatch & { status?: string },
   now: Date,
 ): Promise<ExecutionRow> {
-  const { to, event } = applyExecutionTransition(row.status as ExecutionStatus, name);
-  const updated = await trx
+  return trx
     .updateTable("executions")
-    .set({ ...patch, status: to, updated_at: now })
-    .where("id", "=", row.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await appendExecutionEvent(trx, row.id, event, to, { from: row.status, ...data }, now);
-  return updated;
-}
-
-export function patchExecution(db: Executor, id: string, patch: ExecutionPatch, now: Date) {
-  return db
-    .updateTable("executions")
-    .set({ ...patch, updated_at: now })
+    .set({ ...set, updated_at: now })
     .where("id", "=", id)
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
-/** Makes the execution built on `intentId` due now (its intent changed); whether there was one to wake. */
-export async function wakeExecutionOfIntent(db: Executor, intentId: string, now: Date): Promise<boolean> {
-  const result = await db
+/** Makes an execution due now (its intent changed); whether it was waiting to be. */
+export async function wakeExecution(trx: Transaction<Schema>, id: string, now: Date): Promise<boolean> {
+  const result = await trx
     .updateTable("executions")
     .set({ next_action_at: now })
-    .where("intent_id", "=", intentId)
-    .where((eb) => eb.or([eb("next_action_at", "is", null), eb("next_action_at", ">", now)]))
+    .where("id", "=", id)
+    .where("deleted_at", "is", null)
+    .where(wakeable(now))
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
@@ -171,7 +131,7 @@ export async function wakeExecutionBlockWaiters(db: Executor, chainId: number, n
   const result = await db
     .updateTable("executions")
     .set({ next_action_at: now })
-    .where((eb) => eb.or([eb("next_action_at", "is", null), eb("next_action_at", ">", now)]))
+    .where(wakeable(now))
     .where(
       "id",
       "in",

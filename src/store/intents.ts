@@ -1,32 +1,32 @@
 import { type Selectable, sql, type Transaction } from "kysely";
-import { applyTransition, type IntentStatus, type TransitionName } from "../core/intent-status.ts";
+import type { IntentPlan } from "../core/intent/plan.ts";
 import { fromJson, toJsonText } from "../core/json.ts";
-import type { IntentPlan } from "../core/plan.ts";
 import type { Db } from "./database.ts";
+import { wakeable } from "./queue.ts";
 import type { IntentsTable, Schema } from "./schema.ts";
 
 export type IntentRow = Selectable<IntentsTable>;
-
-/** Where the engine is with an intent; the public status says where the user is. */
-export type Stage =
-  /** Quoted, not committed: nothing to do unless a deposit turns up. */
-  | "quoted"
-  /** Committed: waiting for a sufficient, confirmed deposit or the commit deadline. */
-  | "await_deposit"
-  /** Deliver on the destination chain. */
-  | "fill"
-  /** Take the deposit into Settlement (excess back to the owner in the same transaction). */
-  | "sweep"
-  /** Return the deposit to the owner on the origin chain. */
-  | "refund"
-  /** Finished; woken only if something more arrives at the deposit address. */
-  | "watch";
-
-export const planOf = (row: IntentRow): IntentPlan => fromJson<IntentPlan>(row.plan);
-
 type Executor = Db | Transaction<Schema>;
 
-export async function insertQuotedIntent(db: Executor, plan: IntentPlan, now: Date): Promise<void> {
+export const planOf = (row: Pick<IntentRow, "plan">): IntentPlan => fromJson<IntentPlan>(row.plan);
+
+/** Engine bookkeeping an intent's change may set besides its status. */
+export interface IntentPatch {
+  stage?: string;
+  status_reason?: string | null;
+  reserved?: boolean;
+  commit_expires_at?: Date | null;
+  deposit_tx_hash?: string | null;
+  destination_call_succeeded?: boolean | null;
+  next_action_at?: Date | null;
+}
+
+export async function insertQuotedIntent(
+  db: Executor,
+  plan: IntentPlan,
+  now: Date,
+  executionId: string | null = null,
+): Promise<void> {
   const q = plan.quote;
   await db
     .insertInto("intents")
@@ -51,9 +51,14 @@ export async function insertQuotedIntent(db: Executor, plan: IntentPlan, now: Da
       quote_expires_at: new Date(plan.expiresAt),
       commit_expires_at: null,
       deposit_tx_hash: null,
+      destination_call_succeeded: null,
+      execution_id: executionId,
       next_action_at: null,
       lease_owner: null,
       lease_until: null,
+      last_error: null,
+      parked_at: null,
+      retried_at: null,
       created_at: now,
       updated_at: now,
     })
@@ -72,57 +77,15 @@ export function lockIntent(trx: Transaction<Schema>, id: string): Promise<Intent
   return trx.selectFrom("intents").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
 }
 
-export interface IntentPatch {
-  stage?: Stage;
-  status_reason?: string | null;
-  reserved?: boolean;
-  commit_expires_at?: Date | null;
-  deposit_tx_hash?: string | null;
-  next_action_at?: Date | null;
-}
-
-export async function appendEvent(
-  db: Executor,
-  intentId: string,
-  type: string,
-  status: IntentStatus,
-  data: Record<string, unknown>,
-  at: Date,
-): Promise<void> {
-  await db
-    .insertInto("intent_events")
-    .values({ intent_id: intentId, type, status, data: toJsonText(data), at })
-    .execute();
-}
-
-/**
- * Moves a locked intent along the transition table (core/intent-status.ts) and records the event
- * in the same database transaction; a pair the table does not allow throws `wrong_status`.
- */
-export async function transitionIntent(
+export function updateIntent(
   trx: Transaction<Schema>,
-  row: IntentRow,
-  name: TransitionName,
-  patch: IntentPatch,
-  data: Record<string, unknown>,
+  id: string,
+  set: IntentPatch & { status?: string },
   now: Date,
 ): Promise<IntentRow> {
-  const { to, event } = applyTransition(row.status as IntentStatus, name);
-  const updated = await trx
+  return trx
     .updateTable("intents")
-    .set({ ...patch, status: to, updated_at: now })
-    .where("id", "=", row.id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
-  await appendEvent(trx, row.id, event, to, { from: row.status, ...data }, now);
-  return updated;
-}
-
-/** Changes engine bookkeeping without a status change. */
-export function patchIntent(db: Executor, id: string, patch: IntentPatch, now: Date) {
-  return db
-    .updateTable("intents")
-    .set({ ...patch, updated_at: now })
+    .set({ ...set, updated_at: now })
     .where("id", "=", id)
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -136,7 +99,7 @@ export async function wakeBlockWaiters(db: Executor, chainId: number, now: Date)
   const result = await db
     .updateTable("intents")
     .set({ next_action_at: now })
-    .where((eb) => eb.or([eb("next_action_at", "is", null), eb("next_action_at", ">", now)]))
+    .where(wakeable(now))
     .where((eb) =>
       eb.or([
         eb(
@@ -146,7 +109,9 @@ export async function wakeBlockWaiters(db: Executor, chainId: number, now: Date)
             .selectFrom("chain_txs")
             .select("intent_id")
             .where("chain_id", "=", chainId)
-            .where("status", "=", "pending"),
+            .where("status", "=", "pending")
+            .where("intent_id", "is not", null)
+            .$narrowType<{ intent_id: string }>(),
         ),
         eb.and([
           eb("stage", "=", "await_deposit"),
@@ -176,6 +141,71 @@ export async function lockInventory(trx: Transaction<Schema>, chainId: number, t
   );
 }
 
-export function intentEvents(db: Executor, id: string) {
-  return db.selectFrom("intent_events").selectAll().where("intent_id", "=", id).orderBy("id").execute();
+/** What SearchIntents filters on; every filter given must match. */
+export interface IntentSearch {
+  id?: string;
+  owner?: string;
+  depositAddress?: string;
+  destinationChainIds?: readonly number[];
+  /** An intent id, deposit, or any of the engine's transactions for it (lowercase). */
+  txHash?: string;
+  /** An intent id, owner or deposit address (lowercase). */
+  text?: string;
+}
+
+/** Intents matching `filter`, newest first. */
+export function searchIntents(db: Db, filter: IntentSearch, limit: number): Promise<IntentRow[]> {
+  let query = db.selectFrom("intents").selectAll();
+  if (filter.id) query = query.where("id", "=", filter.id);
+  if (filter.owner) query = query.where("owner", "=", filter.owner);
+  if (filter.depositAddress) query = query.where("deposit_address", "=", filter.depositAddress);
+  if (filter.destinationChainIds) {
+    query = query.where("destination_chain_id", "in", [...filter.destinationChainIds, -1]);
+  }
+  const hash = filter.txHash;
+  if (hash) {
+    query = query.where((eb) =>
+      eb.or([
+        eb(sql`lower(deposit_tx_hash)`, "=", hash),
+        eb("id", "=", hash),
+        eb("id", "in", eb.selectFrom("deposits").select("intent_id").where(sql`lower(tx_hash)`, "=", hash)),
+        eb(
+          "id",
+          "in",
+          eb
+            .selectFrom("chain_txs")
+            .select("intent_id")
+            .where(sql`lower(hash)`, "=", hash)
+            .where("intent_id", "is not", null)
+            .$narrowType<{ intent_id: string }>(),
+        ),
+      ]),
+    );
+  } else if (filter.text) {
+    const text = filter.text;
+    query = query.where((eb) =>
+      eb.or([
+        eb(sql`lower(id)`, "=", text),
+        eb(sql`lower(owner)`, "=", text),
+        eb(sql`lower(deposit_address)`, "=", text),
+      ]),
+    );
+  }
+  return query.orderBy("seq", "desc").limit(limit).execute();
+}
+
+/** A page of intents, newest first, before the sequence number `before` when given. */
+export async function intentPage(
+  db: Db,
+  filter: { owner?: string; before?: number },
+  size: number,
+): Promise<{ rows: IntentRow[]; more: boolean }> {
+  let query = db.selectFrom("intents").selectAll();
+  if (filter.owner) query = query.where("owner", "=", filter.owner);
+  if (filter.before) query = query.where("seq", "<", String(filter.before));
+  const rows = await query
+    .orderBy("seq", "desc")
+    .limit(size + 1)
+    .execute();
+  return { rows: rows.slice(0, size), more: rows.length > size };
 }

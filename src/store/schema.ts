@@ -11,12 +11,27 @@ type Json<T> = ColumnType<T, string, string>;
 /** int8 comes back as text on both drivers (see database.ts). */
 type Int8 = ColumnType<string, bigint | number | string, bigint | number | string>;
 
-export interface IntentsTable {
+/** The columns every work-queue table (intents, executions) has: when due, who holds it, how it fails. */
+export interface QueueColumns {
   id: string;
-  seq: ColumnType<string, never, never>;
   status: string;
-  stage: string;
   status_reason: string | null;
+  next_action_at: Date | null;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  /** Failed attempts since the last step that succeeded. */
+  attempts: Generated<number>;
+  last_error: string | null;
+  /** Set when the queue gave up on the row (or a decision asked for an operator): not claimed. */
+  parked_at: Date | null;
+  /** An operator's last retry. */
+  retried_at: Date | null;
+  updated_at: Date;
+}
+
+export interface IntentsTable extends QueueColumns {
+  seq: ColumnType<string, never, never>;
+  stage: string;
   owner: string;
   trade_type: string;
   origin_chain_id: number;
@@ -34,16 +49,19 @@ export interface IntentsTable {
   quote_expires_at: Date;
   commit_expires_at: Date | null;
   deposit_tx_hash: string | null;
-  next_action_at: Date | null;
-  lease_owner: string | null;
-  lease_until: Date | null;
+  /** From the mined fill's `Filled` event: whether the destination call succeeded. */
+  destination_call_succeeded: boolean | null;
+  /** The Intents Connect execution built on this intent, if any. */
+  execution_id: string | null;
   created_at: Date;
-  updated_at: Date;
 }
 
-export interface IntentEventsTable {
-  id: Generated<string>;
-  intent_id: string;
+/** Every state change of an intent or execution, numbered in commit order. */
+export interface EventsTable {
+  seq: Generated<string>;
+  /** The intent, or for an execution's event the intent under it (if any). */
+  intent_id: string | null;
+  execution_id: string | null;
   type: string;
   status: string;
   data: Json<Record<string, unknown>>;
@@ -83,8 +101,7 @@ export interface ChainTxsTable {
   updated_at: Date;
 }
 
-export interface ExecutionsTable {
-  id: string;
+export interface ExecutionsTable extends QueueColumns {
   seq: ColumnType<string, never, never>;
   wallet: string;
   wallet_type: string;
@@ -94,28 +111,13 @@ export interface ExecutionsTable {
   direction: string;
   chain_id: number;
   intent_id: string | null;
-  status: string;
-  status_reason: string | null;
   plan: Json<unknown>;
   signature: string | null;
   public_key: string | null;
   signed_at: Date | null;
   deadline: Date;
   deleted_at: Date | null;
-  next_action_at: Date | null;
-  lease_owner: string | null;
-  lease_until: Date | null;
   created_at: Date;
-  updated_at: Date;
-}
-
-export interface ExecutionEventsTable {
-  id: Generated<string>;
-  execution_id: string;
-  type: string;
-  status: string;
-  data: Json<Record<string, unknown>>;
-  at: Date;
 }
 
 export interface SenderNoncesTable {
@@ -132,11 +134,10 @@ export interface ChainCursorsTable {
 export interface Schema {
   meta: MetaTable;
   intents: IntentsTable;
-  intent_events: IntentEventsTable;
+  events: EventsTable;
   deposits: DepositsTable;
   chain_txs: ChainTxsTable;
   executions: ExecutionsTable;
-  execution_events: ExecutionEventsTable;
   sender_nonces: SenderNoncesTable;
   chain_cursors: ChainCursorsTable;
 }

@@ -73,7 +73,7 @@ async function call(method: string, body: Json | string, httpMethod: "GET" | "PO
 }
 
 async function intentCount(): Promise<number> {
-  const db = t.junction.ctx.db;
+  const db = t.db;
   const row = await db.selectFrom("intents").select(db.fn.countAll().as("n")).executeTakeFirstOrThrow();
   return Number(row.n);
 }

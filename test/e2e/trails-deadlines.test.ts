@@ -20,11 +20,7 @@ afterAll(() => t?.stop());
 const USER = 2;
 const user = devnetAccount(USER).address;
 
-function advanceClock(ms: number) {
-  const engine = t.junction.ctx.engine;
-  const previous = engine.now;
-  engine.now = () => new Date(previous().getTime() + ms);
-}
+const advanceClock = (ms: number) => t.advanceClock(ms);
 
 const quoteUsdc = (amount: bigint) => ({
   ownerAddress: user,
@@ -60,7 +56,7 @@ describe("deadlines and stray deposits", () => {
     const err = await t.trails.commitIntent({ intent }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WebrpcError);
     expect((err as WebrpcError).code).toBe(7001);
-    const row = await t.junction.ctx.db
+    const row = await t.db
       .selectFrom("intents")
       .select(["status", "reserved"])
       .where("id", "=", intent.intentId)
@@ -75,7 +71,7 @@ describe("deadlines and stray deposits", () => {
     advanceClock((t.junction.ctx.config.commitLifetimeSeconds + 1) * 1000);
     const failed = await f.waitStatus(t.trails, intent.intentId, "FAILED");
     expect(failed.summary.memo).toMatch(/no deposit within/);
-    const reserved = await t.junction.ctx.db
+    const reserved = await t.db
       .selectFrom("intents")
       .select("reserved")
       .where("id", "=", intent.intentId)

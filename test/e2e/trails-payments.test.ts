@@ -232,7 +232,7 @@ describe("payments through the real Trails client", () => {
     }
     const { intent: stored } = await t.trails.getIntent({ intentId: intent.intentId });
     expect(stored.status).toBe("QUOTED");
-    const reserved = await t.junction.ctx.db
+    const reserved = await t.db
       .selectFrom("intents")
       .select("reserved")
       .where("id", "=", intent.intentId)

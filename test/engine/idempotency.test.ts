@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registryFor } from "../../src/app.ts";
 import { devTokenAbi, settlementAbi } from "../../src/chains/abi.gen.ts";
 import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import type { ChainRegistry } from "../../src/chains/registry.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
-import { advanceIntent, type Workers } from "../../src/engine/advance.ts";
-import type { EngineContext } from "../../src/engine/context.ts";
-import { createEngineContext } from "../../src/engine/engine.ts";
-import { announceDeposit, commitIntent, quoteIntent } from "../../src/engine/intents.ts";
-import { solverWorkers } from "../../src/engine/runner.ts";
+import type { Engine } from "../../src/engine/engine.ts";
+import { stepIntent } from "../../src/engine/intents/step.ts";
+import type { EngineDeps } from "../../src/engine/ports.ts";
+import { createEngine } from "../../src/engine/wiring.ts";
 import { intentTxs } from "../../src/store/chain-txs.ts";
 import { type Database, openDatabase } from "../../src/store/database.ts";
 import { findIntent, type IntentRow } from "../../src/store/intents.ts";
@@ -23,14 +23,25 @@ import { mined } from "../support/onchain.ts";
  */
 let net: TestDevnet;
 let database: Database;
-let e: EngineContext;
-let w: Workers;
+let registry: ChainRegistry;
+let engine: Engine;
+let d: EngineDeps;
+/** Set, the chain gateway "crashes" before a broadcast reaches the node. */
+let crashBeforeBroadcast = false;
 beforeAll(async () => {
   net = await startTestDevnet();
   database = await openDatabase({ kind: "pglite", dataDir: null, schema: "junction" });
-  const registry = registryFor(net.config, net.devnet);
-  e = createEngineContext(net.config, database.db, registry, pino({ level: "silent" }));
-  w = solverWorkers(e);
+  registry = registryFor(net.config, net.devnet);
+  engine = createEngine(net.config, database.db, registry, pino({ level: "silent" }), {
+    chains: (real) =>
+      Object.assign(Object.create(real), {
+        sendRawTransaction: (chainId: number, raw: `0x${string}`) => {
+          if (crashBeforeBroadcast) throw new Error("process killed before the broadcast");
+          return real.sendRawTransaction(chainId, raw);
+        },
+      }),
+  });
+  d = engine.deps;
 });
 afterAll(async () => {
   await database?.close();
@@ -44,11 +55,11 @@ const filledEvent = parseAbiItem(
 
 /** A committed USDC A → B intent with its deposit made and announced. */
 async function depositedIntent(): Promise<IntentRow> {
-  const [a, b] = e.registry.chains;
+  const [a, b] = registry.chains;
   if (!a || !b) throw new Error("devnet has fewer than two chains");
   const usdcA = a.tokens[0]?.address as Address;
   const owner = devnetAccount(USER).address;
-  const plan = await quoteIntent(e, {
+  const plan = await engine.quote({
     owner,
     originChainId: a.chainId,
     originToken: usdcA,
@@ -59,7 +70,7 @@ async function depositedIntent(): Promise<IntentRow> {
     slippagePpm: 5000n,
     raw: {},
   });
-  await commitIntent(e, plan.intentId);
+  await engine.commit(plan.intentId);
   const wallet = walletClientFor(a.viem, privateKeyToAccount(devnetAccount(USER).privateKey));
   const hash = await wallet.writeContract({
     address: usdcA,
@@ -68,25 +79,26 @@ async function depositedIntent(): Promise<IntentRow> {
     args: [plan.depositAddress, 10_000_000n],
   });
   await mined(publicClientFor(a.viem), hash);
-  return announceDeposit(e, plan.intentId, hash);
+  await engine.announceDeposit(plan.intentId, hash);
+  return fresh(plan.intentId);
 }
 
-const fresh = async (id: string) => (await findIntent(e.db, id)) as IntentRow;
+const fresh = async (id: string) => (await findIntent(d.store.db, id)) as IntentRow;
 
 /** Advances the intent (each time from a fresh read) until it settles. */
 async function runToEnd(id: string): Promise<IntentRow> {
   for (let i = 0; i < 100; i++) {
     const row = await fresh(id);
     if (row.stage === "watch") return row;
-    await advanceIntent(w, row);
+    await stepIntent(d, row);
   }
   throw new Error(`intent ${id} did not settle`);
 }
 
 async function fillsOnChain(row: IntentRow): Promise<number> {
-  const client = e.market.client(row.destination_chain_id);
-  const logs = await client.getLogs({
-    address: e.market.settlement(row.destination_chain_id),
+  const chain = registry.requireChain(row.destination_chain_id, "chainId");
+  const logs = await publicClientFor(chain.viem).getLogs({
+    address: chain.contracts.Settlement,
     event: filledEvent,
     args: { intentId: row.id as `0x${string}` },
     fromBlock: 0n,
@@ -97,12 +109,12 @@ async function fillsOnChain(row: IntentRow): Promise<number> {
 describe("intent steps are idempotent", () => {
   it("the fill step run twice with the same (stale) row sends one fill", async () => {
     const announced = await depositedIntent();
-    await advanceIntent(w, announced); // await_deposit → fill
+    await stepIntent(d, announced); // await_deposit → fill
     const atFill = await fresh(announced.id);
     expect(atFill.stage).toBe("fill");
-    await advanceIntent(w, atFill);
-    await advanceIntent(w, atFill);
-    const fills = (await intentTxs(e.db, atFill.id)).filter((t) => t.kind === "fill");
+    await stepIntent(d, atFill);
+    await stepIntent(d, atFill);
+    const fills = (await intentTxs(d.store.db, atFill.id)).filter((t) => t.kind === "fill");
     expect(fills).toHaveLength(1);
     const done = await runToEnd(atFill.id);
     expect(done.status).toBe("SUCCEEDED");
@@ -111,31 +123,27 @@ describe("intent steps are idempotent", () => {
 
   it("two runs of the fill step at once: one fill, and the intent is never refunded", async () => {
     const announced = await depositedIntent();
-    await advanceIntent(w, announced);
+    await stepIntent(d, announced);
     const atFill = await fresh(announced.id);
-    await Promise.all([advanceIntent(w, atFill), advanceIntent(w, atFill)]);
+    await Promise.all([stepIntent(d, atFill), stepIntent(d, atFill)]);
     const done = await runToEnd(atFill.id);
     expect(done.status).toBe("SUCCEEDED");
     expect(await fillsOnChain(done)).toBe(1);
-    expect((await intentTxs(e.db, done.id)).filter((t) => t.kind === "refund")).toHaveLength(0);
+    expect((await intentTxs(d.store.db, done.id)).filter((t) => t.kind === "refund")).toHaveLength(0);
   });
 
   it("a crash after the fill is persisted but before it is broadcast: rebroadcast, filled once", async () => {
     const announced = await depositedIntent();
-    await advanceIntent(w, announced);
+    await stepIntent(d, announced);
     const atFill = await fresh(announced.id);
-    const sender = w.senders.get(atFill.destination_chain_id);
-    if (!sender) throw new Error("no sender");
-    const send = sender.client.sendRawTransaction;
-    sender.client.sendRawTransaction = async () => {
-      throw new Error("process killed before the broadcast");
-    };
+    const sender = d.senders.of("solver", atFill.destination_chain_id);
+    crashBeforeBroadcast = true;
     try {
-      await advanceIntent(w, atFill);
+      await stepIntent(d, atFill);
     } finally {
-      sender.client.sendRawTransaction = send;
+      crashBeforeBroadcast = false;
     }
-    const [persisted] = await intentTxs(e.db, atFill.id);
+    const [persisted] = await intentTxs(d.store.db, atFill.id);
     expect(persisted?.status).toBe("pending");
     expect(await fillsOnChain(atFill)).toBe(0);
     // What a restart does first, then the steps carry on.
@@ -143,17 +151,17 @@ describe("intent steps are idempotent", () => {
     const done = await runToEnd(atFill.id);
     expect(done.status).toBe("SUCCEEDED");
     expect(await fillsOnChain(done)).toBe(1);
-    expect((await intentTxs(e.db, done.id)).filter((t) => t.kind === "fill")).toHaveLength(1);
+    expect((await intentTxs(d.store.db, done.id)).filter((t) => t.kind === "fill")).toHaveLength(1);
   });
 
   it("Settlement refuses a second fill of the same intent whatever the database says", async () => {
     const done = await runToEnd((await depositedIntent()).id);
-    const client = e.market.client(done.destination_chain_id);
-    const sender = w.senders.get(done.destination_chain_id);
+    const chain = registry.requireChain(done.destination_chain_id, "chainId");
+    const sender = d.senders.of("solver", done.destination_chain_id);
     await expect(
-      client.simulateContract({
-        account: sender?.account,
-        address: e.market.settlement(done.destination_chain_id),
+      publicClientFor(chain.viem).simulateContract({
+        account: sender.account,
+        address: chain.contracts.Settlement,
         abi: settlementAbi,
         functionName: "fill",
         args: [done.id as `0x${string}`, done.destination_token as Address, 1n, done.recipient as Address],

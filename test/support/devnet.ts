@@ -4,6 +4,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { loadConfig } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
+import { devnetDefaults } from "../../src/devnet/accounts.ts";
 import { type Devnet, startDevnet } from "../../src/devnet/devnet.ts";
 
 export interface TestDevnet {
@@ -27,6 +28,7 @@ export async function startTestDevnet(env: Record<string, string> = {}): Promise
       ...env,
     },
     dataDir,
+    devnetDefaults(),
   );
   const devnet = await startDevnet({ config, log: pino({ level: "silent" }) });
   return {

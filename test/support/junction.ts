@@ -5,6 +5,9 @@ import { TrailsApi } from "@0xtrails/api";
 import pino from "pino";
 import { type Junction, startJunction } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/load.ts";
+import { devnetDefaults } from "../../src/devnet/accounts.ts";
+import type { PortOverrides } from "../../src/engine/wiring.ts";
+import type { Db } from "../../src/store/database.ts";
 import { dropSchema, uniqueSchema } from "./databases.ts";
 
 export interface TestJunction {
@@ -12,6 +15,10 @@ export interface TestJunction {
   url: string;
   /** The real Trails client, unmodified, pointed at this server. */
   trails: TrailsApi;
+  /** The engine's database, for tests that look at what the API does not show. */
+  db: Db;
+  /** Moves the engine's clock forward (deadlines, lifetimes) without waiting. */
+  advanceClock(ms: number): void;
   stop(): Promise<void>;
 }
 
@@ -22,6 +29,7 @@ export interface TestJunction {
 export async function startTestJunction(
   env: Record<string, string> = {},
   accessKey = "",
+  ports: PortOverrides = {},
 ): Promise<TestJunction> {
   const dataDir = mkdtempSync(join(tmpdir(), "junction-test-"));
   const schema = uniqueSchema();
@@ -38,12 +46,22 @@ export async function startTestJunction(
       ...env,
     },
     dataDir,
+    devnetDefaults(),
   );
-  const junction = await startJunction({ config, log: pino({ level: "silent" }) });
+  let offsetMs = 0;
+  const junction = await startJunction({
+    config,
+    log: pino({ level: "silent" }),
+    ports: { clock: { now: () => new Date(Date.now() + offsetMs) }, ...ports },
+  });
   return {
     junction,
     url: junction.url,
     trails: new TrailsApi(accessKey, { hostname: junction.url }),
+    db: junction.ctx.engine.deps.store.db,
+    advanceClock(ms) {
+      offsetMs += ms;
+    },
     async stop() {
       await junction.stop();
       if (databaseUrl) await dropSchema(databaseUrl, schema);

@@ -6,7 +6,7 @@ import { type publicClientFor, walletClientFor } from "../../src/chains/clients.
 import { setBalance } from "../../src/devnet/anvil-rpc.ts";
 
 /** ERC-20 balance, or native balance for the zero address: the engine's own reader. */
-export { balanceOf } from "../../src/engine/market.ts";
+export { balanceOf } from "../../src/chains/gateway.ts";
 
 /** Assertions about real chain state shared by the contract tests. */
 export type Client = ReturnType<typeof publicClientFor>;

@@ -1,15 +1,6 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from "fastify";
 import type { z } from "zod";
-import { parseWallet, walletIdentity } from "../../core/connect/wallet.ts";
 import { JunctionError, type JunctionErrorKind } from "../../core/errors.ts";
-import {
-  announceExecutionDeposit,
-  deleteExecution,
-  executionPlanOf,
-  submitSignature,
-} from "../../engine/connect/authorize.ts";
-import { createQuoteExecution, createStepsExecution } from "../../engine/connect/create.ts";
-import { findExecution, listExecutions } from "../../store/executions.ts";
 import type { AppContext } from "../context.ts";
 import { describeIssues } from "../issues.ts";
 import { renderExecution, renderTokens } from "./render.ts";
@@ -111,11 +102,7 @@ export function connectPlugin(ctx: AppContext): FastifyPluginAsync {
     });
 
     app.get<{ Params: { wallet: string } }>("/executions/:wallet/intermediary", async (request, reply) => {
-      const wallet = parseWallet(request.params.wallet);
-      const first = ctx.registry.chains[0];
-      if (!first) throw new Error("no chains configured");
-      // One CREATE2 address on every chain that shares the factory's deployment.
-      const evm = await e.market.intermediary(first.chainId, walletIdentity(wallet));
+      const { wallet, evm } = await e.intermediaryOf(request.params.wallet);
       return result(reply, 200, { originAccount: wallet.id, originType: wallet.type, evm, solana: null });
     });
 
@@ -125,64 +112,55 @@ export function connectPlugin(ctx: AppContext): FastifyPluginAsync {
         throw new HttpError(401, "a valid x-api-key header is required to create a quote-backed execution");
       }
       const req = parse(createExecutionRequest, request.body);
-      const plan = await createQuoteExecution(e, request.params.wallet, req);
-      if (req.dry) return result(reply, 200, renderExecution(plan, null));
-      const row = await findExecution(e.db, plan.wallet.id, plan.id);
-      return result(reply, 201, renderExecution(plan, row ?? null));
+      const execution = await e.createExecution(request.params.wallet, req);
+      return result(reply, execution.stored ? 201 : 200, renderExecution(execution));
     });
 
     app.post<{ Params: { wallet: string } }>("/executions/:wallet/steps", async (request, reply) => {
       const req = parse(createStepsRequest, request.body);
-      const plan = await createStepsExecution(e, request.params.wallet, {
+      const execution = await e.createStepsExecution(request.params.wallet, {
         type: req.type,
         metadata: req.metadata,
         destinationAsset: req.destinationAsset,
         steps: req.steps,
         ...(req.deadline ? { deadline: req.deadline } : {}),
       });
-      const row = await findExecution(e.db, plan.wallet.id, plan.id);
-      return result(reply, 201, renderExecution(plan, row ?? null));
+      return result(reply, 201, renderExecution(execution));
     });
 
     app.post<{ Params: { wallet: string } }>("/executions/:wallet/submit", async (request, reply) => {
       const req = parse(submitRequest, request.body);
-      const row = await submitSignature(e, request.params.wallet, req.executionId, {
+      const execution = await e.submitSignature(request.params.wallet, req.executionId, {
         signature: req.signature,
         ...(req.publicKey !== undefined ? { publicKey: req.publicKey } : {}),
       });
-      return result(reply, 200, { status: row.status });
+      return result(reply, 200, { status: execution.status });
     });
 
     // A static segment: it wins over /executions/:wallet/submit for the path "deposit".
     app.post("/executions/deposit/submit", async (request, reply) => {
       const req = parse(depositSubmitRequest, request.body);
-      const row = await announceExecutionDeposit(e, req.depositAddress, req.txHash);
-      return result(reply, 200, { executionId: row.id, status: row.status });
+      const execution = await e.announceExecutionDeposit(req.depositAddress, req.txHash);
+      return result(reply, 200, { executionId: execution.id, status: execution.status });
     });
 
     app.get<{ Params: { wallet: string } }>("/executions/:wallet", async (request, reply) => {
-      const wallet = parseWallet(request.params.wallet);
       const query = parse(listQuery, request.query);
       const ids = list(query.id);
       const statuses = list(query.status);
-      const rows = await listExecutions(
-        e.db,
-        wallet.id,
+      const executions = await e.executions(
+        request.params.wallet,
         { ...(ids ? { ids } : {}), ...(statuses ? { statuses } : {}) },
         LIST_LIMIT,
       );
-      return result(
-        reply,
-        200,
-        rows.map((row) => renderExecution(executionPlanOf(row), row)),
-      );
+      return result(reply, 200, executions.map(renderExecution));
     });
 
     app.delete<{ Params: { wallet: string; executionId: string } }>(
       "/executions/:wallet/:executionId",
       async (request, reply) => {
         const req = parse(deleteRequest, request.body);
-        await deleteExecution(e, request.params.wallet, request.params.executionId, {
+        await e.deleteExecution(request.params.wallet, request.params.executionId, {
           signature: req.signature,
           ...(req.publicKey !== undefined ? { publicKey: req.publicKey } : {}),
           ...(req.nep413 ? { nep413: req.nep413 } : {}),

@@ -1,22 +1,23 @@
 import { assetIdOf } from "../../core/connect/assets.ts";
-import { type ExecutionPlan, executionModeOf } from "../../core/connect/plan.ts";
+import { executionModeOf } from "../../core/connect/plan.ts";
 import { stepJson } from "../../core/connect/steps.ts";
-import type { ExecutionRow } from "../../store/executions.ts";
+import type { ExecutionRecord } from "../../engine/engine.ts";
 import type { AppContext } from "../context.ts";
 
 const usd = (n: number) => n.toFixed(2);
 
 /**
- * An execution as the API returns it (`executionDoc`). A dry run (no row) has no deposit address
- * and nothing to sign.
+ * An execution as the API returns it (`executionDoc`). A dry run (nothing stored) has no deposit
+ * address and nothing to sign.
  */
-export function renderExecution(plan: ExecutionPlan, row: ExecutionRow | null) {
+export function renderExecution(execution: ExecutionRecord) {
+  const { plan, stored } = execution;
   const q = plan.quote;
-  const payload = row ? plan.payload : null;
+  const payload = stored ? plan.payload : null;
   return {
     id: plan.id,
-    status: row?.status ?? "CREATED",
-    ...(row?.status_reason ? { statusReason: row.status_reason } : {}),
+    status: execution.status,
+    ...(execution.statusReason ? { statusReason: execution.statusReason } : {}),
     executionMode: executionModeOf(plan.direction),
     type: plan.type,
     version: plan.version,
@@ -34,7 +35,7 @@ export function renderExecution(plan: ExecutionPlan, row: ExecutionRow | null) {
             minAmountIn: q.minAmountIn.toString(),
             minAmountOut: q.minAmountOut.toString(),
             deadline: plan.deadline,
-            ...(row ? { depositAddress: q.depositAddress } : {}),
+            ...(stored ? { depositAddress: q.depositAddress } : {}),
             originAsset: q.originAsset,
             destinationAsset: q.destinationAsset,
             recipient: q.recipient,
@@ -45,7 +46,7 @@ export function renderExecution(plan: ExecutionPlan, row: ExecutionRow | null) {
     details: {
       estimatedTime: plan.estimatedTime,
       intermediaryAddress: plan.intermediary,
-      messageSigned: row?.signature != null,
+      messageSigned: execution.signed,
       ...(payload ? { messageToSign: payload.messageToSign } : {}),
       networkFee: plan.networkFee.toString(),
       signingStandard: plan.standard,

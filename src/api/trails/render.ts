@@ -1,14 +1,10 @@
 import type { Address } from "viem";
 import type { RuntimeChain } from "../../chains/registry.ts";
-import { fromJson } from "../../core/json.ts";
-import type { IntentPlan } from "../../core/plan.ts";
-import { usdValue } from "../../core/price.ts";
+import type { IntentPlan } from "../../core/intent/plan.ts";
+import { pricedToken, usdValue } from "../../core/price.ts";
 import { quoteUsd } from "../../core/quote.ts";
-import { fillCalldata, sweepCalldata } from "../../engine/calls.ts";
-import type { IntentView } from "../../engine/view.ts";
-import { isSettled } from "../../engine/view.ts";
-import type { ChainTxRow, TxKind } from "../../store/chain-txs.ts";
-import type { IntentRow } from "../../store/intents.ts";
+import type { TxKind } from "../../core/tx.ts";
+import type { IntentRecord, IntentView, RelayedDeposit, TxView } from "../../engine/intents/views.ts";
 import type { AppContext } from "../context.ts";
 
 /**
@@ -49,17 +45,17 @@ function gasFee(
   ctx: AppContext,
   chainId: number,
   fee: IntentPlan["quote"]["originGas"],
-  nativeUsd: number,
+  nativeUsd: string,
   intentId: string,
 ) {
   const chain = chainOf(ctx, chainId);
-  const usd = (Number(fee.nativeCost) / 10 ** chain.native.decimals) * nativeUsd;
+  const usd = usdValue(fee.nativeCost, pricedToken(chain.native.decimals, nativeUsd));
   return {
     chainId,
     totalGasLimit: str(fee.gasLimit),
     gasPrice: str(fee.gasPrice),
     nativeTokenSymbol: chain.native.symbol,
-    nativeTokenPriceUsd: nativeUsd,
+    nativeTokenPriceUsd: Number(nativeUsd),
     chainGasUsageStatus: "NORMAL",
     totalFeeAmount: str(fee.nativeCost),
     totalFeeUsd: usd.toFixed(6),
@@ -72,10 +68,7 @@ function gasFee(
   };
 }
 
-const priced = (t: IntentPlan["from"]) => ({
-  decimals: t.decimals,
-  price: { num: BigInt(Math.round(t.priceUsd * 1e8)), den: 100_000_000n },
-});
+const priced = (t: IntentPlan["from"]) => pricedToken(t.decimals, t.priceUsd);
 
 const impact = (usd: number, base: number) => ({
   priceImpact: base > 0 ? -(usd / base) * 100 : 0,
@@ -85,20 +78,19 @@ const impact = (usd: number, base: number) => ({
 /** The Trails `Intent` document for an intent. */
 export function renderIntent(
   ctx: AppContext,
-  plan: IntentPlan,
-  row: Pick<IntentRow, "status" | "created_at" | "updated_at">,
+  intent: Pick<IntentRecord, "plan" | "status" | "createdAt" | "updatedAt">,
 ) {
+  const { plan } = intent;
   const q = plan.quote;
   const usd = quoteUsd(q, priced(plan.from), priced(plan.to));
   const origin = chainOf(ctx, plan.from.chainId);
   const destination = chainOf(ctx, plan.to.chainId);
   const gasUsd = usd.originGasUsd + usd.destinationGasUsd;
   const gasTotal = q.originGas.tokenAmount + q.destinationGas.tokenAmount;
-  const sweep = sweepCalldata(plan, plan.quote.fromAmount);
-  const fill = fillCalldata(plan);
+  const { sweep, fill } = ctx.engine.intentCalls(plan);
   return {
     intentId: plan.intentId,
-    status: row.status,
+    status: intent.status,
     quoteRequest: plan.request,
     ownerAddress: plan.owner,
     originChainId: plan.from.chainId,
@@ -213,8 +205,8 @@ export function renderIntent(
       trailsRouterShimAddress: destination.contracts.Executor,
     },
     expiresAt: plan.expiresAt,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: intent.createdAt.toISOString(),
+    updatedAt: intent.updatedAt.toISOString(),
   };
 }
 
@@ -265,11 +257,11 @@ type LegStatus =
   | "ABORTED"
   | "REVERTED";
 
-function lastTx(txs: ChainTxRow[], kinds: TxKind[]): ChainTxRow | undefined {
-  return txs.filter((t) => kinds.includes(t.kind as TxKind) && t.status !== "dropped").at(-1);
+function lastTx(txs: TxView[], kind: TxKind): TxView | undefined {
+  return txs.filter((t) => t.kind === kind && t.status !== "dropped").at(-1);
 }
 
-const txStatus = (tx: ChainTxRow): LegStatus =>
+const txStatus = (tx: TxView): LegStatus =>
   tx.status === "pending" ? "SENT" : tx.status === "mined" ? "SUCCEEDED" : "REVERTED";
 
 function leg(
@@ -304,21 +296,8 @@ function leg(
   };
 }
 
-/** What a relayed (gasless) deposit was signed with, as the relayer recorded it. */
-interface RelayedDetail {
-  intentSignature: string;
-  permitSignature?: string;
-  permitAmount?: bigint;
-  permitDeadline?: bigint;
-  feeAmount: bigint;
-  feeToken: string;
-  feeCollector: string;
-  userNonce: bigint;
-  deadline: bigint;
-}
-
 /** The deposit leg's `depositIntentEntry` for a gasless deposit. */
-function depositIntentEntry(d: RelayedDetail) {
+function depositIntentEntry(d: RelayedDeposit) {
   return {
     intentSignature: d.intentSignature,
     ...(d.permitSignature ? { permitSignature: d.permitSignature } : {}),
@@ -347,7 +326,7 @@ export function renderGasFeeOptions(ctx: AppContext, plan: IntentPlan) {
       totalGas: Number(option?.gasLimit ?? 0n),
       gasPrice: str(gasPrice),
       nativeCost: str(nativeCost),
-      nativeCostUsd: (Number(nativeCost) / 10 ** origin.native.decimals) * plan.originNativeUsd,
+      nativeCostUsd: usdValue(nativeCost, pricedToken(origin.native.decimals, plan.originNativeUsd)),
     },
     feeOptions: plan.feeOptions.map((o) => ({
       tokenAddress: o.token,
@@ -365,14 +344,13 @@ export function renderGasFeeOptions(ctx: AppContext, plan: IntentPlan) {
 
 /** The three legs of an intent: the user's deposit, Junction's origin transaction (sweep or refund), the fill. */
 export function renderReceipt(ctx: AppContext, view: IntentView) {
-  const { row, plan, txs, deposits } = view;
-  const at = { created: row.created_at, updated: row.updated_at };
-  const status = row.status;
+  const { plan, txs, deposits, status } = view;
+  const at = { created: view.createdAt, updated: view.updatedAt };
   const ended = ["ABORTED", "FAILED", "REFUNDED"].includes(status);
 
   const ownDeposits = deposits.filter((d) => d.token.toLowerCase() === plan.from.address.toLowerCase());
-  const depositHash = row.deposit_tx_hash ?? ownDeposits[0]?.tx_hash;
-  const deposited = ownDeposits.reduce((sum, d) => sum + BigInt(d.amount), 0n);
+  const depositHash = view.depositTxHash ?? ownDeposits[0]?.txHash;
+  const deposited = ownDeposits.reduce((sum, d) => sum + d.amount, 0n);
   const relayed = txs.filter((t) => t.kind === "deposit").at(-1);
   const relayedStatus: LegStatus | null =
     relayed && ownDeposits.length === 0
@@ -387,9 +365,9 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
   const depositStatus: LegStatus =
     relayedStatus ??
     (depositHash
-      ? ["await_deposit", "quoted"].includes(row.stage) && status !== "EXECUTING"
-        ? "MINING"
-        : "SUCCEEDED"
+      ? view.depositCounted
+        ? "SUCCEEDED"
+        : "MINING"
       : status === "QUOTED"
         ? "UNKNOWN"
         : ended
@@ -401,21 +379,21 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
     depositStatus,
     {
       chainId: plan.from.chainId,
-      from: ownDeposits[0]?.from_address ?? plan.owner,
+      from: ownDeposits[0]?.from ?? plan.owner,
       to: plan.depositAddress,
       token: plan.from.address,
       amount: deposited > 0n ? deposited : plan.quote.fromAmount,
       ...(depositHash ? { hash: depositHash } : {}),
       ...(relayedStatus === "REVERTED" || relayedStatus === "FAILED"
-        ? { reason: row.status_reason ?? "" }
+        ? { reason: view.statusReason ?? "" }
         : {}),
     },
     at,
   );
-  const entry = relayed?.detail ? depositIntentEntry(fromJson<RelayedDetail>(relayed.detail)) : null;
+  const entry = relayed?.detail ? depositIntentEntry(relayed.detail) : null;
 
-  const refund = lastTx(txs, ["refund"]);
-  const sweep = lastTx(txs, ["sweep"]);
+  const refund = lastTx(txs, "refund");
+  const sweep = lastTx(txs, "sweep");
   const origin = chainOf(ctx, plan.from.chainId);
   const originTx = refund ?? sweep;
   const originLeg = leg(
@@ -429,12 +407,12 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
       token: plan.from.address,
       amount: plan.quote.fromAmount,
       ...(originTx ? { hash: originTx.hash } : {}),
-      ...(refund ? { reason: `refund to the owner: ${row.status_reason ?? "refunded"}` } : {}),
+      ...(refund ? { reason: `refund to the owner: ${view.statusReason ?? "refunded"}` } : {}),
     },
     at,
   );
 
-  const fill = lastTx(txs, ["fill"]);
+  const fill = lastTx(txs, "fill");
   const callFailed = status === "FAILED" && fill?.status === "mined";
   const fillStatus: LegStatus = fill
     ? callFailed
@@ -456,7 +434,7 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
       token: plan.to.address,
       amount: plan.quote.toAmount,
       ...(fill ? { hash: fill.hash } : {}),
-      ...(callFailed && row.status_reason ? { reason: row.status_reason } : {}),
+      ...(callFailed && view.statusReason ? { reason: view.statusReason } : {}),
     },
     at,
   );
@@ -489,28 +467,28 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
       destinationTokenMetadata: tokenMetadata(plan.to, ctx),
       destinationHasCallData: plan.call !== null,
       destinationHasCallValue: false,
-      ...(row.status_reason ? { memo: row.status_reason } : {}),
-      createdAt: row.created_at.toISOString(),
+      ...(view.statusReason ? { memo: view.statusReason } : {}),
+      createdAt: view.createdAt.toISOString(),
       expiresAt: plan.expiresAt,
-      ...(isSettled(row) ? { finishedAt: row.updated_at.toISOString() } : {}),
+      ...(view.settled ? { finishedAt: view.updatedAt.toISOString() } : {}),
     },
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: view.createdAt.toISOString(),
+    updatedAt: view.updatedAt.toISOString(),
   };
   return {
     receipt,
     states: [depositLeg.status, originLeg.status, destinationLeg.status],
-    done: isSettled(row),
+    done: view.settled,
   };
 }
 
 /** The `IntentSummary` row of GetIntentTransactionHistory. */
 export function renderSummary(ctx: AppContext, view: IntentView) {
   const { receipt } = renderReceipt(ctx, view);
-  const { plan, row } = view;
+  const { plan } = view;
   return {
     intentId: plan.intentId,
-    status: row.status,
+    status: view.status,
     ownerAddress: plan.owner,
     originChainId: plan.from.chainId,
     destinationChainId: plan.to.chainId,
@@ -536,7 +514,7 @@ export function renderSummary(ctx: AppContext, view: IntentView) {
     destinationTokenMetadata: receipt.summary.destinationTokenMetadata,
     destinationToAddress: plan.recipient,
     expiresAt: plan.expiresAt,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: view.createdAt.toISOString(),
+    updatedAt: view.updatedAt.toISOString(),
   };
 }

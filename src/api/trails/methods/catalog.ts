@@ -1,6 +1,5 @@
 import { z } from "zod";
 import type { Token } from "../../../chains/registry.ts";
-import { requireChain } from "../../../engine/intents.ts";
 import { WebrpcError } from "../errors.ts";
 import { method } from "../method.ts";
 import { addressField, chainIdField } from "../schemas.ts";
@@ -57,7 +56,7 @@ export const catalogMethods = {
   GetTokenList: method(getTokenListRequest, (req, ctx) => {
     const chains =
       req.chainIds.length > 0
-        ? req.chainIds.map((id) => requireChain(ctx.registry, id, "chainIds"))
+        ? req.chainIds.map((id) => ctx.registry.requireChain(id, "chainIds"))
         : ctx.registry.chains;
     const excluded = new Set(req.excludeTokens ?? []);
     const tokens = chains

@@ -1,19 +1,8 @@
-import { sql } from "kysely";
 import { z } from "zod";
 import { JunctionError } from "../../../core/errors.ts";
 import { DEFAULT_SLIPPAGE, slippageToPpm, type TradeType } from "../../../core/quote.ts";
-import { type GaslessSubmission, relayGaslessDeposit } from "../../../engine/gasless.ts";
-import {
-  abortIntent,
-  announceDeposit,
-  commitIntent,
-  quoteIntent,
-  requireChain,
-  requireIntent,
-  requireToken,
-} from "../../../engine/intents.ts";
-import { intentView, viewOf } from "../../../engine/view.ts";
-import { type IntentRow, planOf } from "../../../store/intents.ts";
+import type { IntentSearch } from "../../../engine/engine.ts";
+import type { GaslessSubmission } from "../../../engine/intents/gasless.ts";
 import type { AppContext } from "../../context.ts";
 import { method } from "../method.ts";
 import {
@@ -114,7 +103,7 @@ async function quote(req: z.output<typeof quoteRequest>, ctx: AppContext) {
   checkCallValue(req.destinationCallValue);
   const slippage = req.options?.slippageTolerance ?? DEFAULT_SLIPPAGE;
   const callData = callDataOf(req);
-  const plan = await quoteIntent(ctx.engine, {
+  const plan = await ctx.engine.quote({
     owner: req.ownerAddress,
     originChainId: req.originChainId,
     originToken: req.originTokenAddress,
@@ -139,7 +128,7 @@ async function quote(req: z.output<typeof quoteRequest>, ctx: AppContext) {
     },
   });
   const now = new Date(plan.createdAt);
-  const intent = renderIntent(ctx, plan, { status: "QUOTED", created_at: now, updated_at: now });
+  const intent = renderIntent(ctx, { plan, status: "QUOTED", createdAt: now, updatedAt: now });
   const gasFeeOptions = renderGasFeeOptions(ctx, plan);
   return { intent, gasFeeOptions, feeOptions: gasFeeOptions.feeOptions };
 }
@@ -154,8 +143,8 @@ const commitRequest = z.object({
 });
 
 async function commit(req: z.output<typeof commitRequest>, ctx: AppContext) {
-  const row = await requireIntent(ctx.engine, req.intent.intentId);
-  const quoted = renderIntent(ctx, planOf(row), row) as Record<string, unknown>;
+  const known = await ctx.engine.intent(req.intent.intentId);
+  const quoted = renderIntent(ctx, known) as Record<string, unknown>;
   for (const field of economicFields) {
     const diff = firstDifference(quoted[field], req.intent[field], `intent.${field}`);
     if (diff) {
@@ -165,7 +154,7 @@ async function commit(req: z.output<typeof commitRequest>, ctx: AppContext) {
       );
     }
   }
-  const committed = await commitIntent(ctx.engine, row.id);
+  const committed = await ctx.engine.commit(known.id);
   return { intentId: committed.id };
 }
 
@@ -256,8 +245,8 @@ async function execute(req: ExecuteRequest, ctx: AppContext) {
     );
   }
   if (gasless) {
-    const row = await relayGaslessDeposit(ctx.engine, req.intentId, gasless);
-    return { intentId: row.id, intentStatus: row.status };
+    const intent = await ctx.engine.relayGaslessDeposit(req.intentId, gasless);
+    return { intentId: intent.id, intentStatus: intent.status };
   }
   if (!req.depositTransactionHash) {
     throw new JunctionError(
@@ -265,8 +254,8 @@ async function execute(req: ExecuteRequest, ctx: AppContext) {
       "depositTransactionHash: required (the hash of your transfer to intent.depositTransaction.toAddress), or depositSignature for a gasless deposit",
     );
   }
-  const row = await announceDeposit(ctx.engine, req.intentId, req.depositTransactionHash);
-  return { intentId: row.id, intentStatus: row.status };
+  const intent = await ctx.engine.announceDeposit(req.intentId, req.depositTransactionHash);
+  return { intentId: intent.id, intentStatus: intent.status };
 }
 
 const abortRequest = z.object({
@@ -284,12 +273,12 @@ async function waitReceipt(req: z.output<typeof waitRequest>, ctx: AppContext, s
   const deadline = Date.now() + WAIT_LIMIT_MS;
   const last = JSON.stringify(req.lastReceiptStates ?? []);
   for (;;) {
-    const { receipt, states, done } = renderReceipt(ctx, await intentView(ctx.engine, req.intentId));
+    const { receipt, states, done } = renderReceipt(ctx, await ctx.engine.intentView(req.intentId));
     const remaining = deadline - Date.now();
     if (done || JSON.stringify(states) !== last || remaining <= 0 || signal.aborted) {
       return { intentReceipt: receipt, receiptStates: states, done };
     }
-    await ctx.engine.changes.next(req.intentId, Math.min(remaining, WAIT_POLL_MS), signal);
+    await ctx.engine.waitForChange(req.intentId, Math.min(remaining, WAIT_POLL_MS), signal);
   }
 }
 
@@ -306,40 +295,24 @@ const searchRequest = z.object({
 const SEARCH_LIMIT = 100;
 
 async function search(req: z.output<typeof searchRequest>, ctx: AppContext) {
-  const { db } = ctx.engine;
-  let query = db.selectFrom("intents").selectAll();
   const q = req.byQueryString?.trim().toLowerCase();
-  const hash = req.byTransactionHash ?? (q && /^0x[0-9a-f]{64}$/.test(q) ? q : undefined);
-  if (req.byIntentId) query = query.where("id", "=", req.byIntentId);
-  if (req.byOwnerAddress) query = query.where("owner", "=", req.byOwnerAddress);
-  if (req.byOriginIntentAddress) query = query.where("deposit_address", "=", req.byOriginIntentAddress);
-  if (req.byDestinationIntentAddress) {
+  const txHash = req.byTransactionHash ?? (q && /^0x[0-9a-f]{64}$/.test(q) ? q : undefined);
+  const filter: IntentSearch = {
+    ...(req.byIntentId ? { id: req.byIntentId } : {}),
+    ...(req.byOwnerAddress ? { owner: req.byOwnerAddress } : {}),
+    ...(req.byOriginIntentAddress ? { depositAddress: req.byOriginIntentAddress } : {}),
     // Junction's destination intent address is the destination chain's Settlement.
-    const chains = ctx.registry.chains.filter(
-      (c) => c.contracts.Settlement === req.byDestinationIntentAddress,
-    );
-    query = query.where("destination_chain_id", "in", [...chains.map((c) => c.chainId), -1]);
-  }
-  if (hash) {
-    query = query.where((eb) =>
-      eb.or([
-        eb(sql`lower(deposit_tx_hash)`, "=", hash),
-        eb("id", "=", hash),
-        eb("id", "in", eb.selectFrom("deposits").select("intent_id").where(sql`lower(tx_hash)`, "=", hash)),
-        eb("id", "in", eb.selectFrom("chain_txs").select("intent_id").where(sql`lower(hash)`, "=", hash)),
-      ]),
-    );
-  } else if (q) {
-    query = query.where((eb) =>
-      eb.or([
-        eb(sql`lower(id)`, "=", q),
-        eb(sql`lower(owner)`, "=", q),
-        eb(sql`lower(deposit_address)`, "=", q),
-      ]),
-    );
-  }
-  const rows = await query.orderBy("seq", "desc").limit(SEARCH_LIMIT).execute();
-  return { intents: rows.map((row) => renderIntent(ctx, planOf(row), row)) };
+    ...(req.byDestinationIntentAddress
+      ? {
+          destinationChainIds: ctx.registry.chains
+            .filter((c) => c.contracts.Settlement === req.byDestinationIntentAddress)
+            .map((c) => c.chainId),
+        }
+      : {}),
+    ...(txHash ? { txHash } : q ? { text: q } : {}),
+  };
+  const intents = await ctx.engine.searchIntents(filter, SEARCH_LIMIT);
+  return { intents: intents.map((intent) => renderIntent(ctx, intent)) };
 }
 
 const pageRequest = z.object({
@@ -360,22 +333,15 @@ const pageRequest = z.object({
 /** Newest first; `nextPage.before` continues after the last one returned. */
 async function historyPage(req: z.output<typeof pageRequest>, ctx: AppContext) {
   const size = req.page?.pageSize ?? 20;
-  let query = ctx.engine.db.selectFrom("intents").selectAll();
-  if (req.byOwnerAddress) query = query.where("owner", "=", req.byOwnerAddress);
-  if (req.page?.before) query = query.where("seq", "<", String(req.page.before));
-  const rows = await query
-    .orderBy("seq", "desc")
-    .limit(size + 1)
-    .execute();
-  const more = rows.length > size;
-  const page = rows.slice(0, size);
-  const last = page.at(-1);
-  const nextPage = { pageSize: size, more, ...(more && last ? { before: Number(last.seq) } : {}) };
-  return { rows: page, nextPage };
-}
-
-async function views(ctx: AppContext, rows: IntentRow[]) {
-  return Promise.all(rows.map((row) => viewOf(ctx.engine, row)));
+  const { views, more } = await ctx.engine.intentHistory(
+    {
+      ...(req.byOwnerAddress ? { owner: req.byOwnerAddress } : {}),
+      ...(req.page?.before ? { before: req.page.before } : {}),
+    },
+    size,
+  );
+  const last = views.at(-1);
+  return { views, nextPage: { pageSize: size, more, ...(more && last ? { before: last.seq } : {}) } };
 }
 
 const routesRequest = (fixed: "origin" | "destination") =>
@@ -393,8 +359,8 @@ function routes(
   from: { chainId: number; token: string; side: "origin" | "destination" },
   other: { chainId?: number; token?: string },
 ) {
-  requireChain(ctx.registry, from.chainId, `${from.side}ChainId`);
-  requireToken(ctx.registry, from.chainId, from.token, `${from.side}TokenAddress`);
+  ctx.registry.requireChain(from.chainId, `${from.side}ChainId`);
+  ctx.registry.requireToken(from.chainId, from.token, `${from.side}TokenAddress`);
   const tokens = ctx.registry
     .allTokens()
     .filter((t) => other.chainId === undefined || t.chainId === other.chainId)
@@ -408,27 +374,26 @@ export const intentMethods = {
   CommitIntent: method(commitRequest, commit),
   ExecuteIntent: method(executeRequest, execute),
   AbortIntent: method(abortRequest, async (req, ctx) => {
-    const row = await abortIntent(ctx.engine, req.intentId);
-    return { intentId: row.id, status: row.status };
+    const intent = await ctx.engine.abort(req.intentId);
+    return { intentId: intent.id, status: intent.status };
   }),
-  GetIntent: method(intentRef, async (req, ctx) => {
-    const row = await requireIntent(ctx.engine, req.intentId);
-    return { intent: renderIntent(ctx, planOf(row), row) };
-  }),
+  GetIntent: method(intentRef, async (req, ctx) => ({
+    intent: renderIntent(ctx, await ctx.engine.intent(req.intentId)),
+  })),
   GetIntentReceipt: method(intentRef, async (req, ctx) => ({
-    intentReceipt: renderReceipt(ctx, await intentView(ctx.engine, req.intentId)).receipt,
+    intentReceipt: renderReceipt(ctx, await ctx.engine.intentView(req.intentId)).receipt,
   })),
   WaitIntentReceipt: method(waitRequest, waitReceipt),
   SearchIntents: method(searchRequest, search),
   GetIntentHistory: method(pageRequest, async (req, ctx) => {
-    const { rows, nextPage } = await historyPage(req, ctx);
+    const { views, nextPage } = await historyPage(req, ctx);
     return {
-      intents: (await views(ctx, rows)).map((view) => ({
-        intentId: view.row.id,
-        status: view.row.status,
+      intents: views.map((view) => ({
+        intentId: view.id,
+        status: view.status,
         expiresAt: view.plan.expiresAt,
-        createdAt: view.row.created_at.toISOString(),
-        updatedAt: view.row.updated_at.toISOString(),
+        createdAt: view.createdAt.toISOString(),
+        updatedAt: view.updatedAt.toISOString(),
         receipt: renderReceipt(ctx, view).receipt,
       })),
       nextPage,
@@ -436,8 +401,8 @@ export const intentMethods = {
   }),
   /** Deprecated in Trails; kept for clients that still call it. */
   GetIntentTransactionHistory: method(pageRequest, async (req, ctx) => {
-    const { rows, nextPage } = await historyPage(req, ctx);
-    return { intents: (await views(ctx, rows)).map((view) => renderSummary(ctx, view)), nextPage };
+    const { views, nextPage } = await historyPage(req, ctx);
+    return { intents: views.map((view) => renderSummary(ctx, view)), nextPage };
   }),
   GetExactInputRoutes: method(routesRequest("origin"), (req, ctx) =>
     routes(

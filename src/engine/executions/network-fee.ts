@@ -1,12 +1,10 @@
 import { type Address, encodeFunctionData, type Hex } from "viem";
 import { intermediaryAccountFactoryAbi } from "../../chains/abi.gen.ts";
 import type { Token } from "../../chains/registry.ts";
-import { tokenBalanceOverride } from "../../chains/state-override.ts";
 import type { StepCall } from "../../core/connect/steps.ts";
 import { chargedGasFee } from "../../core/gasless.ts";
-import { parsePrice } from "../../core/price.ts";
-import type { EngineContext } from "../context.ts";
-import { nativeOf } from "../intents.ts";
+import { nativeOf, priced } from "../intents/quote.ts";
+import type { EngineDeps } from "../ports.ts";
 
 /** Gas for a batch that cannot be simulated (its steps depend on state not there yet). */
 const FALLBACK_GAS = { base: 120_000n, perCall: 80_000n } as const;
@@ -26,7 +24,7 @@ export function executeStepsData(identity: Hex, calls: readonly StepCall[]): Hex
  * delivered) by state override; a batch the chain cannot simulate yet is budgeted per call.
  */
 async function stepsGas(
-  e: EngineContext,
+  d: EngineDeps,
   p: {
     chainId: number;
     identity: Hex;
@@ -35,17 +33,14 @@ async function stepsGas(
     fund: { token: Address; amount: bigint } | null;
   },
 ): Promise<bigint> {
-  const executor = e.executors.get(p.chainId);
-  const client = e.market.client(p.chainId);
-  const factory = e.registry.chain(p.chainId)?.contracts.IntermediaryAccountFactory;
-  if (!executor || !factory) throw new Error(`chain ${p.chainId} has no executor or intermediary factory`);
+  const executor = d.senders.of("executor", p.chainId);
   const stateOverride = p.fund
-    ? await tokenBalanceOverride(client, p.fund.token, p.intermediary, p.fund.amount)
+    ? await d.chains.balanceOverride(p.chainId, p.fund.token, p.intermediary, p.fund.amount)
     : null;
   try {
-    return await client.estimateGas({
-      account: executor.account,
-      to: factory,
+    return await d.chains.estimateGas(p.chainId, {
+      from: executor.address,
+      to: executor.chain.contracts.IntermediaryAccountFactory,
       data: executeStepsData(p.identity, p.calls),
       ...(stateOverride ? { stateOverride } : {}),
     });
@@ -59,17 +54,16 @@ async function stepsGas(
  * collector): the executor's gas at the chain's gas price, converted, plus the configured margin.
  */
 export async function stepsNetworkFee(
-  e: EngineContext,
+  d: EngineDeps,
   token: Token,
   p: Parameters<typeof stepsGas>[1],
 ): Promise<bigint> {
-  const native = nativeOf(e, p.chainId);
+  const native = nativeOf(d.registry, p.chainId);
   if (!native) throw new Error(`chain ${p.chainId} has no priced native coin`);
-  const [gas, gasPrice] = await Promise.all([stepsGas(e, p), e.market.gasPrice(p.chainId)]);
-  const priced = (t: Token) => ({ decimals: t.decimals, price: parsePrice(t.price.usd) });
+  const [gas, gasPrice] = await Promise.all([stepsGas(d, p), d.chains.gasPrice(p.chainId)]);
   return chargedGasFee(
     { gasLimit: gas, gasPrice, native: priced(native) },
     priced(token),
-    e.config.connect.stepsFeeMarginBps,
+    d.settings.connect.stepsFeeMarginBps,
   );
 }

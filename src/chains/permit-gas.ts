@@ -1,7 +1,7 @@
 import { type Address, keccak256, type PublicClient, toHex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
-import { depositWithPermitData, signGaslessDeposit } from "../chains/gasless.ts";
-import { tokenBalanceOverride } from "../chains/state-override.ts";
+import { depositWithPermitData, signGaslessDeposit } from "./gasless.ts";
+import { tokenBalanceOverride } from "./state-override.ts";
 
 /** A throwaway key that signs permit deposits which are only ever estimated, never sent. */
 const probe = privateKeyToAccount(keccak256(toHex("junction: permit deposit gas probe")));

@@ -1,36 +1,25 @@
 import { base64 } from "@scure/base";
 import type { Hex } from "viem";
 import { checkDeletable, type ExecutionStatus } from "../../core/connect/execution-status.ts";
-import type { ExecutionPlan } from "../../core/connect/plan.ts";
 import { verifyWalletSignature } from "../../core/connect/verify.ts";
 import { parseWallet, type Wallet } from "../../core/connect/wallet.ts";
 import { JunctionError } from "../../core/errors.ts";
-import { fromJson } from "../../core/json.ts";
-import {
-  type ExecutionRow,
-  executionOfIntent,
-  findExecution,
-  lockExecution,
-  patchExecution,
-  transitionExecution,
-} from "../../store/executions.ts";
-import { findIntent, findIntentByDepositAddress } from "../../store/intents.ts";
-import { wake } from "../../store/work-queue.ts";
-import type { EngineContext } from "../context.ts";
-import { abortIntentIn, announceDeposit, commitIntentIn } from "../intents.ts";
-
-export const executionPlanOf = (row: ExecutionRow): ExecutionPlan => fromJson<ExecutionPlan>(row.plan);
+import type { UnitOfWork } from "../../store/commit.ts";
+import { type ExecutionRow, executionById, executionPlanOf, findExecution } from "../../store/executions.ts";
+import { findIntent, findIntentByDepositAddress, type IntentRow } from "../../store/intents.ts";
+import { abortIntentIn, announceDeposit, commitIntentIn } from "../intents/lifecycle.ts";
+import type { EngineDeps } from "../ports.ts";
 
 /** The wallet's execution, or `not_found`. */
-async function requireExecution(e: EngineContext, wallet: Wallet, id: string): Promise<ExecutionRow> {
-  const row = await findExecution(e.db, wallet.id, id);
+async function requireExecution(d: EngineDeps, wallet: Wallet, id: string): Promise<ExecutionRow> {
+  const row = await findExecution(d.store.db, wallet.id, id);
   if (!row) throw new JunctionError("not_found", `executionId: wallet ${wallet.id} has no execution ${id}`);
   return row;
 }
 
 /** Checks `signature` is the wallet's over `message`; a NEAR key lookup that fails is the upstream's fault. */
 async function requireSigned(
-  e: EngineContext,
+  d: EngineDeps,
   wallet: Wallet,
   input: {
     message: string;
@@ -41,7 +30,7 @@ async function requireSigned(
 ): Promise<void> {
   let verdict: Awaited<ReturnType<typeof verifyWalletSignature>>;
   try {
-    verdict = await verifyWalletSignature({ wallet, ...input, nearKeysOf: (id) => e.nearKeys.keysOf(id) });
+    verdict = await verifyWalletSignature({ wallet, ...input, nearKeysOf: (id) => d.nearKeys.keysOf(id) });
   } catch (err) {
     if (err instanceof JunctionError) throw err;
     throw new JunctionError(
@@ -65,13 +54,13 @@ export interface Signature {
  * again answers the current status.
  */
 export async function submitSignature(
-  e: EngineContext,
+  d: EngineDeps,
   rawWallet: string,
   executionId: string,
   sig: Signature,
 ): Promise<ExecutionRow> {
   const wallet = parseWallet(rawWallet);
-  const known = await requireExecution(e, wallet, executionId);
+  const known = await requireExecution(d, wallet, executionId);
   if (known.signature !== null) {
     if (known.signature === sig.signature) return known;
     throw new JunctionError("conflict", `execution ${executionId} is already signed; it is ${known.status}`);
@@ -79,7 +68,7 @@ export async function submitSignature(
   const plan = executionPlanOf(known);
   const payload = plan.payload;
   if (!payload) throw new Error(`execution ${executionId} has no signing payload`);
-  await requireSigned(e, wallet, {
+  await requireSigned(d, wallet, {
     message: payload.messageToSign,
     signature: sig.signature,
     ...(sig.publicKey !== undefined ? { publicKey: sig.publicKey } : {}),
@@ -87,41 +76,47 @@ export async function submitSignature(
       ? { nep413: { recipient: payload.nep413.recipient, nonce: base64.decode(payload.nep413.nonce) } }
       : {}),
   });
-  const now = e.now();
-  const row = await e.db.transaction().execute(async (trx) => {
-    const locked = await lockExecution(trx, executionId);
-    if (!locked || locked.deleted_at)
-      throw new JunctionError("not_found", `executionId: no execution ${executionId}`);
+  return d.store.commit(d.clock.now(), async (uow) => {
+    const { execution: locked, intent } = await lockForChange(uow, known);
     if (locked.signature !== null)
       throw new JunctionError("conflict", `execution ${executionId} is already signed`);
-    if (now >= locked.deadline) {
+    if (uow.now >= locked.deadline) {
       throw new JunctionError(
         "wrong_status",
         `execution ${executionId} passed its deadline ${locked.deadline.toISOString()}; create a new one`,
       );
     }
-    if (locked.intent_id) {
-      const intent = await findIntent(trx, locked.intent_id);
-      if (intent) await commitIntentIn(e, trx, intent, now, locked.deadline);
-    }
-    return transitionExecution(
-      trx,
-      locked,
-      plan.direction === "in" ? "signForDeposit" : "signForOperation",
-      {
+    if (intent) await commitIntentIn(d, uow, intent, locked.deadline);
+    return uow.changeExecution(locked, {
+      transitions: [plan.direction === "in" ? "signForDeposit" : "signForOperation"],
+      patch: {
         signature: sig.signature,
         public_key: sig.publicKey ?? null,
-        signed_at: now,
+        signed_at: uow.now,
         // A bridge-in now waits for its deposit (its intent wakes it); the others run at once.
-        next_action_at: plan.direction === "in" ? locked.deadline : now,
+        next_action_at: plan.direction === "in" ? locked.deadline : uow.now,
       },
-      {},
-      now,
-    );
+    });
   });
-  if (row.intent_id) e.changes.notify(row.intent_id);
-  e.executionWork.wake();
-  return row;
+}
+
+/**
+ * Locks an execution for a client's change, with its intent (and that intent's inventory) first:
+ * every transaction takes its locks in the order inventory, intent, execution, so none waits on
+ * another in a circle. `not_found` once the execution is deleted.
+ */
+async function lockForChange(
+  uow: UnitOfWork,
+  known: ExecutionRow,
+): Promise<{ execution: ExecutionRow; intent: IntentRow | undefined }> {
+  // An intent's destination chain and token never change: read unlocked, they name its inventory lock.
+  const seen = known.intent_id ? await findIntent(uow.trx, known.intent_id) : undefined;
+  if (seen) await uow.lockInventory(seen.destination_chain_id, seen.destination_token);
+  const intent = seen ? await uow.lockIntent(seen.id) : undefined;
+  const execution = await uow.lockExecution(known.id);
+  if (!execution || execution.deleted_at)
+    throw new JunctionError("not_found", `executionId: no execution ${known.id}`);
+  return { execution, intent };
 }
 
 export interface DeleteAuthorization extends Signature {
@@ -134,14 +129,14 @@ export interface DeleteAuthorization extends Signature {
  * aborted, so a deposit made anyway is refunded.
  */
 export async function deleteExecution(
-  e: EngineContext,
+  d: EngineDeps,
   rawWallet: string,
   executionId: string,
   auth: DeleteAuthorization,
 ): Promise<void> {
   const wallet = parseWallet(rawWallet);
-  await requireExecution(e, wallet, executionId);
-  await requireSigned(e, wallet, {
+  const known = await requireExecution(d, wallet, executionId);
+  await requireSigned(d, wallet, {
     message: `delete_execution:${executionId}`,
     signature: auth.signature,
     ...(auth.publicKey !== undefined ? { publicKey: auth.publicKey } : {}),
@@ -149,22 +144,17 @@ export async function deleteExecution(
       ? { nep413: { recipient: auth.nep413.recipient, nonce: base64.decode(auth.nep413.nonce) } }
       : {}),
   });
-  const now = e.now();
-  const intentId = await e.db.transaction().execute(async (trx) => {
-    const locked = await lockExecution(trx, executionId);
-    if (!locked || locked.deleted_at)
-      throw new JunctionError("not_found", `executionId: no execution ${executionId}`);
+  await d.store.commit(d.clock.now(), async (uow) => {
+    const { execution: locked, intent } = await lockForChange(uow, known);
     checkDeletable(locked.status as ExecutionStatus);
-    const intent = locked.intent_id ? await findIntent(trx, locked.intent_id) : undefined;
     if (intent && (intent.status === "QUOTED" || intent.status === "COMMITTED"))
-      await abortIntentIn(trx, intent, now);
-    await patchExecution(trx, executionId, { deleted_at: now, next_action_at: null }, now);
-    return intent?.id;
+      await abortIntentIn(uow, intent);
+    await uow.changeExecution(locked, {
+      transitions: [],
+      event: "execution.deleted",
+      patch: { deleted_at: uow.now, next_action_at: null },
+    });
   });
-  if (intentId) {
-    e.changes.notify(intentId);
-    e.work.wake();
-  }
 }
 
 /**
@@ -173,12 +163,12 @@ export async function deleteExecution(
  * address takes deposits.
  */
 export async function announceExecutionDeposit(
-  e: EngineContext,
+  d: EngineDeps,
   depositAddress: string,
   txHash: Hex,
 ): Promise<ExecutionRow> {
-  const intent = await findIntentByDepositAddress(e.db, depositAddress);
-  const execution = intent ? await executionOfIntent(e.db, intent.id) : undefined;
+  const intent = await findIntentByDepositAddress(d.store.db, depositAddress);
+  const execution = intent?.execution_id ? await executionById(d.store.db, intent.execution_id) : undefined;
   if (!intent || !execution || execution.deleted_at) {
     throw new JunctionError(
       "not_found",
@@ -192,11 +182,10 @@ export async function announceExecutionDeposit(
     );
   }
   if (intent.status === "COMMITTED" || (intent.status === "EXECUTING" && intent.deposit_tx_hash === null)) {
-    await announceDeposit(e, intent.id, txHash);
+    await announceDeposit(d, intent.id, txHash);
   } else {
     // Past its deadline (a late deposit revives it) or already on its way: let the engine look now.
-    await wake(e.db, "intents", [intent.id], e.now());
-    e.work.wake();
+    await d.store.commit(d.clock.now(), (uow) => uow.wake("intents", [intent.id]));
   }
-  return (await findExecution(e.db, execution.wallet, execution.id)) ?? execution;
+  return (await executionById(d.store.db, execution.id)) ?? execution;
 }

@@ -1,13 +1,13 @@
-import type { Address, Hex, PublicClient } from "viem";
-import { devTokenAbi, intentEntrypointAbi } from "../chains/abi.gen.ts";
-import { depositWithPermitData, type SignedPermit, type TrailsIntentMessage } from "../chains/gasless.ts";
-import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../chains/typed-data.ts";
-import { JunctionError } from "../core/errors.ts";
-import { checkGaslessRequest, type GaslessRequest } from "../core/gasless.ts";
-import { type IntentRow, lockIntent, planOf, transitionIntent } from "../store/intents.ts";
-import type { EngineContext } from "./context.ts";
-import { withHeadroom } from "./gas.ts";
-import { requireIntent } from "./intents.ts";
+import type { Address, Hex } from "viem";
+import { withHeadroom } from "../../chains/gas.ts";
+import { depositWithPermitData, type SignedPermit, type TrailsIntentMessage } from "../../chains/gasless.ts";
+import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../../chains/typed-data.ts";
+import { JunctionError } from "../../core/errors.ts";
+import { checkGaslessRequest, type GaslessRequest } from "../../core/gasless.ts";
+import { type IntentRow, planOf } from "../../store/intents.ts";
+import type { EngineDeps } from "../ports.ts";
+import { requireIntent } from "./lifecycle.ts";
+import type { RelayedDeposit } from "./views.ts";
 
 /** A gasless deposit as submitted: what was chosen and signed, and the signatures. */
 export interface GaslessSubmission extends GaslessRequest {
@@ -16,21 +16,6 @@ export interface GaslessSubmission extends GaslessRequest {
 }
 
 const invalid = (message: string) => new JunctionError("invalid_argument", message);
-
-/** Whether `address` signed `typedData` (an EOA's signature, or an ERC-1271 contract wallet's). */
-async function signedBy(
-  client: PublicClient,
-  address: Address,
-  typedData: { domain: unknown; types: unknown; primaryType: string; message: unknown; signature: Hex },
-): Promise<boolean> {
-  try {
-    // viem's parameter type ties the message to the types generically; each comes from one place.
-    const params = { address, ...typedData } as Parameters<PublicClient["verifyTypedData"]>[0];
-    return await client.verifyTypedData(params);
-  } catch {
-    return false;
-  }
-}
 
 function requireCommitted(row: IntentRow): void {
   if (row.status === "COMMITTED") return;
@@ -48,33 +33,24 @@ function requireCommitted(row: IntentRow): void {
  * then arrives like any other; the engine fails the intent if the transaction reverts.
  */
 export async function relayGaslessDeposit(
-  e: EngineContext,
+  d: EngineDeps,
   id: string,
   sub: GaslessSubmission,
 ): Promise<IntentRow> {
-  const known = await requireIntent(e, id);
+  const known = await requireIntent(d, id);
   requireCommitted(known);
   const plan = planOf(known);
   const chainId = plan.from.chainId;
-  const client = e.market.client(chainId);
-  const relayer = e.relayers.get(chainId);
-  const entrypoint = e.registry.chain(chainId)?.contracts.IntentEntrypoint;
-  if (!relayer || !entrypoint) throw new Error(`chain ${chainId} has no relayer or entrypoint`);
+  const relayer = d.senders.of("relayer", chainId);
+  const entrypoint = relayer.chain.contracts.IntentEntrypoint;
   const owner = plan.owner;
   const token = plan.from.address;
-  const nonce = plan.from.native
-    ? 0n
-    : await client.readContract({
-        address: entrypoint,
-        abi: intentEntrypointAbi,
-        functionName: "nonces",
-        args: [owner],
-      });
+  const nonce = plan.from.native ? 0n : await d.chains.entrypointNonce(chainId, owner);
   const checked = checkGaslessRequest({
     plan,
     req: sub,
     nonce,
-    now: e.now(),
+    now: d.clock.now(),
     executeBy: known.commit_expires_at ?? new Date(0),
   });
   const intent: TrailsIntentMessage = {
@@ -88,7 +64,8 @@ export async function relayGaslessDeposit(
     feeAmount: checked.option.amount,
     feeCollector: checked.option.feeCollector,
   };
-  const intentSigned = await signedBy(client, owner, {
+  const intentSigned = await d.chains.verifyTypedData(chainId, {
+    address: owner,
     domain: trailsIntentDomain(chainId, entrypoint),
     types: trailsIntentTypes,
     primaryType: "TrailsIntent",
@@ -101,7 +78,7 @@ export async function relayGaslessDeposit(
     );
   }
   const needed = intent.amount + intent.feeAmount;
-  const permit = await checkPermit(e, client, {
+  const permit = await checkPermit(d, {
     chainId,
     owner,
     token,
@@ -110,12 +87,7 @@ export async function relayGaslessDeposit(
     checked: checked.permit,
     signature: sub.permitSignature,
   });
-  const balance = await client.readContract({
-    address: token,
-    abi: devTokenAbi,
-    functionName: "balanceOf",
-    args: [owner],
-  });
+  const balance = await d.chains.balanceOf(chainId, token, owner);
   if (balance < needed) {
     throw invalid(
       `the owner ${owner} holds ${balance} of ${plan.from.symbol}; the deposit and its fee need ${needed}`,
@@ -124,13 +96,12 @@ export async function relayGaslessDeposit(
   const data = depositWithPermitData(intent, sub.intentSignature, permit);
   let gas: bigint;
   try {
-    gas = await client.estimateGas({ account: relayer.account, to: entrypoint, data });
+    gas = await d.chains.estimateGas(chainId, { from: relayer.address, to: entrypoint, data });
   } catch (err) {
     throw invalid(`the deposit would fail on chain: ${(err as Error).message.split("\n")[0]}`);
   }
   const prepared = await relayer.prepare();
-  const now = e.now();
-  const detail = {
+  const detail: RelayedDeposit = {
     intentSignature: sub.intentSignature,
     ...(permit
       ? { permitSignature: permit.signature, permitAmount: permit.value, permitDeadline: permit.deadline }
@@ -141,29 +112,23 @@ export async function relayGaslessDeposit(
     userNonce: nonce,
     deadline: intent.deadline,
   };
-  const { row, tx } = await e.db.transaction().execute(async (trx) => {
-    const locked = await lockIntent(trx, id);
+  const { row, tx } = await d.store.commit(d.clock.now(), async (uow) => {
+    const locked = await uow.lockIntent(id);
     if (!locked) throw new JunctionError("not_found", `intentId: no intent ${id}`);
     requireCommitted(locked);
     const tx = await relayer.record(
-      trx,
+      uow,
       { intentId: id, kind: "deposit", to: entrypoint, data, gas: withHeadroom(gas), detail },
       prepared,
-      now,
     );
-    const row = await transitionIntent(
-      trx,
-      locked,
-      "execute",
-      { deposit_tx_hash: tx.hash, next_action_at: now },
-      { gasless: true, depositTransactionHash: tx.hash },
-      now,
-    );
+    const row = await uow.changeIntent(locked, {
+      transition: "execute",
+      patch: { deposit_tx_hash: tx.hash, next_action_at: uow.now },
+      data: { gasless: true, depositTransactionHash: tx.hash },
+    });
     return { row, tx };
   });
   await relayer.broadcast(tx);
-  e.changes.notify(id);
-  e.work.wake();
   return row;
 }
 
@@ -173,8 +138,7 @@ export async function relayGaslessDeposit(
  * the entrypoint for `needed`.
  */
 async function checkPermit(
-  e: EngineContext,
-  client: PublicClient,
+  d: EngineDeps,
   p: {
     chainId: number;
     owner: Address;
@@ -186,12 +150,7 @@ async function checkPermit(
   },
 ): Promise<SignedPermit | null> {
   if (!p.checked || !p.signature) {
-    const allowance = await client.readContract({
-      address: p.token,
-      abi: devTokenAbi,
-      functionName: "allowance",
-      args: [p.owner, p.entrypoint],
-    });
+    const allowance = await d.chains.allowance(p.chainId, p.token, p.owner, p.entrypoint);
     if (allowance < p.needed) {
       throw invalid(
         `permitSignature: required: the owner has approved the entrypoint for ${allowance}, and the deposit and its fee need ${p.needed}`,
@@ -199,15 +158,11 @@ async function checkPermit(
     }
     return null;
   }
-  const domain = await e.market.permitDomain(p.chainId, p.token);
+  const domain = await d.chains.permitDomain(p.chainId, p.token);
   if (!domain) throw invalid(`permitSignature: token ${p.token} does not support ERC-2612 permits`);
-  const nonce = await client.readContract({
-    address: p.token,
-    abi: devTokenAbi,
-    functionName: "nonces",
-    args: [p.owner],
-  });
-  const signed = await signedBy(client, p.owner, {
+  const nonce = await d.chains.permitNonce(p.chainId, p.token, p.owner);
+  const signed = await d.chains.verifyTypedData(p.chainId, {
+    address: p.owner,
     domain,
     types: permitTypes,
     primaryType: "Permit",

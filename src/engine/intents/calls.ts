@@ -1,6 +1,8 @@
 import { type Address, encodeFunctionData, type Hex } from "viem";
-import { depositFactoryAbi, settlementAbi } from "../chains/abi.gen.ts";
-import type { IntentPlan } from "../core/plan.ts";
+import { depositFactoryAbi, settlementAbi } from "../../chains/abi.gen.ts";
+import type { RuntimeChain } from "../../chains/registry.ts";
+import type { PlannedTx } from "../../core/intent/decide.ts";
+import type { IntentPlan } from "../../core/intent/plan.ts";
 
 /** The solver's fill on the destination chain: a plain payment, or the payment through the Executor's call. */
 export function fillCalldata(plan: IntentPlan): Hex {
@@ -41,4 +43,23 @@ export function refundCalldata(plan: IntentPlan, asset: Address): Hex {
     functionName: "refund",
     args: [plan.intentId, plan.owner, plan.from.address, asset],
   });
+}
+
+/** Where a planned transaction goes: the fill to the destination chain's Settlement, the rest to the origin's DepositFactory. */
+export function plannedCall(
+  plan: IntentPlan,
+  tx: PlannedTx,
+  chainOf: (chainId: number) => RuntimeChain,
+): { chainId: number; to: Address; data: Hex; asset?: Address } {
+  if (tx.kind === "fill") {
+    return {
+      chainId: plan.to.chainId,
+      to: chainOf(plan.to.chainId).contracts.Settlement,
+      data: fillCalldata(plan),
+    };
+  }
+  const to = chainOf(plan.from.chainId).contracts.DepositFactory;
+  return tx.kind === "sweep"
+    ? { chainId: plan.from.chainId, to, data: sweepCalldata(plan, tx.amount) }
+    : { chainId: plan.from.chainId, to, data: refundCalldata(plan, tx.asset), asset: tx.asset };
 }

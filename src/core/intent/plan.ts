@@ -1,6 +1,6 @@
 import type { Address, Hex } from "viem";
-import type { GaslessFeeOption } from "./gasless.ts";
-import type { Quote, TradeType } from "./quote.ts";
+import type { GaslessFeeOption } from "../gasless.ts";
+import type { Quote, TradeType } from "../quote.ts";
 
 /** A token as an intent refers to it. */
 export interface PlanToken {
@@ -9,7 +9,8 @@ export interface PlanToken {
   symbol: string;
   decimals: number;
   native: boolean;
-  priceUsd: number;
+  /** USD per whole token as a decimal string, exact (e.g. "3000.25"). */
+  priceUsd: string;
 }
 
 /** A call the solver makes on the destination chain with the delivered tokens. */
@@ -40,9 +41,9 @@ export interface IntentPlan {
   quote: Quote;
   /** Ways to pay for a gasless (permit) deposit; none when the deposit is the native coin. */
   feeOptions: GaslessFeeOption[];
-  /** Native-coin USD prices used for the gas fees, for display. */
-  originNativeUsd: number;
-  destinationNativeUsd: number;
+  /** Native-coin USD prices (decimal strings) the gas fees were priced at. */
+  originNativeUsd: string;
+  destinationNativeUsd: string;
   /** The request as the client sent it, echoed back by dialects that return it. */
   request: Record<string, unknown>;
   createdAt: string;

@@ -1,8 +1,20 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import { type Address, bytesToHex, type Hex, isAddressEqual } from "viem";
+import { type Address, bytesToHex, type Hex } from "viem";
 import type { Token } from "../../chains/registry.ts";
 import { type AssetToken, assetIdOf, tokenOfAssetId } from "../../core/connect/assets.ts";
-import { type Direction, type ExecutionPlan, executionModeOf, payloadText } from "../../core/connect/plan.ts";
+import {
+  amountForSteps,
+  checkDeadline,
+  checkQuoteSteps,
+  ESTIMATED_TIME,
+  feeStep,
+  outRecipient,
+  PLACEHOLDERS,
+  requireErc20,
+  requireEvm,
+  withFeeStep,
+} from "../../core/connect/create-rules.ts";
+import { type Direction, type ExecutionPlan, payloadText } from "../../core/connect/plan.ts";
 import { signingPayload } from "../../core/connect/signing.ts";
 import {
   encodeStep,
@@ -13,12 +25,12 @@ import {
 } from "../../core/connect/steps.ts";
 import { parseWallet, signingStandardOf, type Wallet, walletIdentity } from "../../core/connect/wallet.ts";
 import { JunctionError } from "../../core/errors.ts";
-import type { IntentPlan } from "../../core/plan.ts";
+import type { IntentPlan } from "../../core/intent/plan.ts";
+import { pricedToken, usdValue } from "../../core/price.ts";
 import type { TradeType } from "../../core/quote.ts";
-import { insertExecution, isUniqueViolation } from "../../store/executions.ts";
-import { insertQuotedIntent } from "../../store/intents.ts";
-import type { EngineContext } from "../context.ts";
-import { planIntent } from "../intents.ts";
+import { isUniqueViolation } from "../../store/executions.ts";
+import { planIntent } from "../intents/quote.ts";
+import type { EngineDeps } from "../ports.ts";
 import { stepsNetworkFee } from "./network-fee.ts";
 
 /** A quote-backed create, as the API has parsed it (shape only; every rule is checked here). */
@@ -50,94 +62,15 @@ export interface StepsExecutionRequest {
   steps: unknown;
 }
 
-/** The longest an execution may wait for its signature and deposit. */
-const MAX_DEADLINE_MS = 24 * 60 * 60 * 1000;
-const PLACEHOLDERS: Record<Direction, ReadonlySet<Placeholder>> = {
-  in: new Set(["{MIN_AMOUNT_OUT}", "{INTERMEDIARY}"]),
-  out: new Set(["{DEPOSIT_ADDRESS}", "{AMOUNT_IN}", "{INTERMEDIARY}"]),
-  steps: new Set(["{INTERMEDIARY}"]),
-};
-const ESTIMATED_TIME: Record<Direction, string> = { in: "60s", out: "60s", steps: "15s" };
-
-const invalid = (message: string) => new JunctionError("invalid_argument", message);
-
-/** Steps run on EVM chains only: Junction has no Solana chain to run them on (yet). */
-function requireEvm(type: string): void {
-  if (type !== "evm") {
-    throw invalid(
-      `type: ${JSON.stringify(type)} is not supported: Junction runs steps on EVM chains only; send "evm"`,
-    );
-  }
-}
-
 /** Every listed token, by asset id. */
-function assetTokens(e: EngineContext): AssetToken[] {
-  return e.registry.allTokens().map((t) => ({ ...t, slug: e.registry.chain(t.chainId)?.slug ?? "" }));
+function assetTokens(d: EngineDeps): AssetToken[] {
+  return d.registry.allTokens().map((t) => ({ ...t, slug: d.registry.chain(t.chainId)?.slug ?? "" }));
 }
 
-function tokenOf(e: EngineContext, asset: AssetToken): Token {
-  const token = e.registry.token(asset.chainId, asset.address);
+function tokenOf(d: EngineDeps, asset: AssetToken): Token {
+  const token = d.registry.token(asset.chainId, asset.address);
   if (!token) throw new Error(`asset ${assetIdOf(asset)} vanished from the registry`);
   return token;
-}
-
-function checkDeadline(deadline: Date, now: Date, field: string): void {
-  if (deadline <= now) throw invalid(`${field}: ${deadline.toISOString()} has passed; send a later one`);
-  if (deadline.getTime() - now.getTime() > MAX_DEADLINE_MS) {
-    throw invalid(
-      `${field}: at most 24 hours ahead (${new Date(now.getTime() + MAX_DEADLINE_MS).toISOString()})`,
-    );
-  }
-}
-
-/** The steps spend an ERC-20: the fee step transfers it, and the steps must be able to. */
-function requireErc20(asset: AssetToken, field: string): void {
-  if (asset.native) {
-    throw invalid(
-      `${field}: steps spend an ERC-20 here; ${asset.symbol} is the chain's native coin, which steps cannot spend yet`,
-    );
-  }
-}
-
-/** A bridge-in's steps must use what is delivered: some step calls the token or passes its address. */
-function requireTouches(steps: readonly Step[], token: Address): void {
-  const mentions = (p: unknown): boolean =>
-    Array.isArray(p) ? p.some(mentions) : typeof p === "string" && p.toLowerCase() === token.toLowerCase();
-  if (steps.some((s) => isAddressEqual(s.to, token) || s.parameters.some(mentions))) return;
-  throw invalid(
-    `steps: no step uses the destination token ${token}; add one that does (for example approve it to the contract you call)`,
-  );
-}
-
-/** An out-operation's last step hands the tokens to the swap: transfer({DEPOSIT_ADDRESS}, amount) on the origin token. */
-function requireDepositLast(steps: readonly Step[], token: Address): void {
-  const last = steps.at(-1);
-  const ok =
-    last !== undefined &&
-    isAddressEqual(last.to, token) &&
-    last.functionSignature === "transfer(address,uint256)" &&
-    last.parameters[0] === "{DEPOSIT_ADDRESS}";
-  if (!ok) {
-    throw invalid(
-      `steps[${Math.max(steps.length - 1, 0)}]: the last step of an out-operation must be transfer({DEPOSIT_ADDRESS}, {AMOUNT_IN}) on the origin token ${token}`,
-    );
-  }
-}
-
-/** The step that pays the network fee to the collector, in the steps' token. */
-function feeStep(token: Address, collector: Address, fee: bigint): Step {
-  return {
-    to: token,
-    functionSignature: "transfer(address,uint256)",
-    parameters: [collector, fee.toString()],
-    value: 0n,
-    metadata: { name: "Fee Transfer", description: "the network fee for running these steps" },
-  };
-}
-
-/** Where the fee step goes: last, except in an out-operation, whose last step must stay the deposit. */
-function withFeeStep(direction: Direction, steps: readonly Step[], fee: Step): Step[] {
-  return direction === "out" ? [...steps.slice(0, -1), fee, ...steps.slice(-1)] : [...steps, fee];
 }
 
 interface Priced {
@@ -152,7 +85,7 @@ interface Priced {
  * ({MIN_AMOUNT_OUT}), which must leave something.
  */
 async function priceSteps(
-  e: EngineContext,
+  d: EngineDeps,
   p: {
     direction: Direction;
     steps: Step[];
@@ -164,13 +97,13 @@ async function priceSteps(
     delivered: bigint | null;
   },
 ): Promise<Priced> {
-  const collector = e.config.fees.feeCollector;
+  const collector = d.settings.fees.feeCollector;
   // Priced on a sample run: the steps get everything delivered, and the fee step pays 1 unit more.
   const sampleFee = 1n;
   const sampleValues =
     p.delivered === null ? p.values : { ...p.values, "{MIN_AMOUNT_OUT}": p.delivered.toString() };
   const sample = withFeeStep(p.direction, p.steps, feeStep(p.token.address, collector, sampleFee));
-  const networkFee = await stepsNetworkFee(e, p.token, {
+  const networkFee = await stepsNetworkFee(d, p.token, {
     chainId: p.chainId,
     identity: p.identity,
     intermediary: p.intermediary,
@@ -180,12 +113,7 @@ async function priceSteps(
   let values = p.values;
   let minAmountOut: bigint | null = null;
   if (p.delivered !== null) {
-    minAmountOut = p.delivered - networkFee;
-    if (minAmountOut <= 0n) {
-      throw invalid(
-        `quote.amount: too small: the network fee for the steps (${networkFee} ${p.token.symbol}) takes all of the ${p.delivered} delivered; send more`,
-      );
-    }
+    minAmountOut = amountForSteps(p.delivered, networkFee, p.token.symbol);
     values = { ...values, "{MIN_AMOUNT_OUT}": minAmountOut.toString() };
   }
   const run = withFeeStep(p.direction, p.steps, feeStep(p.token.address, collector, networkFee));
@@ -193,20 +121,20 @@ async function priceSteps(
 }
 
 /** The wallet, its identity and its intermediary account on `chainId`. */
-async function walletOn(e: EngineContext, rawWallet: string, chainId: number) {
+async function walletOn(d: EngineDeps, rawWallet: string, chainId: number) {
   const wallet = parseWallet(rawWallet);
   const identity = walletIdentity(wallet);
-  return { wallet, identity, intermediary: await e.market.intermediary(chainId, identity) };
+  return { wallet, identity, intermediary: await d.chains.intermediary(chainId, identity) };
 }
 
 /** Where a failed swap's deposit goes back: an EVM wallet itself, any other wallet's intermediary account on the origin chain. */
 async function refundAddress(
-  e: EngineContext,
+  d: EngineDeps,
   wallet: Wallet,
   identity: Hex,
   chainId: number,
 ): Promise<Address> {
-  return wallet.type === "evm" ? (wallet.id as Address) : e.market.intermediary(chainId, identity);
+  return wallet.type === "evm" ? (wallet.id as Address) : d.chains.intermediary(chainId, identity);
 }
 
 /**
@@ -214,39 +142,28 @@ async function refundAddress(
  * unless it is a dry run, stores it (CREATED) with its QUOTED intent, ready to be signed.
  */
 export async function createQuoteExecution(
-  e: EngineContext,
+  d: EngineDeps,
   rawWallet: string,
   req: QuoteExecutionRequest,
 ): Promise<ExecutionPlan> {
   requireEvm(req.type);
-  const now = e.now();
-  const tokens = assetTokens(e);
+  const now = d.clock.now();
+  const tokens = assetTokens(d);
   const origin = tokenOfAssetId(req.quote.originAsset, tokens, "quote.originAsset");
   const destination = tokenOfAssetId(req.quote.destinationAsset, tokens, "quote.destinationAsset");
   const direction: Direction = req.outOperation ? "out" : "in";
   const stepsAsset = direction === "in" ? destination : origin;
   requireErc20(stepsAsset, direction === "in" ? "quote.destinationAsset" : "quote.originAsset");
   checkDeadline(req.quote.deadline, now, "quote.deadline");
-  const { wallet, identity, intermediary } = await walletOn(e, rawWallet, stepsAsset.chainId);
+  const { wallet, identity, intermediary } = await walletOn(d, rawWallet, stepsAsset.chainId);
   const steps = parseSteps(req.steps, PLACEHOLDERS[direction]);
-  if (!req.dry && steps.length === 0)
-    throw invalid("steps: at least one step is required (dry runs may omit them)");
-  if (direction === "in") {
-    if (req.quote.recipient !== undefined) {
-      throw invalid(
-        "quote.recipient: not allowed for a bridge-in: the intermediary account receives the swap; remove it",
-      );
-    }
-    if (steps.length > 0) requireTouches(steps, destination.address);
-  } else if (steps.length > 0 || !req.dry) {
-    requireDepositLast(steps, origin.address);
-  }
+  checkQuoteSteps({ direction, dry: req.dry, steps, recipient: req.quote.recipient, origin, destination });
   const recipient = direction === "in" ? intermediary : outRecipient(wallet, req.quote.recipient);
-  const intent = await planIntent(e, {
+  const intent = await planIntent(d, {
     owner:
       direction === "in"
-        ? await refundAddress(e, wallet, identity, origin.chainId)
-        : await e.market.intermediary(origin.chainId, identity),
+        ? await refundAddress(d, wallet, identity, origin.chainId)
+        : await d.chains.intermediary(origin.chainId, identity),
     originChainId: origin.chainId,
     originToken: origin.address,
     destinationChainId: destination.chainId,
@@ -265,10 +182,10 @@ export async function createQuoteExecution(
     expiresAt: req.quote.deadline,
     revivable: true,
   });
-  const priced = await priceSteps(e, {
+  const priced = await priceSteps(d, {
     direction,
     steps,
-    token: tokenOf(e, stepsAsset),
+    token: tokenOf(d, stepsAsset),
     chainId: stepsAsset.chainId,
     identity,
     intermediary,
@@ -282,7 +199,7 @@ export async function createQuoteExecution(
           },
     delivered: direction === "in" ? intent.quote.toAmount : null,
   });
-  const plan = executionPlan(e, {
+  const plan = executionPlan(d, {
     wallet,
     identity,
     intermediary,
@@ -305,44 +222,46 @@ export async function createQuoteExecution(
       minAmountIn: intent.quote.fromAmountMin,
       amountOut: intent.quote.toAmount,
       minAmountOut: priced.minAmountOut ?? intent.quote.toAmountMin,
-      amountInUsd: usd(intent.quote.fromAmount, intent.from),
-      amountOutUsd: usd(intent.quote.toAmount, intent.to),
+      amountInUsd: usdOf(intent.quote.fromAmount, intent.from),
+      amountOutUsd: usdOf(intent.quote.toAmount, intent.to),
       swapFee: intent.quote.totalFee,
       depositAddress: intent.depositAddress,
       intentId: intent.intentId,
     },
     dry: req.dry,
   });
-  if (!req.dry) await store(e, plan, intent);
+  if (!req.dry) await store(d, plan, intent);
   return plan;
 }
 
 /** POST /executions/{wallet}/steps: plans and stores a steps-only execution, ready to be signed. */
 export async function createStepsExecution(
-  e: EngineContext,
+  d: EngineDeps,
   rawWallet: string,
   req: StepsExecutionRequest,
 ): Promise<ExecutionPlan> {
   requireEvm(req.type);
-  const now = e.now();
-  const asset = tokenOfAssetId(req.destinationAsset, assetTokens(e), "destinationAsset");
+  const now = d.clock.now();
+  const asset = tokenOfAssetId(req.destinationAsset, assetTokens(d), "destinationAsset");
   requireErc20(asset, "destinationAsset");
-  const deadline = req.deadline ?? new Date(now.getTime() + e.config.commitLifetimeSeconds * 1000);
+  const deadline = req.deadline ?? new Date(now.getTime() + d.settings.commitLifetimeSeconds * 1000);
   checkDeadline(deadline, now, "deadline");
-  const { wallet, identity, intermediary } = await walletOn(e, rawWallet, asset.chainId);
+  const { wallet, identity, intermediary } = await walletOn(d, rawWallet, asset.chainId);
   const steps = parseSteps(req.steps, PLACEHOLDERS.steps);
-  if (steps.length === 0) throw invalid("steps: at least one step is required");
-  const priced = await priceSteps(e, {
+  if (steps.length === 0) {
+    throw new JunctionError("invalid_argument", "steps: at least one step is required");
+  }
+  const priced = await priceSteps(d, {
     direction: "steps",
     steps,
-    token: tokenOf(e, asset),
+    token: tokenOf(d, asset),
     chainId: asset.chainId,
     identity,
     intermediary,
     values: { "{INTERMEDIARY}": intermediary },
     delivered: null,
   });
-  const plan = executionPlan(e, {
+  const plan = executionPlan(d, {
     wallet,
     identity,
     intermediary,
@@ -355,24 +274,15 @@ export async function createStepsExecution(
     quote: null,
     dry: false,
   });
-  await store(e, plan, null);
+  await store(d, plan, null);
   return plan;
 }
 
-/** An out-operation delivers to `quote.recipient`, or to the wallet itself when that is an EVM address. */
-function outRecipient(wallet: Wallet, recipient: string | undefined): Address {
-  if (recipient !== undefined) return recipient as Address;
-  if (wallet.type === "evm") return wallet.id as Address;
-  throw invalid(
-    `quote.recipient: required: the ${wallet.type} wallet ${wallet.id} cannot receive on an EVM chain; name an EVM address`,
-  );
-}
-
-const usd = (amount: bigint, token: IntentPlan["from"]) =>
-  (Number(amount) / 10 ** token.decimals) * token.priceUsd;
+const usdOf = (amount: bigint, token: IntentPlan["from"]) =>
+  usdValue(amount, pricedToken(token.decimals, token.priceUsd));
 
 function executionPlan(
-  e: EngineContext,
+  d: EngineDeps,
   p: {
     wallet: Wallet;
     identity: Hex;
@@ -404,7 +314,7 @@ function executionPlan(
     steps: p.priced.steps,
     networkFee: p.priced.networkFee,
     feeToken: p.stepsAsset.address,
-    feeCollector: e.config.fees.feeCollector,
+    feeCollector: d.settings.fees.feeCollector,
     metadata: p.metadata,
     payload: null,
     deadline: p.deadline.toISOString(),
@@ -413,37 +323,20 @@ function executionPlan(
   };
   if (p.dry) return plan;
   const nonce = randomBytes(32);
-  const slugOf = (chainId: number) => e.registry.chain(chainId)?.slug ?? String(chainId);
+  const slugOf = (chainId: number) => d.registry.chain(chainId)?.slug ?? String(chainId);
   const text = payloadText(plan, bytesToHex(nonce), slugOf);
   return {
     ...plan,
-    payload: signingPayload(standard, text, { recipient: e.config.connect.nep413Recipient, nonce }),
+    payload: signingPayload(standard, text, { recipient: d.settings.connect.nep413Recipient, nonce }),
   };
 }
 
 /** Stores the execution and its QUOTED intent together; a second live execution is a conflict. */
-async function store(e: EngineContext, plan: ExecutionPlan, intent: IntentPlan | null): Promise<void> {
-  const now = new Date(plan.createdAt);
+async function store(d: EngineDeps, plan: ExecutionPlan, intent: IntentPlan | null): Promise<void> {
   try {
-    await e.db.transaction().execute(async (trx) => {
-      if (intent) await insertQuotedIntent(trx, intent, now);
-      await insertExecution(
-        trx,
-        {
-          id: plan.id,
-          wallet: plan.wallet.id,
-          walletType: plan.wallet.type,
-          identity: plan.identity,
-          intermediary: plan.intermediary,
-          mode: executionModeOf(plan.direction),
-          direction: plan.direction,
-          chainId: plan.chainId,
-          intentId: intent?.intentId ?? null,
-          plan,
-          deadline: new Date(plan.deadline),
-        },
-        now,
-      );
+    await d.store.commit(new Date(plan.createdAt), async (uow) => {
+      if (intent) await uow.insertIntent(intent, plan.id);
+      await uow.insertExecution(plan);
     });
   } catch (err) {
     if (!isUniqueViolation(err)) throw err;
@@ -452,5 +345,4 @@ async function store(e: EngineContext, plan: ExecutionPlan, intent: IntentPlan |
       `an execution for this wallet is already in progress on chain ${plan.chainSlug}; wait for it to finish or delete it`,
     );
   }
-  e.executionWork.wake();
 }

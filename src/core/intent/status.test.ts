@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { JunctionError } from "./errors.ts";
+import { JunctionError } from "../errors.ts";
 import {
   applyTransition,
   canTransition,
@@ -9,7 +9,7 @@ import {
   type TransitionName,
   terminalStatuses,
   transitions,
-} from "./intent-status.ts";
+} from "./status.ts";
 
 const names = Object.keys(transitions) as TransitionName[];
 const allowedFrom = (name: TransitionName): readonly IntentStatus[] => transitions[name].from;

@@ -1,4 +1,4 @@
-import { stateMachine } from "./state-machine.ts";
+import { stateMachine } from "../state-machine.ts";
 
 /** The public lifecycle of an intent (the Trails `IntentStatus` values). */
 export const intentStatuses = [

@@ -1,0 +1,394 @@
+import type { Logger } from "pino";
+import {
+  type Address,
+  type Block,
+  type Chain,
+  type Hex,
+  keccak256,
+  type Log,
+  parseAbiItem,
+  parseEventLogs,
+  type StateOverride,
+  type Transaction,
+  type TransactionReceipt,
+  TransactionReceiptNotFoundError,
+  type TypedDataDomain,
+  toHex,
+  zeroAddress,
+} from "viem";
+import {
+  depositFactoryAbi,
+  devTokenAbi,
+  intentEntrypointAbi,
+  intermediaryAccountFactoryAbi,
+  settlementAbi,
+} from "./abi.gen.ts";
+import { publicClientFor } from "./clients.ts";
+import { PERMIT_DEPOSIT_GAS_FALLBACK, withHeadroom } from "./gas.ts";
+import { permitDomain } from "./gasless.ts";
+import { estimatePermitDepositGas } from "./permit-gas.ts";
+import type { ChainRegistry, RuntimeChain } from "./registry.ts";
+import { tokenBalanceOverride } from "./state-override.ts";
+import { TtlCache } from "./ttl-cache.ts";
+
+type Client = ReturnType<typeof publicClientFor>;
+
+const transferEvent = parseAbiItem("event Transfer(address indexed from, address indexed to, uint256 value)");
+
+/** ERC-20 `Transfer` events among `logs` (a receipt's, or a range's), as transfers. */
+export function transfersIn(logs: readonly Log[]): TransferLog[] {
+  return parseEventLogs({ abi: [transferEvent], eventName: "Transfer", logs: [...logs] }).flatMap(
+    (log): TransferLog[] =>
+      log.blockHash === null || log.transactionHash === null || log.blockNumber === null
+        ? []
+        : [
+            {
+              token: log.address,
+              from: log.args.from,
+              to: log.args.to,
+              value: log.args.value,
+              blockNumber: log.blockNumber,
+              blockHash: log.blockHash,
+              transactionHash: log.transactionHash,
+              logIndex: log.logIndex,
+            },
+          ],
+  );
+}
+
+/** ERC-20 balance, or native balance for the zero address, at `blockNumber` (default latest). */
+export function balanceOf(client: Client, token: Address, holder: Address, blockNumber?: bigint) {
+  const at = blockNumber === undefined ? {} : { blockNumber };
+  return token === zeroAddress
+    ? client.getBalance({ address: holder, ...at })
+    : client.readContract({
+        address: token,
+        abi: devTokenAbi,
+        functionName: "balanceOf",
+        args: [holder],
+        ...at,
+      });
+}
+
+/** A call as eth_estimateGas sees it. */
+export interface CallRequest {
+  from: Address;
+  to: Address;
+  data: Hex;
+  value?: bigint;
+  stateOverride?: StateOverride;
+}
+
+/** A destination call's shape, for the gas estimate of a fill that makes it. */
+export interface FillCallShape {
+  target: Address;
+  data: Hex;
+  amountOffset: bigint;
+}
+
+export interface TransferLog {
+  token: Address;
+  from: Address;
+  to: Address;
+  value: bigint;
+  blockNumber: bigint;
+  blockHash: Hex;
+  transactionHash: Hex;
+  logIndex: number;
+}
+
+/**
+ * Everything Junction reads from or sends to the chains, by chain id: the one door to the nodes,
+ * so that a test (or a chaos run) can put another in its place. Values that are expensive and fine
+ * to be a little old (gas prices, inventory, gas estimates of a shape) are cached.
+ */
+export interface Chains {
+  head(chainId: number): Promise<bigint>;
+  /** ERC-20 balance, or native balance for the zero address, at `blockNumber` (default latest). */
+  balanceOf(chainId: number, token: Address, holder: Address, blockNumber?: bigint): Promise<bigint>;
+  /** Whether Settlement records `intentId` as filled. */
+  isFilled(chainId: number, intentId: Hex): Promise<boolean>;
+  /** Settlement's balance of `token`; `fresh` bypasses the cache. */
+  settlementBalance(chainId: number, token: Address, fresh?: boolean): Promise<bigint>;
+  gasPrice(chainId: number): Promise<bigint>;
+  feesPerGas(chainId: number): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }>;
+  /** eth_estimateGas; throws with the revert reason when the call would revert. */
+  estimateGas(chainId: number, call: CallRequest): Promise<bigint>;
+  transactionCount(chainId: number, address: Address, at: "pending" | "latest"): Promise<number>;
+  sendRawTransaction(chainId: number, raw: Hex): Promise<void>;
+  /** The receipt of a mined transaction, or null if the node has none. */
+  receipt(chainId: number, hash: Hex): Promise<TransactionReceipt | null>;
+  transaction(chainId: number, hash: Hex): Promise<Transaction>;
+  /** ERC-20 `Transfer` logs of `tokens` in a block range. */
+  transferLogs(chainId: number, tokens: readonly Address[], from: bigint, to: bigint): Promise<TransferLog[]>;
+  blockWithTransactions(chainId: number, blockNumber: bigint): Promise<Block<bigint, true>>;
+  /** A state override giving `holder` `amount` of `token`, or null if its balances cannot be found. */
+  balanceOverride(
+    chainId: number,
+    token: Address,
+    holder: Address,
+    amount: bigint,
+  ): Promise<StateOverride | null>;
+  verifyTypedData(chainId: number, params: TypedDataCheck): Promise<boolean>;
+  /** The IntentEntrypoint's next nonce for `owner`. */
+  entrypointNonce(chainId: number, owner: Address): Promise<bigint>;
+  allowance(chainId: number, token: Address, owner: Address, spender: Address): Promise<bigint>;
+  /** The token's ERC-2612 nonce of `owner`. */
+  permitNonce(chainId: number, token: Address, owner: Address): Promise<bigint>;
+  /** The token's ERC-2612 permit domain, or null if it takes no permits. */
+  permitDomain(chainId: number, token: Address): Promise<TypedDataDomain | null>;
+  /** Gas of a relayed permit deposit of `token`. */
+  permitDepositGas(chainId: number, token: Address): Promise<bigint>;
+  /** Gas for a fill (with the destination call, when there is one). */
+  fillGas(chainId: number, token: Address, call: FillCallShape | null): Promise<bigint>;
+  /** The DepositFactory's sweeper init-code hash, which with the salt fixes each deposit address. */
+  sweeperCodeHash(chainId: number): Promise<Hex>;
+  /** A wallet identity's IntermediaryAccount address (known before the account exists). */
+  intermediary(chainId: number, identity: Hex): Promise<Address>;
+}
+
+/** A typed-data signature to check (an EOA's, or an ERC-1271 contract wallet's). */
+export interface TypedDataCheck {
+  address: Address;
+  domain: unknown;
+  types: unknown;
+  primaryType: string;
+  message: unknown;
+  signature: Hex;
+}
+
+/** The accounts whose gas the gateway estimates: the solver's fills, the relayer's permit deposits. */
+export interface GatewayAccounts {
+  solver: Address;
+  relayer: Address;
+  feeCollector: Address;
+}
+
+/** `Chains` over viem clients, one per configured chain. */
+export class ChainGateway implements Chains {
+  private readonly clients = new Map<number, Client>();
+  private readonly gasPrices = new TtlCache<bigint>(2_000);
+  private readonly balances = new TtlCache<bigint>(2_000);
+  private readonly estimates = new TtlCache<bigint>(10 * 60_000);
+  private readonly codeHashes = new TtlCache<Hex>(Number.POSITIVE_INFINITY);
+  private readonly permitDomains = new TtlCache<TypedDataDomain | null>(Number.POSITIVE_INFINITY);
+  private readonly intermediaries = new TtlCache<Address>(Number.POSITIVE_INFINITY);
+
+  constructor(
+    private readonly registry: ChainRegistry,
+    private readonly accounts: GatewayAccounts,
+    private readonly log: Logger,
+    private readonly clientFor: (chain: Chain) => Client = publicClientFor,
+  ) {}
+
+  private client(chainId: number): Client {
+    let client = this.clients.get(chainId);
+    if (!client) {
+      client = this.clientFor(this.chain(chainId).viem);
+      this.clients.set(chainId, client);
+    }
+    return client;
+  }
+
+  private chain(chainId: number): RuntimeChain {
+    const chain = this.registry.chain(chainId);
+    if (!chain) throw new Error(`chain ${chainId} is not configured`);
+    return chain;
+  }
+
+  head(chainId: number): Promise<bigint> {
+    return this.client(chainId).getBlockNumber();
+  }
+
+  balanceOf(chainId: number, token: Address, holder: Address, blockNumber?: bigint): Promise<bigint> {
+    return balanceOf(this.client(chainId), token, holder, blockNumber);
+  }
+
+  isFilled(chainId: number, intentId: Hex): Promise<boolean> {
+    return this.client(chainId).readContract({
+      address: this.chain(chainId).contracts.Settlement,
+      abi: settlementAbi,
+      functionName: "filled",
+      args: [intentId],
+    });
+  }
+
+  settlementBalance(chainId: number, token: Address, fresh = false): Promise<bigint> {
+    const key = `${chainId}:${token}`;
+    if (fresh) this.balances.delete(key);
+    return this.balances.get(key, () =>
+      this.balanceOf(chainId, token, this.chain(chainId).contracts.Settlement),
+    );
+  }
+
+  gasPrice(chainId: number): Promise<bigint> {
+    return this.gasPrices.get(String(chainId), () => this.client(chainId).getGasPrice());
+  }
+
+  feesPerGas(chainId: number) {
+    return this.client(chainId).estimateFeesPerGas();
+  }
+
+  estimateGas(chainId: number, call: CallRequest): Promise<bigint> {
+    return this.client(chainId).estimateGas({
+      account: call.from,
+      to: call.to,
+      data: call.data,
+      ...(call.value ? { value: call.value } : {}),
+      ...(call.stateOverride ? { stateOverride: call.stateOverride } : {}),
+    });
+  }
+
+  transactionCount(chainId: number, address: Address, at: "pending" | "latest"): Promise<number> {
+    return this.client(chainId).getTransactionCount({ address, blockTag: at });
+  }
+
+  async sendRawTransaction(chainId: number, raw: Hex): Promise<void> {
+    await this.client(chainId).sendRawTransaction({ serializedTransaction: raw });
+  }
+
+  async receipt(chainId: number, hash: Hex): Promise<TransactionReceipt | null> {
+    try {
+      return await this.client(chainId).getTransactionReceipt({ hash });
+    } catch (err) {
+      if (err instanceof TransactionReceiptNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  transaction(chainId: number, hash: Hex): Promise<Transaction> {
+    return this.client(chainId).getTransaction({ hash });
+  }
+
+  async transferLogs(chainId: number, tokens: readonly Address[], from: bigint, to: bigint) {
+    const logs = await this.client(chainId).getLogs({
+      address: [...tokens],
+      event: transferEvent,
+      fromBlock: from,
+      toBlock: to,
+    });
+    return transfersIn(logs);
+  }
+
+  blockWithTransactions(chainId: number, blockNumber: bigint) {
+    return this.client(chainId).getBlock({ blockNumber, includeTransactions: true });
+  }
+
+  balanceOverride(chainId: number, token: Address, holder: Address, amount: bigint) {
+    return tokenBalanceOverride(this.client(chainId), token, holder, amount);
+  }
+
+  async verifyTypedData(chainId: number, check: TypedDataCheck): Promise<boolean> {
+    try {
+      // viem's parameter type ties the message to the types generically; each comes from one place.
+      const params = check as Parameters<Client["verifyTypedData"]>[0];
+      return await this.client(chainId).verifyTypedData(params);
+    } catch {
+      return false;
+    }
+  }
+
+  entrypointNonce(chainId: number, owner: Address): Promise<bigint> {
+    return this.client(chainId).readContract({
+      address: this.chain(chainId).contracts.IntentEntrypoint,
+      abi: intentEntrypointAbi,
+      functionName: "nonces",
+      args: [owner],
+    });
+  }
+
+  allowance(chainId: number, token: Address, owner: Address, spender: Address): Promise<bigint> {
+    return this.client(chainId).readContract({
+      address: token,
+      abi: devTokenAbi,
+      functionName: "allowance",
+      args: [owner, spender],
+    });
+  }
+
+  permitNonce(chainId: number, token: Address, owner: Address): Promise<bigint> {
+    return this.client(chainId).readContract({
+      address: token,
+      abi: devTokenAbi,
+      functionName: "nonces",
+      args: [owner],
+    });
+  }
+
+  sweeperCodeHash(chainId: number): Promise<Hex> {
+    return this.codeHashes.get(String(chainId), () =>
+      this.client(chainId).readContract({
+        address: this.chain(chainId).contracts.DepositFactory,
+        abi: depositFactoryAbi,
+        functionName: "SWEEPER_CODE_HASH",
+      }),
+    );
+  }
+
+  intermediary(chainId: number, identity: Hex): Promise<Address> {
+    return this.intermediaries.get(`${chainId}:${identity}`, () =>
+      this.client(chainId).readContract({
+        address: this.chain(chainId).contracts.IntermediaryAccountFactory,
+        abi: intermediaryAccountFactoryAbi,
+        functionName: "accountOf",
+        args: [identity],
+      }),
+    );
+  }
+
+  /**
+   * From a real eth_estimateGas by the solver, cached per shape: chain, token, and the call's
+   * target and selector.
+   */
+  fillGas(chainId: number, token: Address, call: FillCallShape | null): Promise<bigint> {
+    const shape = call ? `${call.target}:${call.data.slice(0, 10)}` : "plain";
+    return this.estimates.get(`${chainId}:${token}:${shape}`, async () => {
+      const probeId = keccak256(toHex(`junction-estimate-${Date.now()}-${Math.random()}`));
+      const client = this.client(chainId);
+      const settlement = this.chain(chainId).contracts.Settlement;
+      const gas = call
+        ? await client.estimateContractGas({
+            account: this.accounts.solver,
+            address: settlement,
+            abi: settlementAbi,
+            functionName: "fillWithCall",
+            args: [probeId, token, 1n, this.accounts.solver, call.target, call.data, call.amountOffset],
+          })
+        : await client.estimateContractGas({
+            account: this.accounts.solver,
+            address: settlement,
+            abi: settlementAbi,
+            functionName: "fill",
+            // A fresh recipient: paying a new holder costs most.
+            args: [probeId, token, 1n, `0x${probeId.slice(26)}` as Address],
+          });
+      return withHeadroom(gas);
+    });
+  }
+
+  permitDomain(chainId: number, token: Address): Promise<TypedDataDomain | null> {
+    return this.permitDomains.get(`${chainId}:${token}`, () => permitDomain(this.client(chainId), token));
+  }
+
+  /**
+   * From a real eth_estimateGas (see `estimatePermitDepositGas`), cached per token like the fill
+   * estimates. A token whose balances cannot be overridden for the probe is priced at the
+   * measured first-deposit cost instead.
+   */
+  permitDepositGas(chainId: number, token: Address): Promise<bigint> {
+    return this.estimates.get(`${chainId}:${token}:permit-deposit`, async () => {
+      const gas = await estimatePermitDepositGas(this.client(chainId), {
+        entrypoint: this.chain(chainId).contracts.IntentEntrypoint,
+        token,
+        feeCollector: this.accounts.feeCollector,
+        relayer: this.accounts.relayer,
+      }).catch((err: unknown) => {
+        this.log.warn({ chainId, token, err }, "estimating a permit deposit failed");
+        return null;
+      });
+      if (gas !== null) return gas;
+      this.log.warn({ chainId, token }, "pricing permit deposits of this token at the measured cost");
+      return PERMIT_DEPOSIT_GAS_FALLBACK;
+    });
+  }
+}

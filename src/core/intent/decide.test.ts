@@ -1,0 +1,745 @@
+import fc from "fast-check";
+import type { Address } from "viem";
+import { describe, expect, it } from "vitest";
+import type { Simulation, TrackedTx, TxKind, TxRecord, TxStatus } from "../tx.ts";
+import {
+  type BalanceAt,
+  balanceKey,
+  DEPOSIT_POLL_MS,
+  decideIntent,
+  type IntentAction,
+  type IntentChange,
+  type IntentEffect,
+  type IntentFacts,
+  type IntentState,
+  MAX_REVERTED,
+  type PlannedTx,
+  plannedTxKey,
+  RETRY_MS,
+  TX_POLL_MS,
+} from "./decide.ts";
+import type { IntentPlan } from "./plan.ts";
+import { moveStage, type Stage, stageNames } from "./stages.ts";
+import { canTransition, type IntentStatus, intentStatuses, transitions } from "./status.ts";
+
+/**
+ * Every rule of the intent lifecycle, decided from facts alone: no chain, no database. Each case
+ * states the facts (the row, the transactions on record, what the chain says) and checks what the
+ * engine is told to do.
+ */
+
+const USDC = "0x00000000000000000000000000000000000000a1" as Address;
+const WETH = "0x00000000000000000000000000000000000000b2" as Address;
+const NATIVE = "0x0000000000000000000000000000000000000000" as Address;
+const OWNER = "0x00000000000000000000000000000000000000c3" as Address;
+const NOW = new Date("2026-11-27T12:00:00Z");
+const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
+
+/** 100 USDC in, at least 95 of it filled, 90 out on the other chain. */
+const plan = (overrides: Partial<IntentPlan> = {}): IntentPlan =>
+  ({
+    intentId: `0x${"11".repeat(32)}`,
+    owner: OWNER,
+    tradeType: "EXACT_OUTPUT",
+    from: { chainId: 1, address: USDC, symbol: "USDC", decimals: 6, native: false, priceUsd: "1" },
+    to: { chainId: 2, address: USDC, symbol: "USDC", decimals: 6, native: false, priceUsd: "1" },
+    depositAddress: "0x00000000000000000000000000000000000000d4",
+    salt: `0x${"22".repeat(32)}`,
+    recipient: OWNER,
+    call: null,
+    slippagePpm: 5000n,
+    quote: {
+      tradeType: "EXACT_OUTPUT",
+      fromAmount: 100n,
+      fromAmountMin: 95n,
+      toAmount: 90n,
+      toAmountMin: 90n,
+      originGas: { gasLimit: 1n, gasPrice: 1n, nativeCost: 1n, tokenAmount: 1n },
+      destinationGas: { gasLimit: 1n, gasPrice: 1n, nativeCost: 1n, tokenAmount: 1n },
+      protocolFee: 1n,
+      totalFee: 3n,
+    },
+    feeOptions: [],
+    originNativeUsd: "3000",
+    destinationNativeUsd: "3000",
+    request: {},
+    createdAt: at(-60).toISOString(),
+    expiresAt: at(240).toISOString(),
+    ...overrides,
+  }) as IntentPlan;
+
+const intent = (overrides: Partial<IntentState> = {}): IntentState => ({
+  status: "COMMITTED",
+  stage: "await_deposit",
+  statusReason: null,
+  quoteExpiresAt: at(240),
+  commitExpiresAt: at(600),
+  destinationCallSucceeded: null,
+  retriedAt: null,
+  plan: plan(),
+  ...overrides,
+});
+
+let txSeq = 0;
+const tx = (kind: TxKind, status: TxStatus, extra: Partial<TxRecord> = {}): TxRecord => ({
+  id: String(++txSeq),
+  kind,
+  asset: kind === "refund" ? USDC : null,
+  status,
+  hash: `0x${String(txSeq).padStart(64, "0")}`,
+  createdAt: at(-30),
+  ...extra,
+});
+
+const balances = (entries: [Address, BalanceAt, bigint][]) =>
+  Object.fromEntries(entries.map(([asset, when, amount]) => [balanceKey(asset, when), amount]));
+const simulations = (entries: [PlannedTx, Simulation][]) =>
+  Object.fromEntries(entries.map(([planned, result]) => [plannedTxKey(planned), result]));
+const ok = (gas = 50_000n): Simulation => ({ ok: true, gas });
+
+/** Facts with every optional one present and harmless; each case overrides what it is about. */
+function facts(overrides: Partial<IntentFacts> & { state?: Partial<IntentState> } = {}): IntentFacts {
+  const { state, ...rest } = overrides;
+  return {
+    now: NOW,
+    intent: intent(state),
+    txs: [],
+    tracked: {},
+    balances: balances([
+      [USDC, "confirmed", 0n],
+      [USDC, "latest", 0n],
+    ]),
+    simulations: {},
+    strayAssets: [],
+    filledOnChain: false,
+    inventory: 1_000n,
+    availableInventory: 1_000n,
+    commitLifetimeSeconds: 600,
+    ...rest,
+  };
+}
+
+/** The decision, which must not ask for more facts. */
+function decide(f: IntentFacts): IntentAction {
+  const decision = decideIntent(f);
+  if ("need" in decision) throw new Error(`still needs ${JSON.stringify(decision.need, replacer)}`);
+  return decision;
+}
+const replacer = (_: string, v: unknown) => (typeof v === "bigint" ? `${v}n` : v);
+
+const changes = (a: IntentAction): IntentChange[] =>
+  a.effects.flatMap((e) => (e.type === "change" ? [e.change] : []));
+const sends = (a: IntentAction) => a.effects.flatMap((e) => (e.type === "send" ? [e.tx] : []));
+const parks = (a: IntentAction) => a.effects.flatMap((e) => (e.type === "park" ? [e.reason] : []));
+
+describe("a committed intent waiting for its deposit", () => {
+  it("asks only for the confirmed balance at the deposit address", () => {
+    expect(decideIntent(facts({ balances: {} }))).toEqual({
+      need: [{ fact: "balance", asset: USDC, at: "confirmed" }],
+    });
+  });
+
+  it("goes on to fill once a confirmed deposit covers the quote: COMMITTED → EXECUTING", () => {
+    const a = decide(facts({ balances: balances([[USDC, "confirmed", 100n]]) }));
+    expect(changes(a)).toEqual([{ transition: "execute", stage: "fill", data: { deposited: "100" } }]);
+    expect(a.next).toEqual(NOW);
+  });
+
+  it("an announced deposit (already EXECUTING) goes on to fill without a second transition", () => {
+    const a = decide(
+      facts({ state: { status: "EXECUTING" }, balances: balances([[USDC, "confirmed", 95n]]) }),
+    );
+    expect(changes(a)).toEqual([{ stage: "fill", event: "deposit.confirmed", data: { deposited: "95" } }]);
+  });
+
+  it("a deposit below fromAmountMin that was not announced waits: more may come before the deadline", () => {
+    const a = decide(facts({ balances: balances([[USDC, "confirmed", 40n]]) }));
+    expect(a.effects).toEqual([]);
+    expect(a.next).toEqual(new Date(NOW.getTime() + DEPOSIT_POLL_MS));
+  });
+
+  it("a deposit below fromAmountMin that was announced (EXECUTING) is refunded at once", () => {
+    const a = decide(
+      facts({ state: { status: "EXECUTING" }, balances: balances([[USDC, "confirmed", 40n]]) }),
+    );
+    expect(changes(a)).toEqual([
+      {
+        stage: "refund",
+        statusReason: "deposit of 40 is below the 95 the quote needs",
+        event: "refund.decided",
+        data: { reason: "deposit of 40 is below the 95 the quote needs" },
+        release: true,
+      },
+    ]);
+  });
+
+  it("a deposit below fromAmountMin is refunded once the commit deadline passes", () => {
+    const a = decide(facts({ now: at(601), balances: balances([[USDC, "confirmed", 40n]]) }));
+    expect(changes(a)[0]).toMatchObject({ stage: "refund", release: true });
+  });
+
+  it("no deposit by the commit deadline: FAILED, reservation released, watched for a late deposit", () => {
+    const a = decide(facts({ now: at(600) }));
+    expect(changes(a)).toEqual([
+      {
+        transition: "expire",
+        stage: "watch",
+        statusReason: "no deposit within 600 s of commit",
+        release: true,
+      },
+    ]);
+    expect(a.next).toBeNull();
+  });
+
+  it("looks again at the commit deadline when that comes before the next poll", () => {
+    const a = decide(facts({ state: { commitExpiresAt: at(1) } }));
+    expect(a.next).toEqual(at(1));
+  });
+
+  it("follows a relayed gasless deposit while it is pending", () => {
+    const relayed = tx("deposit", "pending");
+    const state = { status: "EXECUTING" } as const;
+    expect(decideIntent(facts({ state, txs: [relayed] }))).toEqual({
+      need: [{ fact: "track", tx: relayed }],
+    });
+    const a = decide(facts({ state, txs: [relayed], tracked: { [relayed.id]: { status: "pending" } } }));
+    expect(a.effects).toEqual([]);
+    expect(a.next).toEqual(new Date(NOW.getTime() + TX_POLL_MS));
+  });
+
+  it.each([
+    ["reverted", "reverted"],
+    ["dropped", "was dropped"],
+  ] as const)(
+    "a relayed gasless deposit that %s fails the intent: nothing left the owner",
+    (status, what) => {
+      const relayed = tx("deposit", status);
+      const a = decide(facts({ state: { status: "EXECUTING" }, txs: [relayed] }));
+      expect(changes(a)).toEqual([
+        {
+          transition: "failDeposit",
+          stage: "watch",
+          statusReason: `the gasless deposit transaction ${relayed.hash} ${what}; nothing was taken from the owner`,
+          release: true,
+        },
+      ]);
+    },
+  );
+
+  it("a relayed deposit that was mined leaves the decision to the balance", () => {
+    const relayed = tx("deposit", "mined");
+    const a = decide(facts({ state: { status: "EXECUTING" }, txs: [relayed] }));
+    expect(a.effects).toEqual([]);
+  });
+});
+
+describe("stray assets at the deposit address", () => {
+  const stray = { kind: "refund", asset: WETH } as const;
+
+  it("a deposit in the wrong token is refunded, and the intent keeps waiting for the right one", () => {
+    const a = decide(
+      facts({
+        strayAssets: [WETH],
+        balances: balances([
+          [USDC, "confirmed", 0n],
+          [WETH, "latest", 10n],
+        ]),
+        simulations: simulations([[stray, ok(70_000n)]]),
+      }),
+    );
+    expect(a.effects).toEqual([{ type: "send", tx: stray, gas: 70_000n }]);
+    expect(a.next).toEqual(new Date(NOW.getTime() + TX_POLL_MS));
+  });
+
+  it("native coin sent to an ERC-20 intent is returned the same way", () => {
+    const native = { kind: "refund", asset: NATIVE } as const;
+    const a = decide(
+      facts({
+        strayAssets: [NATIVE],
+        balances: balances([
+          [USDC, "confirmed", 0n],
+          [NATIVE, "latest", 5n],
+        ]),
+        simulations: simulations([[native, ok()]]),
+      }),
+    );
+    expect(sends(a)).toEqual([native]);
+  });
+
+  it("a stray refund in flight is followed, not repeated", () => {
+    const pending = tx("refund", "pending", { asset: WETH });
+    const a = decide(
+      facts({ strayAssets: [WETH], txs: [pending], tracked: { [pending.id]: { status: "pending" } } }),
+    );
+    expect(sends(a)).toEqual([]);
+    expect(a.next).toEqual(new Date(NOW.getTime() + TX_POLL_MS));
+  });
+
+  it("a stray refund is sent alongside the stage's own step", () => {
+    const a = decide(
+      facts({
+        strayAssets: [WETH],
+        balances: balances([
+          [USDC, "confirmed", 100n],
+          [WETH, "latest", 10n],
+        ]),
+        simulations: simulations([[stray, ok()]]),
+      }),
+    );
+    expect(sends(a)).toEqual([stray]);
+    expect(changes(a)[0]).toMatchObject({ transition: "execute", stage: "fill" });
+    expect(a.next).toEqual(NOW);
+  });
+
+  it("nothing left of a stray asset: nothing to send", () => {
+    const a = decide(
+      facts({
+        strayAssets: [WETH],
+        balances: balances([
+          [USDC, "confirmed", 0n],
+          [WETH, "latest", 0n],
+        ]),
+      }),
+    );
+    expect(sends(a)).toEqual([]);
+  });
+
+  it("is not looked at while filling or sweeping, which must not wait", () => {
+    for (const stage of ["fill", "sweep"] as const) {
+      const need = decideIntent(facts({ state: { status: "EXECUTING", stage }, strayAssets: undefined }));
+      expect(JSON.stringify(need, replacer)).not.toContain("strayAssets");
+    }
+  });
+});
+
+describe("the fill", () => {
+  const filling = { status: "EXECUTING", stage: "fill" } as const;
+  const fill = { kind: "fill" } as const;
+
+  it("checks Settlement's record and the inventory, simulates, and sends the fill", () => {
+    expect(decideIntent(facts({ state: filling, filledOnChain: undefined, inventory: undefined }))).toEqual({
+      need: [{ fact: "filledOnChain" }, { fact: "inventory" }],
+    });
+    expect(decideIntent(facts({ state: filling }))).toEqual({ need: [{ fact: "simulation", tx: fill }] });
+    const a = decide(facts({ state: filling, simulations: simulations([[fill, ok(123n)]]) }));
+    expect(a.effects).toEqual([{ type: "send", tx: fill, gas: 123n }]);
+  });
+
+  it("a fill on record is followed, and inventory is not read while it is pending", () => {
+    const pending = tx("fill", "pending");
+    const f = facts({ state: filling, txs: [pending], filledOnChain: undefined, inventory: undefined });
+    expect(decideIntent(f)).toEqual({ need: [{ fact: "track", tx: pending }] });
+    const a = decide({ ...f, tracked: { [pending.id]: { status: "pending" } } });
+    expect(a).toEqual({ effects: [], next: new Date(NOW.getTime() + TX_POLL_MS) });
+  });
+
+  it("a mined fill releases the reservation and moves to the sweep, keeping the call's outcome", () => {
+    const mined = tx("fill", "mined");
+    const a = decide(
+      facts({
+        state: filling,
+        txs: [mined],
+        tracked: { [mined.id]: { status: "mined", callSucceeded: false } },
+      }),
+    );
+    expect(changes(a)).toEqual([
+      {
+        stage: "sweep",
+        event: "fill.mined",
+        data: { hash: mined.hash, callSucceeded: false },
+        destinationCallSucceeded: false,
+        release: true,
+      },
+    ]);
+    expect(a.next).toEqual(NOW);
+  });
+
+  it("Settlement's record of a fill the database lost outranks ours: no second fill", () => {
+    const a = decide(facts({ state: filling, filledOnChain: true }));
+    expect(sends(a)).toEqual([]);
+    expect(changes(a)).toEqual([{ stage: "sweep", event: "fill.found_on_chain", release: true }]);
+  });
+
+  it("the fill cannot be made when the solver's inventory is gone: refund", () => {
+    const a = decide(facts({ state: filling, inventory: 89n }));
+    expect(changes(a)[0]).toMatchObject({
+      stage: "refund",
+      statusReason: "the solver's inventory cannot cover the fill",
+    });
+  });
+
+  it("the fill cannot be made when it would revert: refund with the reason", () => {
+    const a = decide(
+      facts({ state: filling, simulations: simulations([[fill, { ok: false, reason: "Paused()" }]]) }),
+    );
+    expect(changes(a)[0]).toMatchObject({
+      stage: "refund",
+      statusReason: "the fill cannot be made: Paused()",
+    });
+  });
+
+  it(`a fill that reverted ${MAX_REVERTED} times is given up: refund`, () => {
+    const reverted = Array.from({ length: MAX_REVERTED }, () => tx("fill", "reverted"));
+    const a = decide(facts({ state: filling, txs: reverted }));
+    expect(changes(a)[0]).toMatchObject({
+      stage: "refund",
+      statusReason: `the fill reverted ${MAX_REVERTED} times`,
+    });
+  });
+
+  it("reverted fills before an operator's retry do not count against it", () => {
+    const reverted = Array.from({ length: MAX_REVERTED }, () =>
+      tx("fill", "reverted", { createdAt: at(-100) }),
+    );
+    const a = decide(
+      facts({
+        state: { ...filling, retriedAt: at(-50) },
+        txs: reverted,
+        simulations: simulations([[fill, ok()]]),
+      }),
+    );
+    expect(sends(a)).toEqual([fill]);
+  });
+
+  it("a dropped fill is sent again", () => {
+    const dropped = tx("fill", "dropped");
+    const a = decide(facts({ state: filling, txs: [dropped], simulations: simulations([[fill, ok()]]) }));
+    expect(sends(a)).toEqual([fill]);
+  });
+});
+
+describe("the sweep", () => {
+  const sweeping = { status: "EXECUTING", stage: "sweep" } as const;
+
+  it("sweeps the confirmed deposit, at most the quoted amount: the excess goes back to the owner in the same transaction", () => {
+    const keep = { kind: "sweep", amount: 100n } as const;
+    const a = decide(
+      facts({
+        state: sweeping,
+        balances: balances([[USDC, "confirmed", 130n]]),
+        simulations: simulations([[keep, ok()]]),
+      }),
+    );
+    expect(sends(a)).toEqual([keep]);
+  });
+
+  it("a deposit between fromAmountMin and fromAmount is swept whole", () => {
+    const keep = { kind: "sweep", amount: 97n } as const;
+    const a = decide(
+      facts({
+        state: sweeping,
+        balances: balances([[USDC, "confirmed", 97n]]),
+        simulations: simulations([[keep, ok()]]),
+      }),
+    );
+    expect(sends(a)).toEqual([keep]);
+  });
+
+  it("a mined sweep with the destination call done: SUCCEEDED", () => {
+    const mined = tx("sweep", "mined");
+    const a = decide(facts({ state: { ...sweeping, destinationCallSucceeded: true }, txs: [mined] }));
+    expect(changes(a)).toEqual([{ transition: "succeed", stage: "watch", data: { sweep: mined.hash } }]);
+    expect(a.next).toBeNull();
+  });
+
+  it("a mined sweep after a reverted destination call: FAILED, the tokens went to the owner on the destination chain", () => {
+    const mined = tx("sweep", "mined");
+    const a = decide(facts({ state: { ...sweeping, destinationCallSucceeded: false }, txs: [mined] }));
+    expect(changes(a)).toEqual([
+      {
+        transition: "failDestinationCall",
+        stage: "watch",
+        statusReason: `the destination call reverted; 90 USDC went to the owner ${OWNER} on chain 2`,
+      },
+    ]);
+  });
+
+  it("filled, but the deposit is gone: nothing is sent, it is looked at again later", () => {
+    const a = decide(facts({ state: sweeping, balances: balances([[USDC, "confirmed", 10n]]) }));
+    expect(sends(a)).toEqual([]);
+    expect(a.next).toEqual(new Date(NOW.getTime() + RETRY_MS));
+  });
+
+  it("a sweep that would revert is tried again later", () => {
+    const keep = { kind: "sweep", amount: 100n } as const;
+    const a = decide(
+      facts({
+        state: sweeping,
+        balances: balances([[USDC, "confirmed", 100n]]),
+        simulations: simulations([[keep, { ok: false, reason: "x" }]]),
+      }),
+    );
+    expect(sends(a)).toEqual([]);
+    expect(a.next).toEqual(new Date(NOW.getTime() + RETRY_MS));
+  });
+
+  it(`a sweep that reverted ${MAX_REVERTED} times is parked for an operator; the user was paid, the deposit stays put`, () => {
+    const reverted = Array.from({ length: MAX_REVERTED }, () => tx("sweep", "reverted"));
+    const a = decide(facts({ state: sweeping, txs: reverted }));
+    expect(sends(a)).toEqual([]);
+    expect(parks(a)).toEqual([`sweep reverted ${MAX_REVERTED} times; operator attention needed`]);
+    expect(changes(a)).toEqual([
+      { statusReason: `sweep reverted ${MAX_REVERTED} times; operator attention needed` },
+    ]);
+  });
+});
+
+describe("the refund", () => {
+  const refunding = (status: IntentStatus, extra: Partial<IntentState> = {}) =>
+    ({ status, stage: "refund", statusReason: "too small", ...extra }) as const;
+  const refund = { kind: "refund", asset: USDC } as const;
+
+  it("returns the whole balance to the owner", () => {
+    const a = decide(
+      facts({
+        state: refunding("EXECUTING"),
+        balances: balances([[USDC, "latest", 40n]]),
+        simulations: simulations([[refund, ok()]]),
+      }),
+    );
+    expect(sends(a)).toEqual([refund]);
+  });
+
+  it("a mined refund: REFUNDED, with the reason", () => {
+    const mined = tx("refund", "mined");
+    const a = decide(facts({ state: refunding("EXECUTING"), txs: [mined] }));
+    expect(changes(a)).toEqual([
+      {
+        transition: "refund",
+        stage: "watch",
+        data: { hash: mined.hash, reason: "too small" },
+        release: true,
+      },
+    ]);
+  });
+
+  it("a deposit after the intent SUCCEEDED is refunded and the intent stays SUCCEEDED", () => {
+    const sweep = tx("sweep", "mined");
+    const mined = tx("refund", "mined");
+    const a = decide(facts({ state: refunding("SUCCEEDED"), txs: [sweep, mined] }));
+    expect(changes(a)).toEqual([
+      { stage: "watch", event: "refund.late_deposit", data: { hash: mined.hash }, release: true },
+    ]);
+  });
+
+  it("is refused while Settlement shows the intent filled and nothing was swept: it sweeps instead", () => {
+    const a = decide(facts({ state: refunding("EXECUTING"), filledOnChain: true }));
+    expect(sends(a)).toEqual([]);
+    expect(changes(a)).toEqual([{ stage: "sweep", event: "refund.refused_filled" }]);
+  });
+
+  it("once swept, Settlement's record is not asked for", () => {
+    const sweep = tx("sweep", "mined");
+    const need = decideIntent(
+      facts({ state: refunding("SUCCEEDED"), txs: [sweep], filledOnChain: undefined }),
+    );
+    expect(JSON.stringify(need, replacer)).not.toContain("filledOnChain");
+  });
+
+  it("nothing left at the address: back to watching, the reservation released", () => {
+    const a = decide(facts({ state: refunding("ABORTED") }));
+    expect(changes(a)).toEqual([{ stage: "watch", release: true }]);
+  });
+
+  it("a refund that would revert is tried again later", () => {
+    const a = decide(
+      facts({
+        state: refunding("FAILED"),
+        balances: balances([[USDC, "latest", 5n]]),
+        simulations: simulations([[refund, { ok: false, reason: "x" }]]),
+      }),
+    );
+    expect(a.next).toEqual(new Date(NOW.getTime() + RETRY_MS));
+  });
+
+  it(`a refund that reverted ${MAX_REVERTED} times is parked for an operator`, () => {
+    const reverted = Array.from({ length: MAX_REVERTED }, () => tx("refund", "reverted"));
+    const a = decide(facts({ state: refunding("FAILED"), txs: reverted }));
+    expect(parks(a)).toHaveLength(1);
+    expect(sends(a)).toEqual([]);
+  });
+});
+
+describe("a deposit to an intent that is not waiting for one", () => {
+  it("before a commit, the deposit is kept for the quote's lifetime: nothing is read until then", () => {
+    const a = decideIntent(facts({ state: { status: "QUOTED", stage: "quoted" }, balances: {} }));
+    expect(a).toEqual({ effects: [], next: at(240) });
+  });
+
+  it("into a quote that expired uncommitted: refunded", () => {
+    const a = decide(
+      facts({
+        now: at(241),
+        state: { status: "QUOTED", stage: "quoted" },
+        balances: balances([[USDC, "confirmed", 100n]]),
+      }),
+    );
+    expect(changes(a)).toEqual([
+      {
+        stage: "refund",
+        statusReason: "a deposit of 100 arrived for an intent that is QUOTED",
+        event: "refund.decided",
+        data: { balance: "100" },
+      },
+    ]);
+  });
+
+  it.each([
+    ["ABORTED", "arrived for an intent that is ABORTED"],
+    ["SUCCEEDED", "arrived after the intent finished"],
+    ["FAILED", "arrived after the intent finished"],
+    ["REFUNDED", "arrived for an intent that is REFUNDED"],
+  ] as const)("into an intent that is %s: refunded", (status, why) => {
+    const a = decide(
+      facts({ state: { status, stage: "watch" }, balances: balances([[USDC, "confirmed", 7n]]) }),
+    );
+    expect(changes(a)[0]).toMatchObject({ stage: "refund", statusReason: `a deposit of 7 ${why}` });
+  });
+
+  it("a finished intent with nothing at its address waits to be woken", () => {
+    expect(decide(facts({ state: { status: "SUCCEEDED", stage: "watch" } }))).toEqual({
+      effects: [],
+      next: null,
+    });
+  });
+
+  describe("an intent whose plan revives it (Intents Connect)", () => {
+    const revivable = { status: "FAILED", stage: "watch", plan: plan({ revivable: true }) } as const;
+    const deposited = balances([[USDC, "confirmed", 100n]]);
+
+    it("failed unfilled and then paid: revived, if the solver can still deliver", () => {
+      expect(decide(facts({ state: revivable, balances: deposited })).effects).toEqual([{ type: "revive" }]);
+    });
+
+    it("the solver can no longer deliver: refunded", () => {
+      const a = decide(facts({ state: revivable, balances: deposited, availableInventory: 89n }));
+      expect(changes(a)[0]).toMatchObject({ stage: "refund" });
+    });
+
+    it("already filled once: refunded, never filled again", () => {
+      const a = decide(facts({ state: revivable, balances: deposited, txs: [tx("fill", "mined")] }));
+      expect(changes(a)[0]).toMatchObject({ stage: "refund" });
+    });
+  });
+});
+
+describe("every decision stays within the tables", () => {
+  const statusArb = fc.constantFrom(...intentStatuses);
+  const stageArb = fc.constantFrom(...stageNames);
+  const kindArb = fc.constantFrom<TxKind>("fill", "sweep", "refund", "deposit");
+  const txStatusArb = fc.constantFrom<TxStatus>("pending", "mined", "reverted", "dropped");
+  const amountArb = fc.bigInt({ min: 0n, max: 200n });
+  const simArb: fc.Arbitrary<Simulation> = fc.oneof(
+    fc.constant({ ok: true, gas: 1n } as Simulation),
+    fc.constant({ ok: false, reason: "no" } as Simulation),
+  );
+
+  /** Facts in which every fact a rule can ask for is known, so every decision is made. */
+  const factsArb = fc
+    .record({
+      status: statusArb,
+      stage: stageArb,
+      txs: fc.array(fc.record({ kind: kindArb, status: txStatusArb, asset: fc.constantFrom(USDC, WETH) }), {
+        maxLength: 6,
+      }),
+      tracked: txStatusArb,
+      callSucceeded: fc.option(fc.boolean(), { nil: undefined }),
+      confirmed: amountArb,
+      latest: amountArb,
+      stray: amountArb,
+      sim: simArb,
+      filledOnChain: fc.boolean(),
+      inventory: amountArb,
+      minutes: fc.integer({ min: -20, max: 20 }),
+      revivable: fc.boolean(),
+    })
+    .map((g): IntentFacts => {
+      const txs = g.txs.map((t, i) => ({
+        id: String(i),
+        kind: t.kind,
+        status: t.status,
+        asset: t.kind === "refund" ? t.asset : null,
+        hash: `0x${i}`,
+        createdAt: at(-10),
+      }));
+      const tracked: Record<string, TrackedTx> = Object.fromEntries(
+        txs.map((t) => [
+          t.id,
+          { status: t.status === "pending" ? g.tracked : t.status, callSucceeded: g.callSucceeded },
+        ]),
+      );
+      const amounts = [g.confirmed, g.latest, g.stray];
+      const sims: Record<string, Simulation> = new Proxy({}, { get: () => g.sim });
+      return facts({
+        now: at(g.minutes * 60),
+        state: { status: g.status, stage: g.stage, plan: plan({ revivable: g.revivable }) },
+        txs,
+        tracked,
+        balances: balances([
+          [USDC, "confirmed", amounts[0] ?? 0n],
+          [USDC, "latest", amounts[1] ?? 0n],
+          [WETH, "latest", amounts[2] ?? 0n],
+        ]),
+        simulations: sims,
+        strayAssets: [WETH],
+        filledOnChain: g.filledOnChain,
+        inventory: g.inventory,
+        availableInventory: g.inventory,
+      });
+    });
+
+  const changeOk = (f: IntentFacts, c: IntentChange) => {
+    if (c.transition) expect(canTransition(f.intent.status, c.transition), c.transition).toBe(true);
+    if (c.stage) expect(() => moveStage(f.intent.stage, c.stage as Stage)).not.toThrow();
+  };
+
+  it("transitions only where the status table allows, stage moves only where the stage table does", () => {
+    fc.assert(
+      fc.property(factsArb, (f) => {
+        const a = decide(f);
+        for (const effect of a.effects) if (effect.type === "change") changeOk(f, effect.change);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("never sends a fill next to a refund, nor a fill where Settlement shows one", () => {
+    fc.assert(
+      fc.property(factsArb, (f) => {
+        const kinds = sends(decide(f)).map((t) => t.kind);
+        if (kinds.includes("fill")) {
+          expect(kinds).not.toContain("refund");
+          expect(f.filledOnChain).toBe(false);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("revives only a revivable FAILED intent that was never filled", () => {
+    fc.assert(
+      fc.property(factsArb, (f) => {
+        const revive = decide(f).effects.some((e: IntentEffect) => e.type === "revive");
+        if (!revive) return;
+        expect(f.intent.plan.revivable).toBe(true);
+        expect(f.intent.status).toBe("FAILED");
+        expect(f.txs.some((t) => t.kind === "fill" && t.status !== "dropped")).toBe(false);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("the transition table's names are the ones decisions use", () => {
+    for (const name of [
+      "execute",
+      "expire",
+      "failDeposit",
+      "succeed",
+      "failDestinationCall",
+      "refund",
+      "revive",
+    ]) {
+      expect(Object.keys(transitions)).toContain(name);
+    }
+  });
+});

@@ -1,0 +1,480 @@
+import type { Address } from "viem";
+import { settleDeposit } from "../quote.ts";
+import {
+  earliest,
+  later,
+  latestTx,
+  revertedCount,
+  type Simulation,
+  type TrackedTx,
+  type TxRecord,
+} from "../tx.ts";
+import type { IntentPlan } from "./plan.ts";
+import type { Stage } from "./stages.ts";
+import { canTransition, type IntentStatus, lateDepositAction, type TransitionName } from "./status.ts";
+
+/**
+ * What the engine does next with an intent, decided from facts alone: the intent's row, its
+ * transactions as recorded, and what the chains said (balances at a confirmed block, transaction
+ * outcomes, simulations). The engine gathers facts, asks `decideIntent`, gathers what it says is
+ * missing, asks again, and then performs the effects it returns. Nothing here reads a chain, the
+ * database or the clock.
+ */
+
+/**
+ * How soon to look again while a transaction of ours is in flight. The deposit watcher wakes the
+ * intent at every new block of the chain, which is when the answer can change; this is the
+ * fallback should no watcher run.
+ */
+export const TX_POLL_MS = 2_000;
+/** Fallback poll for a deposit while committed (the watcher normally wakes the intent first). */
+export const DEPOSIT_POLL_MS = 2_000;
+/** Wait before trying again a transaction that would revert for a reason that may pass. */
+export const RETRY_MS = 5_000;
+/** A fill that reverted this often is given up (refunded); a sweep or refund is parked. */
+export const MAX_REVERTED = 3;
+
+/** The intent as the decisions need it, from its row. */
+export interface IntentState {
+  status: IntentStatus;
+  stage: Stage;
+  statusReason: string | null;
+  quoteExpiresAt: Date;
+  commitExpiresAt: Date | null;
+  /** From the mined fill's `Filled` event; null until then (or when the fill was found on chain). */
+  destinationCallSucceeded: boolean | null;
+  /** An operator's last retry: transactions that reverted before it no longer count. */
+  retriedAt: Date | null;
+  plan: IntentPlan;
+}
+
+export type BalanceAt =
+  /** At the newest block with the origin chain's confirmations: what a deposit counts from. */
+  | "confirmed"
+  /** At the head: whether anything is left to return. */
+  | "latest";
+
+/** A transaction the solver may send for the intent. */
+export type PlannedTx =
+  | { kind: "fill" }
+  /** `amount` into Settlement, anything above it back to the owner. */
+  | { kind: "sweep"; amount: bigint }
+  /** Everything of `asset` at the deposit address back to the owner. */
+  | { kind: "refund"; asset: Address };
+
+export const balanceKey = (asset: string, at: BalanceAt) => `${asset.toLowerCase()}@${at}`;
+export const plannedTxKey = (tx: PlannedTx): string =>
+  tx.kind === "fill"
+    ? "fill"
+    : tx.kind === "sweep"
+      ? `sweep:${tx.amount}`
+      : `refund:${tx.asset.toLowerCase()}`;
+
+/** Everything known when deciding; the optional facts are gathered only when a rule needs them. */
+export interface IntentFacts {
+  now: Date;
+  intent: IntentState;
+  /** The intent's transactions, oldest first, as recorded. */
+  txs: readonly TxRecord[];
+  /** Transactions checked against the chain, by record id. */
+  tracked: Readonly<Record<string, TrackedTx>>;
+  /** Balances at the deposit address, by `balanceKey`. */
+  balances: Readonly<Record<string, bigint>>;
+  /** Simulations of planned transactions, by `plannedTxKey`. */
+  simulations: Readonly<Record<string, Simulation>>;
+  /** Assets other than the intent's token that were deposited (a wrong token, stray native coin). */
+  strayAssets?: readonly Address[];
+  /** Whether Settlement on the destination chain records the intent as filled. */
+  filledOnChain?: boolean;
+  /** Settlement's balance of the destination token, read fresh. */
+  inventory?: bigint;
+  /** That balance less what committed, unfilled intents reserved. */
+  availableInventory?: bigint;
+  /** For the reason an intent with no deposit fails. */
+  commitLifetimeSeconds: number;
+}
+
+export type IntentNeed =
+  | { fact: "balance"; asset: Address; at: BalanceAt }
+  | { fact: "track"; tx: TxRecord }
+  | { fact: "simulation"; tx: PlannedTx }
+  | { fact: "strayAssets" | "filledOnChain" | "inventory" | "availableInventory" };
+
+/** A change to the intent's row, applied with its event in one database transaction. */
+export interface IntentChange {
+  transition?: TransitionName;
+  /** Without a transition: the event recorded, if any. */
+  event?: string;
+  data?: Record<string, unknown>;
+  stage?: Stage;
+  statusReason?: string | null;
+  destinationCallSucceeded?: boolean;
+  /** Release the destination amount reserved at commit. */
+  release?: boolean;
+}
+
+export type IntentEffect =
+  | { type: "send"; tx: PlannedTx; gas: bigint }
+  | { type: "change"; change: IntentChange }
+  /**
+   * FAILED → EXECUTING with the destination amount reserved again, if the intent is still FAILED
+   * and the inventory, read again under the reservation lock, still covers it.
+   */
+  | { type: "revive" }
+  /** Stop trying until an operator looks: the funds are safe where they are. */
+  | { type: "park"; reason: string }
+  | { type: "log"; level: "warn" | "error"; message: string };
+
+export interface IntentAction {
+  effects: IntentEffect[];
+  /** When to look again; null: only when woken (a deposit, a new block, a client's call). */
+  next: Date | null;
+}
+
+export type IntentDecision = { need: IntentNeed[] } | IntentAction;
+
+type Step = IntentDecision;
+
+const needs = (...need: IntentNeed[]): Step => ({ need });
+const act = (next: Date | null, ...effects: IntentEffect[]): IntentAction => ({ effects, next });
+const change = (c: IntentChange): IntentEffect => ({ type: "change", change: c });
+const send = (tx: PlannedTx, gas: bigint): IntentEffect => ({ type: "send", tx, gas });
+const log = (level: "warn" | "error", message: string): IntentEffect => ({ type: "log", level, message });
+
+function toRefund(reason: string): IntentEffect {
+  return change({
+    stage: "refund",
+    statusReason: reason,
+    event: "refund.decided",
+    data: { reason },
+    release: true,
+  });
+}
+
+/**
+ * Where a recorded transaction stands: a pending one (or a mined fill, whose receipt says whether
+ * the destination call succeeded) must be tracked on chain; a settled one is as recorded.
+ */
+function outcomeOf(f: IntentFacts, tx: TxRecord): TrackedTx | undefined {
+  if (tx.status === "pending" || (tx.kind === "fill" && tx.status === "mined")) return f.tracked[tx.id];
+  return { status: tx.status };
+}
+
+const balanceOf = (f: IntentFacts, asset: Address, at: BalanceAt) => f.balances[balanceKey(asset, at)];
+
+function awaitDeposit(f: IntentFacts): Step {
+  const { now, intent } = f;
+  const { plan } = intent;
+  const balance = balanceOf(f, plan.from.address, "confirmed");
+  if (balance === undefined) return needs({ fact: "balance", asset: plan.from.address, at: "confirmed" });
+  const settlement = settleDeposit(plan.quote, balance);
+  // The relayer's deposit is what an EXECUTING intent with nothing at its address waits for.
+  // Dropped included: a dropped deposit transaction is a failed one.
+  const relayed = f.txs.filter((t) => t.kind === "deposit").at(-1);
+  if (!settlement.fill && balance === 0n && relayed && intent.status === "EXECUTING") {
+    const outcome = outcomeOf(f, relayed);
+    if (!outcome) return needs({ fact: "track", tx: relayed });
+    if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
+    if (outcome.status !== "mined") {
+      const what = outcome.status === "reverted" ? "reverted" : "was dropped";
+      return act(
+        null,
+        change({
+          transition: "failDeposit",
+          stage: "watch",
+          statusReason: `the gasless deposit transaction ${relayed.hash} ${what}; nothing was taken from the owner`,
+          release: true,
+        }),
+      );
+    }
+  }
+  if (settlement.fill) {
+    const data = { deposited: balance.toString() };
+    return act(
+      now,
+      change(
+        intent.status === "COMMITTED"
+          ? { transition: "execute", stage: "fill", data }
+          : { stage: "fill", event: "deposit.confirmed", data },
+      ),
+    );
+  }
+  const expired = intent.commitExpiresAt !== null && now >= intent.commitExpiresAt;
+  if (balance > 0n && (intent.status === "EXECUTING" || expired)) {
+    return act(
+      now,
+      toRefund(`deposit of ${balance} is below the ${plan.quote.fromAmountMin} the quote needs`),
+    );
+  }
+  // An announced deposit (EXECUTING) is mined but not yet confirmed: it is waited for, deadline or not.
+  if (expired && intent.status === "COMMITTED") {
+    return act(
+      null,
+      change({
+        transition: "expire",
+        stage: "watch",
+        statusReason: `no deposit within ${f.commitLifetimeSeconds} s of commit`,
+        release: true,
+      }),
+    );
+  }
+  // The watcher wakes the intent at each block while a deposit it saw gathers confirmations.
+  return act(earliest(later(now, DEPOSIT_POLL_MS), intent.commitExpiresAt));
+}
+
+function fill(f: IntentFacts): Step {
+  const { now, intent } = f;
+  const { plan } = intent;
+  const last = latestTx(f.txs, "fill");
+  if (last) {
+    const outcome = outcomeOf(f, last);
+    if (!outcome) return needs({ fact: "track", tx: last });
+    if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
+    if (outcome.status === "mined") {
+      const callSucceeded = outcome.callSucceeded ?? true;
+      return act(
+        now,
+        change({
+          stage: "sweep",
+          event: "fill.mined",
+          data: { hash: last.hash, callSucceeded },
+          destinationCallSucceeded: callSucceeded,
+          release: true,
+        }),
+      );
+    }
+  }
+  const missing: IntentNeed[] = [];
+  if (f.filledOnChain === undefined) missing.push({ fact: "filledOnChain" });
+  if (f.inventory === undefined) missing.push({ fact: "inventory" });
+  if (f.filledOnChain === undefined || f.inventory === undefined) return { need: missing };
+  if (f.filledOnChain) {
+    // Settlement's own record outranks ours: never send a second fill.
+    return act(
+      now,
+      log("warn", "Settlement shows the intent filled without a mined fill on record"),
+      change({ stage: "sweep", event: "fill.found_on_chain", release: true }),
+    );
+  }
+  const reverted = revertedCount(f.txs, "fill", intent.retriedAt);
+  if (reverted >= MAX_REVERTED) return act(now, toRefund(`the fill reverted ${reverted} times`));
+  if (f.inventory < plan.quote.toAmount) {
+    return act(now, toRefund("the solver's inventory cannot cover the fill"));
+  }
+  const simulation = f.simulations[plannedTxKey({ kind: "fill" })];
+  if (!simulation) return needs({ fact: "simulation", tx: { kind: "fill" } });
+  if (!simulation.ok) return act(now, toRefund(`the fill cannot be made: ${simulation.reason}`));
+  return act(later(now, TX_POLL_MS), send({ kind: "fill" }, simulation.gas));
+}
+
+function sweep(f: IntentFacts): Step {
+  const { now, intent } = f;
+  const { plan } = intent;
+  const last = latestTx(f.txs, "sweep");
+  if (last) {
+    const outcome = outcomeOf(f, last);
+    if (!outcome) return needs({ fact: "track", tx: last });
+    if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
+    if (outcome.status === "mined" && !canTransition(intent.status, "succeed")) {
+      // Only an intent the database lost track of gets here (a fill found on chain after it
+      // ended): the user was paid and the solver reimbursed, but its status cannot say so.
+      const reason = `swept an intent that is ${intent.status}; operator attention needed`;
+      return act(
+        null,
+        log("error", reason),
+        change({ stage: "watch", event: "sweep.mined", data: { hash: last.hash } }),
+        { type: "park", reason },
+      );
+    }
+    if (outcome.status === "mined") {
+      return act(
+        null,
+        change(
+          intent.destinationCallSucceeded === false
+            ? {
+                transition: "failDestinationCall",
+                stage: "watch",
+                statusReason: `the destination call reverted; ${plan.quote.toAmount} ${plan.to.symbol} went to the owner ${plan.owner} on chain ${plan.to.chainId}`,
+              }
+            : { transition: "succeed", stage: "watch", data: { sweep: last.hash } },
+        ),
+      );
+    }
+  }
+  const reverted = revertedCount(f.txs, "sweep", intent.retriedAt);
+  if (reverted >= MAX_REVERTED) {
+    const reason = `sweep reverted ${reverted} times; operator attention needed`;
+    return act(
+      null,
+      log("error", "the sweep keeps reverting; the deposit stays at its address for an operator"),
+      change({ statusReason: reason }),
+      { type: "park", reason },
+    );
+  }
+  const balance = balanceOf(f, plan.from.address, "confirmed");
+  if (balance === undefined) return needs({ fact: "balance", asset: plan.from.address, at: "confirmed" });
+  const settlement = settleDeposit(plan.quote, balance);
+  if (!settlement.fill) {
+    return act(later(now, RETRY_MS), log("error", `filled, but the deposit is gone (balance ${balance})`));
+  }
+  const tx: PlannedTx = { kind: "sweep", amount: settlement.keep };
+  const simulation = f.simulations[plannedTxKey(tx)];
+  if (!simulation) return needs({ fact: "simulation", tx });
+  if (!simulation.ok) {
+    return act(later(now, RETRY_MS), log("warn", `the sweep would revert: ${simulation.reason}`));
+  }
+  return act(later(now, TX_POLL_MS), send(tx, simulation.gas));
+}
+
+function refund(f: IntentFacts): Step {
+  const { now, intent } = f;
+  const { plan } = intent;
+  const swept = f.txs.some((t) => t.kind === "sweep" && t.status === "mined");
+  if (!swept) {
+    if (f.filledOnChain === undefined) return needs({ fact: "filledOnChain" });
+    if (f.filledOnChain) {
+      // Delivered already (a fill this database lost track of, or raced): the deposit pays for it.
+      return act(
+        now,
+        log("error", "refund refused: the intent is filled on chain; sweeping instead"),
+        change({ stage: "sweep", event: "refund.refused_filled" }),
+      );
+    }
+  }
+  const token = plan.from.address;
+  const last = latestTx(f.txs, "refund", token);
+  if (last && last.status !== "reverted") {
+    const outcome = outcomeOf(f, last);
+    if (!outcome) return needs({ fact: "track", tx: last });
+    if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
+    if (outcome.status === "mined") {
+      return act(
+        null,
+        change(
+          canTransition(intent.status, "refund")
+            ? {
+                transition: "refund",
+                stage: "watch",
+                data: { hash: last.hash, reason: intent.statusReason ?? "refunded" },
+                release: true,
+              }
+            : { stage: "watch", event: "refund.late_deposit", data: { hash: last.hash }, release: true },
+        ),
+      );
+    }
+  }
+  const reverted = revertedCount(f.txs, "refund", intent.retriedAt, token);
+  if (reverted >= MAX_REVERTED) {
+    const reason = `the refund reverted ${reverted} times; operator attention needed`;
+    return act(null, log("error", "the refund keeps reverting"), { type: "park", reason });
+  }
+  const balance = balanceOf(f, token, "latest");
+  if (balance === undefined) return needs({ fact: "balance", asset: token, at: "latest" });
+  if (balance === 0n) return act(null, change({ stage: "watch", release: true }));
+  const tx: PlannedTx = { kind: "refund", asset: token };
+  const simulation = f.simulations[plannedTxKey(tx)];
+  if (!simulation) return needs({ fact: "simulation", tx });
+  if (!simulation.ok) {
+    return act(later(now, RETRY_MS), log("warn", `the refund would revert: ${simulation.reason}`));
+  }
+  return act(later(now, TX_POLL_MS), send(tx, simulation.gas));
+}
+
+/** Quoted (not committed) or finished: only a deposit makes work, a refund or a revival. */
+function watch(f: IntentFacts): Step {
+  const { now, intent } = f;
+  const { plan } = intent;
+  if (intent.stage === "quoted" && intent.status === "QUOTED" && now < intent.quoteExpiresAt) {
+    // It may yet be committed; a deposit made before that is kept for it until the quote expires.
+    return act(intent.quoteExpiresAt);
+  }
+  const balance = balanceOf(f, plan.from.address, "confirmed");
+  if (balance === undefined) return needs({ fact: "balance", asset: plan.from.address, at: "confirmed" });
+  if (balance === 0n) return act(null);
+  const filled = f.txs.some((t) => t.kind === "fill" && t.status !== "dropped");
+  const late = lateDepositAction({ revivable: plan.revivable === true, status: intent.status, filled });
+  if (late === "revive") {
+    if (f.availableInventory === undefined) return needs({ fact: "availableInventory" });
+    if (plan.quote.toAmount <= f.availableInventory) return act(now, { type: "revive" });
+  }
+  const when =
+    intent.status === "SUCCEEDED" || intent.status === "FAILED"
+      ? "arrived after the intent finished"
+      : `arrived for an intent that is ${intent.status}`;
+  return act(
+    now,
+    change({
+      stage: "refund",
+      statusReason: `a deposit of ${balance} ${when}`,
+      event: "refund.decided",
+      data: { balance: balance.toString() },
+    }),
+  );
+}
+
+/**
+ * Any asset other than the intent's token that reached the deposit address goes back to the
+ * owner, without a status change; `inFlight` while such a refund is on its way.
+ */
+function strays(f: IntentFacts): { need: IntentNeed[] } | { effects: IntentEffect[]; inFlight: boolean } {
+  if (f.strayAssets === undefined) return { need: [{ fact: "strayAssets" }] };
+  const need: IntentNeed[] = [];
+  const effects: IntentEffect[] = [];
+  let inFlight = false;
+  for (const asset of f.strayAssets) {
+    const last = latestTx(f.txs, "refund", asset);
+    if (last) {
+      const outcome = outcomeOf(f, last);
+      if (!outcome) {
+        need.push({ fact: "track", tx: last });
+        continue;
+      }
+      if (outcome.status === "pending") {
+        inFlight = true;
+        continue;
+      }
+    }
+    const balance = balanceOf(f, asset, "latest");
+    if (balance === undefined) {
+      need.push({ fact: "balance", asset, at: "latest" });
+      continue;
+    }
+    if (balance === 0n) continue;
+    const tx: PlannedTx = { kind: "refund", asset };
+    const simulation = f.simulations[plannedTxKey(tx)];
+    if (!simulation) {
+      need.push({ fact: "simulation", tx });
+      continue;
+    }
+    if (simulation.ok) {
+      effects.push(send(tx, simulation.gas));
+      inFlight = true;
+    }
+  }
+  return need.length > 0 ? { need } : { effects, inFlight };
+}
+
+const steps: Record<Stage, (f: IntentFacts) => Step> = {
+  quoted: watch,
+  await_deposit: awaitDeposit,
+  fill,
+  sweep,
+  refund,
+  watch,
+};
+
+/**
+ * The intent's next action: the current stage's step, after returning any stray asset (in every
+ * stage but fill and sweep, which must not be delayed). `need` lists the facts still missing.
+ */
+export function decideIntent(f: IntentFacts): IntentDecision {
+  const { stage } = f.intent;
+  const stray = stage === "fill" || stage === "sweep" ? { effects: [], inFlight: false } : strays(f);
+  const step = steps[stage](f);
+  const need = [...("need" in stray ? stray.need : []), ...("need" in step ? step.need : [])];
+  if (need.length > 0 || "need" in stray || "need" in step) return { need };
+  return {
+    effects: [...stray.effects, ...step.effects],
+    next: stray.inFlight ? earliest(step.next, later(f.now, TX_POLL_MS)) : step.next,
+  };
+}

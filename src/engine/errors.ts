@@ -1,0 +1,21 @@
+import type { FailureKind } from "../core/retry.ts";
+
+/**
+ * A step failure that waiting cannot mend (a broken invariant, a chain missing from the
+ * configuration): the row is parked at once for an operator instead of being retried.
+ */
+export class TerminalError extends Error {
+  override name = "TerminalError";
+}
+
+/**
+ * How the queues treat what a step threw. Everything but a `TerminalError` is retriable: an RPC
+ * timeout, a node behind, a lost database connection, a row another writer changed meanwhile;
+ * each step re-reads all it needs, so trying again is always safe.
+ */
+export const failureKind = (err: unknown): FailureKind =>
+  err instanceof TerminalError ? "terminal" : "retriable";
+
+/** The first line of an error's message: what a row keeps as its last error. */
+export const errorText = (err: unknown): string =>
+  (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split("\n")[0] ?? "unknown error";

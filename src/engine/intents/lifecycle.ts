@@ -1,0 +1,189 @@
+import { type Address, zeroAddress } from "viem";
+import { transfersIn } from "../../chains/gateway.ts";
+import { JunctionError } from "../../core/errors.ts";
+import type { UnitOfWork } from "../../store/commit.ts";
+import { depositsOf, type NewDeposit, recordDeposits } from "../../store/deposits.ts";
+import { findIntent, type IntentRow } from "../../store/intents.ts";
+import type { EngineDeps } from "../ports.ts";
+import { availableInventory } from "./quote.ts";
+
+/**
+ * What clients do to an intent: commit, abort, announce a deposit. Each checks what it can
+ * outside a transaction, then re-checks and changes the locked row through the commit point.
+ */
+
+export async function requireIntent(d: EngineDeps, id: string): Promise<IntentRow> {
+  const row = await findIntent(d.store.db, id);
+  if (!row) throw new JunctionError("not_found", `intentId: no intent ${id}`);
+  return row;
+}
+
+async function lockedIntent(uow: UnitOfWork, id: string): Promise<IntentRow> {
+  const row = await uow.lockIntent(id);
+  if (!row) throw new JunctionError("not_found", `intentId: no intent ${id}`);
+  return row;
+}
+
+/**
+ * QUOTED → COMMITTED: reserves the destination amount against the solver's inventory (read fresh,
+ * under a lock that fills' releases also take) and starts the commit deadline. Committing again
+ * is a no-op.
+ */
+export async function commitIntent(d: EngineDeps, id: string): Promise<IntentRow> {
+  const known = await requireIntent(d, id);
+  if (known.status === "COMMITTED") return known;
+  return d.store.commit(d.clock.now(), (uow) => commitIntentIn(d, uow, known));
+}
+
+/**
+ * `commitIntent` within the caller's unit of work, with a deadline of the caller's choosing
+ * (default: the configured commit lifetime).
+ */
+export async function commitIntentIn(
+  d: EngineDeps,
+  uow: UnitOfWork,
+  known: IntentRow,
+  deadline = new Date(uow.now.getTime() + d.settings.commitLifetimeSeconds * 1000),
+): Promise<IntentRow> {
+  await uow.lockInventory(known.destination_chain_id, known.destination_token);
+  const row = await lockedIntent(uow, known.id);
+  if (row.status === "QUOTED" && uow.now >= row.quote_expires_at) {
+    throw new JunctionError(
+      "quote_expired",
+      `the quote expired at ${row.quote_expires_at.toISOString()}; request a new one with QuoteIntent`,
+    );
+  }
+  if (row.status === "COMMITTED") return row;
+  const available = await availableInventory(
+    d,
+    row.destination_chain_id,
+    row.destination_token as Address,
+    true,
+    () => uow.reservedAmount(row.destination_chain_id, row.destination_token),
+  );
+  if (BigInt(row.to_amount) > available) {
+    throw new JunctionError(
+      "insufficient_inventory",
+      `the solver can no longer deliver ${row.to_amount} of ${row.destination_token} on chain ${row.destination_chain_id}; request a new quote`,
+    );
+  }
+  return uow.changeIntent(row, {
+    transition: "commit",
+    patch: { stage: "await_deposit", reserved: true, commit_expires_at: deadline, next_action_at: deadline },
+    data: { deadline: deadline.toISOString() },
+  });
+}
+
+/** QUOTED/COMMITTED → ABORTED; the reservation is released and the deposit address keeps being watched. */
+export async function abortIntent(d: EngineDeps, id: string): Promise<IntentRow> {
+  const known = await requireIntent(d, id);
+  return d.store.commit(d.clock.now(), (uow) => abortIntentIn(uow, known));
+}
+
+/** `abortIntent` within the caller's unit of work. */
+export async function abortIntentIn(uow: UnitOfWork, known: IntentRow): Promise<IntentRow> {
+  await uow.lockInventory(known.destination_chain_id, known.destination_token);
+  const row = await lockedIntent(uow, known.id);
+  // Anything already sent to the deposit address is refunded by the worker.
+  return uow.changeIntent(row, {
+    transition: "abort",
+    patch: { stage: "watch", reserved: false, next_action_at: uow.now },
+  });
+}
+
+/** Transfers into the intent's deposit address that a mined transaction made, read from its receipt. */
+async function depositsInReceipt(d: EngineDeps, row: IntentRow, hash: Address): Promise<NewDeposit[]> {
+  const chainId = row.origin_chain_id;
+  const receipt = await d.chains.receipt(chainId, hash);
+  if (!receipt) {
+    throw new JunctionError(
+      "invalid_argument",
+      `depositTransactionHash: no mined transaction ${hash} on chain ${chainId}; call ExecuteIntent once it is mined`,
+    );
+  }
+  if (receipt.status !== "success") {
+    throw new JunctionError("invalid_argument", `depositTransactionHash: transaction ${hash} reverted`);
+  }
+  const base = {
+    intent_id: row.id,
+    chain_id: chainId,
+    block_number: receipt.blockNumber,
+    block_hash: receipt.blockHash,
+    tx_hash: hash,
+    at: d.clock.now(),
+  };
+  const to = row.deposit_address.toLowerCase();
+  const tokens = new Set(d.registry.chain(chainId)?.tokens.map((t) => t.address.toLowerCase()));
+  const transfers = transfersIn(receipt.logs).filter(
+    (log) => log.to.toLowerCase() === to && tokens.has(log.token.toLowerCase()),
+  );
+  const deposits: NewDeposit[] = transfers.map((log) => ({
+    ...base,
+    log_index: log.logIndex,
+    token: log.token,
+    from_address: log.from,
+    amount: log.value.toString(),
+  }));
+  const tx = await d.chains.transaction(chainId, hash);
+  if (tx.to?.toLowerCase() === to && tx.value > 0n) {
+    deposits.push({
+      ...base,
+      log_index: -1,
+      token: zeroAddress,
+      from_address: tx.from,
+      amount: tx.value.toString(),
+    });
+  }
+  return deposits;
+}
+
+/**
+ * ExecuteIntent with a deposit transaction: checks on chain that it transferred the intent's token
+ * into the deposit address, records it, and moves COMMITTED → EXECUTING. The same hash again is
+ * answered with the current state, as is the deposit the watcher already acted on (the engine may
+ * start executing before the client calls); another hash once executing is refused.
+ */
+export async function announceDeposit(d: EngineDeps, id: string, hash: Address): Promise<IntentRow> {
+  const known = await requireIntent(d, id);
+  const same = (other: string | null) => other?.toLowerCase() === hash.toLowerCase();
+  if (same(known.deposit_tx_hash)) return known;
+  const alreadyActedOn =
+    known.deposit_tx_hash === null &&
+    (await depositsOf(d.store.db, id)).some(
+      (dep) => same(dep.tx_hash) && dep.token.toLowerCase() === known.origin_token.toLowerCase(),
+    );
+  if (known.status !== "COMMITTED" && !alreadyActedOn) {
+    const detail = known.deposit_tx_hash ? ` with deposit ${known.deposit_tx_hash}` : "";
+    throw new JunctionError(
+      "wrong_status",
+      `intent ${id} is ${known.status}${detail}; only a COMMITTED intent accepts a deposit transaction`,
+    );
+  }
+  const deposits = await depositsInReceipt(d, known, hash);
+  const right = deposits.filter((dep) => dep.token.toLowerCase() === known.origin_token.toLowerCase());
+  await recordDeposits(d.store.db, deposits);
+  if (right.length === 0) {
+    const sent = deposits.length > 0 ? "transfers another token" : "transfers nothing";
+    throw new JunctionError(
+      "invalid_argument",
+      `depositTransactionHash: ${hash} ${sent} to the deposit address ${known.deposit_address}; send ${known.origin_token}`,
+    );
+  }
+  return d.store.commit(d.clock.now(), async (uow) => {
+    const row = await lockedIntent(uow, id);
+    if (same(row.deposit_tx_hash)) return row;
+    if (
+      row.status !== "COMMITTED" &&
+      row.deposit_tx_hash === null &&
+      (alreadyActedOn || row.status === "EXECUTING")
+    ) {
+      // The worker executed on this deposit first: only the hash is news.
+      return uow.changeIntent(row, { patch: { deposit_tx_hash: hash } });
+    }
+    return uow.changeIntent(row, {
+      transition: "execute",
+      patch: { deposit_tx_hash: hash, next_action_at: uow.now },
+      data: { depositTransactionHash: hash },
+    });
+  });
+}

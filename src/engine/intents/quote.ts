@@ -1,0 +1,209 @@
+import { randomBytes } from "node:crypto";
+import { type Address, bytesToHex, encodeAbiParameters, getContractAddress, type Hex, keccak256 } from "viem";
+import { PERMIT_DEPOSIT_GAS_FALLBACK, SWEEP_GAS } from "../../chains/gas.ts";
+import type { ChainRegistry, Token } from "../../chains/registry.ts";
+import { placeholderOffset } from "../../core/calldata.ts";
+import { JunctionError } from "../../core/errors.ts";
+import { chargedGasFee, type GaslessFeeOption } from "../../core/gasless.ts";
+import type { IntentPlan, PlanToken } from "../../core/intent/plan.ts";
+import { type PricedToken, pricedToken } from "../../core/price.ts";
+import { priceQuote, type TradeType } from "../../core/quote.ts";
+import { reservedAmount } from "../../store/intents.ts";
+import type { EngineDeps } from "../ports.ts";
+
+export interface QuoteRequest {
+  owner: Address;
+  originChainId: number;
+  originToken: Address;
+  destinationChainId: number;
+  destinationToken: Address;
+  /** Who receives, or the contract called when `callData` is set; defaults to the owner. */
+  recipient?: Address;
+  callData?: Hex;
+  tradeType: TradeType;
+  amount: bigint;
+  slippagePpm: bigint;
+  /** The request as sent, kept for dialects that echo it. */
+  raw: Record<string, unknown>;
+  /** Until when the quote may be committed; default: the configured quote lifetime. */
+  expiresAt?: Date;
+  /** A deposit after the commit deadline revives the intent instead of being refunded (Intents Connect). */
+  revivable?: boolean;
+}
+
+const planToken = (t: Token): PlanToken => ({
+  chainId: t.chainId,
+  address: t.address,
+  symbol: t.symbol,
+  decimals: t.decimals,
+  native: t.native,
+  priceUsd: t.price.usd,
+});
+
+export const priced = (t: Token): PricedToken => pricedToken(t.decimals, t.price.usd);
+
+/** The chain's native coin as a listed token, for pricing gas in it. */
+export function nativeOf(registry: ChainRegistry, chainId: number): Token | undefined {
+  const chain = registry.chain(chainId);
+  const native = chain?.tokens.find((t) => t.native);
+  // A chain configured without its native coin prices gas at ETH's price on the first chain that lists it.
+  return native ?? registry.allTokens().find((t) => t.native && t.symbol === chain?.native.symbol);
+}
+
+/** The CREATE2 deposit address the DepositFactory derives for (intentId, owner, token). */
+export async function depositAddressFor(
+  d: EngineDeps,
+  chainId: number,
+  intentId: Hex,
+  owner: Address,
+  token: Address,
+): Promise<{ address: Address; salt: Hex }> {
+  const salt = keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "address" }, { type: "address" }],
+      [intentId, owner, token],
+    ),
+  );
+  const address = getContractAddress({
+    opcode: "CREATE2",
+    from: d.registry.requireChain(chainId, "chainId").contracts.DepositFactory,
+    salt,
+    bytecodeHash: await d.chains.sweeperCodeHash(chainId),
+  });
+  return { address, salt };
+}
+
+/** Prices the request, checks the solver can deliver it, and records the QUOTED intent. */
+export async function quoteIntent(d: EngineDeps, req: QuoteRequest): Promise<IntentPlan> {
+  const plan = await planIntent(d, req);
+  await d.store.commit(new Date(plan.createdAt), (uow) => uow.insertIntent(plan));
+  return plan;
+}
+
+/** Prices the request and checks the solver can deliver it; records nothing (a dry run's quote). */
+export async function planIntent(d: EngineDeps, req: QuoteRequest): Promise<IntentPlan> {
+  const { registry, settings } = d;
+  registry.requireChain(req.originChainId, "originChainId");
+  const destinationChain = registry.requireChain(req.destinationChainId, "destinationChainId");
+  const from = registry.requireToken(req.originChainId, req.originToken, "originTokenAddress");
+  const to = registry.requireToken(req.destinationChainId, req.destinationToken, "destinationTokenAddress");
+  if (req.callData && !req.recipient) {
+    throw new JunctionError(
+      "invalid_argument",
+      "destinationToAddress: required with destinationCallData (it is the contract called)",
+    );
+  }
+  const originNative = nativeOf(registry, req.originChainId);
+  const destinationNative = nativeOf(registry, req.destinationChainId);
+  if (!originNative || !destinationNative) {
+    throw new JunctionError("unsupported_network", "a chain's native coin has no configured price");
+  }
+  const call = req.callData
+    ? { target: req.recipient as Address, data: req.callData, amountOffset: placeholderOffset(req.callData) }
+    : null;
+  const [originGasPrice, destinationGasPrice, fillGas] = await Promise.all([
+    d.chains.gasPrice(req.originChainId),
+    d.chains.gasPrice(req.destinationChainId),
+    d.chains.fillGas(req.destinationChainId, to.address, call),
+  ]);
+  const quote = priceQuote({
+    tradeType: req.tradeType,
+    amount: req.amount,
+    from: priced(from),
+    to: priced(to),
+    originGas: {
+      gasLimit: from.native ? SWEEP_GAS.native : SWEEP_GAS.erc20,
+      gasPrice: originGasPrice,
+      native: priced(originNative),
+    },
+    destinationGas: { gasLimit: fillGas, gasPrice: destinationGasPrice, native: priced(destinationNative) },
+    protocolFeeBps: settings.fees.protocolFeeBps,
+    slippagePpm: req.slippagePpm,
+  });
+  const available = await availableInventory(d, req.destinationChainId, to.address, false);
+  if (quote.toAmount > available) {
+    throw new JunctionError(
+      "insufficient_inventory",
+      `the solver can deliver at most ${available} ${to.symbol} (base units) on chain ${destinationChain.chainId} right now; ask for less`,
+    );
+  }
+  const feeOptions = from.native ? [] : [await gaslessFeeOption(d, from, originNative, originGasPrice)];
+  const intentId = bytesToHex(randomBytes(32));
+  const { address: depositAddress, salt } = await depositAddressFor(
+    d,
+    req.originChainId,
+    intentId,
+    req.owner,
+    from.address,
+  );
+  const now = d.clock.now();
+  return {
+    intentId,
+    owner: req.owner,
+    tradeType: req.tradeType,
+    from: planToken(from),
+    to: planToken(to),
+    depositAddress,
+    salt,
+    recipient: req.recipient ?? req.owner,
+    call,
+    slippagePpm: req.slippagePpm,
+    quote,
+    feeOptions,
+    originNativeUsd: originNative.price.usd,
+    destinationNativeUsd: destinationNative.price.usd,
+    request: req.raw,
+    createdAt: now.toISOString(),
+    expiresAt: (
+      req.expiresAt ?? new Date(now.getTime() + settings.quoteLifetimeSeconds * 1000)
+    ).toISOString(),
+    ...(req.revivable ? { revivable: true } : {}),
+  };
+}
+
+/**
+ * The fee for a gasless deposit of `token`, paid in `token` to the fee collector: the relayer's
+ * gas for the permit deposit (a real estimate, cached per token) at the origin gas price.
+ */
+async function gaslessFeeOption(
+  d: EngineDeps,
+  token: Token,
+  native: Token,
+  gasPrice: bigint,
+): Promise<GaslessFeeOption> {
+  const domain = await d.chains.permitDomain(token.chainId, token.address);
+  // A token without permits cannot be deposited gaslessly; its option says so and is priced at
+  // the measured cost rather than probed.
+  const gasLimit = domain
+    ? await d.chains.permitDepositGas(token.chainId, token.address)
+    : PERMIT_DEPOSIT_GAS_FALLBACK;
+  return {
+    token: token.address,
+    symbol: token.symbol,
+    decimals: token.decimals,
+    amount: chargedGasFee(
+      { gasLimit, gasPrice, native: priced(native) },
+      priced(token),
+      d.settings.fees.gaslessFeeMarginBps,
+    ),
+    feeCollector: d.settings.fees.feeCollector,
+    is2612: domain !== null,
+    gasLimit,
+    gasPrice,
+  };
+}
+
+/**
+ * Settlement's balance less what committed, unfilled intents have reserved; `reserved` reads the
+ * reservations (inside the caller's transaction when it holds the inventory lock).
+ */
+export async function availableInventory(
+  d: EngineDeps,
+  chainId: number,
+  token: Address,
+  fresh: boolean,
+  reserved: () => Promise<bigint> = () => reservedAmount(d.store.db, chainId, token),
+): Promise<bigint> {
+  const [balance, taken] = await Promise.all([d.chains.settlementBalance(chainId, token, fresh), reserved()]);
+  return balance - taken;
+}

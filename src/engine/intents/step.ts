@@ -1,0 +1,257 @@
+import { type Address, type Hex, parseEventLogs } from "viem";
+import { settlementAbi } from "../../chains/abi.gen.ts";
+import { withHeadroom } from "../../chains/gas.ts";
+import {
+  balanceKey,
+  decideIntent,
+  type IntentChange,
+  type IntentEffect,
+  type IntentFacts,
+  type IntentNeed,
+  type IntentState,
+  type PlannedTx,
+  plannedTxKey,
+} from "../../core/intent/decide.ts";
+import type { IntentPlan } from "../../core/intent/plan.ts";
+import type { Stage } from "../../core/intent/stages.ts";
+import { type IntentStatus, transitions } from "../../core/intent/status.ts";
+import type { Simulation, TrackedTx } from "../../core/tx.ts";
+import { type ChainTxRow, intentTxs, txRecordOf } from "../../store/chain-txs.ts";
+import { depositsOf } from "../../store/deposits.ts";
+import { type IntentPatch, type IntentRow, planOf } from "../../store/intents.ts";
+import { TerminalError } from "../errors.ts";
+import type { EngineDeps } from "../ports.ts";
+import { settleDecision } from "../settle.ts";
+import { plannedCall } from "./calls.ts";
+import { availableInventory } from "./quote.ts";
+
+/**
+ * One step of an intent: gather the facts `decideIntent` asks for, then perform what it decides.
+ * The decision is core's; this module only reads and acts.
+ */
+
+/** The facts as this module fills them in. */
+type Facts = IntentFacts & {
+  tracked: Record<string, TrackedTx>;
+  balances: Record<string, bigint>;
+  simulations: Record<string, Simulation>;
+};
+
+export const intentStateOf = (row: IntentRow, plan: IntentPlan): IntentState => ({
+  status: row.status as IntentStatus,
+  stage: row.stage as Stage,
+  statusReason: row.status_reason,
+  quoteExpiresAt: row.quote_expires_at,
+  commitExpiresAt: row.commit_expires_at,
+  destinationCallSucceeded: row.destination_call_succeeded,
+  retriedAt: row.retried_at,
+  plan,
+});
+
+/** A chain the plan names: one missing from the configuration is a misconfiguration, not a passing fault. */
+function chainOf(d: EngineDeps) {
+  return (chainId: number) => {
+    const chain = d.registry.chain(chainId);
+    if (!chain) throw new TerminalError(`chain ${chainId} is not configured`);
+    return chain;
+  };
+}
+
+/** Whether Settlement's `Filled` event in a fill's receipt says the destination call succeeded. */
+function callSucceeded(receipt: Parameters<typeof parseEventLogs>[0]["logs"]): boolean | undefined {
+  const [filled] = parseEventLogs({ abi: settlementAbi, eventName: "Filled", logs: receipt });
+  return filled?.args.callSucceeded;
+}
+
+async function gather(
+  d: EngineDeps,
+  row: IntentRow,
+  plan: IntentPlan,
+  txs: ReadonlyMap<string, ChainTxRow>,
+  facts: Facts,
+  need: IntentNeed,
+): Promise<void> {
+  switch (need.fact) {
+    case "balance": {
+      const chainId = plan.from.chainId;
+      let at: bigint | undefined;
+      if (need.at === "confirmed") {
+        const head = await d.chains.head(chainId);
+        const confirmed = head - BigInt(chainOf(d)(chainId).confirmations - 1);
+        at = confirmed < 0n ? 0n : confirmed;
+      }
+      const balance = await d.chains.balanceOf(chainId, need.asset, plan.depositAddress, at);
+      facts.balances[balanceKey(need.asset, need.at)] = balance;
+      return;
+    }
+    case "track": {
+      const tx = txs.get(need.tx.id);
+      if (!tx) throw new TerminalError(`transaction ${need.tx.id} is not the intent's`);
+      const outcome = await d.senders.signerOf(tx).track(tx, d.clock.now(), tx.kind === "fill");
+      const tracked: TrackedTx = { status: outcome.status };
+      const succeeded =
+        outcome.receipt && tx.kind === "fill" ? callSucceeded(outcome.receipt.logs) : undefined;
+      if (succeeded !== undefined) tracked.callSucceeded = succeeded;
+      facts.tracked[tx.id] = tracked;
+      return;
+    }
+    case "simulation": {
+      const call = plannedCall(plan, need.tx, chainOf(d));
+      const solver = d.senders.of("solver", call.chainId).address;
+      facts.simulations[plannedTxKey(need.tx)] = await d.chains
+        .estimateGas(call.chainId, { from: solver, to: call.to, data: call.data })
+        .then(
+          (gas) => ({ ok: true as const, gas }),
+          (err: unknown) => ({
+            ok: false as const,
+            reason: (err as Error).message.split("\n")[0] ?? "estimate failed",
+          }),
+        );
+      return;
+    }
+    case "strayAssets": {
+      const token = row.origin_token.toLowerCase();
+      const deposits = await depositsOf(d.store.db, row.id);
+      facts.strayAssets = [
+        ...new Set(deposits.map((dep) => dep.token as Address).filter((t) => t.toLowerCase() !== token)),
+      ];
+      return;
+    }
+    case "filledOnChain":
+      facts.filledOnChain = await d.chains.isFilled(plan.to.chainId, row.id as Hex);
+      return;
+    case "inventory":
+      facts.inventory = await d.chains.settlementBalance(plan.to.chainId, plan.to.address, true);
+      return;
+    case "availableInventory":
+      facts.availableInventory = await availableInventory(d, plan.to.chainId, plan.to.address, true);
+      return;
+  }
+}
+
+/** The row's change as columns; releasing the reservation clears `reserved`. */
+function patchOf(change: IntentChange): IntentPatch {
+  return {
+    ...(change.stage !== undefined ? { stage: change.stage } : {}),
+    ...(change.statusReason !== undefined ? { status_reason: change.statusReason } : {}),
+    ...(change.destinationCallSucceeded !== undefined
+      ? { destination_call_succeeded: change.destinationCallSucceeded }
+      : {}),
+    ...(change.release ? { reserved: false } : {}),
+  };
+}
+
+/** Applies a decided change to the locked row, releasing the reservation under the inventory lock. */
+function applyChange(d: EngineDeps, row: IntentRow, change: IntentChange) {
+  return d.store.commit(d.clock.now(), async (uow) => {
+    if (change.release) await uow.lockInventory(row.destination_chain_id, row.destination_token);
+    const locked = await uow.lockIntent(row.id);
+    if (!locked) throw new TerminalError(`intent ${row.id} vanished`);
+    const patch = patchOf(change);
+    // A transition another writer already made (ExecuteIntent racing the deposit check) is done:
+    // apply the rest of the change on top of it.
+    if (change.transition && locked.status !== transitions[change.transition].to) {
+      return uow.changeIntent(locked, { transition: change.transition, patch, data: change.data ?? {} });
+    }
+    return uow.changeIntent(locked, {
+      patch,
+      ...(change.event ? { event: change.event, data: change.data ?? {} } : {}),
+    });
+  });
+}
+
+/** Signs, records (with its event, in one commit) and broadcasts a solver transaction. */
+async function send(d: EngineDeps, row: IntentRow, plan: IntentPlan, tx: PlannedTx, gas: bigint) {
+  const call = plannedCall(plan, tx, chainOf(d));
+  const sender = d.senders.of("solver", call.chainId);
+  const prepared = await sender.prepare();
+  const recorded = await d.store.commit(d.clock.now(), async (uow) => {
+    const recorded = await sender.record(
+      uow,
+      {
+        intentId: row.id,
+        kind: tx.kind,
+        to: call.to,
+        data: call.data,
+        gas: withHeadroom(gas),
+        ...(call.asset ? { asset: call.asset } : {}),
+      },
+      prepared,
+    );
+    uow.intentEvent(row, `${tx.kind}.sent`, {
+      hash: recorded.hash,
+      chainId: call.chainId,
+      nonce: recorded.nonce,
+    });
+    return recorded;
+  });
+  await sender.broadcast(recorded);
+}
+
+/**
+ * FAILED → EXECUTING with the destination amount reserved again, if the intent is still FAILED and
+ * the inventory, read under the reservation lock, covers it. Otherwise nothing changes, and the
+ * next decision (from fresh facts) refunds.
+ */
+function revive(d: EngineDeps, row: IntentRow, plan: IntentPlan) {
+  return d.store.commit(d.clock.now(), async (uow) => {
+    await uow.lockInventory(row.destination_chain_id, row.destination_token);
+    const locked = await uow.lockIntent(row.id);
+    if (locked?.status !== "FAILED") return;
+    const available = await availableInventory(d, plan.to.chainId, plan.to.address, true, () =>
+      uow.reservedAmount(row.destination_chain_id, row.destination_token),
+    );
+    if (plan.quote.toAmount > available) return;
+    await uow.changeIntent(locked, {
+      transition: "revive",
+      patch: { stage: "await_deposit", reserved: true, status_reason: null, next_action_at: uow.now },
+      data: { reason: "a deposit arrived after the deadline" },
+    });
+  });
+}
+
+async function perform(d: EngineDeps, row: IntentRow, plan: IntentPlan, effect: IntentEffect) {
+  switch (effect.type) {
+    case "log":
+      d.log[effect.level]({ intentId: row.id }, effect.message);
+      return;
+    case "change":
+      await applyChange(d, row, effect.change);
+      return;
+    case "send":
+      await send(d, row, plan, effect.tx, effect.gas);
+      return;
+    case "revive":
+      await revive(d, row, plan);
+      return;
+    case "park":
+      await d.store.commit(d.clock.now(), (uow) => uow.park("intents", row, effect.reason));
+      return;
+  }
+}
+
+/**
+ * Runs the intent's current step once and returns when to look again (null: only when woken).
+ * Every fact is read afresh, so running it twice, or after a crash half way, does the same once.
+ */
+export async function stepIntent(d: EngineDeps, row: IntentRow): Promise<Date | null> {
+  const plan = planOf(row);
+  const rows = await intentTxs(d.store.db, row.id);
+  const txs = new Map(rows.map((tx) => [tx.id, tx]));
+  const facts: Facts = {
+    now: d.clock.now(),
+    intent: intentStateOf(row, plan),
+    txs: rows.map(txRecordOf),
+    tracked: {},
+    balances: {},
+    simulations: {},
+    commitLifetimeSeconds: d.settings.commitLifetimeSeconds,
+  };
+  const decision = await settleDecision(
+    `intent ${row.id}`,
+    () => decideIntent(facts),
+    (need: IntentNeed) => gather(d, row, plan, txs, facts, need),
+  );
+  for (const effect of decision.effects) await perform(d, row, plan, effect);
+  return decision.next;
+}

@@ -1,0 +1,103 @@
+import type { IntentPlan } from "../../core/intent/plan.ts";
+import { depositCounted, isSettled, type Stage } from "../../core/intent/stages.ts";
+import type { IntentStatus } from "../../core/intent/status.ts";
+import { fromJson } from "../../core/json.ts";
+import type { TxKind, TxStatus } from "../../core/tx.ts";
+import { type ChainTxRow, intentTxs } from "../../store/chain-txs.ts";
+import { type DepositRow, depositsOf } from "../../store/deposits.ts";
+import { type IntentRow, planOf } from "../../store/intents.ts";
+import type { EngineDeps } from "../ports.ts";
+
+/**
+ * Intents as the API dialects see them: read models built from the engine's rows, so that no
+ * dialect knows a table, a column or an engine stage.
+ */
+
+/** An intent's plan and where it stands. */
+export interface IntentRecord {
+  id: string;
+  /** Its place in creation order, for paging. */
+  seq: number;
+  plan: IntentPlan;
+  status: IntentStatus;
+  statusReason: string | null;
+  depositTxHash: string | null;
+  /** Nothing more will happen unless another deposit arrives. */
+  settled: boolean;
+  /** A deposit was counted: seen confirmed and enough, or announced and executing. */
+  depositCounted: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What a relayed (gasless) deposit was signed with, as the relayer recorded it. */
+export interface RelayedDeposit {
+  intentSignature: string;
+  permitSignature?: string;
+  permitAmount?: bigint;
+  permitDeadline?: bigint;
+  feeAmount: bigint;
+  feeToken: string;
+  feeCollector: string;
+  userNonce: bigint;
+  deadline: bigint;
+}
+
+/** One of the engine's transactions for an intent. */
+export interface TxView {
+  kind: TxKind;
+  status: TxStatus;
+  hash: string;
+  /** For a relayed gasless deposit: what it was signed with. */
+  detail: RelayedDeposit | null;
+}
+
+/** A transfer into the deposit address. */
+export interface DepositView {
+  token: string;
+  from: string;
+  amount: bigint;
+  txHash: string;
+}
+
+/** Everything known about one intent: what receipts are rendered from. */
+export interface IntentView extends IntentRecord {
+  txs: TxView[];
+  deposits: DepositView[];
+}
+
+export function intentRecordOf(row: IntentRow): IntentRecord {
+  const status = row.status as IntentStatus;
+  const stage = row.stage as Stage;
+  return {
+    id: row.id,
+    seq: Number(row.seq),
+    plan: planOf(row),
+    status,
+    statusReason: row.status_reason,
+    depositTxHash: row.deposit_tx_hash,
+    settled: isSettled(status, stage),
+    depositCounted: depositCounted(status, stage),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const txView = (tx: ChainTxRow): TxView => ({
+  kind: tx.kind as TxKind,
+  status: tx.status as TxStatus,
+  hash: tx.hash,
+  detail: tx.kind === "deposit" && tx.detail ? fromJson<RelayedDeposit>(tx.detail) : null,
+});
+
+const depositView = (d: DepositRow): DepositView => ({
+  token: d.token,
+  from: d.from_address,
+  amount: BigInt(d.amount),
+  txHash: d.tx_hash,
+});
+
+export async function intentViewOf(d: EngineDeps, row: IntentRow): Promise<IntentView> {
+  const [txs, deposits] = await Promise.all([intentTxs(d.store.db, row.id), depositsOf(d.store.db, row.id)]);
+  return { ...intentRecordOf(row), txs: txs.map(txView), deposits: deposits.map(depositView) };
+}

@@ -1,0 +1,343 @@
+import type { Transaction } from "kysely";
+import {
+  applyExecutionTransition,
+  type ExecutionStatus,
+  type ExecutionTransition,
+} from "../core/connect/execution-status.ts";
+import type { ExecutionPlan } from "../core/connect/plan.ts";
+import type { IntentPlan } from "../core/intent/plan.ts";
+import { moveStage, type Stage } from "../core/intent/stages.ts";
+import { applyTransition, type IntentStatus, type TransitionName } from "../core/intent/status.ts";
+import { type ChainTxRow, insertTx, type NewTx, takeNonce } from "./chain-txs.ts";
+import type { Db } from "./database.ts";
+import { type NewDeposit, recordDeposits } from "./deposits.ts";
+import { appendEvents, type CommittedEvent, type NewEvent } from "./events.ts";
+import {
+  type ExecutionPatch,
+  type ExecutionRow,
+  insertExecution,
+  lockExecution,
+  updateExecution,
+  wakeExecution,
+  wakeExecutionBlockWaiters,
+} from "./executions.ts";
+import {
+  type IntentPatch,
+  type IntentRow,
+  insertQuotedIntent,
+  lockIntent,
+  lockInventory,
+  reservedAmount,
+  updateIntent,
+  wakeBlockWaiters,
+} from "./intents.ts";
+import { park, type QueueTable, recordFailure, unpark, wake } from "./queue.ts";
+import type { Schema } from "./schema.ts";
+
+/** What a commit tells the rest of the process, once it is durable. */
+export interface Committed {
+  /** The events it appended, in sequence order. */
+  events: CommittedEvent[];
+  /** Intents and executions it changed. */
+  intents: ReadonlySet<string>;
+  executions: ReadonlySet<string>;
+  /** Queues with a row it made due now. */
+  due: ReadonlySet<QueueTable>;
+}
+
+export type CommitListener = (committed: Committed) => void;
+
+/**
+ * A change to a locked row: a status transition (which records its own event), or else an event
+ * of the caller's naming; `data` goes with either.
+ */
+export interface RowChange<T extends string, P> {
+  transition?: T;
+  event?: string;
+  data?: Record<string, unknown>;
+  patch?: P;
+}
+
+/**
+ * The one commit point. Every change to an intent or an execution goes through `commit`: its
+ * status transition, its event (numbered in commit order), the work it makes due. Only once the
+ * database transaction has committed is the listener told, which wakes the runners and answers
+ * long-polls; no caller wakes or notifies anything itself, and nothing is announced that did not
+ * happen.
+ */
+export class Store {
+  constructor(
+    readonly db: Db,
+    private readonly listener: CommitListener,
+  ) {}
+
+  async commit<T>(now: Date, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
+    let uow: UnitOfWork | null = null;
+    const result = await this.db.transaction().execute(async (trx) => {
+      uow = new UnitOfWork(trx, now);
+      const value = await work(uow);
+      await uow.finish();
+      return value;
+    });
+    // Assigned inside the transaction, which has run to completion here.
+    const done = uow as unknown as UnitOfWork;
+    this.listener(done.committed());
+    return result;
+  }
+}
+
+/**
+ * One database transaction's changes. Its methods lock, change and record; what they make due
+ * and what events they append are announced after the commit.
+ */
+export class UnitOfWork {
+  private readonly events: NewEvent[] = [];
+  private readonly intents = new Set<string>();
+  private readonly executions = new Set<string>();
+  /** Executions built on a changed intent, woken in this transaction (they follow their intent). */
+  private readonly followers = new Set<string>();
+  private readonly due = new Set<QueueTable>();
+  private appended: CommittedEvent[] = [];
+
+  constructor(
+    readonly trx: Transaction<Schema>,
+    readonly now: Date,
+  ) {}
+
+  private touched(table: QueueTable, id: string, next: Date | null | undefined): void {
+    (table === "intents" ? this.intents : this.executions).add(id);
+    if (next && next <= this.now) this.due.add(table);
+  }
+
+  private intentTouched(row: Pick<IntentRow, "id" | "execution_id">, next?: Date | null): void {
+    this.touched("intents", row.id, next);
+    if (row.execution_id) this.followers.add(row.execution_id);
+  }
+
+  // Intents
+
+  insertIntent(plan: IntentPlan, executionId: string | null = null): Promise<void> {
+    this.intents.add(plan.intentId);
+    return insertQuotedIntent(this.trx, plan, this.now, executionId);
+  }
+
+  lockIntent(id: string): Promise<IntentRow | undefined> {
+    return lockIntent(this.trx, id);
+  }
+
+  /** Serializes reservations against one (chain, token) inventory until the transaction ends. */
+  lockInventory(chainId: number, token: string): Promise<void> {
+    return lockInventory(this.trx, chainId, token);
+  }
+
+  reservedAmount(chainId: number, token: string): Promise<bigint> {
+    return reservedAmount(this.trx, chainId, token);
+  }
+
+  /**
+   * Changes a locked intent: the transition (along the status table, recording its event), the
+   * stage (along the stage table) and the rest of `patch`; with no transition, `event` if given.
+   */
+  async changeIntent(locked: IntentRow, change: RowChange<TransitionName, IntentPatch>): Promise<IntentRow> {
+    const patch = change.patch ?? {};
+    if (patch.stage !== undefined) moveStage(locked.stage as Stage, patch.stage as Stage);
+    const moved = change.transition
+      ? applyTransition(locked.status as IntentStatus, change.transition)
+      : null;
+    const row = await updateIntent(
+      this.trx,
+      locked.id,
+      moved ? { ...patch, status: moved.to } : patch,
+      this.now,
+    );
+    const data = change.data ?? {};
+    if (moved) this.intentEvent(row, moved.event, { from: locked.status, ...data });
+    else if (change.event) this.intentEvent(row, change.event, data);
+    this.intentTouched(row, patch.next_action_at);
+    return row;
+  }
+
+  /** Records an event of the intent without changing its row (a transaction it sent). */
+  intentEvent(
+    row: Pick<IntentRow, "id" | "status" | "execution_id">,
+    type: string,
+    data: Record<string, unknown>,
+  ): void {
+    this.events.push({ intentId: row.id, executionId: null, type, status: row.status, data, at: this.now });
+    this.intentTouched(row);
+  }
+
+  // Executions
+
+  insertExecution(plan: ExecutionPlan): Promise<void> {
+    this.touched("executions", plan.id, new Date(plan.deadline));
+    return insertExecution(this.trx, plan, this.now);
+  }
+
+  lockExecution(id: string): Promise<ExecutionRow | undefined> {
+    return lockExecution(this.trx, id);
+  }
+
+  /**
+   * Changes a locked execution: `transitions` in order along its status table (each recording its
+   * event), then `patch`; with no transition, `event` if given.
+   */
+  async changeExecution(
+    locked: ExecutionRow,
+    change: {
+      transitions: readonly ExecutionTransition[];
+      event?: string;
+      patch?: ExecutionPatch;
+      data?: Record<string, unknown>;
+    },
+  ): Promise<ExecutionRow> {
+    let status = locked.status as ExecutionStatus;
+    const events: NewEvent[] = [];
+    for (const name of change.transitions) {
+      const { to, event } = applyExecutionTransition(status, name);
+      events.push({
+        intentId: locked.intent_id,
+        executionId: locked.id,
+        type: event,
+        status: to,
+        data: { from: status, ...change.data },
+        at: this.now,
+      });
+      status = to;
+    }
+    const patch = change.patch ?? {};
+    const row = await updateExecution(
+      this.trx,
+      locked.id,
+      events.length > 0 ? { ...patch, status } : patch,
+      this.now,
+    );
+    if (events.length === 0 && change.event) {
+      events.push({
+        intentId: row.intent_id,
+        executionId: row.id,
+        type: change.event,
+        status: row.status,
+        data: change.data ?? {},
+        at: this.now,
+      });
+    }
+    this.events.push(...events);
+    this.touched("executions", row.id, patch.next_action_at);
+    return row;
+  }
+
+  // Transactions
+
+  /** Takes the sender's next nonce and keeps the signed transaction; broadcast only after the commit. */
+  async recordTx(
+    tx: Omit<NewTx, "nonce" | "raw" | "hash">,
+    chainNonce: number,
+    sign: (nonce: bigint) => Promise<{ raw: string; hash: string }>,
+  ): Promise<ChainTxRow> {
+    const nonce = await takeNonce(this.trx, tx.chainId, tx.sender, chainNonce);
+    const signed = await sign(nonce);
+    return insertTx(this.trx, { ...tx, nonce, ...signed }, this.now);
+  }
+
+  // The queue
+
+  /** Makes rows due now (unless sooner or backing off). */
+  async wake(table: QueueTable, ids: readonly string[]): Promise<number> {
+    const woken = await wake(this.trx, table, ids, this.now);
+    if (woken > 0) this.due.add(table);
+    return woken;
+  }
+
+  /** Records transfers into deposit addresses (each once) and makes their intents due. */
+  async recordDeposits(deposits: readonly NewDeposit[]): Promise<string[]> {
+    const intents = await recordDeposits(this.trx, deposits);
+    await this.wake("intents", intents);
+    return intents;
+  }
+
+  /**
+   * A new block on `chainId`: what waits on one there is due (a transaction in flight, a deposit
+   * gathering confirmations).
+   */
+  async wakeBlockWaiters(chainId: number): Promise<void> {
+    if ((await wakeBlockWaiters(this.trx, chainId, this.now)) > 0) this.due.add("intents");
+    if ((await wakeExecutionBlockWaiters(this.trx, chainId, this.now)) > 0) this.due.add("executions");
+  }
+
+  /** A decision asks for an operator: the row is parked with the reason. */
+  async park(
+    table: QueueTable,
+    row: { id: string; status: string; intent_id?: string | null },
+    reason: string,
+  ) {
+    await park(this.trx, table, row.id, reason, this.now);
+    this.failureEvent(table, row, "parked", { reason });
+  }
+
+  /** A step threw: counts the attempt; `retryAt` null parks the row. Returns the attempts so far. */
+  async recordFailure(
+    table: QueueTable,
+    row: { id: string; status: string; intent_id?: string | null },
+    failure: { worker: string; error: string; retryAt: Date | null },
+  ): Promise<number> {
+    const attempts = await recordFailure(this.trx, table, { id: row.id, now: this.now, ...failure });
+    if (attempts > 0) {
+      this.failureEvent(table, row, failure.retryAt ? "step_failed" : "parked", {
+        attempts,
+        error: failure.error,
+        ...(failure.retryAt ? { retryAt: failure.retryAt.toISOString() } : {}),
+      });
+    }
+    return attempts;
+  }
+
+  /** An operator's retry of a parked row; false if it was not parked. */
+  async retry(table: QueueTable, id: string): Promise<boolean> {
+    const row = await unpark(this.trx, table, id, this.now);
+    if (!row) return false;
+    const executionIntent = table === "executions" ? await this.intentOfExecution(id) : null;
+    this.failureEvent(table, { id, status: row.status, intent_id: executionIntent }, "retried", {});
+    this.due.add(table);
+    return true;
+  }
+
+  private async intentOfExecution(id: string): Promise<string | null> {
+    const row = await this.trx
+      .selectFrom("executions")
+      .select("intent_id")
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return row?.intent_id ?? null;
+  }
+
+  private failureEvent(
+    table: QueueTable,
+    row: { id: string; status: string; intent_id?: string | null },
+    what: string,
+    data: Record<string, unknown>,
+  ): void {
+    const intent = table === "intents";
+    this.events.push({
+      intentId: intent ? row.id : (row.intent_id ?? null),
+      executionId: intent ? null : row.id,
+      type: `${intent ? "intent" : "execution"}.${what}`,
+      status: row.status,
+      data,
+      at: this.now,
+    });
+    this.touched(table, row.id, null);
+  }
+
+  /** Last statements of the transaction: wake the executions that follow a changed intent, append the events. */
+  async finish(): Promise<void> {
+    for (const id of this.followers) {
+      if (await wakeExecution(this.trx, id, this.now)) this.due.add("executions");
+    }
+    this.appended = await appendEvents(this.trx, this.events);
+  }
+
+  committed(): Committed {
+    return { events: this.appended, intents: this.intents, executions: this.executions, due: this.due };
+  }
+}

@@ -1,0 +1,218 @@
+import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
+import type { Db } from "./database.ts";
+import type { QueueColumns, Schema } from "./schema.ts";
+
+/**
+ * The two work queues, intents and executions: each row is its own job. It says when it is next
+ * due, who holds it (a lease), and how it has been failing (attempts, last error, parked). Rows
+ * are claimed with SKIP LOCKED, so any number of workers in any number of processes share them.
+ */
+export type QueueTable = "intents" | "executions";
+
+type Executor = Db | Transaction<Schema>;
+
+/** The queue columns are the same in both tables; this view lets one query serve them both. */
+const queue = (db: Executor) => db as unknown as Kysely<Record<QueueTable, QueueColumns>>;
+/** One literal table type for the query builder; every queue table has the queue columns. */
+const as = (table: QueueTable) => table as "intents";
+
+/**
+ * Claims up to `limit` due rows of `table` for `worker` until `leaseUntil`. The claim clears
+ * `next_action_at`, so a wake during the step (which sets it) survives the release; a lease that
+ * ran out (its worker died) makes the row due again. Parked rows are never claimed.
+ */
+export async function claimDue<T extends QueueTable>(
+  db: Db,
+  table: T,
+  worker: string,
+  now: Date,
+  leaseUntil: Date,
+  limit: number,
+): Promise<Selectable<Schema[T]>[]> {
+  const q = queue(db);
+  const t = as(table);
+  const rows = await q
+    .updateTable(t)
+    .set({ lease_owner: worker, lease_until: leaseUntil, next_action_at: null })
+    .where(
+      "id",
+      "in",
+      q
+        .selectFrom(t)
+        .select("id")
+        .where("parked_at", "is", null)
+        .where((eb) =>
+          eb.or([
+            eb.and([eb("next_action_at", "<=", now), eb("lease_until", "is", null)]),
+            eb("lease_until", "<", now),
+          ]),
+        )
+        .orderBy("next_action_at")
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returningAll()
+    .execute();
+  return rows as unknown as Selectable<Schema[T]>[];
+}
+
+/**
+ * A step succeeded: ends `worker`'s lease, clears the failure count and schedules the next look,
+ * `next` or sooner if woken meanwhile (null: only when woken).
+ */
+export async function release(
+  db: Db,
+  table: QueueTable,
+  id: string,
+  worker: string,
+  next: Date | null,
+): Promise<void> {
+  await queue(db)
+    .updateTable(as(table))
+    .set({
+      lease_owner: null,
+      lease_until: null,
+      attempts: 0,
+      last_error: null,
+      next_action_at: sql<Date | null>`least(next_action_at, ${next})`,
+    })
+    .where("id", "=", id)
+    .where("lease_owner", "=", worker)
+    .execute();
+}
+
+/**
+ * A step failed: ends the lease, counts the attempt and keeps the error; the row is due again at
+ * `retryAt`, or, when null, parked. Returns the attempts so far (0 if the lease was lost).
+ */
+export async function recordFailure(
+  trx: Transaction<Schema>,
+  table: QueueTable,
+  row: { id: string; worker: string; error: string; retryAt: Date | null; now: Date },
+): Promise<number> {
+  const updated = await queue(trx)
+    .updateTable(as(table))
+    .set((eb) => ({
+      lease_owner: null,
+      lease_until: null,
+      attempts: eb("attempts", "+", 1),
+      last_error: row.error,
+      next_action_at: row.retryAt,
+      parked_at: row.retryAt === null ? row.now : null,
+    }))
+    .where("id", "=", row.id)
+    .where("lease_owner", "=", row.worker)
+    .returning("attempts")
+    .executeTakeFirst();
+  return updated?.attempts ?? 0;
+}
+
+/** Parks a row on a decision's word (a transaction that keeps reverting): only an operator resumes it. */
+export async function park(
+  trx: Transaction<Schema>,
+  table: QueueTable,
+  id: string,
+  reason: string,
+  now: Date,
+): Promise<void> {
+  await queue(trx)
+    .updateTable(as(table))
+    .set({ parked_at: now, last_error: reason, next_action_at: null })
+    .where("id", "=", id)
+    .execute();
+}
+
+/**
+ * An operator's retry: the row is due now with a clean failure count, and `retried_at` tells the
+ * decisions which failures came before. False when the row is not parked.
+ */
+export async function unpark(trx: Transaction<Schema>, table: QueueTable, id: string, now: Date) {
+  const updated = await queue(trx)
+    .updateTable(as(table))
+    .set({ parked_at: null, attempts: 0, retried_at: now, next_action_at: now })
+    .where("id", "=", id)
+    .where("parked_at", "is not", null)
+    .returning(["id", "status", "last_error"])
+    .executeTakeFirst();
+  return updated ?? null;
+}
+
+export interface ParkedRow {
+  table: QueueTable;
+  id: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  parkedAt: Date;
+}
+
+/** Every parked row of both queues, longest parked first. */
+export async function parkedRows(db: Db, limit: number): Promise<ParkedRow[]> {
+  const lists = await Promise.all(
+    (["intents", "executions"] as const).map(async (table) => {
+      const rows = await queue(db)
+        .selectFrom(as(table))
+        .select(["id", "status", "attempts", "last_error", "parked_at"])
+        .where("parked_at", "is not", null)
+        .orderBy("parked_at")
+        .limit(limit)
+        .execute();
+      return rows.map((r) => ({
+        table,
+        id: r.id,
+        status: r.status,
+        attempts: r.attempts,
+        lastError: r.last_error,
+        parkedAt: r.parked_at as Date,
+      }));
+    }),
+  );
+  return lists
+    .flat()
+    .sort((a, b) => a.parkedAt.getTime() - b.parkedAt.getTime())
+    .slice(0, limit);
+}
+
+/** How many rows each queue has parked. */
+export async function parkedCounts(db: Db): Promise<Record<QueueTable, number>> {
+  const count = async (table: QueueTable) => {
+    const row = await queue(db)
+      .selectFrom(as(table))
+      .select((eb) => eb.fn.countAll<string>().as("n"))
+      .where("parked_at", "is not", null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  };
+  const [intents, executions] = await Promise.all([count("intents"), count("executions")]);
+  return { intents, executions };
+}
+
+/**
+ * The rows a wake may make due now: not already due sooner, not parked, and not backing off after
+ * a failure (a poison row woken at every block would otherwise retry at every block).
+ */
+export const wakeable = (now: Date) =>
+  sql<boolean>`(next_action_at is null or next_action_at > ${now}) and parked_at is null and attempts = 0`;
+
+/** Makes rows due now, unless they already are sooner; returns how many changed. */
+export async function wake(
+  db: Executor,
+  table: QueueTable,
+  ids: readonly string[],
+  now: Date,
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const result = await queue(db)
+    .updateTable(as(table))
+    .set({ next_action_at: now })
+    .where("id", "in", ids)
+    .where(wakeable(now))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** Leases are per process; in the embedded single-process mode a restart can drop them all. */
+export async function dropLeases(db: Db, table: QueueTable): Promise<void> {
+  await queue(db).updateTable(as(table)).set({ lease_owner: null, lease_until: null }).execute();
+}
