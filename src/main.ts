@@ -50,6 +50,9 @@ function summary(junction: Junction): string {
     `  API docs     ${junction.url}/docs`,
     `  Health       ${junction.url}/health`,
   );
+  const adminKey = junction.ctx.config.adminKey;
+  if (adminKey)
+    lines.push(`  Operator     ${junction.url}/admin/parked  (Authorization: Bearer ${adminKey})`);
   if (devnet) {
     lines.push(`  Devnet info  ${junction.url}/devnet`, "", `Test accounts (mnemonic "${devnetMnemonic}")`);
     devnet.accounts.forEach((a, i) => {

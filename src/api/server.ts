@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { adminPlugin } from "./admin.ts";
 import { connectPlugin } from "./connect/plugin.ts";
 import type { AppContext } from "./context.ts";
 import { devnetRoute } from "./devnet-route.ts";
@@ -19,5 +20,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   if (ctx.devnet) await app.register(devnetRoute(ctx, ctx.devnet), { logLevel });
   await app.register(trailsPlugin(ctx), { prefix: "/rpc/Trails", logLevel });
   await app.register(connectPlugin(ctx), { prefix: "/api/v1", logLevel });
+  await app.register(adminPlugin(ctx), { prefix: "/admin", logLevel });
   return app;
 }

@@ -1,5 +1,5 @@
-import { type Chain, defineChain } from "viem";
-import { type ChainConfig, type TokenConfig, zeroAddress } from "../config/schema.ts";
+import { type Chain, defineChain, zeroAddress } from "viem";
+import type { ChainConfig, TokenConfig } from "../config/schema.ts";
 
 export function isNative(token: Pick<TokenConfig, "address">): boolean {
   return token.address === zeroAddress;

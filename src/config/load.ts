@@ -37,6 +37,9 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
   },
   { name: "JUNCTION_NEAR_RPC_URL", path: ["connect", "nearRpcUrl"], parse: String },
   { name: "JUNCTION_ADMIN_KEY", path: ["adminKey"], parse: String },
+  { name: "JUNCTION_QUEUE_RETRY_BASE_MS", path: ["queue", "retryBaseMs"], parse: toNumber },
+  { name: "JUNCTION_QUEUE_RETRY_MAX_MS", path: ["queue", "retryMaxMs"], parse: toNumber },
+  { name: "JUNCTION_QUEUE_MAX_ATTEMPTS", path: ["queue", "maxAttempts"], parse: toNumber },
 ];
 
 /** Keeps non-numeric text as is, so the schema reports it as the wrong type instead of NaN. */

@@ -1,13 +1,7 @@
-import { type Address, getAddress, type Hex, isAddress } from "viem";
+import type { Address, Hex } from "viem";
 import { z } from "zod";
+import { addressField, chainIdField } from "../core/fields.ts";
 import type { Secret } from "./secret.ts";
-
-export const zeroAddress = "0x0000000000000000000000000000000000000000" as const;
-
-export const addressSchema = z
-  .string()
-  .refine((s) => isAddress(s, { strict: false }), "expected an 0x-prefixed 20-byte hex address")
-  .transform((s) => getAddress(s));
 
 const decimalString = z
   .string()
@@ -22,7 +16,7 @@ const tokenSchema = z
     symbol: z.string().min(1).max(16),
     name: z.string().min(1).optional(),
     /** Zero address = the chain's native coin. Omitted on the devnet: a DevToken is deployed. */
-    address: addressSchema.optional(),
+    address: addressField.optional(),
     decimals: z.number().int().min(0).max(36),
     price: priceSource,
   })
@@ -40,18 +34,18 @@ export type ChainContractName = (typeof contractNamesOnChain)[number];
 
 const contractsSchema = z
   .object({
-    DepositFactory: addressSchema,
-    Settlement: addressSchema,
-    Executor: addressSchema,
-    IntentEntrypoint: addressSchema,
-    IntermediaryAccountFactory: addressSchema,
-    DemoVault: addressSchema.optional(),
+    DepositFactory: addressField,
+    Settlement: addressField,
+    Executor: addressField,
+    IntentEntrypoint: addressField,
+    IntermediaryAccountFactory: addressField,
+    DemoVault: addressField.optional(),
   })
   .strict();
 
 const chainSchema = z
   .object({
-    chainId: z.number().int().positive(),
+    chainId: chainIdField,
     name: z.string().min(1),
     slug: z
       .string()
@@ -100,7 +94,7 @@ export const configSchema = z
       .object({
         protocolFeeBps: z.number().int().min(0).max(10_000).default(10),
         /** Defaults on the devnet to a dedicated anvil account. */
-        feeCollector: addressSchema.optional(),
+        feeCollector: addressField.optional(),
         /** Added to the gas cost of a gasless (permit) deposit when pricing its fee. */
         gaslessFeeMarginBps: z.number().int().min(0).max(100_000).default(2_000),
       })

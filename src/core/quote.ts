@@ -136,10 +136,10 @@ export function quoteUsd(quote: Quote, from: PricedToken, to: PricedToken) {
   };
 }
 
-/** The slippage a request gets when it names none: 0.5 %, as the seed's example. */
+/** The slippage a request gets when it names none: 0.5 %, as in Trails' API documentation. */
 export const DEFAULT_SLIPPAGE = 0.005;
 
-/** The seed's decimal slippage fraction (0.005 = 0.5 %) in parts per million. */
+/** Trails' decimal slippage fraction (0.005 = 0.5 %) in parts per million. */
 export function slippageToPpm(fraction: number): bigint {
   if (!Number.isFinite(fraction) || fraction < 0 || fraction > 0.5) {
     throw new JunctionError(

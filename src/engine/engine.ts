@@ -27,12 +27,28 @@ import { fillCalldata, sweepCalldata } from "./intents/calls.ts";
 import { type GaslessSubmission, relayGaslessDeposit } from "./intents/gasless.ts";
 import { abortIntent, announceDeposit, commitIntent, requireIntent } from "./intents/lifecycle.ts";
 import { type QuoteRequest, quoteIntent } from "./intents/quote.ts";
-import { type IntentRecord, type IntentView, intentRecordOf, intentViewOf } from "./intents/views.ts";
+import {
+  type IntentRecord,
+  type IntentView,
+  intentRecordOf,
+  intentViewOf,
+  type RelayedDeposit,
+  type TxView,
+} from "./intents/views.ts";
 import type { EngineDeps } from "./ports.ts";
 import { type EngineWorkers, startWorkers } from "./runner.ts";
 import type { WorkSignal } from "./work-signal.ts";
 
-export type { IntentSearch };
+/** The read models and requests of the façade: what the dialects see of the engine. */
+export type {
+  GaslessSubmission,
+  IntentRecord,
+  IntentSearch,
+  IntentView,
+  QuoteExecutionRequest,
+  RelayedDeposit,
+  TxView,
+};
 
 /** An execution as the Connect dialect shows it. */
 export interface ExecutionRecord {

@@ -34,7 +34,7 @@ export interface EngineWorkers {
  */
 function loop(
   name: string,
-  d: EngineDeps,
+  deps: EngineDeps,
   idle: (signal: AbortSignal) => Promise<void>,
   tick: () => Promise<unknown>,
 ) {
@@ -44,7 +44,7 @@ function loop(
       try {
         await tick();
       } catch (err) {
-        d.log.warn({ err }, `${name} round failed; retrying`);
+        deps.log.warn({ err }, `${name} round failed; retrying`);
       }
       if (!stop.signal.aborted) await idle(stop.signal);
     }
@@ -60,22 +60,22 @@ function loop(
  * process watches each chain; the others stand by and take over when the holder's database
  * connection goes. A new holder starts from the cursor in the database.
  */
-function watchChain(d: EngineDeps, chain: RuntimeChain, database: DatabaseTarget) {
+function watchChain(deps: EngineDeps, chain: RuntimeChain, database: DatabaseTarget) {
   let held: { lock: HeldLock; watcher: DepositWatcher } | null = null;
   const stop = loop(
     `deposit watcher ${chain.chainId}`,
-    d,
+    deps,
     (signal) =>
       sleep(held ? chain.blockPollMs : WATCHER_LOCK_RETRY_MS, undefined, { signal }).catch(() => {}),
     async () => {
       if (!held) {
         const lock = await tryAdvisoryLock(database, `watcher:${chain.chainId}`);
         if (!lock) return;
-        const current = { lock, watcher: new DepositWatcher(d, chain) };
+        const current = { lock, watcher: new DepositWatcher(deps, chain) };
         held = current;
         void lock.lost.then(() => {
           if (held !== current) return;
-          d.log.warn({ chainId: chain.chainId }, "lost the deposit watcher's lock; standing by");
+          deps.log.warn({ chainId: chain.chainId }, "lost the deposit watcher's lock; standing by");
           held = null;
         });
       }
@@ -105,21 +105,21 @@ export interface Queue<Row extends { id: string; status: string }> {
  * or parked once the policy says so. The row's funds stay where they are meanwhile.
  */
 async function recordFailure<Row extends { id: string; status: string; intent_id?: string | null }>(
-  d: EngineDeps,
+  deps: EngineDeps,
   q: Queue<Row>,
   row: Row & { attempts: number },
   worker: string,
   err: unknown,
 ): Promise<void> {
-  const now = d.clock.now();
+  const now = deps.clock.now();
   const error = errorText(err);
-  const next = retryAt(d.settings.queue, row.attempts + 1, failureKind(err), now, Math.random());
-  const attempts = await d.store.commit(now, (uow) =>
+  const next = retryAt(deps.settings.queue, row.attempts + 1, failureKind(err), now, Math.random());
+  const attempts = await deps.store.commit(now, (uow) =>
     uow.recordFailure(q.table, row, { worker, error, retryAt: next }),
   );
   const fields = { err, table: q.table, id: row.id, attempts };
-  if (next) d.log.warn({ ...fields, retryAt: next }, "step failed; will retry");
-  else d.log.error(fields, "step failed; parked for an operator (see /admin/parked)");
+  if (next) deps.log.warn({ ...fields, retryAt: next }, "step failed; will retry");
+  else deps.log.error(fields, "step failed; parked for an operator (see /admin/parked)");
 }
 
 /**
@@ -127,7 +127,7 @@ async function recordFailure<Row extends { id: string; status: string; intent_id
  * confirmed deposit goes on to its fill without waiting for another claim, then releases it.
  */
 async function runClaimed<Row extends { id: string; status: string; attempts: number }>(
-  d: EngineDeps,
+  deps: EngineDeps,
   q: Queue<Row>,
   claimed: Row,
   worker: string,
@@ -138,16 +138,16 @@ async function runClaimed<Row extends { id: string; status: string; attempts: nu
     try {
       next = await q.step(row);
     } catch (err) {
-      await recordFailure(d, q, row, worker, err);
+      await recordFailure(deps, q, row, worker, err);
       return;
     }
-    if (next === null || next > d.clock.now() || step + 1 >= MAX_STEPS_PER_CLAIM) {
-      await release(d.store.db, q.table, row.id, worker, next);
+    if (next === null || next > deps.clock.now() || step + 1 >= MAX_STEPS_PER_CLAIM) {
+      await release(deps.store.db, q.table, row.id, worker, next);
       return;
     }
     row = await q.reload(row.id);
   }
-  await release(d.store.db, q.table, claimed.id, worker, null);
+  await release(deps.store.db, q.table, claimed.id, worker, null);
 }
 
 /**
@@ -156,7 +156,7 @@ async function runClaimed<Row extends { id: string; status: string; attempts: nu
  * holds back the others.
  */
 function runQueue<Row extends { id: string; status: string; attempts: number }>(
-  d: EngineDeps,
+  deps: EngineDeps,
   worker: string,
   q: Queue<Row>,
 ) {
@@ -164,18 +164,20 @@ function runQueue<Row extends { id: string; status: string; attempts: number }>(
   const inFlight = new Map<string, Promise<void>>();
   const stop = loop(
     `${q.table} runner`,
-    d,
+    deps,
     (signal) => q.signal.wait(IDLE_MS, signal),
     async () => {
       if (inFlight.size >= MAX_IN_FLIGHT) return;
-      const now = d.clock.now();
+      const now = deps.clock.now();
       const lease = new Date(now.getTime() + LEASE_MS);
-      const due = await claimDue(d.store.db, q.table, worker, now, lease, MAX_IN_FLIGHT - inFlight.size);
+      const due = await claimDue(deps.store.db, q.table, worker, now, lease, MAX_IN_FLIGHT - inFlight.size);
       for (const row of due as unknown as Row[]) {
         // A step still running past its lease: it keeps the row; the new lease covers it.
         if (inFlight.has(row.id)) continue;
-        const task = runClaimed(d, q, row, worker)
-          .catch((err: unknown) => d.log.error({ err, table: q.table, id: row.id }, "releasing a row failed"))
+        const task = runClaimed(deps, q, row, worker)
+          .catch((err: unknown) =>
+            deps.log.error({ err, table: q.table, id: row.id }, "releasing a row failed"),
+          )
           .finally(() => {
             inFlight.delete(row.id);
             q.signal.wake();
@@ -191,19 +193,19 @@ function runQueue<Row extends { id: string; status: string; attempts: number }>(
 }
 
 /** The two work queues: how this process steps and reloads their rows. */
-export function queues(d: EngineDeps, signals: Record<QueueTable, WorkSignal>) {
+export function queues(deps: EngineDeps, signals: Record<QueueTable, WorkSignal>) {
   return {
     intents: {
       table: "intents",
       signal: signals.intents,
-      step: (row) => stepIntent(d, row),
-      reload: (id) => findIntent(d.store.db, id),
+      step: (row) => stepIntent(deps, row),
+      reload: (id) => findIntent(deps.store.db, id),
     } satisfies Queue<IntentRow>,
     executions: {
       table: "executions",
       signal: signals.executions,
-      step: (row) => stepExecution(d, row),
-      reload: (id) => executionById(d.store.db, id),
+      step: (row) => stepExecution(deps, row),
+      reload: (id) => executionById(deps.store.db, id),
     } satisfies Queue<ExecutionRow>,
   };
 }
@@ -213,21 +215,21 @@ export function queues(d: EngineDeps, signals: Record<QueueTable, WorkSignal>) {
  * holds the chain's lock), the intent runner and the execution runner.
  */
 export async function startWorkers(
-  d: EngineDeps,
+  deps: EngineDeps,
   signals: Record<QueueTable, WorkSignal>,
   database: DatabaseTarget,
 ): Promise<EngineWorkers> {
   // PGlite serves this process alone: any lease in it is a previous run's.
   if (database.kind === "pglite") {
-    await dropLeases(d.store.db, "intents");
-    await dropLeases(d.store.db, "executions");
+    await dropLeases(deps.store.db, "intents");
+    await dropLeases(deps.store.db, "executions");
   }
-  for (const sender of d.senders.all()) await sender.rebroadcastPending();
+  for (const sender of deps.senders.all()) await sender.rebroadcastPending();
 
   const worker = `${hostname()}:${process.pid}`;
-  const q = queues(d, signals);
-  const stops = d.registry.chains.map((chain) => watchChain(d, chain, database));
-  stops.push(runQueue(d, worker, q.intents), runQueue(d, worker, q.executions));
+  const q = queues(deps, signals);
+  const stops = deps.registry.chains.map((chain) => watchChain(deps, chain, database));
+  stops.push(runQueue(deps, worker, q.intents), runQueue(deps, worker, q.executions));
   return {
     async stop() {
       await Promise.all(stops.map((stop) => stop()));

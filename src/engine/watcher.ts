@@ -21,12 +21,12 @@ export class DepositWatcher {
   private cursor: bigint | null = null;
 
   constructor(
-    private readonly d: EngineDeps,
+    private readonly deps: EngineDeps,
     private readonly chain: RuntimeChain,
   ) {}
 
   private async refreshAddresses(): Promise<void> {
-    const rows = await depositAddressesSince(this.d.store.db, this.chain.chainId, this.lastSeq);
+    const rows = await depositAddressesSince(this.deps.store.db, this.chain.chainId, this.lastSeq);
     for (const row of rows) this.addresses.set(row.deposit_address.toLowerCase(), row.id);
     const last = rows.at(-1);
     if (last) this.lastSeq = last.seq;
@@ -35,17 +35,17 @@ export class DepositWatcher {
   /** Scans the blocks after the cursor up to the head (bounded); returns how many blocks it covered. */
   async scanOnce(): Promise<bigint> {
     const { chainId } = this.chain;
-    const head = await this.d.chains.head(chainId);
+    const head = await this.deps.chains.head(chainId);
     // The database's cursor is read once; from then on this watcher is its only writer, so a poll
     // that finds no new block costs one RPC call and no query.
-    this.cursor ??= (await readCursor(this.d.store.db, chainId)) ?? head - INITIAL_LOOKBACK;
+    this.cursor ??= (await readCursor(this.deps.store.db, chainId)) ?? head - INITIAL_LOOKBACK;
     const from = this.cursor + 1n > 0n ? this.cursor + 1n : 0n;
     if (from > head) return 0n;
     // After reading the head: every deposit in a block up to it was made to an address already quoted.
     await this.refreshAddresses();
     const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
     const deposits = [...(await this.tokenTransfers(from, to)), ...(await this.nativeTransfers(from, to))];
-    const woken = await this.d.store.commit(this.d.clock.now(), async (uow) => {
+    const woken = await this.deps.store.commit(this.deps.clock.now(), async (uow) => {
       const woken = await uow.recordDeposits(deposits);
       await writeCursor(uow.trx, chainId, to);
       // A new block is what a transaction in flight or a deposit short of confirmations waits for.
@@ -53,7 +53,7 @@ export class DepositWatcher {
       return woken;
     });
     this.cursor = to;
-    if (woken.length > 0) this.d.log.debug({ chainId, intents: woken }, "deposits seen");
+    if (woken.length > 0) this.deps.log.debug({ chainId, intents: woken }, "deposits seen");
     return to - from + 1n;
   }
 
@@ -64,7 +64,7 @@ export class DepositWatcher {
   private async tokenTransfers(fromBlock: bigint, toBlock: bigint): Promise<NewDeposit[]> {
     const tokens = this.chain.tokens.filter((t) => !t.native).map((t) => t.address);
     if (tokens.length === 0 || this.addresses.size === 0) return [];
-    const logs = await this.d.chains.transferLogs(this.chain.chainId, tokens, fromBlock, toBlock);
+    const logs = await this.deps.chains.transferLogs(this.chain.chainId, tokens, fromBlock, toBlock);
     return logs.flatMap((log) => {
       const intentId = this.intentAt(log.to);
       if (!intentId) return [];
@@ -79,7 +79,7 @@ export class DepositWatcher {
           token: log.token,
           from_address: log.from,
           amount: log.value.toString(),
-          at: this.d.clock.now(),
+          at: this.deps.clock.now(),
         },
       ];
     });
@@ -91,11 +91,11 @@ export class DepositWatcher {
     const { chainId } = this.chain;
     const found: NewDeposit[] = [];
     for (let n = fromBlock; n <= toBlock; n++) {
-      const block = await this.d.chains.blockWithTransactions(chainId, n);
+      const block = await this.deps.chains.blockWithTransactions(chainId, n);
       for (const tx of block.transactions) {
         const intentId = this.intentAt(tx.to ?? undefined);
         if (!intentId || tx.value === 0n || !block.hash) continue;
-        const receipt = await this.d.chains.receipt(chainId, tx.hash);
+        const receipt = await this.deps.chains.receipt(chainId, tx.hash);
         // A node that lists the transaction in a block but has no receipt is behind: scan again later.
         if (!receipt) throw new Error(`chain ${chainId}: no receipt yet for ${tx.hash} in block ${n}`);
         if (receipt.status !== "success") continue;
@@ -109,7 +109,7 @@ export class DepositWatcher {
           token: zeroAddress as Address,
           from_address: tx.from,
           amount: tx.value.toString(),
-          at: this.d.clock.now(),
+          at: this.deps.clock.now(),
         });
       }
     }

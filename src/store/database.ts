@@ -57,14 +57,15 @@ async function connect(target: DatabaseTarget): Promise<{ db: Db; cleanup?: () =
   return { db };
 }
 
-export async function migrate(db: Db, schema: string): Promise<void> {
+/** Brings the schema up to date, or (`upTo`, for testing a migration) to the named migration. */
+export async function migrate(db: Db, schema: string, upTo?: string): Promise<void> {
   // Explicit schema: Kysely's table lookup spans every schema and would find another one's tables.
   const migrator = new Migrator({
     db,
     migrationTableSchema: schema,
     provider: { getMigrations: async () => migrations },
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");
   if (error || failed) {
     throw new Error(
@@ -73,15 +74,15 @@ export async function migrate(db: Db, schema: string): Promise<void> {
   }
 }
 
-/** Opens the database and brings its schema up to date. */
-export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+/** Opens the database and brings its schema up to date (or to the migration `upTo`). */
+export async function openDatabase(target: DatabaseTarget, upTo?: string): Promise<Database> {
   const { db, cleanup } = await connect(target);
   const close = async () => {
     await db.destroy();
     cleanup?.();
   };
   try {
-    await migrate(db, target.schema);
+    await migrate(db, target.schema, upTo);
   } catch (err) {
     await close();
     throw err;

@@ -63,13 +63,13 @@ const rows: Row[] = [
     name: "a step with an unknown key",
     body: withStep((s) => ({ ...s, gas: "1" })),
     status: 400,
-    mentions: /steps\.0.*unknown key "gas"/,
+    mentions: /steps\[0\]: unknown key "gas"/,
   },
   {
     name: "a step with a re-cased key",
     body: withStep(({ functionSignature, ...s }) => ({ ...s, FunctionSignature: functionSignature })),
     status: 400,
-    mentions: /steps\.0.*"FunctionSignature".*case-sensitive/,
+    mentions: /steps\[0\]: unknown key "FunctionSignature".*case-sensitive/,
   },
   {
     name: "a step with a duplicated key",
@@ -91,7 +91,7 @@ const rows: Row[] = [
     name: "a functionSignature over 1024 bytes",
     body: withStep((s) => ({ ...s, functionSignature: `f${"a".repeat(1020)}(uint256)` })),
     status: 400,
-    mentions: /steps\.0\.functionSignature/,
+    mentions: /steps\[0\]\.functionSignature: .*at most 1024/,
   },
   {
     name: "a parameter type nested 7 deep",

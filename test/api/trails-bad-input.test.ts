@@ -393,7 +393,7 @@ const otherRows: Row[] = [
     mentions: ["depositSignature"],
   },
   {
-    name: "the seed's flat shape without nonce",
+    name: "the documented flat shape without nonce",
     method: "ExecuteIntent",
     body: (fx) => ({
       intentId: fx.quotedId,
@@ -406,7 +406,7 @@ const otherRows: Row[] = [
     mentions: ["nonce"],
   },
   {
-    name: 'the seed\'s flat shape with intentSignature "0x1"',
+    name: 'the documented flat shape with intentSignature "0x1"',
     method: "ExecuteIntent",
     body: (fx) => ({
       intentId: fx.quotedId,

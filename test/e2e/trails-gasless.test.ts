@@ -161,7 +161,7 @@ describe("gasless deposits (ERC-2612 permit, method B) through the real Trails c
     const atCost = (nativeCost * 3000n * 10n ** 6n + 10n ** 18n - 1n) / 10n ** 18n;
     expect(option.amount).toBeGreaterThanOrEqual(atCost);
     expect(option.amount).toBeLessThanOrEqual((atCost * 12n) / 10n + 1n);
-    // The seed's top-level name for the same list.
+    // The documented top-level name for the same list.
     expect(feeOptions).toEqual(
       JSON.parse(
         JSON.stringify(gasFeeOptions.feeOptions, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
@@ -248,7 +248,7 @@ describe("gasless deposits (ERC-2612 permit, method B) through the real Trails c
     expect(await f.balance(A, usdcA, intent.depositTransaction.toAddress as Address)).toBe(0n);
   });
 
-  it("takes the seed's flat request shape", async () => {
+  it("takes the documented flat request shape", async () => {
     const user = await gaslessUser(60_000_000n);
     const { intent, gasFeeOptions, recipient } = await committedIntent(user.address);
     const option = gasFeeOptions.feeOptions[0] as FeeOption;

@@ -1,31 +1,18 @@
-import { getAddress, isAddress } from "viem";
 import { z } from "zod";
 import { executionStatuses } from "../../core/connect/execution-status.ts";
 import { STEP_LIMITS } from "../../core/connect/steps.ts";
+import { addressField, baseUnitsField, txHashField } from "../../core/fields.ts";
 
 /**
- * The Intents Connect request schemas: they validate requests (shape; the rules that need the
- * chains and the engine are the engine's) and are the source of the OpenAPI document.
+ * The Intents Connect request schemas: they check a request's shape (the rules that need the
+ * chains and the engine, and the steps, are the engine's and core's, checked once there) and are
+ * the source of the OpenAPI document.
  */
 
-const amountMessage = "expected a positive integer amount in base units, as a decimal string";
-const amount = z
-  .string({ error: amountMessage })
-  // One transform, not regex + refine: zod runs refinements even after a failed check, and
-  // BigInt("1.5") would throw.
-  .transform((s, ctx) => {
-    if (!/^\d+$/.test(s) || BigInt(s) === 0n) {
-      ctx.addIssue({ code: "custom", message: `${amountMessage}, got ${JSON.stringify(s)}` });
-      return z.NEVER;
-    }
-    return BigInt(s);
-  })
-  .meta({ description: "Base units of the asset, as a decimal string", example: "100000000" });
-
-const evmAddress = z
-  .string({ error: "expected an EVM address (0x + 40 hex digits)" })
-  .refine((s) => isAddress(s, { strict: false }), "expected an EVM address (0x + 40 hex digits)")
-  .transform((s) => getAddress(s));
+const amount = baseUnitsField({ numbers: false }).meta({
+  description: "Base units of the asset, as a decimal string",
+  example: "100000000",
+});
 
 const isoDate = z.iso
   .datetime({ offset: true, error: "expected an ISO 8601 date-time, e.g. 2026-11-23T12:00:00Z" })
@@ -36,37 +23,40 @@ const metadata = z
   .default({})
   .meta({ description: "Kept as sent; yours to use" });
 
-const stepKeys = ["to", "functionSignature", "parameters", "value", "metadata"];
-
-/** One EVM step; deeper rules (ABI encoding, placeholders, nesting) are checked after the shape. */
-export const stepSchema = z
-  .strictObject(
-    {
-      to: z.string().meta({ description: "The contract the intermediary account calls", example: "0x…" }),
-      functionSignature: z
-        .string()
-        .max(STEP_LIMITS.maxFunctionSignatureBytes)
-        .meta({ description: "Canonical Solidity signature", example: "deposit(uint256,address)" }),
-      parameters: z.array(z.unknown()).meta({
-        description: "Strings; tuples and arrays as nested arrays; placeholders allowed",
-        example: ["{MIN_AMOUNT_OUT}", "0x…"],
+/**
+ * One EVM step, for the documentation: requests and responses show this shape. A request's steps
+ * are checked by core's `parseSteps` alone (exactly these keys, canonical signatures, ABI
+ * encoding, placeholders, the limits), so each fault has one message.
+ */
+export const stepDoc = z
+  .strictObject({
+    to: z.string().meta({ description: "The contract the intermediary account calls", example: "0x…" }),
+    functionSignature: z
+      .string()
+      .max(STEP_LIMITS.maxFunctionSignatureBytes)
+      .meta({
+        description: `Canonical Solidity signature, at most ${STEP_LIMITS.maxFunctionSignatureBytes} bytes and ${STEP_LIMITS.maxTypeNesting} levels of tuple and array nesting`,
+        example: "deposit(uint256,address)",
       }),
-      value: z.string().meta({ description: "Native value in wei, as a decimal string", example: "0" }),
-      metadata: z
-        .looseObject({ name: z.string().optional(), description: z.string().optional() })
-        .optional()
-        .meta({ description: "Shown to the user; not part of the call" }),
-    },
-    {
-      error: (issue) =>
-        issue.code === "unrecognized_keys"
-          ? `unknown key ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}: a step accepts exactly ${stepKeys.join(", ")} (keys are case-sensitive)`
-          : undefined,
-    },
-  )
+    parameters: z.array(z.unknown()).meta({
+      description: "Strings; tuples and arrays as nested arrays; placeholders allowed",
+      example: ["{MIN_AMOUNT_OUT}", "0x…"],
+    }),
+    value: z.string().meta({ description: "Native value in wei, as a decimal string", example: "0" }),
+    metadata: z
+      .looseObject({ name: z.string().optional(), description: z.string().optional() })
+      .optional()
+      .meta({ description: "Shown to the user; not part of the call" }),
+  })
   .meta({ id: "Step" });
 
-const steps = z.array(stepSchema).max(STEP_LIMITS.maxSteps, `at most ${STEP_LIMITS.maxSteps} steps`);
+/** Passed as sent to core's step rules; documented as the array of steps it must be. */
+const steps = z.unknown().meta({
+  type: "array",
+  items: { $ref: "#/components/schemas/Step" },
+  maxItems: STEP_LIMITS.maxSteps,
+  description: `At most ${STEP_LIMITS.maxSteps} steps, run in order by the intermediary account`,
+});
 
 export const createExecutionRequest = z
   .strictObject({
@@ -92,7 +82,7 @@ export const createExecutionRequest = z
         .max(5_000)
         .meta({ description: "Integer basis points (50 = 0.5%)" }),
       deadline: isoDate.meta({ description: "Sign and deposit before this" }),
-      recipient: evmAddress
+      recipient: addressField
         .optional()
         .meta({ description: "Out-operation only: who receives; default the wallet" }),
     }),
@@ -136,11 +126,8 @@ export const deleteRequest = z
 
 export const depositSubmitRequest = z
   .strictObject({
-    txHash: z
-      .string()
-      .regex(/^0x[0-9a-fA-F]{64}$/, "expected a 0x-prefixed 32-byte transaction hash")
-      .transform((s) => s.toLowerCase() as `0x${string}`),
-    depositAddress: evmAddress,
+    txHash: txHashField,
+    depositAddress: addressField,
     memo: z.string().optional(),
   })
   .meta({ id: "DepositSubmitRequest" });
@@ -166,14 +153,6 @@ export const walletParam = z.object({
 });
 
 /** What the responses look like, for the OpenAPI document. */
-const stepDoc = z.object({
-  to: z.string(),
-  functionSignature: z.string(),
-  parameters: z.array(z.unknown()),
-  value: z.string(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-});
-
 export const executionDoc = z
   .object({
     id: z.uuid(),

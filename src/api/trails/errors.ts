@@ -1,4 +1,4 @@
-/** The webrpc errors Junction answers with (REFERENCE.md A), name → code and HTTP status. */
+/** The webrpc errors Junction answers with, name → code and HTTP status. */
 export const webrpcErrors = {
   WebrpcBadRoute: { code: -2, status: 404 },
   WebrpcBadMethod: { code: -3, status: 405 },

@@ -4,7 +4,7 @@ import type { IntentPlan } from "../../core/intent/plan.ts";
 import { pricedToken, usdValue } from "../../core/price.ts";
 import { quoteUsd } from "../../core/quote.ts";
 import type { TxKind } from "../../core/tx.ts";
-import type { IntentRecord, IntentView, RelayedDeposit, TxView } from "../../engine/intents/views.ts";
+import type { IntentRecord, IntentView, RelayedDeposit, TxView } from "../../engine/engine.ts";
 import type { AppContext } from "../context.ts";
 
 /**

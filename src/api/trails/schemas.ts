@@ -1,40 +1,14 @@
-import { getAddress, isAddress } from "viem";
 import { z } from "zod";
+import { addressField, baseUnitsField } from "../../core/fields.ts";
 
-/** Request field schemas shared by the Trails methods; messages say what a valid value looks like. */
-export const chainIdField = z
-  .number({ error: "expected a chain id (a positive integer)" })
-  .int("expected a chain id (a positive integer)")
-  .positive("expected a chain id (a positive integer)");
+/** Trails request fields beyond the shared ones (core/fields.ts); messages say what a valid value looks like. */
 
-export const addressField = z
-  .string({ error: "expected an 0x-prefixed 20-byte hex address" })
-  .refine((s) => isAddress(s, { strict: false }), "expected an 0x-prefixed 20-byte hex address")
-  .transform((s) => getAddress(s));
-
-const amountMessage = "expected a positive integer amount in base units, as a decimal string";
-
-/**
- * A token amount in base units: a decimal string (webrpc's bigint form) or a JSON number that is a
- * safe integer. Zero, negative, fractional and non-numeric values are refused with the field named.
- */
-export const amountField = z.union([z.string(), z.number()], { error: amountMessage }).transform((v, ctx) => {
-  const text = typeof v === "number" ? (Number.isSafeInteger(v) ? String(v) : "") : v.trim();
-  if (!/^\d+$/.test(text) || BigInt(text) === 0n) {
-    ctx.addIssue({ code: "custom", message: `${amountMessage}, got ${JSON.stringify(v)}` });
-    return z.NEVER;
-  }
-  return BigInt(text);
-});
+/** webrpc's bigint: a decimal string, or a JSON number that is a safe integer. */
+export const amountField = baseUnitsField({ numbers: true });
 
 export const hexField = z
   .string({ error: "expected 0x-prefixed hex bytes" })
   .regex(/^0x([0-9a-fA-F]{2})*$/, "expected 0x-prefixed hex bytes (an even number of hex digits)")
-  .transform((s) => s.toLowerCase() as `0x${string}`);
-
-export const txHashField = z
-  .string({ error: "expected a 0x-prefixed 32-byte transaction hash" })
-  .regex(/^0x[0-9a-fA-F]{64}$/, "expected a 0x-prefixed 32-byte transaction hash")
   .transform((s) => s.toLowerCase() as `0x${string}`);
 
 export const intentIdField = z

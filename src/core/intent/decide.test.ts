@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import type { Address } from "viem";
 import { describe, expect, it } from "vitest";
+import { OWNER, testPlan, USDC } from "../../../test/support/plans.ts";
 import type { Simulation, TrackedTx, TxKind, TxRecord, TxStatus } from "../tx.ts";
 import {
   type BalanceAt,
@@ -28,45 +29,20 @@ import { canTransition, type IntentStatus, intentStatuses, transitions } from ".
  * engine is told to do.
  */
 
-const USDC = "0x00000000000000000000000000000000000000a1" as Address;
 const WETH = "0x00000000000000000000000000000000000000b2" as Address;
 const NATIVE = "0x0000000000000000000000000000000000000000" as Address;
-const OWNER = "0x00000000000000000000000000000000000000c3" as Address;
 const NOW = new Date("2026-11-27T12:00:00Z");
 const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
 
-/** 100 USDC in, at least 95 of it filled, 90 out on the other chain. */
-const plan = (overrides: Partial<IntentPlan> = {}): IntentPlan =>
-  ({
-    intentId: `0x${"11".repeat(32)}`,
-    owner: OWNER,
-    tradeType: "EXACT_OUTPUT",
-    from: { chainId: 1, address: USDC, symbol: "USDC", decimals: 6, native: false, priceUsd: "1" },
-    to: { chainId: 2, address: USDC, symbol: "USDC", decimals: 6, native: false, priceUsd: "1" },
-    depositAddress: "0x00000000000000000000000000000000000000d4",
-    salt: `0x${"22".repeat(32)}`,
-    recipient: OWNER,
-    call: null,
-    slippagePpm: 5000n,
-    quote: {
-      tradeType: "EXACT_OUTPUT",
-      fromAmount: 100n,
-      fromAmountMin: 95n,
-      toAmount: 90n,
-      toAmountMin: 90n,
-      originGas: { gasLimit: 1n, gasPrice: 1n, nativeCost: 1n, tokenAmount: 1n },
-      destinationGas: { gasLimit: 1n, gasPrice: 1n, nativeCost: 1n, tokenAmount: 1n },
-      protocolFee: 1n,
-      totalFee: 3n,
+const plan = (overrides: Partial<IntentPlan> = {}) =>
+  testPlan(
+    {
+      intentId: `0x${"11".repeat(32)}`,
+      depositAddress: "0x00000000000000000000000000000000000000d4",
+      ...overrides,
     },
-    feeOptions: [],
-    originNativeUsd: "3000",
-    destinationNativeUsd: "3000",
-    request: {},
-    createdAt: at(-60).toISOString(),
-    expiresAt: at(240).toISOString(),
-    ...overrides,
-  }) as IntentPlan;
+    at(-60),
+  );
 
 const intent = (overrides: Partial<IntentState> = {}): IntentState => ({
   status: "COMMITTED",

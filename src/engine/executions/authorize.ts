@@ -11,15 +11,15 @@ import { abortIntentIn, announceDeposit, commitIntentIn } from "../intents/lifec
 import type { EngineDeps } from "../ports.ts";
 
 /** The wallet's execution, or `not_found`. */
-async function requireExecution(d: EngineDeps, wallet: Wallet, id: string): Promise<ExecutionRow> {
-  const row = await findExecution(d.store.db, wallet.id, id);
+async function requireExecution(deps: EngineDeps, wallet: Wallet, id: string): Promise<ExecutionRow> {
+  const row = await findExecution(deps.store.db, wallet.id, id);
   if (!row) throw new JunctionError("not_found", `executionId: wallet ${wallet.id} has no execution ${id}`);
   return row;
 }
 
 /** Checks `signature` is the wallet's over `message`; a NEAR key lookup that fails is the upstream's fault. */
 async function requireSigned(
-  d: EngineDeps,
+  deps: EngineDeps,
   wallet: Wallet,
   input: {
     message: string;
@@ -30,7 +30,7 @@ async function requireSigned(
 ): Promise<void> {
   let verdict: Awaited<ReturnType<typeof verifyWalletSignature>>;
   try {
-    verdict = await verifyWalletSignature({ wallet, ...input, nearKeysOf: (id) => d.nearKeys.keysOf(id) });
+    verdict = await verifyWalletSignature({ wallet, ...input, nearKeysOf: (id) => deps.nearKeys.keysOf(id) });
   } catch (err) {
     if (err instanceof JunctionError) throw err;
     throw new JunctionError(
@@ -54,13 +54,13 @@ export interface Signature {
  * again answers the current status.
  */
 export async function submitSignature(
-  d: EngineDeps,
+  deps: EngineDeps,
   rawWallet: string,
   executionId: string,
   sig: Signature,
 ): Promise<ExecutionRow> {
   const wallet = parseWallet(rawWallet);
-  const known = await requireExecution(d, wallet, executionId);
+  const known = await requireExecution(deps, wallet, executionId);
   if (known.signature !== null) {
     if (known.signature === sig.signature) return known;
     throw new JunctionError("conflict", `execution ${executionId} is already signed; it is ${known.status}`);
@@ -68,7 +68,7 @@ export async function submitSignature(
   const plan = executionPlanOf(known);
   const payload = plan.payload;
   if (!payload) throw new Error(`execution ${executionId} has no signing payload`);
-  await requireSigned(d, wallet, {
+  await requireSigned(deps, wallet, {
     message: payload.messageToSign,
     signature: sig.signature,
     ...(sig.publicKey !== undefined ? { publicKey: sig.publicKey } : {}),
@@ -76,7 +76,7 @@ export async function submitSignature(
       ? { nep413: { recipient: payload.nep413.recipient, nonce: base64.decode(payload.nep413.nonce) } }
       : {}),
   });
-  return d.store.commit(d.clock.now(), async (uow) => {
+  return deps.store.commit(deps.clock.now(), async (uow) => {
     const { execution: locked, intent } = await lockForChange(uow, known);
     if (locked.signature !== null)
       throw new JunctionError("conflict", `execution ${executionId} is already signed`);
@@ -86,7 +86,7 @@ export async function submitSignature(
         `execution ${executionId} passed its deadline ${locked.deadline.toISOString()}; create a new one`,
       );
     }
-    if (intent) await commitIntentIn(d, uow, intent, locked.deadline);
+    if (intent) await commitIntentIn(deps, uow, intent, locked.deadline);
     return uow.changeExecution(locked, {
       transitions: [plan.direction === "in" ? "signForDeposit" : "signForOperation"],
       patch: {
@@ -129,14 +129,14 @@ export interface DeleteAuthorization extends Signature {
  * aborted, so a deposit made anyway is refunded.
  */
 export async function deleteExecution(
-  d: EngineDeps,
+  deps: EngineDeps,
   rawWallet: string,
   executionId: string,
   auth: DeleteAuthorization,
 ): Promise<void> {
   const wallet = parseWallet(rawWallet);
-  const known = await requireExecution(d, wallet, executionId);
-  await requireSigned(d, wallet, {
+  const known = await requireExecution(deps, wallet, executionId);
+  await requireSigned(deps, wallet, {
     message: `delete_execution:${executionId}`,
     signature: auth.signature,
     ...(auth.publicKey !== undefined ? { publicKey: auth.publicKey } : {}),
@@ -144,7 +144,7 @@ export async function deleteExecution(
       ? { nep413: { recipient: auth.nep413.recipient, nonce: base64.decode(auth.nep413.nonce) } }
       : {}),
   });
-  await d.store.commit(d.clock.now(), async (uow) => {
+  await deps.store.commit(deps.clock.now(), async (uow) => {
     const { execution: locked, intent } = await lockForChange(uow, known);
     checkDeletable(locked.status as ExecutionStatus);
     if (intent && (intent.status === "QUOTED" || intent.status === "COMMITTED"))
@@ -163,12 +163,14 @@ export async function deleteExecution(
  * address takes deposits.
  */
 export async function announceExecutionDeposit(
-  d: EngineDeps,
+  deps: EngineDeps,
   depositAddress: string,
   txHash: Hex,
 ): Promise<ExecutionRow> {
-  const intent = await findIntentByDepositAddress(d.store.db, depositAddress);
-  const execution = intent?.execution_id ? await executionById(d.store.db, intent.execution_id) : undefined;
+  const intent = await findIntentByDepositAddress(deps.store.db, depositAddress);
+  const execution = intent?.execution_id
+    ? await executionById(deps.store.db, intent.execution_id)
+    : undefined;
   if (!intent || !execution || execution.deleted_at) {
     throw new JunctionError(
       "not_found",
@@ -182,10 +184,10 @@ export async function announceExecutionDeposit(
     );
   }
   if (intent.status === "COMMITTED" || (intent.status === "EXECUTING" && intent.deposit_tx_hash === null)) {
-    await announceDeposit(d, intent.id, txHash);
+    await announceDeposit(deps, intent.id, txHash);
   } else {
     // Past its deadline (a late deposit revives it) or already on its way: let the engine look now.
-    await d.store.commit(d.clock.now(), (uow) => uow.wake("intents", [intent.id]));
+    await deps.store.commit(deps.clock.now(), (uow) => uow.wake("intents", [intent.id]));
   }
-  return (await executionById(d.store.db, execution.id)) ?? execution;
+  return (await executionById(deps.store.db, execution.id)) ?? execution;
 }

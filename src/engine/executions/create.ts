@@ -63,12 +63,12 @@ export interface StepsExecutionRequest {
 }
 
 /** Every listed token, by asset id. */
-function assetTokens(d: EngineDeps): AssetToken[] {
-  return d.registry.allTokens().map((t) => ({ ...t, slug: d.registry.chain(t.chainId)?.slug ?? "" }));
+function assetTokens(deps: EngineDeps): AssetToken[] {
+  return deps.registry.allTokens().map((t) => ({ ...t, slug: deps.registry.chain(t.chainId)?.slug ?? "" }));
 }
 
-function tokenOf(d: EngineDeps, asset: AssetToken): Token {
-  const token = d.registry.token(asset.chainId, asset.address);
+function tokenOf(deps: EngineDeps, asset: AssetToken): Token {
+  const token = deps.registry.token(asset.chainId, asset.address);
   if (!token) throw new Error(`asset ${assetIdOf(asset)} vanished from the registry`);
   return token;
 }
@@ -85,7 +85,7 @@ interface Priced {
  * ({MIN_AMOUNT_OUT}), which must leave something.
  */
 async function priceSteps(
-  d: EngineDeps,
+  deps: EngineDeps,
   p: {
     direction: Direction;
     steps: Step[];
@@ -97,13 +97,13 @@ async function priceSteps(
     delivered: bigint | null;
   },
 ): Promise<Priced> {
-  const collector = d.settings.fees.feeCollector;
+  const collector = deps.settings.fees.feeCollector;
   // Priced on a sample run: the steps get everything delivered, and the fee step pays 1 unit more.
   const sampleFee = 1n;
   const sampleValues =
     p.delivered === null ? p.values : { ...p.values, "{MIN_AMOUNT_OUT}": p.delivered.toString() };
   const sample = withFeeStep(p.direction, p.steps, feeStep(p.token.address, collector, sampleFee));
-  const networkFee = await stepsNetworkFee(d, p.token, {
+  const networkFee = await stepsNetworkFee(deps, p.token, {
     chainId: p.chainId,
     identity: p.identity,
     intermediary: p.intermediary,
@@ -121,20 +121,20 @@ async function priceSteps(
 }
 
 /** The wallet, its identity and its intermediary account on `chainId`. */
-async function walletOn(d: EngineDeps, rawWallet: string, chainId: number) {
+async function walletOn(deps: EngineDeps, rawWallet: string, chainId: number) {
   const wallet = parseWallet(rawWallet);
   const identity = walletIdentity(wallet);
-  return { wallet, identity, intermediary: await d.chains.intermediary(chainId, identity) };
+  return { wallet, identity, intermediary: await deps.chains.intermediary(chainId, identity) };
 }
 
 /** Where a failed swap's deposit goes back: an EVM wallet itself, any other wallet's intermediary account on the origin chain. */
 async function refundAddress(
-  d: EngineDeps,
+  deps: EngineDeps,
   wallet: Wallet,
   identity: Hex,
   chainId: number,
 ): Promise<Address> {
-  return wallet.type === "evm" ? (wallet.id as Address) : d.chains.intermediary(chainId, identity);
+  return wallet.type === "evm" ? (wallet.id as Address) : deps.chains.intermediary(chainId, identity);
 }
 
 /**
@@ -142,28 +142,28 @@ async function refundAddress(
  * unless it is a dry run, stores it (CREATED) with its QUOTED intent, ready to be signed.
  */
 export async function createQuoteExecution(
-  d: EngineDeps,
+  deps: EngineDeps,
   rawWallet: string,
   req: QuoteExecutionRequest,
 ): Promise<ExecutionPlan> {
   requireEvm(req.type);
-  const now = d.clock.now();
-  const tokens = assetTokens(d);
+  const now = deps.clock.now();
+  const tokens = assetTokens(deps);
   const origin = tokenOfAssetId(req.quote.originAsset, tokens, "quote.originAsset");
   const destination = tokenOfAssetId(req.quote.destinationAsset, tokens, "quote.destinationAsset");
   const direction: Direction = req.outOperation ? "out" : "in";
   const stepsAsset = direction === "in" ? destination : origin;
   requireErc20(stepsAsset, direction === "in" ? "quote.destinationAsset" : "quote.originAsset");
   checkDeadline(req.quote.deadline, now, "quote.deadline");
-  const { wallet, identity, intermediary } = await walletOn(d, rawWallet, stepsAsset.chainId);
+  const { wallet, identity, intermediary } = await walletOn(deps, rawWallet, stepsAsset.chainId);
   const steps = parseSteps(req.steps, PLACEHOLDERS[direction]);
   checkQuoteSteps({ direction, dry: req.dry, steps, recipient: req.quote.recipient, origin, destination });
   const recipient = direction === "in" ? intermediary : outRecipient(wallet, req.quote.recipient);
-  const intent = await planIntent(d, {
+  const intent = await planIntent(deps, {
     owner:
       direction === "in"
-        ? await refundAddress(d, wallet, identity, origin.chainId)
-        : await d.chains.intermediary(origin.chainId, identity),
+        ? await refundAddress(deps, wallet, identity, origin.chainId)
+        : await deps.chains.intermediary(origin.chainId, identity),
     originChainId: origin.chainId,
     originToken: origin.address,
     destinationChainId: destination.chainId,
@@ -182,10 +182,10 @@ export async function createQuoteExecution(
     expiresAt: req.quote.deadline,
     revivable: true,
   });
-  const priced = await priceSteps(d, {
+  const priced = await priceSteps(deps, {
     direction,
     steps,
-    token: tokenOf(d, stepsAsset),
+    token: tokenOf(deps, stepsAsset),
     chainId: stepsAsset.chainId,
     identity,
     intermediary,
@@ -199,7 +199,7 @@ export async function createQuoteExecution(
           },
     delivered: direction === "in" ? intent.quote.toAmount : null,
   });
-  const plan = executionPlan(d, {
+  const plan = executionPlan(deps, {
     wallet,
     identity,
     intermediary,
@@ -230,38 +230,38 @@ export async function createQuoteExecution(
     },
     dry: req.dry,
   });
-  if (!req.dry) await store(d, plan, intent);
+  if (!req.dry) await store(deps, plan, intent);
   return plan;
 }
 
 /** POST /executions/{wallet}/steps: plans and stores a steps-only execution, ready to be signed. */
 export async function createStepsExecution(
-  d: EngineDeps,
+  deps: EngineDeps,
   rawWallet: string,
   req: StepsExecutionRequest,
 ): Promise<ExecutionPlan> {
   requireEvm(req.type);
-  const now = d.clock.now();
-  const asset = tokenOfAssetId(req.destinationAsset, assetTokens(d), "destinationAsset");
+  const now = deps.clock.now();
+  const asset = tokenOfAssetId(req.destinationAsset, assetTokens(deps), "destinationAsset");
   requireErc20(asset, "destinationAsset");
-  const deadline = req.deadline ?? new Date(now.getTime() + d.settings.commitLifetimeSeconds * 1000);
+  const deadline = req.deadline ?? new Date(now.getTime() + deps.settings.commitLifetimeSeconds * 1000);
   checkDeadline(deadline, now, "deadline");
-  const { wallet, identity, intermediary } = await walletOn(d, rawWallet, asset.chainId);
+  const { wallet, identity, intermediary } = await walletOn(deps, rawWallet, asset.chainId);
   const steps = parseSteps(req.steps, PLACEHOLDERS.steps);
   if (steps.length === 0) {
     throw new JunctionError("invalid_argument", "steps: at least one step is required");
   }
-  const priced = await priceSteps(d, {
+  const priced = await priceSteps(deps, {
     direction: "steps",
     steps,
-    token: tokenOf(d, asset),
+    token: tokenOf(deps, asset),
     chainId: asset.chainId,
     identity,
     intermediary,
     values: { "{INTERMEDIARY}": intermediary },
     delivered: null,
   });
-  const plan = executionPlan(d, {
+  const plan = executionPlan(deps, {
     wallet,
     identity,
     intermediary,
@@ -274,7 +274,7 @@ export async function createStepsExecution(
     quote: null,
     dry: false,
   });
-  await store(d, plan, null);
+  await store(deps, plan, null);
   return plan;
 }
 
@@ -282,7 +282,7 @@ const usdOf = (amount: bigint, token: IntentPlan["from"]) =>
   usdValue(amount, pricedToken(token.decimals, token.priceUsd));
 
 function executionPlan(
-  d: EngineDeps,
+  deps: EngineDeps,
   p: {
     wallet: Wallet;
     identity: Hex;
@@ -314,7 +314,7 @@ function executionPlan(
     steps: p.priced.steps,
     networkFee: p.priced.networkFee,
     feeToken: p.stepsAsset.address,
-    feeCollector: d.settings.fees.feeCollector,
+    feeCollector: deps.settings.fees.feeCollector,
     metadata: p.metadata,
     payload: null,
     deadline: p.deadline.toISOString(),
@@ -323,18 +323,18 @@ function executionPlan(
   };
   if (p.dry) return plan;
   const nonce = randomBytes(32);
-  const slugOf = (chainId: number) => d.registry.chain(chainId)?.slug ?? String(chainId);
+  const slugOf = (chainId: number) => deps.registry.chain(chainId)?.slug ?? String(chainId);
   const text = payloadText(plan, bytesToHex(nonce), slugOf);
   return {
     ...plan,
-    payload: signingPayload(standard, text, { recipient: d.settings.connect.nep413Recipient, nonce }),
+    payload: signingPayload(standard, text, { recipient: deps.settings.connect.nep413Recipient, nonce }),
   };
 }
 
 /** Stores the execution and its QUOTED intent together; a second live execution is a conflict. */
-async function store(d: EngineDeps, plan: ExecutionPlan, intent: IntentPlan | null): Promise<void> {
+async function store(deps: EngineDeps, plan: ExecutionPlan, intent: IntentPlan | null): Promise<void> {
   try {
-    await d.store.commit(new Date(plan.createdAt), async (uow) => {
+    await deps.store.commit(new Date(plan.createdAt), async (uow) => {
       if (intent) await uow.insertIntent(intent, plan.id);
       await uow.insertExecution(plan);
     });

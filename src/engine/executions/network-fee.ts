@@ -24,7 +24,7 @@ export function executeStepsData(identity: Hex, calls: readonly StepCall[]): Hex
  * delivered) by state override; a batch the chain cannot simulate yet is budgeted per call.
  */
 async function stepsGas(
-  d: EngineDeps,
+  deps: EngineDeps,
   p: {
     chainId: number;
     identity: Hex;
@@ -33,12 +33,12 @@ async function stepsGas(
     fund: { token: Address; amount: bigint } | null;
   },
 ): Promise<bigint> {
-  const executor = d.senders.of("executor", p.chainId);
+  const executor = deps.senders.of("executor", p.chainId);
   const stateOverride = p.fund
-    ? await d.chains.balanceOverride(p.chainId, p.fund.token, p.intermediary, p.fund.amount)
+    ? await deps.chains.balanceOverride(p.chainId, p.fund.token, p.intermediary, p.fund.amount)
     : null;
   try {
-    return await d.chains.estimateGas(p.chainId, {
+    return await deps.chains.estimateGas(p.chainId, {
       from: executor.address,
       to: executor.chain.contracts.IntermediaryAccountFactory,
       data: executeStepsData(p.identity, p.calls),
@@ -54,16 +54,16 @@ async function stepsGas(
  * collector): the executor's gas at the chain's gas price, converted, plus the configured margin.
  */
 export async function stepsNetworkFee(
-  d: EngineDeps,
+  deps: EngineDeps,
   token: Token,
   p: Parameters<typeof stepsGas>[1],
 ): Promise<bigint> {
-  const native = nativeOf(d.registry, p.chainId);
+  const native = nativeOf(deps.registry, p.chainId);
   if (!native) throw new Error(`chain ${p.chainId} has no priced native coin`);
-  const [gas, gasPrice] = await Promise.all([stepsGas(d, p), d.chains.gasPrice(p.chainId)]);
+  const [gas, gasPrice] = await Promise.all([stepsGas(deps, p), deps.chains.gasPrice(p.chainId)]);
   return chargedGasFee(
     { gasLimit: gas, gasPrice, native: priced(native) },
     priced(token),
-    d.settings.connect.stepsFeeMarginBps,
+    deps.settings.connect.stepsFeeMarginBps,
   );
 }

@@ -24,8 +24,8 @@ import { executeStepsData } from "./network-fee.ts";
  */
 
 /** The factory call that runs the execution's signed steps from the executor key. */
-function stepsCall(d: EngineDeps, plan: ExecutionPlan) {
-  const executor = d.senders.of("executor", plan.chainId);
+function stepsCall(deps: EngineDeps, plan: ExecutionPlan) {
+  const executor = deps.senders.of("executor", plan.chainId);
   const data = executeStepsData(
     plan.identity,
     plan.steps.map((s, i) => encodeStep(s, {}, `steps[${i}]`)),
@@ -33,15 +33,15 @@ function stepsCall(d: EngineDeps, plan: ExecutionPlan) {
   return { executor, to: executor.chain.contracts.IntermediaryAccountFactory, data };
 }
 
-async function factsOf(d: EngineDeps, row: ExecutionRow, plan: ExecutionPlan): Promise<ExecutionFacts> {
+async function factsOf(deps: EngineDeps, row: ExecutionRow, plan: ExecutionPlan): Promise<ExecutionFacts> {
   const [intent, intentTxRows, stepsTxs] = await Promise.all([
-    row.intent_id ? findIntent(d.store.db, row.intent_id) : undefined,
-    row.intent_id ? intentTxs(d.store.db, row.intent_id) : [],
-    executionTxs(d.store.db, row.id),
+    row.intent_id ? findIntent(deps.store.db, row.intent_id) : undefined,
+    row.intent_id ? intentTxs(deps.store.db, row.intent_id) : [],
+    executionTxs(deps.store.db, row.id),
   ]);
   const steps = stepsTxs.filter((t) => t.kind === "steps").at(-1);
   return {
-    now: d.clock.now(),
+    now: deps.clock.now(),
     execution: {
       status: row.status as ExecutionStatus,
       deleted: row.deleted_at !== null,
@@ -61,22 +61,22 @@ async function factsOf(d: EngineDeps, row: ExecutionRow, plan: ExecutionPlan): P
 }
 
 async function gather(
-  d: EngineDeps,
+  deps: EngineDeps,
   row: ExecutionRow,
   plan: ExecutionPlan,
   facts: ExecutionFacts,
   need: ExecutionNeed,
 ): Promise<void> {
   if (need.fact === "track") {
-    const [tx] = (await executionTxs(d.store.db, row.id)).filter((t) => t.id === need.tx.id);
+    const [tx] = (await executionTxs(deps.store.db, row.id)).filter((t) => t.id === need.tx.id);
     if (!tx) throw new Error(`transaction ${need.tx.id} is not the execution's`);
     facts.tracked = {
-      status: (await d.senders.of("executor", plan.chainId).track(tx, d.clock.now())).status,
+      status: (await deps.senders.of("executor", plan.chainId).track(tx, deps.clock.now())).status,
     };
     return;
   }
-  const { executor, to, data } = stepsCall(d, plan);
-  facts.simulation = await d.chains.estimateGas(plan.chainId, { from: executor.address, to, data }).then(
+  const { executor, to, data } = stepsCall(deps, plan);
+  facts.simulation = await deps.chains.estimateGas(plan.chainId, { from: executor.address, to, data }).then(
     (gas) => ({ ok: true as const, gas }),
     (err: unknown) => ({
       ok: false as const,
@@ -91,13 +91,13 @@ async function gather(
  * first, in the order every transaction takes its locks: inventory, intent, execution.
  */
 async function onLocked(
-  d: EngineDeps,
+  deps: EngineDeps,
   row: ExecutionRow,
   work: (uow: UnitOfWork, locked: ExecutionRow) => Promise<unknown>,
   before?: (uow: UnitOfWork) => Promise<unknown>,
 ): Promise<void> {
   try {
-    await d.store.commit(d.clock.now(), async (uow) => {
+    await deps.store.commit(deps.clock.now(), async (uow) => {
       if (before) await before(uow);
       const locked = await uow.lockExecution(row.id);
       // Thrown, not returned: what `before` did is rolled back with it.
@@ -112,10 +112,10 @@ async function onLocked(
 /** The execution changed since the decision was made: nothing of it is applied. */
 class Stale extends Error {}
 
-async function perform(d: EngineDeps, row: ExecutionRow, plan: ExecutionPlan, effect: ExecutionEffect) {
+async function perform(deps: EngineDeps, row: ExecutionRow, plan: ExecutionPlan, effect: ExecutionEffect) {
   switch (effect.type) {
     case "move":
-      await onLocked(d, row, (uow, locked) =>
+      await onLocked(deps, row, (uow, locked) =>
         uow.changeExecution(locked, {
           transitions: effect.transitions,
           ...(effect.statusReason !== undefined ? { patch: { status_reason: effect.statusReason } } : {}),
@@ -124,9 +124,9 @@ async function perform(d: EngineDeps, row: ExecutionRow, plan: ExecutionPlan, ef
       return;
     case "fail": {
       const intent =
-        effect.abortIntent && row.intent_id ? await findIntent(d.store.db, row.intent_id) : undefined;
+        effect.abortIntent && row.intent_id ? await findIntent(deps.store.db, row.intent_id) : undefined;
       await onLocked(
-        d,
+        deps,
         row,
         (uow, locked) =>
           uow.changeExecution(locked, {
@@ -138,10 +138,10 @@ async function perform(d: EngineDeps, row: ExecutionRow, plan: ExecutionPlan, ef
       return;
     }
     case "sendSteps": {
-      const { executor, to, data } = stepsCall(d, plan);
+      const { executor, to, data } = stepsCall(deps, plan);
       const prepared = await executor.prepare();
       let recorded: Awaited<ReturnType<typeof executor.record>> | undefined;
-      await onLocked(d, row, async (uow, locked) => {
+      await onLocked(deps, row, async (uow, locked) => {
         recorded = await executor.record(
           uow,
           { executionId: row.id, kind: "steps", to, data, gas: withHeadroom(effect.gas) },
@@ -159,15 +159,15 @@ async function perform(d: EngineDeps, row: ExecutionRow, plan: ExecutionPlan, ef
  * Runs the execution's current step once and returns when to look again (null: only when woken).
  * Each step reads the database and the chain afresh, so running it twice does the same once.
  */
-export async function stepExecution(d: EngineDeps, row: ExecutionRow): Promise<Date | null> {
+export async function stepExecution(deps: EngineDeps, row: ExecutionRow): Promise<Date | null> {
   if (row.deleted_at) return null;
   const plan = executionPlanOf(row);
-  const facts = await factsOf(d, row, plan);
+  const facts = await factsOf(deps, row, plan);
   const decision = await settleDecision(
     `execution ${row.id}`,
     () => decideExecution(facts),
-    (need: ExecutionNeed) => gather(d, row, plan, facts, need),
+    (need: ExecutionNeed) => gather(deps, row, plan, facts, need),
   );
-  for (const effect of decision.effects) await perform(d, row, plan, effect);
+  for (const effect of decision.effects) await perform(deps, row, plan, effect);
   return decision.next;
 }

@@ -33,24 +33,24 @@ function requireCommitted(row: IntentRow): void {
  * then arrives like any other; the engine fails the intent if the transaction reverts.
  */
 export async function relayGaslessDeposit(
-  d: EngineDeps,
+  deps: EngineDeps,
   id: string,
   sub: GaslessSubmission,
 ): Promise<IntentRow> {
-  const known = await requireIntent(d, id);
+  const known = await requireIntent(deps, id);
   requireCommitted(known);
   const plan = planOf(known);
   const chainId = plan.from.chainId;
-  const relayer = d.senders.of("relayer", chainId);
+  const relayer = deps.senders.of("relayer", chainId);
   const entrypoint = relayer.chain.contracts.IntentEntrypoint;
   const owner = plan.owner;
   const token = plan.from.address;
-  const nonce = plan.from.native ? 0n : await d.chains.entrypointNonce(chainId, owner);
+  const nonce = plan.from.native ? 0n : await deps.chains.entrypointNonce(chainId, owner);
   const checked = checkGaslessRequest({
     plan,
     req: sub,
     nonce,
-    now: d.clock.now(),
+    now: deps.clock.now(),
     executeBy: known.commit_expires_at ?? new Date(0),
   });
   const intent: TrailsIntentMessage = {
@@ -64,7 +64,7 @@ export async function relayGaslessDeposit(
     feeAmount: checked.option.amount,
     feeCollector: checked.option.feeCollector,
   };
-  const intentSigned = await d.chains.verifyTypedData(chainId, {
+  const intentSigned = await deps.chains.verifyTypedData(chainId, {
     address: owner,
     domain: trailsIntentDomain(chainId, entrypoint),
     types: trailsIntentTypes,
@@ -78,7 +78,7 @@ export async function relayGaslessDeposit(
     );
   }
   const needed = intent.amount + intent.feeAmount;
-  const permit = await checkPermit(d, {
+  const permit = await checkPermit(deps, {
     chainId,
     owner,
     token,
@@ -87,7 +87,7 @@ export async function relayGaslessDeposit(
     checked: checked.permit,
     signature: sub.permitSignature,
   });
-  const balance = await d.chains.balanceOf(chainId, token, owner);
+  const balance = await deps.chains.balanceOf(chainId, token, owner);
   if (balance < needed) {
     throw invalid(
       `the owner ${owner} holds ${balance} of ${plan.from.symbol}; the deposit and its fee need ${needed}`,
@@ -96,7 +96,7 @@ export async function relayGaslessDeposit(
   const data = depositWithPermitData(intent, sub.intentSignature, permit);
   let gas: bigint;
   try {
-    gas = await d.chains.estimateGas(chainId, { from: relayer.address, to: entrypoint, data });
+    gas = await deps.chains.estimateGas(chainId, { from: relayer.address, to: entrypoint, data });
   } catch (err) {
     throw invalid(`the deposit would fail on chain: ${(err as Error).message.split("\n")[0]}`);
   }
@@ -112,7 +112,7 @@ export async function relayGaslessDeposit(
     userNonce: nonce,
     deadline: intent.deadline,
   };
-  const { row, tx } = await d.store.commit(d.clock.now(), async (uow) => {
+  const { row, tx } = await deps.store.commit(deps.clock.now(), async (uow) => {
     const locked = await uow.lockIntent(id);
     if (!locked) throw new JunctionError("not_found", `intentId: no intent ${id}`);
     requireCommitted(locked);
@@ -138,7 +138,7 @@ export async function relayGaslessDeposit(
  * the entrypoint for `needed`.
  */
 async function checkPermit(
-  d: EngineDeps,
+  deps: EngineDeps,
   p: {
     chainId: number;
     owner: Address;
@@ -150,7 +150,7 @@ async function checkPermit(
   },
 ): Promise<SignedPermit | null> {
   if (!p.checked || !p.signature) {
-    const allowance = await d.chains.allowance(p.chainId, p.token, p.owner, p.entrypoint);
+    const allowance = await deps.chains.allowance(p.chainId, p.token, p.owner, p.entrypoint);
     if (allowance < p.needed) {
       throw invalid(
         `permitSignature: required: the owner has approved the entrypoint for ${allowance}, and the deposit and its fee need ${p.needed}`,
@@ -158,10 +158,10 @@ async function checkPermit(
     }
     return null;
   }
-  const domain = await d.chains.permitDomain(p.chainId, p.token);
+  const domain = await deps.chains.permitDomain(p.chainId, p.token);
   if (!domain) throw invalid(`permitSignature: token ${p.token} does not support ERC-2612 permits`);
-  const nonce = await d.chains.permitNonce(p.chainId, p.token, p.owner);
-  const signed = await d.chains.verifyTypedData(p.chainId, {
+  const nonce = await deps.chains.permitNonce(p.chainId, p.token, p.owner);
+  const signed = await deps.chains.verifyTypedData(p.chainId, {
     address: p.owner,
     domain,
     types: permitTypes,

@@ -12,8 +12,8 @@ import { availableInventory } from "./quote.ts";
  * outside a transaction, then re-checks and changes the locked row through the commit point.
  */
 
-export async function requireIntent(d: EngineDeps, id: string): Promise<IntentRow> {
-  const row = await findIntent(d.store.db, id);
+export async function requireIntent(deps: EngineDeps, id: string): Promise<IntentRow> {
+  const row = await findIntent(deps.store.db, id);
   if (!row) throw new JunctionError("not_found", `intentId: no intent ${id}`);
   return row;
 }
@@ -29,10 +29,10 @@ async function lockedIntent(uow: UnitOfWork, id: string): Promise<IntentRow> {
  * under a lock that fills' releases also take) and starts the commit deadline. Committing again
  * is a no-op.
  */
-export async function commitIntent(d: EngineDeps, id: string): Promise<IntentRow> {
-  const known = await requireIntent(d, id);
+export async function commitIntent(deps: EngineDeps, id: string): Promise<IntentRow> {
+  const known = await requireIntent(deps, id);
   if (known.status === "COMMITTED") return known;
-  return d.store.commit(d.clock.now(), (uow) => commitIntentIn(d, uow, known));
+  return deps.store.commit(deps.clock.now(), (uow) => commitIntentIn(deps, uow, known));
 }
 
 /**
@@ -40,10 +40,10 @@ export async function commitIntent(d: EngineDeps, id: string): Promise<IntentRow
  * (default: the configured commit lifetime).
  */
 export async function commitIntentIn(
-  d: EngineDeps,
+  deps: EngineDeps,
   uow: UnitOfWork,
   known: IntentRow,
-  deadline = new Date(uow.now.getTime() + d.settings.commitLifetimeSeconds * 1000),
+  deadline = new Date(uow.now.getTime() + deps.settings.commitLifetimeSeconds * 1000),
 ): Promise<IntentRow> {
   await uow.lockInventory(known.destination_chain_id, known.destination_token);
   const row = await lockedIntent(uow, known.id);
@@ -55,7 +55,7 @@ export async function commitIntentIn(
   }
   if (row.status === "COMMITTED") return row;
   const available = await availableInventory(
-    d,
+    deps,
     row.destination_chain_id,
     row.destination_token as Address,
     true,
@@ -75,9 +75,9 @@ export async function commitIntentIn(
 }
 
 /** QUOTED/COMMITTED → ABORTED; the reservation is released and the deposit address keeps being watched. */
-export async function abortIntent(d: EngineDeps, id: string): Promise<IntentRow> {
-  const known = await requireIntent(d, id);
-  return d.store.commit(d.clock.now(), (uow) => abortIntentIn(uow, known));
+export async function abortIntent(deps: EngineDeps, id: string): Promise<IntentRow> {
+  const known = await requireIntent(deps, id);
+  return deps.store.commit(deps.clock.now(), (uow) => abortIntentIn(uow, known));
 }
 
 /** `abortIntent` within the caller's unit of work. */
@@ -92,9 +92,9 @@ export async function abortIntentIn(uow: UnitOfWork, known: IntentRow): Promise<
 }
 
 /** Transfers into the intent's deposit address that a mined transaction made, read from its receipt. */
-async function depositsInReceipt(d: EngineDeps, row: IntentRow, hash: Address): Promise<NewDeposit[]> {
+async function depositsInReceipt(deps: EngineDeps, row: IntentRow, hash: Address): Promise<NewDeposit[]> {
   const chainId = row.origin_chain_id;
-  const receipt = await d.chains.receipt(chainId, hash);
+  const receipt = await deps.chains.receipt(chainId, hash);
   if (!receipt) {
     throw new JunctionError(
       "invalid_argument",
@@ -110,10 +110,10 @@ async function depositsInReceipt(d: EngineDeps, row: IntentRow, hash: Address): 
     block_number: receipt.blockNumber,
     block_hash: receipt.blockHash,
     tx_hash: hash,
-    at: d.clock.now(),
+    at: deps.clock.now(),
   };
   const to = row.deposit_address.toLowerCase();
-  const tokens = new Set(d.registry.chain(chainId)?.tokens.map((t) => t.address.toLowerCase()));
+  const tokens = new Set(deps.registry.chain(chainId)?.tokens.map((t) => t.address.toLowerCase()));
   const transfers = transfersIn(receipt.logs).filter(
     (log) => log.to.toLowerCase() === to && tokens.has(log.token.toLowerCase()),
   );
@@ -124,7 +124,7 @@ async function depositsInReceipt(d: EngineDeps, row: IntentRow, hash: Address): 
     from_address: log.from,
     amount: log.value.toString(),
   }));
-  const tx = await d.chains.transaction(chainId, hash);
+  const tx = await deps.chains.transaction(chainId, hash);
   if (tx.to?.toLowerCase() === to && tx.value > 0n) {
     deposits.push({
       ...base,
@@ -143,13 +143,13 @@ async function depositsInReceipt(d: EngineDeps, row: IntentRow, hash: Address): 
  * answered with the current state, as is the deposit the watcher already acted on (the engine may
  * start executing before the client calls); another hash once executing is refused.
  */
-export async function announceDeposit(d: EngineDeps, id: string, hash: Address): Promise<IntentRow> {
-  const known = await requireIntent(d, id);
+export async function announceDeposit(deps: EngineDeps, id: string, hash: Address): Promise<IntentRow> {
+  const known = await requireIntent(deps, id);
   const same = (other: string | null) => other?.toLowerCase() === hash.toLowerCase();
   if (same(known.deposit_tx_hash)) return known;
   const alreadyActedOn =
     known.deposit_tx_hash === null &&
-    (await depositsOf(d.store.db, id)).some(
+    (await depositsOf(deps.store.db, id)).some(
       (dep) => same(dep.tx_hash) && dep.token.toLowerCase() === known.origin_token.toLowerCase(),
     );
   if (known.status !== "COMMITTED" && !alreadyActedOn) {
@@ -159,9 +159,9 @@ export async function announceDeposit(d: EngineDeps, id: string, hash: Address):
       `intent ${id} is ${known.status}${detail}; only a COMMITTED intent accepts a deposit transaction`,
     );
   }
-  const deposits = await depositsInReceipt(d, known, hash);
+  const deposits = await depositsInReceipt(deps, known, hash);
   const right = deposits.filter((dep) => dep.token.toLowerCase() === known.origin_token.toLowerCase());
-  await recordDeposits(d.store.db, deposits);
+  await recordDeposits(deps.store.db, deposits);
   if (right.length === 0) {
     const sent = deposits.length > 0 ? "transfers another token" : "transfers nothing";
     throw new JunctionError(
@@ -169,7 +169,7 @@ export async function announceDeposit(d: EngineDeps, id: string, hash: Address):
       `depositTransactionHash: ${hash} ${sent} to the deposit address ${known.deposit_address}; send ${known.origin_token}`,
     );
   }
-  return d.store.commit(d.clock.now(), async (uow) => {
+  return deps.store.commit(deps.clock.now(), async (uow) => {
     const row = await lockedIntent(uow, id);
     if (same(row.deposit_tx_hash)) return row;
     if (

@@ -52,7 +52,7 @@ export function nativeOf(registry: ChainRegistry, chainId: number): Token | unde
 
 /** The CREATE2 deposit address the DepositFactory derives for (intentId, owner, token). */
 export async function depositAddressFor(
-  d: EngineDeps,
+  deps: EngineDeps,
   chainId: number,
   intentId: Hex,
   owner: Address,
@@ -66,23 +66,23 @@ export async function depositAddressFor(
   );
   const address = getContractAddress({
     opcode: "CREATE2",
-    from: d.registry.requireChain(chainId, "chainId").contracts.DepositFactory,
+    from: deps.registry.requireChain(chainId, "chainId").contracts.DepositFactory,
     salt,
-    bytecodeHash: await d.chains.sweeperCodeHash(chainId),
+    bytecodeHash: await deps.chains.sweeperCodeHash(chainId),
   });
   return { address, salt };
 }
 
 /** Prices the request, checks the solver can deliver it, and records the QUOTED intent. */
-export async function quoteIntent(d: EngineDeps, req: QuoteRequest): Promise<IntentPlan> {
-  const plan = await planIntent(d, req);
-  await d.store.commit(new Date(plan.createdAt), (uow) => uow.insertIntent(plan));
+export async function quoteIntent(deps: EngineDeps, req: QuoteRequest): Promise<IntentPlan> {
+  const plan = await planIntent(deps, req);
+  await deps.store.commit(new Date(plan.createdAt), (uow) => uow.insertIntent(plan));
   return plan;
 }
 
 /** Prices the request and checks the solver can deliver it; records nothing (a dry run's quote). */
-export async function planIntent(d: EngineDeps, req: QuoteRequest): Promise<IntentPlan> {
-  const { registry, settings } = d;
+export async function planIntent(deps: EngineDeps, req: QuoteRequest): Promise<IntentPlan> {
+  const { registry, settings } = deps;
   registry.requireChain(req.originChainId, "originChainId");
   const destinationChain = registry.requireChain(req.destinationChainId, "destinationChainId");
   const from = registry.requireToken(req.originChainId, req.originToken, "originTokenAddress");
@@ -102,9 +102,9 @@ export async function planIntent(d: EngineDeps, req: QuoteRequest): Promise<Inte
     ? { target: req.recipient as Address, data: req.callData, amountOffset: placeholderOffset(req.callData) }
     : null;
   const [originGasPrice, destinationGasPrice, fillGas] = await Promise.all([
-    d.chains.gasPrice(req.originChainId),
-    d.chains.gasPrice(req.destinationChainId),
-    d.chains.fillGas(req.destinationChainId, to.address, call),
+    deps.chains.gasPrice(req.originChainId),
+    deps.chains.gasPrice(req.destinationChainId),
+    deps.chains.fillGas(req.destinationChainId, to.address, call),
   ]);
   const quote = priceQuote({
     tradeType: req.tradeType,
@@ -120,23 +120,23 @@ export async function planIntent(d: EngineDeps, req: QuoteRequest): Promise<Inte
     protocolFeeBps: settings.fees.protocolFeeBps,
     slippagePpm: req.slippagePpm,
   });
-  const available = await availableInventory(d, req.destinationChainId, to.address, false);
+  const available = await availableInventory(deps, req.destinationChainId, to.address, false);
   if (quote.toAmount > available) {
     throw new JunctionError(
       "insufficient_inventory",
       `the solver can deliver at most ${available} ${to.symbol} (base units) on chain ${destinationChain.chainId} right now; ask for less`,
     );
   }
-  const feeOptions = from.native ? [] : [await gaslessFeeOption(d, from, originNative, originGasPrice)];
+  const feeOptions = from.native ? [] : [await gaslessFeeOption(deps, from, originNative, originGasPrice)];
   const intentId = bytesToHex(randomBytes(32));
   const { address: depositAddress, salt } = await depositAddressFor(
-    d,
+    deps,
     req.originChainId,
     intentId,
     req.owner,
     from.address,
   );
-  const now = d.clock.now();
+  const now = deps.clock.now();
   return {
     intentId,
     owner: req.owner,
@@ -166,16 +166,16 @@ export async function planIntent(d: EngineDeps, req: QuoteRequest): Promise<Inte
  * gas for the permit deposit (a real estimate, cached per token) at the origin gas price.
  */
 async function gaslessFeeOption(
-  d: EngineDeps,
+  deps: EngineDeps,
   token: Token,
   native: Token,
   gasPrice: bigint,
 ): Promise<GaslessFeeOption> {
-  const domain = await d.chains.permitDomain(token.chainId, token.address);
+  const domain = await deps.chains.permitDomain(token.chainId, token.address);
   // A token without permits cannot be deposited gaslessly; its option says so and is priced at
   // the measured cost rather than probed.
   const gasLimit = domain
-    ? await d.chains.permitDepositGas(token.chainId, token.address)
+    ? await deps.chains.permitDepositGas(token.chainId, token.address)
     : PERMIT_DEPOSIT_GAS_FALLBACK;
   return {
     token: token.address,
@@ -184,9 +184,9 @@ async function gaslessFeeOption(
     amount: chargedGasFee(
       { gasLimit, gasPrice, native: priced(native) },
       priced(token),
-      d.settings.fees.gaslessFeeMarginBps,
+      deps.settings.fees.gaslessFeeMarginBps,
     ),
-    feeCollector: d.settings.fees.feeCollector,
+    feeCollector: deps.settings.fees.feeCollector,
     is2612: domain !== null,
     gasLimit,
     gasPrice,
@@ -198,12 +198,15 @@ async function gaslessFeeOption(
  * reservations (inside the caller's transaction when it holds the inventory lock).
  */
 export async function availableInventory(
-  d: EngineDeps,
+  deps: EngineDeps,
   chainId: number,
   token: Address,
   fresh: boolean,
-  reserved: () => Promise<bigint> = () => reservedAmount(d.store.db, chainId, token),
+  reserved: () => Promise<bigint> = () => reservedAmount(deps.store.db, chainId, token),
 ): Promise<bigint> {
-  const [balance, taken] = await Promise.all([d.chains.settlementBalance(chainId, token, fresh), reserved()]);
+  const [balance, taken] = await Promise.all([
+    deps.chains.settlementBalance(chainId, token, fresh),
+    reserved(),
+  ]);
   return balance - taken;
 }

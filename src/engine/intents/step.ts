@@ -49,9 +49,9 @@ export const intentStateOf = (row: IntentRow, plan: IntentPlan): IntentState => 
 });
 
 /** A chain the plan names: one missing from the configuration is a misconfiguration, not a passing fault. */
-function chainOf(d: EngineDeps) {
+function chainOf(deps: EngineDeps) {
   return (chainId: number) => {
-    const chain = d.registry.chain(chainId);
+    const chain = deps.registry.chain(chainId);
     if (!chain) throw new TerminalError(`chain ${chainId} is not configured`);
     return chain;
   };
@@ -64,7 +64,7 @@ function callSucceeded(receipt: Parameters<typeof parseEventLogs>[0]["logs"]): b
 }
 
 async function gather(
-  d: EngineDeps,
+  deps: EngineDeps,
   row: IntentRow,
   plan: IntentPlan,
   txs: ReadonlyMap<string, ChainTxRow>,
@@ -76,18 +76,18 @@ async function gather(
       const chainId = plan.from.chainId;
       let at: bigint | undefined;
       if (need.at === "confirmed") {
-        const head = await d.chains.head(chainId);
-        const confirmed = head - BigInt(chainOf(d)(chainId).confirmations - 1);
+        const head = await deps.chains.head(chainId);
+        const confirmed = head - BigInt(chainOf(deps)(chainId).confirmations - 1);
         at = confirmed < 0n ? 0n : confirmed;
       }
-      const balance = await d.chains.balanceOf(chainId, need.asset, plan.depositAddress, at);
+      const balance = await deps.chains.balanceOf(chainId, need.asset, plan.depositAddress, at);
       facts.balances[balanceKey(need.asset, need.at)] = balance;
       return;
     }
     case "track": {
       const tx = txs.get(need.tx.id);
       if (!tx) throw new TerminalError(`transaction ${need.tx.id} is not the intent's`);
-      const outcome = await d.senders.signerOf(tx).track(tx, d.clock.now(), tx.kind === "fill");
+      const outcome = await deps.senders.signerOf(tx).track(tx, deps.clock.now(), tx.kind === "fill");
       const tracked: TrackedTx = { status: outcome.status };
       const succeeded =
         outcome.receipt && tx.kind === "fill" ? callSucceeded(outcome.receipt.logs) : undefined;
@@ -96,9 +96,9 @@ async function gather(
       return;
     }
     case "simulation": {
-      const call = plannedCall(plan, need.tx, chainOf(d));
-      const solver = d.senders.of("solver", call.chainId).address;
-      facts.simulations[plannedTxKey(need.tx)] = await d.chains
+      const call = plannedCall(plan, need.tx, chainOf(deps));
+      const solver = deps.senders.of("solver", call.chainId).address;
+      facts.simulations[plannedTxKey(need.tx)] = await deps.chains
         .estimateGas(call.chainId, { from: solver, to: call.to, data: call.data })
         .then(
           (gas) => ({ ok: true as const, gas }),
@@ -111,20 +111,20 @@ async function gather(
     }
     case "strayAssets": {
       const token = row.origin_token.toLowerCase();
-      const deposits = await depositsOf(d.store.db, row.id);
+      const deposits = await depositsOf(deps.store.db, row.id);
       facts.strayAssets = [
         ...new Set(deposits.map((dep) => dep.token as Address).filter((t) => t.toLowerCase() !== token)),
       ];
       return;
     }
     case "filledOnChain":
-      facts.filledOnChain = await d.chains.isFilled(plan.to.chainId, row.id as Hex);
+      facts.filledOnChain = await deps.chains.isFilled(plan.to.chainId, row.id as Hex);
       return;
     case "inventory":
-      facts.inventory = await d.chains.settlementBalance(plan.to.chainId, plan.to.address, true);
+      facts.inventory = await deps.chains.settlementBalance(plan.to.chainId, plan.to.address, true);
       return;
     case "availableInventory":
-      facts.availableInventory = await availableInventory(d, plan.to.chainId, plan.to.address, true);
+      facts.availableInventory = await availableInventory(deps, plan.to.chainId, plan.to.address, true);
       return;
   }
 }
@@ -142,8 +142,8 @@ function patchOf(change: IntentChange): IntentPatch {
 }
 
 /** Applies a decided change to the locked row, releasing the reservation under the inventory lock. */
-function applyChange(d: EngineDeps, row: IntentRow, change: IntentChange) {
-  return d.store.commit(d.clock.now(), async (uow) => {
+function applyChange(deps: EngineDeps, row: IntentRow, change: IntentChange) {
+  return deps.store.commit(deps.clock.now(), async (uow) => {
     if (change.release) await uow.lockInventory(row.destination_chain_id, row.destination_token);
     const locked = await uow.lockIntent(row.id);
     if (!locked) throw new TerminalError(`intent ${row.id} vanished`);
@@ -161,11 +161,11 @@ function applyChange(d: EngineDeps, row: IntentRow, change: IntentChange) {
 }
 
 /** Signs, records (with its event, in one commit) and broadcasts a solver transaction. */
-async function send(d: EngineDeps, row: IntentRow, plan: IntentPlan, tx: PlannedTx, gas: bigint) {
-  const call = plannedCall(plan, tx, chainOf(d));
-  const sender = d.senders.of("solver", call.chainId);
+async function send(deps: EngineDeps, row: IntentRow, plan: IntentPlan, tx: PlannedTx, gas: bigint) {
+  const call = plannedCall(plan, tx, chainOf(deps));
+  const sender = deps.senders.of("solver", call.chainId);
   const prepared = await sender.prepare();
-  const recorded = await d.store.commit(d.clock.now(), async (uow) => {
+  const recorded = await deps.store.commit(deps.clock.now(), async (uow) => {
     const recorded = await sender.record(
       uow,
       {
@@ -193,12 +193,12 @@ async function send(d: EngineDeps, row: IntentRow, plan: IntentPlan, tx: Planned
  * the inventory, read under the reservation lock, covers it. Otherwise nothing changes, and the
  * next decision (from fresh facts) refunds.
  */
-function revive(d: EngineDeps, row: IntentRow, plan: IntentPlan) {
-  return d.store.commit(d.clock.now(), async (uow) => {
+function revive(deps: EngineDeps, row: IntentRow, plan: IntentPlan) {
+  return deps.store.commit(deps.clock.now(), async (uow) => {
     await uow.lockInventory(row.destination_chain_id, row.destination_token);
     const locked = await uow.lockIntent(row.id);
     if (locked?.status !== "FAILED") return;
-    const available = await availableInventory(d, plan.to.chainId, plan.to.address, true, () =>
+    const available = await availableInventory(deps, plan.to.chainId, plan.to.address, true, () =>
       uow.reservedAmount(row.destination_chain_id, row.destination_token),
     );
     if (plan.quote.toAmount > available) return;
@@ -210,22 +210,22 @@ function revive(d: EngineDeps, row: IntentRow, plan: IntentPlan) {
   });
 }
 
-async function perform(d: EngineDeps, row: IntentRow, plan: IntentPlan, effect: IntentEffect) {
+async function perform(deps: EngineDeps, row: IntentRow, plan: IntentPlan, effect: IntentEffect) {
   switch (effect.type) {
     case "log":
-      d.log[effect.level]({ intentId: row.id }, effect.message);
+      deps.log[effect.level]({ intentId: row.id }, effect.message);
       return;
     case "change":
-      await applyChange(d, row, effect.change);
+      await applyChange(deps, row, effect.change);
       return;
     case "send":
-      await send(d, row, plan, effect.tx, effect.gas);
+      await send(deps, row, plan, effect.tx, effect.gas);
       return;
     case "revive":
-      await revive(d, row, plan);
+      await revive(deps, row, plan);
       return;
     case "park":
-      await d.store.commit(d.clock.now(), (uow) => uow.park("intents", row, effect.reason));
+      await deps.store.commit(deps.clock.now(), (uow) => uow.park("intents", row, effect.reason));
       return;
   }
 }
@@ -234,24 +234,24 @@ async function perform(d: EngineDeps, row: IntentRow, plan: IntentPlan, effect: 
  * Runs the intent's current step once and returns when to look again (null: only when woken).
  * Every fact is read afresh, so running it twice, or after a crash half way, does the same once.
  */
-export async function stepIntent(d: EngineDeps, row: IntentRow): Promise<Date | null> {
+export async function stepIntent(deps: EngineDeps, row: IntentRow): Promise<Date | null> {
   const plan = planOf(row);
-  const rows = await intentTxs(d.store.db, row.id);
+  const rows = await intentTxs(deps.store.db, row.id);
   const txs = new Map(rows.map((tx) => [tx.id, tx]));
   const facts: Facts = {
-    now: d.clock.now(),
+    now: deps.clock.now(),
     intent: intentStateOf(row, plan),
     txs: rows.map(txRecordOf),
     tracked: {},
     balances: {},
     simulations: {},
-    commitLifetimeSeconds: d.settings.commitLifetimeSeconds,
+    commitLifetimeSeconds: deps.settings.commitLifetimeSeconds,
   };
   const decision = await settleDecision(
     `intent ${row.id}`,
     () => decideIntent(facts),
-    (need: IntentNeed) => gather(d, row, plan, txs, facts, need),
+    (need: IntentNeed) => gather(deps, row, plan, txs, facts, need),
   );
-  for (const effect of decision.effects) await perform(d, row, plan, effect);
+  for (const effect of decision.effects) await perform(deps, row, plan, effect);
   return decision.next;
 }

@@ -90,14 +90,17 @@ const txView = (tx: ChainTxRow): TxView => ({
   detail: tx.kind === "deposit" && tx.detail ? fromJson<RelayedDeposit>(tx.detail) : null,
 });
 
-const depositView = (d: DepositRow): DepositView => ({
-  token: d.token,
-  from: d.from_address,
-  amount: BigInt(d.amount),
-  txHash: d.tx_hash,
+const depositView = (row: DepositRow): DepositView => ({
+  token: row.token,
+  from: row.from_address,
+  amount: BigInt(row.amount),
+  txHash: row.tx_hash,
 });
 
-export async function intentViewOf(d: EngineDeps, row: IntentRow): Promise<IntentView> {
-  const [txs, deposits] = await Promise.all([intentTxs(d.store.db, row.id), depositsOf(d.store.db, row.id)]);
+export async function intentViewOf(deps: EngineDeps, row: IntentRow): Promise<IntentView> {
+  const [txs, deposits] = await Promise.all([
+    intentTxs(deps.store.db, row.id),
+    depositsOf(deps.store.db, row.id),
+  ]);
   return { ...intentRecordOf(row), txs: txs.map(txView), deposits: deposits.map(depositView) };
 }

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Token } from "../../../chains/registry.ts";
+import { addressField, chainIdField } from "../../../core/fields.ts";
 import { WebrpcError } from "../errors.ts";
 import { method } from "../method.ts";
-import { addressField, chainIdField } from "../schemas.ts";
 
 /** A listed token in the `TokenInfo` shape. */
 export function tokenInfo(token: Token) {

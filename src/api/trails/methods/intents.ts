@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { JunctionError } from "../../../core/errors.ts";
+import { addressField, chainIdField, txHashField } from "../../../core/fields.ts";
 import { DEFAULT_SLIPPAGE, slippageToPpm, type TradeType } from "../../../core/quote.ts";
-import type { IntentSearch } from "../../../engine/engine.ts";
-import type { GaslessSubmission } from "../../../engine/intents/gasless.ts";
+import type { GaslessSubmission, IntentSearch } from "../../../engine/engine.ts";
 import type { AppContext } from "../../context.ts";
 import { method } from "../method.ts";
 import {
@@ -14,14 +14,11 @@ import {
   renderSummary,
 } from "../render.ts";
 import {
-  addressField,
   amountField,
-  chainIdField,
   feeOptionField,
   hexField,
   intentIdField,
   signatureField,
-  txHashField,
   uintField,
 } from "../schemas.ts";
 import { tokenInfo } from "./catalog.ts";
@@ -41,7 +38,7 @@ const quoteRequest = z.object({
   destinationTokenAddress: addressField,
   destinationToAddress: addressField.optional(),
   destinationCallData: hexField.optional(),
-  /** The seed's spelling. */
+  /** The spelling in Trails' API documentation. */
   destinationCalldata: hexField.optional(),
   destinationCallValue: z.union([z.string(), z.number()]).optional(),
   originTokenAmount: amountField.optional(),
@@ -172,13 +169,14 @@ const clientDepositSignature = z.object({
 const executeRequest = z.object({
   intentId: intentIdField,
   depositTransactionHash: txHashField.optional(),
-  // Method B: the client's object, or in the seed's flat shape the signature authorising the deposit.
+  // Method B: the client's object, or in the flat shape of Trails' API documentation the signature authorising the deposit.
   depositSignature: z
     .union([clientDepositSignature, signatureField], {
-      error: "expected the client's depositSignature object, or (the seed's flat shape) a signature",
+      error:
+        "expected the client's depositSignature object, or (the flat shape of Trails' API documentation) a signature",
     })
     .optional(),
-  // The seed's flat method-B fields.
+  // The flat method-B fields of Trails' API documentation.
   feeOption: feeOptionField.optional(),
   intentSignature: signatureField.optional(),
   permitSignature: signatureField.optional(),
@@ -191,7 +189,7 @@ const required = (field: string, why: string) =>
   new JunctionError("invalid_argument", `${field}: required ${why}`);
 
 /**
- * The gasless deposit in either request shape, or null for method A. The seed's flat shape names
+ * The gasless deposit in either request shape, or null for method A. The flat shape of Trails' API documentation names
  * one `deadline` for the intent and the permit, and its `depositSignature` string is the intent
  * signature under another name (when both are sent they must agree).
  */
@@ -214,7 +212,7 @@ function gaslessOf(req: ExecuteRequest): GaslessSubmission | null {
   }
   const flat = [req.feeOption, req.intentSignature, req.permitSignature, req.nonce, req.deadline, d];
   if (flat.every((v) => v === undefined)) return null;
-  const why = "for a gasless deposit (the seed's flat shape)";
+  const why = "for a gasless deposit (the flat shape of Trails' API documentation)";
   const intentSignature = req.intentSignature ?? d;
   if (req.intentSignature && d && req.intentSignature !== d) {
     throw new JunctionError(

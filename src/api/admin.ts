@@ -1,0 +1,64 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import type { AppContext } from "./context.ts";
+import { describeIssues } from "./issues.ts";
+
+const PARKED_LIMIT = 500;
+
+const retryParams = z.object({
+  kind: z.enum(["intents", "executions"], { error: "expected intents or executions" }),
+  id: z.string().min(1).max(100),
+});
+
+/** The bearer admin key, or 401; without a configured key the operator endpoints are closed. */
+function authorize(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): boolean {
+  const key = ctx.config.adminKey;
+  if (!key) {
+    void reply
+      .status(401)
+      .send({ error: "no admin key is configured: set adminKey in the config or JUNCTION_ADMIN_KEY" });
+    return false;
+  }
+  if (request.headers.authorization !== `Bearer ${key}`) {
+    void reply.status(401).send({ error: "Authorization: Bearer <admin key> is required" });
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Operator endpoints under /admin, behind the admin key: the rows the work queues parked (a step
+ * that kept failing, a transaction that keeps reverting) and a retry for each.
+ */
+export function adminPlugin(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.get("/parked", async (request, reply) => {
+      if (!authorize(ctx, request, reply)) return reply;
+      const rows = await ctx.engine.parked(PARKED_LIMIT);
+      return {
+        parked: rows.map((r) => ({
+          kind: r.table,
+          id: r.id,
+          status: r.status,
+          attempts: r.attempts,
+          lastError: r.lastError,
+          parkedAt: r.parkedAt.toISOString(),
+          retry: `/admin/${r.table}/${r.id}/retry`,
+        })),
+      };
+    });
+
+    app.post<{ Params: { kind: string; id: string } }>("/:kind/:id/retry", async (request, reply) => {
+      if (!authorize(ctx, request, reply)) return reply;
+      const params = retryParams.safeParse(request.params);
+      if (!params.success) return reply.status(400).send({ error: describeIssues(params.error) });
+      const { kind, id } = params.data;
+      if (!(await ctx.engine.retry(kind, id))) {
+        return reply
+          .status(404)
+          .send({ error: `${kind}: ${id} is not parked; GET /admin/parked lists what is` });
+      }
+      return { retried: true, kind, id };
+    });
+  };
+}

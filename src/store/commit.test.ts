@@ -1,0 +1,167 @@
+import { rmSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { databaseTargets, dropSchema } from "../../test/support/databases.ts";
+import { testPlan } from "../../test/support/plans.ts";
+import { type Committed, Store } from "./commit.ts";
+import { type Database, openDatabase } from "./database.ts";
+import { intentEvents } from "./events.ts";
+import { findIntent } from "./intents.ts";
+import { claimDue, release } from "./queue.ts";
+
+/** The one commit point and the queue's failure accounting, on each database Junction runs on. */
+describe.each(databaseTargets())("commit point on $name", ({ name, target }) => {
+  let database: Database | null = null;
+  let announced: Committed[] = [];
+
+  afterEach(async () => {
+    if (!database) return;
+    await database.close();
+    if (database.target.kind === "postgres") await dropSchema(database.target.url, database.target.schema);
+    else if (database.target.dataDir) rmSync(database.target.dataDir, { recursive: true, force: true });
+    database = null;
+  });
+
+  async function open(): Promise<Store> {
+    database = await openDatabase(target());
+    announced = [];
+    return new Store(database.db, (c) => announced.push(c));
+  }
+
+  const now = () => new Date();
+
+  async function quoted(store: Store) {
+    const plan = testPlan();
+    await store.commit(now(), (uow) => uow.insertIntent(plan));
+    return plan.intentId;
+  }
+
+  it("applies a transition with its event in one transaction, and announces it only after the commit", async () => {
+    const store = await open();
+    const id = await quoted(store);
+    announced = [];
+    await store.commit(now(), async (uow) => {
+      const locked = await uow.lockIntent(id);
+      if (!locked) throw new Error("no intent");
+      await uow.changeIntent(locked, {
+        transition: "commit",
+        patch: { stage: "await_deposit", next_action_at: uow.now },
+        data: { deadline: "soon" },
+      });
+      expect(announced).toEqual([]);
+    });
+    expect(announced).toHaveLength(1);
+    const [committed] = announced;
+    expect(committed?.events.map((e) => [e.type, e.status, e.data])).toEqual([
+      ["intent.committed", "COMMITTED", { from: "QUOTED", deadline: "soon" }],
+    ]);
+    expect([...(committed?.intents ?? [])]).toEqual([id]);
+    expect([...(committed?.due ?? [])]).toEqual(["intents"]);
+    expect((await findIntent(store.db, id))?.status).toBe("COMMITTED");
+  });
+
+  it("a commit that throws leaves nothing behind and announces nothing", async () => {
+    const store = await open();
+    const id = await quoted(store);
+    announced = [];
+    await expect(
+      store.commit(now(), async (uow) => {
+        const locked = await uow.lockIntent(id);
+        if (!locked) throw new Error("no intent");
+        await uow.changeIntent(locked, { transition: "commit", patch: { stage: "await_deposit" } });
+        throw new Error("crash in the middle");
+      }),
+    ).rejects.toThrow("crash in the middle");
+    expect(announced).toEqual([]);
+    expect((await findIntent(store.db, id))?.status).toBe("QUOTED");
+    expect(await intentEvents(store.db, id)).toEqual([]);
+  });
+
+  it("refuses a transition or a stage move its table does not list, changing nothing", async () => {
+    const store = await open();
+    const id = await quoted(store);
+    for (const change of [{ transition: "succeed" as const }, { patch: { stage: "sweep" } }]) {
+      await expect(
+        store.commit(now(), async (uow) => {
+          const locked = await uow.lockIntent(id);
+          if (!locked) throw new Error("no intent");
+          await uow.changeIntent(locked, change);
+        }),
+      ).rejects.toMatchObject({ kind: "wrong_status" });
+    }
+    expect(await findIntent(store.db, id)).toMatchObject({ status: "QUOTED", stage: "quoted" });
+  });
+
+  it("numbers events in commit order: readers never see a later number before an earlier one", async () => {
+    const store = await open();
+    const ids = await Promise.all(Array.from({ length: 8 }, () => quoted(store)));
+    let gaps = 0;
+    let reading = true;
+    const reader = (async () => {
+      while (reading) {
+        const rows = await store.db.selectFrom("events").select("seq").orderBy("seq").execute();
+        const seqs = rows.map((r) => Number(r.seq));
+        // Sequence numbers are handed out in order; a gap means a later commit is visible before an earlier one.
+        if (seqs.some((s, i) => i > 0 && s !== (seqs[i - 1] as number) + 1)) gaps++;
+      }
+    })();
+    await Promise.all(
+      ids.flatMap((id) =>
+        Array.from({ length: 5 }, () =>
+          store.commit(now(), async (uow) => {
+            uow.intentEvent({ id, status: "QUOTED", execution_id: null }, "test.ping", {});
+          }),
+        ),
+      ),
+    );
+    reading = false;
+    await reader;
+    expect(gaps, `${name}: gaps seen by a concurrent reader`).toBe(0);
+    const all = announced.flatMap((c) => c.events.map((e) => Number(e.seq)));
+    expect(new Set(all).size).toBe(40);
+  });
+
+  it("a failing row backs off, parks after the maximum, is skipped while parked, and an operator's retry brings it back", async () => {
+    const store = await open();
+    const id = await quoted(store);
+    await store.commit(now(), (uow) => uow.wake("intents", [id]));
+    const claim = async () =>
+      (await claimDue(store.db, "intents", "w", new Date(), new Date(Date.now() + 30_000), 10)).map(
+        (r) => r.id,
+      );
+    const fail = (retryAt: Date | null) =>
+      store.commit(now(), (uow) =>
+        uow.recordFailure("intents", { id, status: "QUOTED" }, { worker: "w", error: "RPC down", retryAt }),
+      );
+
+    expect(await claim()).toEqual([id]);
+    expect(await fail(new Date(Date.now() + 60_000))).toBe(1);
+    // Backing off: not due, and a wake (a new block) does not pull it forward.
+    await store.commit(now(), (uow) => uow.wake("intents", [id]));
+    expect(await claim()).toEqual([]);
+    expect(await findIntent(store.db, id)).toMatchObject({
+      attempts: 1,
+      last_error: "RPC down",
+      parked_at: null,
+    });
+
+    await store.db
+      .updateTable("intents")
+      .set({ next_action_at: new Date(0) })
+      .where("id", "=", id)
+      .execute();
+    expect(await claim()).toEqual([id]);
+    expect(await fail(null)).toBe(2);
+    const parked = await findIntent(store.db, id);
+    expect(parked?.parked_at).toBeInstanceOf(Date);
+    await store.commit(now(), (uow) => uow.wake("intents", [id]));
+    expect(await claim()).toEqual([]);
+
+    expect(await store.commit(now(), (uow) => uow.retry("intents", id))).toBe(true);
+    expect(await store.commit(now(), (uow) => uow.retry("intents", id))).toBe(false);
+    expect(await findIntent(store.db, id)).toMatchObject({ attempts: 0, parked_at: null });
+    expect(await claim()).toEqual([id]);
+    await release(store.db, "intents", id, "w", null);
+    const types = (await intentEvents(store.db, id)).map((e) => e.type);
+    expect(types).toEqual(["intent.step_failed", "intent.parked", "intent.retried"]);
+  });
+});

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import ts from "typescript";
+import { describe, expect, it } from "vitest";
+import { projectRoot } from "../src/paths.ts";
+
+/**
+ * The layering, checked on every import in src (tests beside the code included):
+ *
+ *   core ◀── store ◀── engine ◀── api/{trails,connect}
+ *     ▲        chains ◀──┘  ▲
+ *     └─────────────────────┴── config
+ *
+ * core is pure and imports only core (its tests may use test/support); store and chains import neither the engine nor the API;
+ * the API reaches the engine through its façade (engine/engine.ts) alone and never the store;
+ * the two dialects never import each other; only src/devnet and the entry point (main.ts,
+ * app.ts) import src/devnet.
+ */
+
+const src = join(projectRoot, "src");
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(path);
+    return entry.name.endsWith(".ts") ? [path] : [];
+  });
+}
+
+/** Every relative import of every file under src, as paths relative to src. */
+const imports = sourceFiles(src).flatMap((file) => {
+  const { importedFiles } = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
+  return importedFiles
+    .map((i) => i.fileName)
+    .filter((name) => name.startsWith("."))
+    .map((name) => ({
+      from: relative(src, file),
+      to: relative(src, resolve(dirname(file), name)),
+    }));
+});
+
+/** The layer a path under src belongs to: its first folder, or for the API its dialect. */
+function layer(path: string): string {
+  const [top, second] = path.split("/");
+  if (top === "api" && (second === "trails" || second === "connect")) return `api/${second}`;
+  return top?.endsWith(".ts") ? top.slice(0, -3) : (top ?? "");
+}
+
+const entryPoint = new Set(["main", "app"]);
+
+/** Why an import is not allowed, or null. */
+function violation(from: string, to: string): string | null {
+  const a = layer(from);
+  const b = layer(to);
+  if (to.startsWith("../test/support/") && from.endsWith(".test.ts")) return null;
+  if (to.startsWith("..")) return "imports from outside src (tests may use test/support)";
+  if (a === "core" && b !== "core") return "core imports only core";
+  if ((a === "store" || a === "chains") && (b.startsWith("api") || b === "engine")) {
+    return `${a} imports neither the engine nor the API`;
+  }
+  if (a === "store" && b === "chains") return "store does not import chains";
+  if (a === "chains" && b === "store") return "chains does not import store";
+  if (a.startsWith("api") && b === "store") return "the API reaches the store only through the engine";
+  if (a.startsWith("api") && b === "engine" && to !== "engine/engine.ts") {
+    return "the API reaches the engine through its façade, engine/engine.ts";
+  }
+  if ((a === "api/trails" && b === "api/connect") || (a === "api/connect" && b === "api/trails")) {
+    return "the two dialects never import each other";
+  }
+  if (b === "devnet" && a !== "devnet" && !entryPoint.has(a)) return "only the entry point imports devnet";
+  return null;
+}
+
+describe("import boundaries", () => {
+  it("finds the imports it checks", () => {
+    expect(imports.length).toBeGreaterThan(200);
+    expect(imports).toContainEqual({ from: "api/trails/render.ts", to: "engine/engine.ts" });
+  });
+
+  it("every import in src keeps to the layering", () => {
+    const broken = imports.flatMap(({ from, to }) => {
+      const why = violation(from, to);
+      return why ? [`${from} → ${to}: ${why}`] : [];
+    });
+    expect(broken).toEqual([]);
+  });
+
+  it.each([
+    ["core/quote.ts", "store/intents.ts"],
+    ["store/intents.ts", "engine/engine.ts"],
+    ["chains/gateway.ts", "api/server.ts"],
+    ["api/trails/render.ts", "api/connect/render.ts"],
+    ["api/connect/plugin.ts", "store/executions.ts"],
+    ["api/trails/render.ts", "engine/intents/views.ts"],
+    ["config/load.ts", "devnet/accounts.ts"],
+    ["api/context.ts", "devnet/accounts.ts"],
+  ])("would refuse %s → %s", (from, to) => {
+    expect(violation(from, to)).not.toBeNull();
+  });
+});
