@@ -7,11 +7,11 @@ import { projectRoot } from "../src/paths.ts";
 /**
  * The layering, checked on every import in src (tests beside the code included):
  *
- *   core ◀── store ◀── engine ◀── api/{trails,connect}
- *     ▲        chains ◀──┘  ▲
- *     └─────────────────────┴── config
+ *   core ◀── config ◀── chains ◀── engine ◀── api/{trails,connect}
+ *    ▲ ▲                            │  ▲
+ *    │ └──────── store ◀────────────┘  └── main.ts, app.ts ──▶ devnet
  *
- * core is pure and imports only core (its tests may use test/support); store and chains import neither the engine nor the API;
+ * core is pure and imports only core (its tests may use test/support); config imports only core; store and chains import neither the engine nor the API;
  * the API reaches the engine through its façade (engine/engine.ts) alone and never the store;
  * the two dialects never import each other; only src/devnet and the entry point (main.ts,
  * app.ts) import src/devnet.
@@ -55,6 +55,7 @@ function violation(from: string, to: string): string | null {
   if (to.startsWith("../test/support/") && from.endsWith(".test.ts")) return null;
   if (to.startsWith("..")) return "imports from outside src (tests may use test/support)";
   if (a === "core" && b !== "core") return "core imports only core";
+  if (a === "config" && !["config", "core", "paths"].includes(b)) return "config imports only core";
   if ((a === "store" || a === "chains") && (b.startsWith("api") || b === "engine")) {
     return `${a} imports neither the engine nor the API`;
   }
@@ -93,6 +94,7 @@ describe("import boundaries", () => {
     ["api/connect/plugin.ts", "store/executions.ts"],
     ["api/trails/render.ts", "engine/intents/views.ts"],
     ["config/load.ts", "devnet/accounts.ts"],
+    ["config/schema.ts", "chains/registry.ts"],
     ["api/context.ts", "devnet/accounts.ts"],
   ])("would refuse %s → %s", (from, to) => {
     expect(violation(from, to)).not.toBeNull();

@@ -1,8 +1,11 @@
 import type { Logger } from "pino";
 import {
   type Address,
+  BaseError,
   type Block,
   type Chain,
+  ContractFunctionRevertedError,
+  ExecutionRevertedError,
   type Hex,
   keccak256,
   type Log,
@@ -68,6 +71,19 @@ export function balanceOf(client: Client, token: Address, holder: Address, block
         args: [holder],
         ...at,
       });
+}
+
+/**
+ * Why a call would revert, from an eth_estimateGas or eth_call failure: the failure's first line.
+ * Null for any other failure (a transport error, a node that is down or behind, funds for gas
+ * missing), which says nothing about the call itself.
+ */
+export function revertReasonOf(err: unknown): string | null {
+  if (!(err instanceof BaseError)) return null;
+  const reverted = err.walk(
+    (e) => e instanceof ExecutionRevertedError || e instanceof ContractFunctionRevertedError,
+  );
+  return reverted ? (err.message.split("\n")[0] ?? err.shortMessage) : null;
 }
 
 /** A call as eth_estimateGas sees it. */

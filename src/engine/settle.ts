@@ -1,3 +1,5 @@
+import { revertReasonOf } from "../chains/gateway.ts";
+
 /**
  * Asks `decide` until it has every fact it needs: each answer either names facts still missing,
  * which `gather` reads (all of a round at once), or is the decision. A rule that keeps asking for
@@ -18,3 +20,13 @@ export async function settleDecision<Need, Decision>(
 
 /** Rounds of gathering one decision may take; each round reads what the last answer named. */
 const MAX_ROUNDS = 8;
+
+/**
+ * A simulation that failed: a verdict on the transaction when it would revert; any other failure
+ * (the node) is thrown, for the step to be retried, rather than taken as a verdict.
+ */
+export function simulationFailure(err: unknown): { ok: false; reason: string } {
+  const reason = revertReasonOf(err);
+  if (reason === null) throw err;
+  return { ok: false, reason };
+}

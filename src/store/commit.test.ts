@@ -1,6 +1,5 @@
-import { rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { databaseTargets, dropSchema } from "../../test/support/databases.ts";
+import { databaseTargets, discard } from "../../test/support/databases.ts";
 import { testPlan } from "../../test/support/plans.ts";
 import { type Committed, Store } from "./commit.ts";
 import { type Database, openDatabase } from "./database.ts";
@@ -14,10 +13,7 @@ describe.each(databaseTargets())("commit point on $name", ({ name, target }) => 
   let announced: Committed[] = [];
 
   afterEach(async () => {
-    if (!database) return;
-    await database.close();
-    if (database.target.kind === "postgres") await dropSchema(database.target.url, database.target.schema);
-    else if (database.target.dataDir) rmSync(database.target.dataDir, { recursive: true, force: true });
+    if (database) await discard(database);
     database = null;
   });
 

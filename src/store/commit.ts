@@ -48,11 +48,10 @@ export interface Committed {
 export type CommitListener = (committed: Committed) => void;
 
 /**
- * A change to a locked row: a status transition (which records its own event), or else an event
- * of the caller's naming; `data` goes with either.
+ * A change to a locked row besides its status transitions: the columns it sets, and the event of
+ * the caller's naming when no transition records one; `data` goes with the event either way.
  */
-export interface RowChange<T extends string, P> {
-  transition?: T;
+export interface RowChange<P> {
   event?: string;
   data?: Record<string, unknown>;
   patch?: P;
@@ -64,12 +63,25 @@ export interface RowChange<T extends string, P> {
  * database transaction has committed is the listener told, which wakes the runners and answers
  * long-polls; no caller wakes or notifies anything itself, and nothing is announced that did not
  * happen.
+ *
+ * Every transaction takes its locks in one order, so none waits on another in a circle: the
+ * inventory (advisory, per destination chain and token), the intent, the execution, the sender's
+ * nonce, and last the event log.
  */
 export class Store {
   constructor(
     readonly db: Db,
     private readonly listener: CommitListener,
   ) {}
+
+  /**
+   * A new QUOTED intent on its own: one statement, atomic by itself, so it needs no transaction
+   * around it (quoting is the API's busiest write). It records no event and makes nothing due.
+   */
+  async insertIntent(plan: IntentPlan, now: Date): Promise<void> {
+    await insertQuotedIntent(this.db, plan, now);
+    this.listener({ events: [], intents: new Set([plan.intentId]), executions: new Set(), due: new Set() });
+  }
 
   async commit<T>(now: Date, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
     let uow: UnitOfWork | null = null;
@@ -138,7 +150,10 @@ export class UnitOfWork {
    * Changes a locked intent: the transition (along the status table, recording its event), the
    * stage (along the stage table) and the rest of `patch`; with no transition, `event` if given.
    */
-  async changeIntent(locked: IntentRow, change: RowChange<TransitionName, IntentPatch>): Promise<IntentRow> {
+  async changeIntent(
+    locked: IntentRow,
+    change: RowChange<IntentPatch> & { transition?: TransitionName },
+  ): Promise<IntentRow> {
     const patch = change.patch ?? {};
     if (patch.stage !== undefined) moveStage(locked.stage as Stage, patch.stage as Stage);
     const moved = change.transition
@@ -184,12 +199,7 @@ export class UnitOfWork {
    */
   async changeExecution(
     locked: ExecutionRow,
-    change: {
-      transitions: readonly ExecutionTransition[];
-      event?: string;
-      patch?: ExecutionPatch;
-      data?: Record<string, unknown>;
-    },
+    change: RowChange<ExecutionPatch> & { transitions: readonly ExecutionTransition[] },
   ): Promise<ExecutionRow> {
     let status = locked.status as ExecutionStatus;
     const events: NewEvent[] = [];

@@ -1,17 +1,13 @@
-import { rmSync } from "node:fs";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { databaseTargets, dropSchema } from "../../test/support/databases.ts";
+import { databaseTargets, discard } from "../../test/support/databases.ts";
 import { type Database, openDatabase, pingDatabase, readMeta, resetDatabase, writeMeta } from "./database.ts";
 
 describe.each(databaseTargets())("store on $name", ({ target }) => {
   let database: Database | null = null;
 
   afterEach(async () => {
-    if (!database) return;
-    await database.close();
-    if (database.target.kind === "postgres") await dropSchema(database.target.url, database.target.schema);
-    else if (database.target.dataDir) rmSync(database.target.dataDir, { recursive: true, force: true });
+    if (database) await discard(database);
     database = null;
   });
 

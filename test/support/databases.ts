@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import type { DatabaseTarget } from "../../src/store/database.ts";
+import type { Database, DatabaseTarget } from "../../src/store/database.ts";
 
 /** A schema of its own per test, so test files and a running `npm start` never share tables. */
 export function uniqueSchema(): string {
@@ -40,4 +40,11 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+/** Closes a test database and removes what it left: its schema on PostgreSQL, its directory for PGlite. */
+export async function discard(database: Database): Promise<void> {
+  await database.close();
+  if (database.target.kind === "postgres") await dropSchema(database.target.url, database.target.schema);
+  else if (database.target.dataDir) rmSync(database.target.dataDir, { recursive: true, force: true });
 }

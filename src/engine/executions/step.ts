@@ -15,7 +15,7 @@ import { type ExecutionRow, executionPlanOf } from "../../store/executions.ts";
 import { findIntent } from "../../store/intents.ts";
 import { abortIntentIn } from "../intents/lifecycle.ts";
 import type { EngineDeps } from "../ports.ts";
-import { settleDecision } from "../settle.ts";
+import { settleDecision, simulationFailure } from "../settle.ts";
 import { executeStepsData } from "./network-fee.ts";
 
 /**
@@ -76,13 +76,9 @@ async function gather(
     return;
   }
   const { executor, to, data } = stepsCall(deps, plan);
-  facts.simulation = await deps.chains.estimateGas(plan.chainId, { from: executor.address, to, data }).then(
-    (gas) => ({ ok: true as const, gas }),
-    (err: unknown) => ({
-      ok: false as const,
-      reason: (err as Error).message.split("\n")[0] ?? "estimate failed",
-    }),
-  );
+  facts.simulation = await deps.chains
+    .estimateGas(plan.chainId, { from: executor.address, to, data })
+    .then((gas) => ({ ok: true as const, gas }), simulationFailure);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Address, Hex } from "viem";
 import { withHeadroom } from "../../chains/gas.ts";
 import { depositWithPermitData, type SignedPermit, type TrailsIntentMessage } from "../../chains/gasless.ts";
+import { revertReasonOf } from "../../chains/gateway.ts";
 import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../../chains/typed-data.ts";
 import { JunctionError } from "../../core/errors.ts";
 import { checkGaslessRequest, type GaslessRequest } from "../../core/gasless.ts";
@@ -98,7 +99,14 @@ export async function relayGaslessDeposit(
   try {
     gas = await deps.chains.estimateGas(chainId, { from: relayer.address, to: entrypoint, data });
   } catch (err) {
-    throw invalid(`the deposit would fail on chain: ${(err as Error).message.split("\n")[0]}`);
+    const reason = revertReasonOf(err);
+    if (reason === null) {
+      throw new JunctionError(
+        "upstream_unavailable",
+        `chain ${chainId} did not answer the deposit's simulation; try again`,
+      );
+    }
+    throw invalid(`the deposit would fail on chain: ${reason}`);
   }
   const prepared = await relayer.prepare();
   const detail: RelayedDeposit = {

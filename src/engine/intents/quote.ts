@@ -76,7 +76,7 @@ export async function depositAddressFor(
 /** Prices the request, checks the solver can deliver it, and records the QUOTED intent. */
 export async function quoteIntent(deps: EngineDeps, req: QuoteRequest): Promise<IntentPlan> {
   const plan = await planIntent(deps, req);
-  await deps.store.commit(new Date(plan.createdAt), (uow) => uow.insertIntent(plan));
+  await deps.store.insertIntent(plan, new Date(plan.createdAt));
   return plan;
 }
 

@@ -21,7 +21,7 @@ import { depositsOf } from "../../store/deposits.ts";
 import { type IntentPatch, type IntentRow, planOf } from "../../store/intents.ts";
 import { TerminalError } from "../errors.ts";
 import type { EngineDeps } from "../ports.ts";
-import { settleDecision } from "../settle.ts";
+import { settleDecision, simulationFailure } from "../settle.ts";
 import { plannedCall } from "./calls.ts";
 import { availableInventory } from "./quote.ts";
 
@@ -100,13 +100,7 @@ async function gather(
       const solver = deps.senders.of("solver", call.chainId).address;
       facts.simulations[plannedTxKey(need.tx)] = await deps.chains
         .estimateGas(call.chainId, { from: solver, to: call.to, data: call.data })
-        .then(
-          (gas) => ({ ok: true as const, gas }),
-          (err: unknown) => ({
-            ok: false as const,
-            reason: (err as Error).message.split("\n")[0] ?? "estimate failed",
-          }),
-        );
+        .then((gas) => ({ ok: true as const, gas }), simulationFailure);
       return;
     }
     case "strayAssets": {

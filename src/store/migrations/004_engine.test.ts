@@ -1,7 +1,6 @@
-import { rmSync } from "node:fs";
 import { sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { databaseTargets, dropSchema } from "../../../test/support/databases.ts";
+import { databaseTargets, discard } from "../../../test/support/databases.ts";
 import { testPlan } from "../../../test/support/plans.ts";
 import { toJsonText } from "../../core/json.ts";
 import { type Database, migrate, openDatabase } from "../database.ts";
@@ -12,10 +11,7 @@ describe.each(databaseTargets())("migration 004 on $name", ({ target }) => {
   let database: Database | null = null;
 
   afterEach(async () => {
-    if (!database) return;
-    await database.close();
-    if (database.target.kind === "postgres") await dropSchema(database.target.url, database.target.schema);
-    else if (database.target.dataDir) rmSync(database.target.dataDir, { recursive: true, force: true });
+    if (database) await discard(database);
     database = null;
   });
 
