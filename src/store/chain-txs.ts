@@ -70,10 +70,6 @@ export function intentTxs(db: Executor, intentId: string): Promise<ChainTxRow[]>
   return db.selectFrom("chain_txs").selectAll().where("intent_id", "=", intentId).orderBy("id").execute();
 }
 
-export function txById(db: Executor, id: string): Promise<ChainTxRow | undefined> {
-  return db.selectFrom("chain_txs").selectAll().where("id", "=", id).executeTakeFirst();
-}
-
 /** `sender`'s transactions on `chainId` that are recorded but not yet confirmed, by nonce. */
 export function pendingTxs(db: Db, chainId: number, sender: string): Promise<ChainTxRow[]> {
   return db

@@ -48,8 +48,3 @@ export async function appendEvents(trx: Transaction<Schema>, events: readonly Ne
 export function intentEvents(db: Db, intentId: string) {
   return db.selectFrom("events").selectAll().where("intent_id", "=", intentId).orderBy("seq").execute();
 }
-
-/** An execution's events, oldest first. */
-export function executionEvents(db: Db, executionId: string) {
-  return db.selectFrom("events").selectAll().where("execution_id", "=", executionId).orderBy("seq").execute();
-}

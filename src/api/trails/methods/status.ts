@@ -4,7 +4,7 @@ import { method } from "../method.ts";
 
 const empty = z.object({}).passthrough();
 
-export function uptime(startedAt: Date, now: Date): string {
+function uptime(startedAt: Date, now: Date): string {
   return `${Math.floor((now.getTime() - startedAt.getTime()) / 1000)}s`;
 }
 
