@@ -13,6 +13,7 @@ import { projectRoot } from "./paths.ts";
 import {
   type Database,
   type DatabaseTarget,
+  type Db,
   openDatabase,
   readMeta,
   resetDatabase,
@@ -35,6 +36,8 @@ export interface StartOptions {
 export interface Junction {
   url: string;
   ctx: AppContext;
+  /** The engine's database, for tests and tools that look at what the APIs do not show. */
+  db: Db;
   devnet: Devnet | null;
   server: FastifyInstance;
   stop(): Promise<void>;
@@ -136,7 +139,7 @@ export async function startJunction({ config, log, reset, ports }: StartOptions)
     const server = await buildServer(ctx);
     cleanups.push(() => server.close());
     const address = await server.listen({ host: config.server.host, port: config.server.port });
-    return { url: address.replace("[::1]", "localhost"), ctx, devnet, server, stop };
+    return { url: address.replace("[::1]", "localhost"), ctx, db: database.db, devnet, server, stop };
   } catch (err) {
     await stop();
     throw err;

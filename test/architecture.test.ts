@@ -11,7 +11,8 @@ import { projectRoot } from "../src/paths.ts";
  *    ▲ ▲                            │  ▲
  *    │ └──────── store ◀────────────┘  └── main.ts, app.ts ──▶ devnet
  *
- * core is pure and imports only core (its tests may use test/support); config imports only core; store and chains import neither the engine nor the API;
+ * core is pure and imports only core (its tests may use test/support); config imports only core;
+ * SQL lives only in store (nothing else imports kysely or a database driver); store and chains import neither the engine nor the API;
  * the API reaches the engine through its façade (engine/engine.ts) alone and never the store;
  * the two dialects never import each other; only src/devnet and the entry point (main.ts,
  * app.ts) import src/devnet.
@@ -27,17 +28,19 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every relative import of every file under src, as paths relative to src. */
-const imports = sourceFiles(src).flatMap((file) => {
+/** Every import of every file under src: relative ones as paths relative to src, packages by name. */
+const allImports = sourceFiles(src).flatMap((file) => {
   const { importedFiles } = ts.preProcessFile(readFileSync(file, "utf8"), true, true);
-  return importedFiles
-    .map((i) => i.fileName)
-    .filter((name) => name.startsWith("."))
-    .map((name) => ({
-      from: relative(src, file),
-      to: relative(src, resolve(dirname(file), name)),
-    }));
+  return importedFiles.map((i) => ({
+    from: relative(src, file),
+    to: i.fileName.startsWith(".") ? relative(src, resolve(dirname(file), i.fileName)) : i.fileName,
+    relative: i.fileName.startsWith("."),
+  }));
 });
+const imports = allImports.filter((i) => i.relative).map(({ from, to }) => ({ from, to }));
+
+/** The database drivers and query builder: whoever imports one could write SQL. */
+const sqlPackages = new Set(["kysely", "pg", "@electric-sql/pglite"]);
 
 /** The layer a path under src belongs to: its first folder, or for the API its dialect. */
 function layer(path: string): string {
@@ -84,6 +87,12 @@ describe("import boundaries", () => {
       return why ? [`${from} → ${to}: ${why}`] : [];
     });
     expect(broken).toEqual([]);
+  });
+
+  it("SQL lives only in store: nothing else imports the query builder or a database driver", () => {
+    const outside = allImports.filter((i) => sqlPackages.has(i.to) && layer(i.from) !== "store");
+    expect(outside.map((i) => `${i.from} → ${i.to}`)).toEqual([]);
+    expect(allImports.some((i) => i.to === "kysely" && layer(i.from) === "store")).toBe(true);
   });
 
   it.each([

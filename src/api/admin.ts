@@ -53,12 +53,23 @@ export function adminPlugin(ctx: AppContext): FastifyPluginAsync {
       const params = retryParams.safeParse(request.params);
       if (!params.success) return reply.status(400).send({ error: describeIssues(params.error) });
       const { kind, id } = params.data;
-      if (!(await ctx.engine.retry(kind, id))) {
+      if ((await ctx.engine.retry(kind, [id])).length === 0) {
         return reply
           .status(404)
           .send({ error: `${kind}: ${id} is not parked; GET /admin/parked lists what is` });
       }
-      return { retried: true, kind, id };
+      return { retried: [{ kind, id }] };
+    });
+
+    /** After an outage: every parked row of both queues at once. */
+    app.post("/parked/retry", async (request, reply) => {
+      if (!authorize(ctx, request, reply)) return reply;
+      const retried = await Promise.all(
+        (["intents", "executions"] as const).map(async (kind) =>
+          (await ctx.engine.retry(kind, "all")).map((id) => ({ kind, id })),
+        ),
+      );
+      return { retried: retried.flat() };
     });
   };
 }

@@ -17,4 +17,9 @@ describe("revertReasonOf", () => {
     expect(revertReasonOf(new TimeoutError({ body: {}, url: "http://127.0.0.1:8545" }))).toBeNull();
     expect(revertReasonOf(new Error("socket hang up"))).toBeNull();
   });
+
+  it("is no verdict when the sender cannot pay for the gas, though viem files it under reverts", () => {
+    const broke = new ExecutionRevertedError({ message: "gas required exceeds allowance (0)" });
+    expect(revertReasonOf(new BaseError("Estimate failed", { cause: broke }))).toBeNull();
+  });
 });

@@ -83,8 +83,13 @@ export function revertReasonOf(err: unknown): string | null {
   const reverted = err.walk(
     (e) => e instanceof ExecutionRevertedError || e instanceof ContractFunctionRevertedError,
   );
-  return reverted ? (err.message.split("\n")[0] ?? err.shortMessage) : null;
+  // viem files Geth's "gas required exceeds allowance" (the sender cannot pay for the gas) under
+  // reverts too: that is the key's balance, not the call.
+  if (!reverted || GAS_FUNDS.test(`${reverted.message} ${err.message}`)) return null;
+  return err.message.split("\n")[0] ?? err.shortMessage;
 }
+
+const GAS_FUNDS = /gas required exceeds allowance|insufficient funds/i;
 
 /** A call as eth_estimateGas sees it. */
 export interface CallRequest {

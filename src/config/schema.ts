@@ -130,12 +130,15 @@ export const configSchema = z
     queue: z
       .object({
         retryBaseMs: z.number().int().min(1).max(3_600_000).default(1_000),
-        retryMaxMs: z.number().int().min(1).max(86_400_000).default(60_000),
-        /** Failed attempts in a row after which a row is parked. */
-        maxAttempts: z.number().int().min(1).max(1_000).default(20),
+        retryMaxMs: z.number().int().min(1).max(86_400_000).default(300_000),
+        /**
+         * Failed attempts in a row after which a row is parked; with the defaults, 45 to 90
+         * minutes of failing (an RPC outage shorter than that heals by itself).
+         */
+        maxAttempts: z.number().int().min(1).max(1_000).default(25),
       })
       .strict()
-      .default({ retryBaseMs: 1_000, retryMaxMs: 60_000, maxAttempts: 20 }),
+      .default({ retryBaseMs: 1_000, retryMaxMs: 300_000, maxAttempts: 25 }),
     /** Bearer key of the operator endpoints (/admin/*); the devnet's is "devnet-admin". */
     adminKey: z.string().min(8).optional(),
     devnet: z

@@ -8,7 +8,13 @@ import type { DatabaseTarget } from "../store/database.ts";
 import { pingDatabase } from "../store/database.ts";
 import { type ExecutionRow, executionPlanOf, findExecution, listExecutions } from "../store/executions.ts";
 import { type IntentSearch, intentPage, searchIntents } from "../store/intents.ts";
-import { type ParkedRow, parkedCounts, parkedRows, type QueueTable } from "../store/queue.ts";
+import {
+  type ParkedRow,
+  parkedRows,
+  type QueueCounts,
+  type QueueTable,
+  queueCounts,
+} from "../store/queue.ts";
 import type { IntentChanges } from "./changes.ts";
 import {
   announceExecutionDeposit,
@@ -93,7 +99,7 @@ async function probe(name: string, check: () => Promise<unknown>): Promise<Servi
  */
 export class Engine {
   constructor(
-    readonly deps: EngineDeps,
+    private readonly deps: EngineDeps,
     private readonly signals: Record<QueueTable, WorkSignal>,
     private readonly changes: IntentChanges,
   ) {}
@@ -225,17 +231,20 @@ export class Engine {
     ]);
   }
 
-  /** How many rows each queue has parked for an operator. */
-  parkedCounts(): Promise<Record<QueueTable, number>> {
-    return parkedCounts(this.deps.store.db);
+  /** How many rows each queue has parked for an operator, and how many are failing but retried. */
+  queueCounts(): Promise<Record<QueueTable, QueueCounts>> {
+    return queueCounts(this.deps.store.db);
   }
 
   parked(limit: number): Promise<ParkedRow[]> {
     return parkedRows(this.deps.store.db, limit);
   }
 
-  /** An operator's retry of a parked row: due now, its failure count cleared. False if it is not parked. */
-  retry(table: QueueTable, id: string): Promise<boolean> {
-    return this.deps.store.commit(this.deps.clock.now(), (uow) => uow.retry(table, id));
+  /**
+   * An operator's retry of parked rows (`ids`, or every parked row of the queue): due now, their
+   * failure counts cleared. Returns the ids resumed (a row that is not parked is not).
+   */
+  retry(table: QueueTable, ids: readonly string[] | "all"): Promise<string[]> {
+    return this.deps.store.commit(this.deps.clock.now(), (uow) => uow.retry(table, ids));
   }
 }

@@ -9,6 +9,14 @@ export class TerminalError extends Error {
 }
 
 /**
+ * A decision made on facts that no longer hold: another writer changed the row since they were
+ * read. Nothing of it is applied; the step decides again.
+ */
+export class StaleDecision extends Error {
+  override name = "StaleDecision";
+}
+
+/**
  * How the queues treat what a step threw. Everything but a `TerminalError` is retriable: an RPC
  * timeout, a node behind, a lost database connection, a row another writer changed meanwhile;
  * each step re-reads all it needs, so trying again is always safe.

@@ -171,8 +171,11 @@ function runQueue<Row extends { id: string; status: string; attempts: number }>(
       const now = deps.clock.now();
       const lease = new Date(now.getTime() + LEASE_MS);
       const due = await claimDue(deps.store.db, q.table, worker, now, lease, MAX_IN_FLIGHT - inFlight.size);
+      const running = (due as unknown as Row[]).filter((row) => inFlight.has(row.id)).map((row) => row.id);
+      // A step still running past its lease keeps its row, and the new lease covers it; the claim
+      // cleared any wake that came meanwhile, so the row is due again once that step releases it.
+      if (running.length > 0) await deps.store.commit(now, (uow) => uow.wake(q.table, running));
       for (const row of due as unknown as Row[]) {
-        // A step still running past its lease: it keeps the row; the new lease covers it.
         if (inFlight.has(row.id)) continue;
         const task = runClaimed(deps, q, row, worker)
           .catch((err: unknown) =>
@@ -221,8 +224,8 @@ export async function startWorkers(
 ): Promise<EngineWorkers> {
   // PGlite serves this process alone: any lease in it is a previous run's.
   if (database.kind === "pglite") {
-    await dropLeases(deps.store.db, "intents");
-    await dropLeases(deps.store.db, "executions");
+    await dropLeases(deps.store.db, "intents", deps.clock.now());
+    await dropLeases(deps.store.db, "executions", deps.clock.now());
   }
   for (const sender of deps.senders.all()) await sender.rebroadcastPending();
 

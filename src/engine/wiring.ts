@@ -69,6 +69,17 @@ export function createEngine(
   log: Logger,
   overrides: PortOverrides = {},
 ): Engine {
+  return wireEngine(config, db, registry, log, overrides).engine;
+}
+
+/** `createEngine`, with the ports it wired: for tests that drive one step by hand. */
+export function wireEngine(
+  config: Config,
+  db: Db,
+  registry: ChainRegistry,
+  log: Logger,
+  overrides: PortOverrides = {},
+): { engine: Engine; deps: EngineDeps } {
   const keys: Record<Role, PrivateKeyAccount> = {
     solver: privateKeyToAccount(config.keys.solver.reveal()),
     relayer: privateKeyToAccount(config.keys.relayer.reveal()),
@@ -106,5 +117,5 @@ export function createEngine(
     nearKeys: nearKeyResolver(config),
     log,
   };
-  return new Engine(deps, signals, changes);
+  return { engine: new Engine(deps, signals, changes), deps };
 }

@@ -5,7 +5,7 @@ import { type Committed, Store } from "./commit.ts";
 import { type Database, openDatabase } from "./database.ts";
 import { intentEvents } from "./events.ts";
 import { findIntent } from "./intents.ts";
-import { claimDue, release } from "./queue.ts";
+import { claimDue, dropLeases, release } from "./queue.ts";
 
 /** The one commit point and the queue's failure accounting, on each database Junction runs on. */
 describe.each(databaseTargets())("commit point on $name", ({ name, target }) => {
@@ -152,12 +152,108 @@ describe.each(databaseTargets())("commit point on $name", ({ name, target }) => 
     await store.commit(now(), (uow) => uow.wake("intents", [id]));
     expect(await claim()).toEqual([]);
 
-    expect(await store.commit(now(), (uow) => uow.retry("intents", id))).toBe(true);
-    expect(await store.commit(now(), (uow) => uow.retry("intents", id))).toBe(false);
+    expect(await store.commit(now(), (uow) => uow.retry("intents", [id]))).toEqual([id]);
+    expect(await store.commit(now(), (uow) => uow.retry("intents", [id]))).toEqual([]);
     expect(await findIntent(store.db, id)).toMatchObject({ attempts: 0, parked_at: null });
     expect(await claim()).toEqual([id]);
     await release(store.db, "intents", id, "w", null);
     const types = (await intentEvents(store.db, id)).map((e) => e.type);
     expect(types).toEqual(["intent.step_failed", "intent.parked", "intent.retried"]);
+  });
+
+  const claimNow = (store: Store) =>
+    claimDue(store.db, "intents", "w", new Date(), new Date(Date.now() + 30_000), 10).then((rows) =>
+      rows.map((r) => r.id),
+    );
+  const unschedule = (store: Store, id: string) =>
+    store.db.updateTable("intents").set({ next_action_at: null }).where("id", "=", id).execute();
+
+  it("a new block wakes an intent of any stage while its deposit there is short of confirmations", async () => {
+    const store = await open();
+    const id = await quoted(store);
+    await store.commit(now(), (uow) =>
+      uow.recordDeposits([
+        {
+          intent_id: id,
+          chain_id: 1,
+          block_number: 10n,
+          block_hash: "0xb",
+          tx_hash: "0xt",
+          log_index: 0,
+          token: "0xa",
+          from_address: "0xf",
+          amount: "5",
+          at: new Date(),
+        },
+      ]),
+    );
+    await unschedule(store, id);
+    // Three confirmations: the deposit at block 10 counts from block 12 on.
+    for (const [head, woken] of [
+      [11n, true],
+      [12n, true],
+      [13n, false],
+    ] as const) {
+      announced = [];
+      await store.commit(now(), (uow) => uow.wakeBlockWaiters({ chainId: 1, head, confirmations: 3 }));
+      expect([...(announced[0]?.due ?? [])], `head ${head}`).toEqual(woken ? ["intents"] : []);
+      await unschedule(store, id);
+    }
+    await store.commit(now(), (uow) => uow.wakeBlockWaiters({ chainId: 2, head: 11n, confirmations: 3 }));
+    expect(await claimNow(store)).toEqual([]);
+  });
+
+  it("a wake reaches a row that is being retried, and its release keeps the wake", async () => {
+    const store = await open();
+    const id = await quoted(store);
+    await store.commit(now(), (uow) => uow.wake("intents", [id]));
+    expect(await claimNow(store)).toEqual([id]);
+    await store.commit(now(), (uow) =>
+      uow.recordFailure(
+        "intents",
+        { id, status: "QUOTED" },
+        { worker: "w", error: "x", retryAt: new Date() },
+      ),
+    );
+    expect(await claimNow(store)).toEqual([id]);
+    // Mid-step of the retry (attempts 1): a deposit's wake must not be lost.
+    expect(await store.commit(now(), (uow) => uow.wake("intents", [id]))).toBe(1);
+    await release(store.db, "intents", id, "w", null);
+    expect(await claimNow(store)).toEqual([id]);
+  });
+
+  it("after a restart of the embedded database, the rows that were being stepped are due", async () => {
+    const store = await open();
+    const id = await quoted(store);
+    await store.commit(now(), (uow) => uow.wake("intents", [id]));
+    expect(await claimNow(store)).toEqual([id]);
+    await dropLeases(store.db, "intents", new Date());
+    expect(await claimNow(store)).toEqual([id]);
+  });
+
+  it("a row its step parked keeps its reason and count through the release", async () => {
+    const store = await open();
+    const id = await quoted(store);
+    await store.commit(now(), (uow) => uow.wake("intents", [id]));
+    expect(await claimNow(store)).toEqual([id]);
+    await store.commit(now(), (uow) =>
+      uow.park("intents", { id, status: "QUOTED" }, "refund reverted 3 times"),
+    );
+    await release(store.db, "intents", id, "w", null);
+    expect(await findIntent(store.db, id)).toMatchObject({ last_error: "refund reverted 3 times" });
+    expect((await findIntent(store.db, id))?.parked_at).toBeInstanceOf(Date);
+  });
+
+  it("every change of an intent, an event alone included, counts in its version", async () => {
+    const store = await open();
+    const id = await quoted(store);
+    const before = await findIntent(store.db, id);
+    await store.commit(now(), async (uow) => {
+      const locked = await uow.lockIntent(id);
+      if (!locked) throw new Error("no intent");
+      await uow.changeIntent(locked, { event: "fill.sent", data: {} });
+    });
+    const after = await findIntent(store.db, id);
+    expect(after?.version).toBe((before?.version ?? 0) + 1);
   });
 });

@@ -121,9 +121,18 @@ export class UnitOfWork {
     if (next && next <= this.now) this.due.add(table);
   }
 
-  private intentTouched(row: Pick<IntentRow, "id" | "execution_id">, next?: Date | null): void {
+  /**
+   * An intent changed. The execution built on it follows its status, reason and stage (delivered
+   * is the fill mined, which moves the stage), so only such a change wakes it: an event alone (a
+   * transaction sent) does not, and takes no lock on the execution.
+   */
+  private intentTouched(
+    row: Pick<IntentRow, "id" | "execution_id">,
+    next?: Date | null,
+    followed = false,
+  ): void {
     this.touched("intents", row.id, next);
-    if (row.execution_id) this.followers.add(row.execution_id);
+    if (followed && row.execution_id) this.followers.add(row.execution_id);
   }
 
   // Intents
@@ -168,7 +177,8 @@ export class UnitOfWork {
     const data = change.data ?? {};
     if (moved) this.intentEvent(row, moved.event, { from: locked.status, ...data });
     else if (change.event) this.intentEvent(row, change.event, data);
-    this.intentTouched(row, patch.next_action_at);
+    const followed = moved !== null || patch.stage !== undefined || patch.status_reason !== undefined;
+    this.intentTouched(row, patch.next_action_at, followed);
     return row;
   }
 
@@ -267,12 +277,12 @@ export class UnitOfWork {
   }
 
   /**
-   * A new block on `chainId`: what waits on one there is due (a transaction in flight, a deposit
-   * gathering confirmations).
+   * Block `head` on a chain: what waits on a new block there is due (a transaction in flight, a
+   * deposit gathering confirmations).
    */
-  async wakeBlockWaiters(chainId: number): Promise<void> {
-    if ((await wakeBlockWaiters(this.trx, chainId, this.now)) > 0) this.due.add("intents");
-    if ((await wakeExecutionBlockWaiters(this.trx, chainId, this.now)) > 0) this.due.add("executions");
+  async wakeBlockWaiters(chain: { chainId: number; head: bigint; confirmations: number }): Promise<void> {
+    if ((await wakeBlockWaiters(this.trx, chain, this.now)) > 0) this.due.add("intents");
+    if ((await wakeExecutionBlockWaiters(this.trx, chain.chainId, this.now)) > 0) this.due.add("executions");
   }
 
   /** A decision asks for an operator: the row is parked with the reason. */
@@ -302,23 +312,26 @@ export class UnitOfWork {
     return attempts;
   }
 
-  /** An operator's retry of a parked row; false if it was not parked. */
-  async retry(table: QueueTable, id: string): Promise<boolean> {
-    const row = await unpark(this.trx, table, id, this.now);
-    if (!row) return false;
-    const executionIntent = table === "executions" ? await this.intentOfExecution(id) : null;
-    this.failureEvent(table, { id, status: row.status, intent_id: executionIntent }, "retried", {});
-    this.due.add(table);
-    return true;
+  /** An operator's retry of parked rows (`ids`, or every one): returns the ids it resumed. */
+  async retry(table: QueueTable, ids: readonly string[] | "all"): Promise<string[]> {
+    const rows = await unpark(this.trx, table, ids, this.now);
+    const intents = table === "executions" ? await this.intentsOfExecutions(rows.map((r) => r.id)) : null;
+    for (const row of rows) {
+      const intent_id = intents?.get(row.id) ?? null;
+      this.failureEvent(table, { id: row.id, status: row.status, intent_id }, "retried", {});
+    }
+    if (rows.length > 0) this.due.add(table);
+    return rows.map((r) => r.id);
   }
 
-  private async intentOfExecution(id: string): Promise<string | null> {
-    const row = await this.trx
+  private async intentsOfExecutions(ids: readonly string[]): Promise<Map<string, string | null>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.trx
       .selectFrom("executions")
-      .select("intent_id")
-      .where("id", "=", id)
-      .executeTakeFirst();
-    return row?.intent_id ?? null;
+      .select(["id", "intent_id"])
+      .where("id", "in", ids)
+      .execute();
+    return new Map(rows.map((r) => [r.id, r.intent_id]));
   }
 
   private failureEvent(

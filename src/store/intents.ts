@@ -77,6 +77,7 @@ export function lockIntent(trx: Transaction<Schema>, id: string): Promise<Intent
   return trx.selectFrom("intents").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
 }
 
+/** Changes an intent; every change counts in its version. */
 export function updateIntent(
   trx: Transaction<Schema>,
   id: string,
@@ -85,17 +86,25 @@ export function updateIntent(
 ): Promise<IntentRow> {
   return trx
     .updateTable("intents")
-    .set({ ...set, updated_at: now })
+    .set((eb) => ({ ...set, updated_at: now, version: eb("version", "+", 1) }))
     .where("id", "=", id)
     .returningAll()
     .executeTakeFirstOrThrow();
 }
 
 /**
- * Makes due the intents that wait on a new block of `chainId`: those with a transaction in flight
- * there, and committed ones whose deposit was seen there but not yet confirmed. Returns how many.
+ * Makes due the intents that wait on block `head` of `chainId`: those with a transaction in
+ * flight there, and those with a deposit there that was still short of `confirmations` before this
+ * block (it may count now), whatever their stage: a late deposit to a finished intent is refunded
+ * once it is confirmed. Returns how many.
  */
-export async function wakeBlockWaiters(db: Executor, chainId: number, now: Date): Promise<number> {
+export async function wakeBlockWaiters(
+  db: Executor,
+  chain: { chainId: number; head: bigint; confirmations: number },
+  now: Date,
+): Promise<number> {
+  const { chainId } = chain;
+  const firstUnsettled = chain.head - BigInt(chain.confirmations) + 1n;
   const result = await db
     .updateTable("intents")
     .set({ next_action_at: now })
@@ -113,13 +122,15 @@ export async function wakeBlockWaiters(db: Executor, chainId: number, now: Date)
             .where("intent_id", "is not", null)
             .$narrowType<{ intent_id: string }>(),
         ),
-        eb.and([
-          eb("stage", "=", "await_deposit"),
-          eb("origin_chain_id", "=", chainId),
-          eb.exists(
-            eb.selectFrom("deposits").select("deposits.id").whereRef("deposits.intent_id", "=", "intents.id"),
-          ),
-        ]),
+        eb(
+          "id",
+          "in",
+          eb
+            .selectFrom("deposits")
+            .select("intent_id")
+            .where("chain_id", "=", chainId)
+            .where("block_number", ">=", firstUnsettled.toString()),
+        ),
       ]),
     )
     .executeTakeFirst();

@@ -58,8 +58,8 @@ export async function claimDue<T extends QueueTable>(
 }
 
 /**
- * A step succeeded: ends `worker`'s lease, clears the failure count and schedules the next look,
- * `next` or sooner if woken meanwhile (null: only when woken).
+ * A step succeeded: ends `worker`'s lease, clears the failure count (unless the step parked the
+ * row) and schedules the next look, `next` or sooner if woken meanwhile (null: only when woken).
  */
 export async function release(
   db: Db,
@@ -73,8 +73,9 @@ export async function release(
     .set({
       lease_owner: null,
       lease_until: null,
-      attempts: 0,
-      last_error: null,
+      // A row its step parked keeps its count and its reason for the operator.
+      attempts: sql<number>`case when parked_at is null then 0 else attempts end`,
+      last_error: sql<string | null>`case when parked_at is null then null else last_error end`,
       next_action_at: sql<Date | null>`least(next_action_at, ${next})`,
     })
     .where("id", "=", id)
@@ -124,18 +125,22 @@ export async function park(
 }
 
 /**
- * An operator's retry: the row is due now with a clean failure count, and `retried_at` tells the
- * decisions which failures came before. False when the row is not parked.
+ * An operator's retry: the rows (`ids`, or every parked row) are due now with a clean failure
+ * count, and `retried_at` tells the decisions which failures came before. Returns the rows that
+ * were parked.
  */
-export async function unpark(trx: Transaction<Schema>, table: QueueTable, id: string, now: Date) {
-  const updated = await queue(trx)
+export function unpark(
+  trx: Transaction<Schema>,
+  table: QueueTable,
+  ids: readonly string[] | "all",
+  now: Date,
+) {
+  let update = queue(trx)
     .updateTable(as(table))
     .set({ parked_at: null, attempts: 0, retried_at: now, next_action_at: now })
-    .where("id", "=", id)
-    .where("parked_at", "is not", null)
-    .returning(["id", "status", "last_error"])
-    .executeTakeFirst();
-  return updated ?? null;
+    .where("parked_at", "is not", null);
+  if (ids !== "all") update = update.where("id", "in", ids.length > 0 ? ids : [""]);
+  return update.returning(["id", "status"]).execute();
 }
 
 export interface ParkedRow {
@@ -174,15 +179,25 @@ export async function parkedRows(db: Db, limit: number): Promise<ParkedRow[]> {
     .slice(0, limit);
 }
 
-/** How many rows each queue has parked. */
-export async function parkedCounts(db: Db): Promise<Record<QueueTable, number>> {
-  const count = async (table: QueueTable) => {
+export interface QueueCounts {
+  /** Rows given up on, waiting for an operator. */
+  parked: number;
+  /** Rows whose last attempts failed, backing off before the next. */
+  failing: number;
+}
+
+/** How many rows of each queue are parked, and how many are failing but still retried. */
+export async function queueCounts(db: Db): Promise<Record<QueueTable, QueueCounts>> {
+  const count = async (table: QueueTable): Promise<QueueCounts> => {
     const row = await queue(db)
       .selectFrom(as(table))
-      .select((eb) => eb.fn.countAll<string>().as("n"))
-      .where("parked_at", "is not", null)
+      .select((eb) => [
+        eb.fn.count<string>("parked_at").as("parked"),
+        eb.fn.countAll<string>().filterWhere("parked_at", "is", null).as("failing"),
+      ])
+      .where((eb) => eb.or([eb("parked_at", "is not", null), eb("attempts", ">", 0)]))
       .executeTakeFirstOrThrow();
-    return Number(row.n);
+    return { parked: Number(row.parked), failing: Number(row.failing) };
   };
   const [intents, executions] = await Promise.all([count("intents"), count("executions")]);
   return { intents, executions };
@@ -190,10 +205,13 @@ export async function parkedCounts(db: Db): Promise<Record<QueueTable, number>> 
 
 /**
  * The rows a wake may make due now: not already due sooner, not parked, and not backing off after
- * a failure (a poison row woken at every block would otherwise retry at every block).
+ * a failure (a poison row woken at every block would otherwise retry at every block). A row being
+ * stepped takes the wake whatever its failures: the step may have read its facts before what the
+ * wake announces, and its release keeps the wake if it succeeds.
  */
 export const wakeable = (now: Date) =>
-  sql<boolean>`(next_action_at is null or next_action_at > ${now}) and parked_at is null and attempts = 0`;
+  sql<boolean>`(next_action_at is null or next_action_at > ${now}) and parked_at is null
+    and (attempts = 0 or lease_owner is not null)`;
 
 /** Makes rows due now, unless they already are sooner; returns how many changed. */
 export async function wake(
@@ -212,7 +230,19 @@ export async function wake(
   return Number(result.numUpdatedRows);
 }
 
-/** Leases are per process; in the embedded single-process mode a restart can drop them all. */
-export async function dropLeases(db: Db, table: QueueTable): Promise<void> {
-  await queue(db).updateTable(as(table)).set({ lease_owner: null, lease_until: null }).execute();
+/**
+ * Leases are per process; in the embedded single-process mode a restart drops them all. A row
+ * that was leased was being stepped when the process stopped (its claim cleared when it was due),
+ * so it is due now.
+ */
+export async function dropLeases(db: Db, table: QueueTable, now: Date): Promise<void> {
+  await queue(db)
+    .updateTable(as(table))
+    .set({
+      lease_owner: null,
+      lease_until: null,
+      next_action_at: sql<Date>`coalesce(next_action_at, ${now})`,
+    })
+    .where("lease_owner", "is not", null)
+    .execute();
 }

@@ -31,6 +31,8 @@ export interface QueueColumns {
 
 export interface IntentsTable extends QueueColumns {
   seq: ColumnType<string, never, never>;
+  /** Counts the intent's changes, so a change decided on an older version is refused. */
+  version: Generated<number>;
   stage: string;
   owner: string;
   trade_type: string;

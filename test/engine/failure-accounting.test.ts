@@ -115,7 +115,7 @@ describe("a step that keeps failing", () => {
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({
       status: "degraded",
-      queue: { parked: { intents: 1, executions: 0 } },
+      queue: { intents: { parked: 1, failing: 0 }, executions: { parked: 0, failing: 0 } },
     });
 
     expect((await getJson("/admin/parked")).status).toBe(401);
@@ -137,11 +137,14 @@ describe("a step that keeps failing", () => {
       headers: admin,
     });
     expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ retried: [{ kind: "intents", id: stuck.intentId }] });
     const again = await fetch(`${t.url}/admin/intents/${stuck.intentId}/retry`, {
       method: "POST",
       headers: admin,
     });
     expect(again.status).toBe(404);
+    const all = await fetch(`${t.url}/admin/parked/retry`, { method: "POST", headers: admin });
+    expect(await all.json()).toEqual({ retried: [] });
     expect((await f.waitDone(t.trails, stuck.intentId)).status).toBe("SUCCEEDED");
     expect((await getJson("/health")).body).toMatchObject({ status: "ok" });
     expect((await findIntent(t.db, stuck.intentId))?.attempts).toBe(0);

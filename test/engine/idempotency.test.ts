@@ -10,7 +10,7 @@ import { devnetAccount } from "../../src/devnet/accounts.ts";
 import type { Engine } from "../../src/engine/engine.ts";
 import { stepIntent } from "../../src/engine/intents/step.ts";
 import type { EngineDeps } from "../../src/engine/ports.ts";
-import { createEngine } from "../../src/engine/wiring.ts";
+import { wireEngine } from "../../src/engine/wiring.ts";
 import { intentTxs } from "../../src/store/chain-txs.ts";
 import { type Database, openDatabase } from "../../src/store/database.ts";
 import { findIntent, type IntentRow } from "../../src/store/intents.ts";
@@ -32,7 +32,7 @@ beforeAll(async () => {
   net = await startTestDevnet();
   database = await openDatabase({ kind: "pglite", dataDir: null, schema: "junction" });
   registry = registryFor(net.config, net.devnet);
-  engine = createEngine(net.config, database.db, registry, pino({ level: "silent" }), {
+  ({ engine, deps: d } = wireEngine(net.config, database.db, registry, pino({ level: "silent" }), {
     chains: (real) =>
       Object.assign(Object.create(real), {
         sendRawTransaction: (chainId: number, raw: `0x${string}`) => {
@@ -40,8 +40,7 @@ beforeAll(async () => {
           return real.sendRawTransaction(chainId, raw);
         },
       }),
-  });
-  d = engine.deps;
+  }));
 });
 afterAll(async () => {
   await database?.close();

@@ -58,7 +58,7 @@ export async function startTestJunction(
     junction,
     url: junction.url,
     trails: new TrailsApi(accessKey, { hostname: junction.url }),
-    db: junction.ctx.engine.deps.store.db,
+    db: junction.db,
     advanceClock(ms) {
       offsetMs += ms;
     },

@@ -16,7 +16,6 @@ import {
   MAX_REVERTED,
   type PlannedTx,
   plannedTxKey,
-  RETRY_MS,
   TX_POLL_MS,
 } from "./decide.ts";
 import type { IntentPlan } from "./plan.ts";
@@ -107,6 +106,7 @@ const changes = (a: IntentAction): IntentChange[] =>
   a.effects.flatMap((e) => (e.type === "change" ? [e.change] : []));
 const sends = (a: IntentAction) => a.effects.flatMap((e) => (e.type === "send" ? [e.tx] : []));
 const parks = (a: IntentAction) => a.effects.flatMap((e) => (e.type === "park" ? [e.reason] : []));
+const fails = (a: IntentAction) => a.effects.flatMap((e) => (e.type === "fail" ? [e.reason] : []));
 
 describe("a committed intent waiting for its deposit", () => {
   it("asks only for the confirmed balance at the deposit address", () => {
@@ -165,6 +165,11 @@ describe("a committed intent waiting for its deposit", () => {
       },
     ]);
     expect(a.next).toBeNull();
+  });
+
+  it("an announced deposit still gathering confirmations past the deadline is polled, not spun on", () => {
+    const a = decide(facts({ now: at(601), state: { status: "EXECUTING" } }));
+    expect(a).toEqual({ effects: [], next: new Date(at(601).getTime() + DEPOSIT_POLL_MS) });
   });
 
   it("looks again at the commit deadline when that comes before the next poll", () => {
@@ -430,13 +435,13 @@ describe("the sweep", () => {
     ]);
   });
 
-  it("filled, but the deposit is gone: nothing is sent, it is looked at again later", () => {
+  it("filled, but the deposit is gone: nothing is sent; a failed attempt, retried and parked if it lasts", () => {
     const a = decide(facts({ state: sweeping, balances: balances([[USDC, "confirmed", 10n]]) }));
     expect(sends(a)).toEqual([]);
-    expect(a.next).toEqual(new Date(NOW.getTime() + RETRY_MS));
+    expect(fails(a)).toEqual(["filled, but the deposit is gone (balance 10)"]);
   });
 
-  it("a sweep that would revert is tried again later", () => {
+  it("a sweep that would revert is a failed attempt, tried again after a backoff", () => {
     const keep = { kind: "sweep", amount: 100n } as const;
     const a = decide(
       facts({
@@ -446,7 +451,7 @@ describe("the sweep", () => {
       }),
     );
     expect(sends(a)).toEqual([]);
-    expect(a.next).toEqual(new Date(NOW.getTime() + RETRY_MS));
+    expect(fails(a)).toEqual(["the sweep would revert: x"]);
   });
 
   it(`a sweep that reverted ${MAX_REVERTED} times is parked for an operator; the user was paid, the deposit stays put`, () => {
@@ -517,7 +522,7 @@ describe("the refund", () => {
     expect(changes(a)).toEqual([{ stage: "watch", release: true }]);
   });
 
-  it("a refund that would revert is tried again later", () => {
+  it("a refund that would revert is a failed attempt, tried again after a backoff", () => {
     const a = decide(
       facts({
         state: refunding("FAILED"),
@@ -525,7 +530,7 @@ describe("the refund", () => {
         simulations: simulations([[refund, { ok: false, reason: "x" }]]),
       }),
     );
-    expect(a.next).toEqual(new Date(NOW.getTime() + RETRY_MS));
+    expect(fails(a)).toEqual(["the refund would revert: x"]);
   });
 
   it(`a refund that reverted ${MAX_REVERTED} times is parked for an operator`, () => {
@@ -674,6 +679,16 @@ describe("every decision stays within the tables", () => {
       fc.property(factsArb, (f) => {
         const a = decide(f);
         for (const effect of a.effects) if (effect.type === "change") changeOk(f, effect.change);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("never asks to look again at a time already past: that would spin the runner", () => {
+    fc.assert(
+      fc.property(factsArb, (f) => {
+        const { next } = decide(f);
+        if (next !== null) expect(next.getTime()).toBeGreaterThanOrEqual(f.now.getTime());
       }),
       { numRuns: 2_000 },
     );

@@ -29,8 +29,6 @@ import { canTransition, type IntentStatus, lateDepositAction, type TransitionNam
 export const TX_POLL_MS = 2_000;
 /** Fallback poll for a deposit while committed (the watcher normally wakes the intent first). */
 export const DEPOSIT_POLL_MS = 2_000;
-/** Wait before trying again a transaction that would revert for a reason that may pass. */
-export const RETRY_MS = 5_000;
 /** A fill that reverted this often is given up (refunded); a sweep or refund is parked. */
 export const MAX_REVERTED = 3;
 
@@ -123,6 +121,11 @@ export type IntentEffect =
   | { type: "revive" }
   /** Stop trying until an operator looks: the funds are safe where they are. */
   | { type: "park"; reason: string }
+  /**
+   * This attempt failed for a reason that may pass (a transaction that would revert now): it is
+   * counted like a step that threw, retried after a backoff, and parked if it keeps failing.
+   */
+  | { type: "fail"; reason: string }
   | { type: "log"; level: "warn" | "error"; message: string };
 
 export interface IntentAction {
@@ -140,6 +143,7 @@ const act = (next: Date | null, ...effects: IntentEffect[]): IntentAction => ({ 
 const change = (c: IntentChange): IntentEffect => ({ type: "change", change: c });
 const send = (tx: PlannedTx, gas: bigint): IntentEffect => ({ type: "send", tx, gas });
 const log = (level: "warn" | "error", message: string): IntentEffect => ({ type: "log", level, message });
+const fail = (reason: string): IntentEffect => ({ type: "fail", reason });
 
 function toRefund(reason: string): IntentEffect {
   return change({
@@ -219,7 +223,8 @@ function awaitDeposit(f: IntentFacts): Step {
     );
   }
   // The watcher wakes the intent at each block while a deposit it saw gathers confirmations.
-  return act(earliest(later(now, DEPOSIT_POLL_MS), intent.commitExpiresAt));
+  // The deadline is worth waking for only while it is ahead.
+  return act(earliest(later(now, DEPOSIT_POLL_MS), expired ? null : intent.commitExpiresAt));
 }
 
 function fill(f: IntentFacts): Step {
@@ -315,14 +320,16 @@ function sweep(f: IntentFacts): Step {
   if (balance === undefined) return needs({ fact: "balance", asset: plan.from.address, at: "confirmed" });
   const settlement = settleDeposit(plan.quote, balance);
   if (!settlement.fill) {
-    return act(later(now, RETRY_MS), log("error", `filled, but the deposit is gone (balance ${balance})`));
+    return act(
+      null,
+      log("error", "filled, but the deposit is gone"),
+      fail(`filled, but the deposit is gone (balance ${balance})`),
+    );
   }
   const tx: PlannedTx = { kind: "sweep", amount: settlement.keep };
   const simulation = f.simulations[plannedTxKey(tx)];
   if (!simulation) return needs({ fact: "simulation", tx });
-  if (!simulation.ok) {
-    return act(later(now, RETRY_MS), log("warn", `the sweep would revert: ${simulation.reason}`));
-  }
+  if (!simulation.ok) return act(null, fail(`the sweep would revert: ${simulation.reason}`));
   return act(later(now, TX_POLL_MS), send(tx, simulation.gas));
 }
 
@@ -374,9 +381,7 @@ function refund(f: IntentFacts): Step {
   const tx: PlannedTx = { kind: "refund", asset: token };
   const simulation = f.simulations[plannedTxKey(tx)];
   if (!simulation) return needs({ fact: "simulation", tx });
-  if (!simulation.ok) {
-    return act(later(now, RETRY_MS), log("warn", `the refund would revert: ${simulation.reason}`));
-  }
+  if (!simulation.ok) return act(null, fail(`the refund would revert: ${simulation.reason}`));
   return act(later(now, TX_POLL_MS), send(tx, simulation.gas));
 }
 

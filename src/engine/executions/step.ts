@@ -13,6 +13,7 @@ import { executionTxs, intentTxs, txRecordOf } from "../../store/chain-txs.ts";
 import type { UnitOfWork } from "../../store/commit.ts";
 import { type ExecutionRow, executionPlanOf } from "../../store/executions.ts";
 import { findIntent } from "../../store/intents.ts";
+import { StaleDecision } from "../errors.ts";
 import { abortIntentIn } from "../intents/lifecycle.ts";
 import type { EngineDeps } from "../ports.ts";
 import { settleDecision, simulationFailure } from "../settle.ts";
@@ -92,21 +93,16 @@ async function onLocked(
   work: (uow: UnitOfWork, locked: ExecutionRow) => Promise<unknown>,
   before?: (uow: UnitOfWork) => Promise<unknown>,
 ): Promise<void> {
-  try {
-    await deps.store.commit(deps.clock.now(), async (uow) => {
-      if (before) await before(uow);
-      const locked = await uow.lockExecution(row.id);
-      // Thrown, not returned: what `before` did is rolled back with it.
-      if (!locked || locked.deleted_at || locked.status !== row.status) throw new Stale();
-      await work(uow, locked);
-    });
-  } catch (err) {
-    if (!(err instanceof Stale)) throw err;
-  }
+  await deps.store.commit(deps.clock.now(), async (uow) => {
+    if (before) await before(uow);
+    const locked = await uow.lockExecution(row.id);
+    // Thrown, not returned: what `before` did is rolled back with it.
+    if (!locked || locked.deleted_at || locked.status !== row.status) {
+      throw new StaleDecision(`execution ${row.id} changed meanwhile`);
+    }
+    await work(uow, locked);
+  });
 }
-
-/** The execution changed since the decision was made: nothing of it is applied. */
-class Stale extends Error {}
 
 async function perform(deps: EngineDeps, row: ExecutionRow, plan: ExecutionPlan, effect: ExecutionEffect) {
   switch (effect.type) {
@@ -164,6 +160,12 @@ export async function stepExecution(deps: EngineDeps, row: ExecutionRow): Promis
     () => decideExecution(facts),
     (need: ExecutionNeed) => gather(deps, row, plan, facts, need),
   );
-  for (const effect of decision.effects) await perform(deps, row, plan, effect);
+  try {
+    for (const effect of decision.effects) await perform(deps, row, plan, effect);
+  } catch (err) {
+    // Decided on a status that has since moved: decide again from fresh facts.
+    if (err instanceof StaleDecision) return deps.clock.now();
+    throw err;
+  }
   return decision.next;
 }

@@ -14,12 +14,13 @@ import {
 } from "../../core/intent/decide.ts";
 import type { IntentPlan } from "../../core/intent/plan.ts";
 import type { Stage } from "../../core/intent/stages.ts";
-import { type IntentStatus, transitions } from "../../core/intent/status.ts";
+import type { IntentStatus } from "../../core/intent/status.ts";
 import type { Simulation, TrackedTx } from "../../core/tx.ts";
 import { type ChainTxRow, intentTxs, txRecordOf } from "../../store/chain-txs.ts";
+import type { UnitOfWork } from "../../store/commit.ts";
 import { depositsOf } from "../../store/deposits.ts";
 import { type IntentPatch, type IntentRow, planOf } from "../../store/intents.ts";
-import { TerminalError } from "../errors.ts";
+import { StaleDecision, TerminalError } from "../errors.ts";
 import type { EngineDeps } from "../ports.ts";
 import { settleDecision, simulationFailure } from "../settle.ts";
 import { plannedCall } from "./calls.ts";
@@ -135,31 +136,39 @@ function patchOf(change: IntentChange): IntentPatch {
   };
 }
 
-/** Applies a decided change to the locked row, releasing the reservation under the inventory lock. */
+/**
+ * The intent locked for an effect, if it is still the row the decision was made on; otherwise the
+ * decision is stale (another writer changed the intent since its facts were read) and nothing of
+ * it is applied: the step decides again from fresh facts.
+ */
+async function lockUnchanged(uow: UnitOfWork, row: IntentRow): Promise<IntentRow> {
+  const locked = await uow.lockIntent(row.id);
+  if (!locked) throw new TerminalError(`intent ${row.id} vanished`);
+  if (locked.version !== row.version) throw new StaleDecision(`intent ${row.id} changed meanwhile`);
+  return locked;
+}
+
+/** Applies a decided change to the row, releasing the reservation under the inventory lock. */
 function applyChange(deps: EngineDeps, row: IntentRow, change: IntentChange) {
   return deps.store.commit(deps.clock.now(), async (uow) => {
     if (change.release) await uow.lockInventory(row.destination_chain_id, row.destination_token);
-    const locked = await uow.lockIntent(row.id);
-    if (!locked) throw new TerminalError(`intent ${row.id} vanished`);
-    const patch = patchOf(change);
-    // A transition another writer already made (ExecuteIntent racing the deposit check) is done:
-    // apply the rest of the change on top of it.
-    if (change.transition && locked.status !== transitions[change.transition].to) {
-      return uow.changeIntent(locked, { transition: change.transition, patch, data: change.data ?? {} });
-    }
+    const locked = await lockUnchanged(uow, row);
     return uow.changeIntent(locked, {
-      patch,
-      ...(change.event ? { event: change.event, data: change.data ?? {} } : {}),
+      patch: patchOf(change),
+      ...(change.transition ? { transition: change.transition } : {}),
+      ...(change.event ? { event: change.event } : {}),
+      data: change.data ?? {},
     });
   });
 }
 
-/** Signs, records (with its event, in one commit) and broadcasts a solver transaction. */
+/** Signs and records a solver transaction with its event in one commit, then broadcasts it. */
 async function send(deps: EngineDeps, row: IntentRow, plan: IntentPlan, tx: PlannedTx, gas: bigint) {
   const call = plannedCall(plan, tx, chainOf(deps));
   const sender = deps.senders.of("solver", call.chainId);
   const prepared = await sender.prepare();
-  const recorded = await deps.store.commit(deps.clock.now(), async (uow) => {
+  const { updated, recorded } = await deps.store.commit(deps.clock.now(), async (uow) => {
+    const locked = await lockUnchanged(uow, row);
     const recorded = await sender.record(
       uow,
       {
@@ -172,31 +181,30 @@ async function send(deps: EngineDeps, row: IntentRow, plan: IntentPlan, tx: Plan
       },
       prepared,
     );
-    uow.intentEvent(row, `${tx.kind}.sent`, {
-      hash: recorded.hash,
-      chainId: call.chainId,
-      nonce: recorded.nonce,
+    const updated = await uow.changeIntent(locked, {
+      event: `${tx.kind}.sent`,
+      data: { hash: recorded.hash, chainId: call.chainId, nonce: recorded.nonce },
     });
-    return recorded;
+    return { updated, recorded };
   });
   await sender.broadcast(recorded);
+  return updated;
 }
 
 /**
- * FAILED → EXECUTING with the destination amount reserved again, if the intent is still FAILED and
- * the inventory, read under the reservation lock, covers it. Otherwise nothing changes, and the
- * next decision (from fresh facts) refunds.
+ * FAILED → EXECUTING with the destination amount reserved again, if the inventory, read under the
+ * reservation lock, covers it. Otherwise nothing changes, and the next decision (from fresh facts)
+ * refunds.
  */
 function revive(deps: EngineDeps, row: IntentRow, plan: IntentPlan) {
   return deps.store.commit(deps.clock.now(), async (uow) => {
     await uow.lockInventory(row.destination_chain_id, row.destination_token);
-    const locked = await uow.lockIntent(row.id);
-    if (locked?.status !== "FAILED") return;
+    const locked = await lockUnchanged(uow, row);
     const available = await availableInventory(deps, plan.to.chainId, plan.to.address, true, () =>
       uow.reservedAmount(row.destination_chain_id, row.destination_token),
     );
-    if (plan.quote.toAmount > available) return;
-    await uow.changeIntent(locked, {
+    if (plan.quote.toAmount > available) return locked;
+    return uow.changeIntent(locked, {
       transition: "revive",
       patch: { stage: "await_deposit", reserved: true, status_reason: null, next_action_at: uow.now },
       data: { reason: "a deposit arrived after the deadline" },
@@ -204,23 +212,28 @@ function revive(deps: EngineDeps, row: IntentRow, plan: IntentPlan) {
   });
 }
 
-async function perform(deps: EngineDeps, row: IntentRow, plan: IntentPlan, effect: IntentEffect) {
+/** Performs one effect on `row`; returns the row as it now is. */
+async function perform(
+  deps: EngineDeps,
+  row: IntentRow,
+  plan: IntentPlan,
+  effect: IntentEffect,
+): Promise<IntentRow> {
   switch (effect.type) {
     case "log":
       deps.log[effect.level]({ intentId: row.id }, effect.message);
-      return;
+      return row;
     case "change":
-      await applyChange(deps, row, effect.change);
-      return;
+      return applyChange(deps, row, effect.change);
     case "send":
-      await send(deps, row, plan, effect.tx, effect.gas);
-      return;
+      return send(deps, row, plan, effect.tx, effect.gas);
     case "revive":
-      await revive(deps, row, plan);
-      return;
+      return revive(deps, row, plan);
     case "park":
       await deps.store.commit(deps.clock.now(), (uow) => uow.park("intents", row, effect.reason));
-      return;
+      return row;
+    case "fail":
+      throw new Error(effect.reason);
   }
 }
 
@@ -246,6 +259,12 @@ export async function stepIntent(deps: EngineDeps, row: IntentRow): Promise<Date
     () => decideIntent(facts),
     (need: IntentNeed) => gather(deps, row, plan, txs, facts, need),
   );
-  for (const effect of decision.effects) await perform(deps, row, plan, effect);
+  let current = row;
+  try {
+    for (const effect of decision.effects) current = await perform(deps, current, plan, effect);
+  } catch (err) {
+    if (err instanceof StaleDecision) return deps.clock.now();
+    throw err;
+  }
   return decision.next;
 }

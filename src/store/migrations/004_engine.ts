@@ -2,8 +2,9 @@ import { type Kysely, sql } from "kysely";
 
 /**
  * The engine's redesign: one event log for intents and executions, numbered in commit order;
- * failure accounting on both work queues; the destination call's outcome and the Connect
- * execution built on an intent as columns of the intent; prices in plans as exact decimals.
+ * failure accounting on both work queues; the destination call's outcome, the Connect execution
+ * built on an intent and a version counting its changes as columns of the intent; prices in plans
+ * as exact decimals.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -31,7 +32,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await sql`alter table intents
     add column destination_call_succeeded boolean,
-    add column execution_id text`.execute(db);
+    add column execution_id text,
+    add column version integer not null default 0`.execute(db);
   await sql`update intents i set destination_call_succeeded = (ev.data->>'callSucceeded')::boolean
     from events ev where ev.intent_id = i.id and ev.type = 'fill.mined'`.execute(db);
   await sql`update intents i set execution_id = x.id from executions x where x.intent_id = i.id`.execute(db);
@@ -48,6 +50,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       db,
     );
   }
+
+  // What a new block wakes: the deposits made within the chain's confirmation window.
+  await db.schema
+    .createIndex("deposits_block")
+    .on("deposits")
+    .columns(["chain_id", "block_number"])
+    .execute();
 
   // Prices were JSON numbers: as decimal text they stay exact (jsonb keeps numbers as numeric).
   for (const side of ["from", "to"]) {
