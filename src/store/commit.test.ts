@@ -244,7 +244,7 @@ describe.each(databaseTargets())("commit point on $name", ({ name, target }) => 
     expect((await findIntent(store.db, id))?.parked_at).toBeInstanceOf(Date);
   });
 
-  it("every change of an intent, an event alone included, counts in its version", async () => {
+  it("every change a decision could depend on counts in the intent's version, an event alone included", async () => {
     const store = await open();
     const id = await quoted(store);
     const before = await findIntent(store.db, id);
@@ -255,5 +255,12 @@ describe.each(databaseTargets())("commit point on $name", ({ name, target }) => 
     });
     const after = await findIntent(store.db, id);
     expect(after?.version).toBe((before?.version ?? 0) + 1);
+    // The hash a client announces is news to no decision.
+    await store.commit(now(), async (uow) => {
+      const locked = await uow.lockIntent(id);
+      if (!locked) throw new Error("no intent");
+      await uow.changeIntent(locked, { patch: { deposit_tx_hash: "0xabc" } });
+    });
+    expect((await findIntent(store.db, id))?.version).toBe(after?.version);
   });
 });

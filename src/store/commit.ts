@@ -27,12 +27,16 @@ import {
   insertQuotedIntent,
   lockIntent,
   lockInventory,
+  patchCounts,
   reservedAmount,
   updateIntent,
   wakeBlockWaiters,
 } from "./intents.ts";
 import { park, type QueueTable, recordFailure, unpark, wake } from "./queue.ts";
 import type { Schema } from "./schema.ts";
+
+/** A change to an intent: its transition, if any, and the rest. */
+export type IntentChangeRequest = RowChange<IntentPatch> & { transition?: TransitionName };
 
 /** What a commit tells the rest of the process, once it is durable. */
 export interface Committed {
@@ -159,26 +163,53 @@ export class UnitOfWork {
    * Changes a locked intent: the transition (along the status table, recording its event), the
    * stage (along the stage table) and the rest of `patch`; with no transition, `event` if given.
    */
-  async changeIntent(
-    locked: IntentRow,
-    change: RowChange<IntentPatch> & { transition?: TransitionName },
-  ): Promise<IntentRow> {
+  async changeIntent(locked: IntentRow, change: IntentChangeRequest): Promise<IntentRow> {
+    const row = await this.applyIntentChange(locked, change, false);
+    if (!row) throw new Error(`intent ${locked.id} vanished`);
+    return row;
+  }
+
+  /**
+   * `changeIntent` on the intent as `seen` (not locked before), applied only if it is still at
+   * that version: one statement that both checks and changes. Undefined when it has moved on.
+   */
+  changeIntentIfUnchanged(seen: IntentRow, change: IntentChangeRequest): Promise<IntentRow | undefined> {
+    return this.applyIntentChange(seen, change, true);
+  }
+
+  private async applyIntentChange(
+    base: IntentRow,
+    change: IntentChangeRequest,
+    atVersion: boolean,
+  ): Promise<IntentRow | undefined> {
     const patch = change.patch ?? {};
-    if (patch.stage !== undefined) moveStage(locked.stage as Stage, patch.stage as Stage);
-    const moved = change.transition
-      ? applyTransition(locked.status as IntentStatus, change.transition)
-      : null;
+    if (patch.stage !== undefined) moveStage(base.stage as Stage, patch.stage as Stage);
+    const moved = change.transition ? applyTransition(base.status as IntentStatus, change.transition) : null;
+    const counts = moved !== null || change.event !== undefined || patchCounts(patch);
     const row = await updateIntent(
       this.trx,
-      locked.id,
+      atVersion ? base : { id: base.id },
       moved ? { ...patch, status: moved.to } : patch,
       this.now,
+      counts,
     );
+    if (!row) return undefined;
     const data = change.data ?? {};
-    if (moved) this.intentEvent(row, moved.event, { from: locked.status, ...data });
+    if (moved) this.intentEvent(row, moved.event, { from: base.status, ...data });
     else if (change.event) this.intentEvent(row, change.event, data);
     const followed = moved !== null || patch.stage !== undefined || patch.status_reason !== undefined;
     this.intentTouched(row, patch.next_action_at, followed);
+    return row;
+  }
+
+  /**
+   * Counts a change of the intent as `seen` (a transaction about to be recorded for it), if it is
+   * still at that version; undefined when it has moved on. Taken before the sender's nonce, so the
+   * intent's lock comes first.
+   */
+  async bumpIntentIfUnchanged(seen: IntentRow): Promise<IntentRow | undefined> {
+    const row = await updateIntent(this.trx, seen, {}, this.now, true);
+    if (row) this.intentTouched(row);
     return row;
   }
 

@@ -77,19 +77,31 @@ export function lockIntent(trx: Transaction<Schema>, id: string): Promise<Intent
   return trx.selectFrom("intents").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
 }
 
-/** Changes an intent; every change counts in its version. */
+/** Columns no decision reads: changing only these does not make a decision stale. */
+const bookkeeping: ReadonlySet<string> = new Set(["deposit_tx_hash", "next_action_at"]);
+
+/** Whether a patch sets anything a decision could have depended on. */
+export const patchCounts = (patch: IntentPatch) => Object.keys(patch).some((key) => !bookkeeping.has(key));
+
+/**
+ * Changes an intent (at `row.version`, when given). A change that `counts` (a status, a stage, a
+ * transaction recorded: anything a decision could have depended on) counts in the intent's
+ * version, and the engine refuses a change decided on an older version.
+ */
 export function updateIntent(
   trx: Transaction<Schema>,
-  id: string,
+  row: { id: string; version?: number },
   set: IntentPatch & { status?: string },
   now: Date,
-): Promise<IntentRow> {
-  return trx
+  counts: boolean,
+): Promise<IntentRow | undefined> {
+  let update = trx
     .updateTable("intents")
-    .set((eb) => ({ ...set, updated_at: now, version: eb("version", "+", 1) }))
-    .where("id", "=", id)
-    .returningAll()
-    .executeTakeFirstOrThrow();
+    .set((eb) => ({ ...set, updated_at: now, version: counts ? eb("version", "+", 1) : eb.ref("version") }))
+    .where("id", "=", row.id);
+  // With a version: only if the intent is still at it (a compare-and-set, no lock taken before).
+  if (row.version !== undefined) update = update.where("version", "=", row.version);
+  return update.returningAll().executeTakeFirst();
 }
 
 /**

@@ -14,10 +14,9 @@ import {
 } from "../../core/intent/decide.ts";
 import type { IntentPlan } from "../../core/intent/plan.ts";
 import type { Stage } from "../../core/intent/stages.ts";
-import type { IntentStatus } from "../../core/intent/status.ts";
+import { type IntentStatus, transitions } from "../../core/intent/status.ts";
 import type { Simulation, TrackedTx } from "../../core/tx.ts";
 import { type ChainTxRow, intentTxs, txRecordOf } from "../../store/chain-txs.ts";
-import type { UnitOfWork } from "../../store/commit.ts";
 import { depositsOf } from "../../store/deposits.ts";
 import { type IntentPatch, type IntentRow, planOf } from "../../store/intents.ts";
 import { StaleDecision, TerminalError } from "../errors.ts";
@@ -137,28 +136,41 @@ function patchOf(change: IntentChange): IntentPatch {
 }
 
 /**
- * The intent locked for an effect, if it is still the row the decision was made on; otherwise the
- * decision is stale (another writer changed the intent since its facts were read) and nothing of
- * it is applied: the step decides again from fresh facts.
+ * Whether the one change made since the decision is the very transition the decision makes (a
+ * client's ExecuteIntent racing the worker's deposit check): the rest of the decided change still
+ * holds on top of it.
  */
-async function lockUnchanged(uow: UnitOfWork, row: IntentRow): Promise<IntentRow> {
-  const locked = await uow.lockIntent(row.id);
-  if (!locked) throw new TerminalError(`intent ${row.id} vanished`);
-  if (locked.version !== row.version) throw new StaleDecision(`intent ${row.id} changed meanwhile`);
-  return locked;
+function madeAlready(locked: IntentRow, row: IntentRow, change: IntentChange): boolean {
+  return (
+    change.transition !== undefined &&
+    locked.version === row.version + 1 &&
+    locked.status === transitions[change.transition].to &&
+    locked.stage === row.stage
+  );
 }
 
-/** Applies a decided change to the row, releasing the reservation under the inventory lock. */
+/** A decision made on `row` that no longer holds: nothing of it is applied; the step decides again. */
+const stale = (row: IntentRow) => new StaleDecision(`intent ${row.id} changed meanwhile`);
+
+/**
+ * Applies a decided change, releasing the reservation under the inventory lock. Every effect is
+ * applied only to the intent as the decision saw it (its version): another writer's change since
+ * makes the decision stale.
+ */
 function applyChange(deps: EngineDeps, row: IntentRow, change: IntentChange) {
   return deps.store.commit(deps.clock.now(), async (uow) => {
     if (change.release) await uow.lockInventory(row.destination_chain_id, row.destination_token);
-    const locked = await lockUnchanged(uow, row);
-    return uow.changeIntent(locked, {
-      patch: patchOf(change),
+    const patch = patchOf(change);
+    const changed = await uow.changeIntentIfUnchanged(row, {
+      patch,
       ...(change.transition ? { transition: change.transition } : {}),
       ...(change.event ? { event: change.event } : {}),
       data: change.data ?? {},
     });
+    if (changed) return changed;
+    const locked = await uow.lockIntent(row.id);
+    if (locked && madeAlready(locked, row, change)) return uow.changeIntent(locked, { patch });
+    throw stale(row);
   });
 }
 
@@ -168,7 +180,8 @@ async function send(deps: EngineDeps, row: IntentRow, plan: IntentPlan, tx: Plan
   const sender = deps.senders.of("solver", call.chainId);
   const prepared = await sender.prepare();
   const { updated, recorded } = await deps.store.commit(deps.clock.now(), async (uow) => {
-    const locked = await lockUnchanged(uow, row);
+    const updated = await uow.bumpIntentIfUnchanged(row);
+    if (!updated) throw stale(row);
     const recorded = await sender.record(
       uow,
       {
@@ -181,9 +194,10 @@ async function send(deps: EngineDeps, row: IntentRow, plan: IntentPlan, tx: Plan
       },
       prepared,
     );
-    const updated = await uow.changeIntent(locked, {
-      event: `${tx.kind}.sent`,
-      data: { hash: recorded.hash, chainId: call.chainId, nonce: recorded.nonce },
+    uow.intentEvent(updated, `${tx.kind}.sent`, {
+      hash: recorded.hash,
+      chainId: call.chainId,
+      nonce: recorded.nonce,
     });
     return { updated, recorded };
   });
@@ -199,16 +213,17 @@ async function send(deps: EngineDeps, row: IntentRow, plan: IntentPlan, tx: Plan
 function revive(deps: EngineDeps, row: IntentRow, plan: IntentPlan) {
   return deps.store.commit(deps.clock.now(), async (uow) => {
     await uow.lockInventory(row.destination_chain_id, row.destination_token);
-    const locked = await lockUnchanged(uow, row);
     const available = await availableInventory(deps, plan.to.chainId, plan.to.address, true, () =>
       uow.reservedAmount(row.destination_chain_id, row.destination_token),
     );
-    if (plan.quote.toAmount > available) return locked;
-    return uow.changeIntent(locked, {
+    if (plan.quote.toAmount > available) return row;
+    const revived = await uow.changeIntentIfUnchanged(row, {
       transition: "revive",
       patch: { stage: "await_deposit", reserved: true, status_reason: null, next_action_at: uow.now },
       data: { reason: "a deposit arrived after the deadline" },
     });
+    if (!revived) throw stale(row);
+    return revived;
   });
 }
 
