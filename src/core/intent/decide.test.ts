@@ -509,6 +509,24 @@ describe("the refund", () => {
     expect(changes(a)).toEqual([{ stage: "sweep", event: "refund.refused_filled" }]);
   });
 
+  it("waits while a fill of the intent is on its way: never a refund next to a fill", () => {
+    const pending = tx("fill", "pending");
+    const f = facts({
+      state: refunding("EXECUTING"),
+      txs: [pending],
+      balances: balances([[USDC, "latest", 40n]]),
+      simulations: simulations([[refund, ok()]]),
+    });
+    expect(decideIntent(f)).toEqual({ need: [{ fact: "track", tx: pending }] });
+    expect(decide({ ...f, tracked: { [pending.id]: { status: "pending" } } })).toEqual({
+      effects: [],
+      next: new Date(NOW.getTime() + TX_POLL_MS),
+    });
+    // Mined: Settlement shows the intent filled, and the deposit pays for it.
+    const mined = decide({ ...f, tracked: { [pending.id]: { status: "mined" } }, filledOnChain: true });
+    expect(changes(mined)).toEqual([{ stage: "sweep", event: "refund.refused_filled" }]);
+  });
+
   it("once swept, Settlement's record is not asked for", () => {
     const sweep = tx("sweep", "mined");
     const need = decideIntent(
@@ -694,14 +712,18 @@ describe("every decision stays within the tables", () => {
     );
   });
 
-  it("never sends a fill next to a refund, nor a fill where Settlement shows one", () => {
+  it("never sends a fill next to a refund, a fill where Settlement shows one, or a refund while a fill is in flight", () => {
     fc.assert(
       fc.property(factsArb, (f) => {
-        const kinds = sends(decide(f)).map((t) => t.kind);
+        const sent = sends(decide(f));
+        const kinds = sent.map((t) => t.kind);
         if (kinds.includes("fill")) {
           expect(kinds).not.toContain("refund");
           expect(f.filledOnChain).toBe(false);
         }
+        // A refund of the deposit itself never goes out while a fill is on its way.
+        const fillInFlight = f.txs.some((t) => t.kind === "fill" && f.tracked[t.id]?.status === "pending");
+        if (fillInFlight) expect(sent).not.toContainEqual({ kind: "refund", asset: USDC });
       }),
       { numRuns: 2_000 },
     );

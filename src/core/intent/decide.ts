@@ -336,6 +336,13 @@ function sweep(f: IntentFacts): Step {
 function refund(f: IntentFacts): Step {
   const { now, intent } = f;
   const { plan } = intent;
+  // A fill on its way decides whether this is a refund at all: wait for it.
+  const fill = f.txs.find((t) => t.kind === "fill" && t.status === "pending");
+  if (fill) {
+    const outcome = outcomeOf(f, fill);
+    if (!outcome) return needs({ fact: "track", tx: fill });
+    if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
+  }
   const swept = f.txs.some((t) => t.kind === "sweep" && t.status === "mined");
   if (!swept) {
     if (f.filledOnChain === undefined) return needs({ fact: "filledOnChain" });
