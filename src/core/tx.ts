@@ -14,6 +14,7 @@ export type TxStatus = "pending" | "mined" | "reverted" | "dropped";
 export interface TxRecord {
   id: string;
   kind: TxKind;
+  chainId: number;
   /** For refunds: the asset returned (the intent's token or a stray one). */
   asset: string | null;
   status: TxStatus;
@@ -31,34 +32,38 @@ export interface TrackedTx {
 /** What eth_estimateGas said of a transaction before it is sent: its gas, or why it would revert. */
 export type Simulation = { ok: true; gas: bigint } | { ok: false; reason: string };
 
-/** The newest transaction of `kind` (and `asset`) that can still count: not dropped. */
-export function latestTx(txs: readonly TxRecord[], kind: TxKind, asset?: string): TxRecord | undefined {
-  return txs
-    .filter(
-      (t) =>
-        t.kind === kind &&
-        t.status !== "dropped" &&
-        (asset === undefined || t.asset?.toLowerCase() === asset.toLowerCase()),
-    )
-    .at(-1);
+/** Which transactions of a kind: for refunds, of one asset on one chain. */
+export interface TxFilter {
+  asset?: string;
+  chainId?: number;
+}
+
+const matches = (t: TxRecord, kind: TxKind, filter: TxFilter) =>
+  t.kind === kind &&
+  (filter.asset === undefined || t.asset?.toLowerCase() === filter.asset.toLowerCase()) &&
+  (filter.chainId === undefined || t.chainId === filter.chainId);
+
+/** The newest transaction of `kind` (matching `filter`) that can still count: not dropped. */
+export function latestTx(
+  txs: readonly TxRecord[],
+  kind: TxKind,
+  filter: TxFilter = {},
+): TxRecord | undefined {
+  return txs.filter((t) => matches(t, kind, filter) && t.status !== "dropped").at(-1);
 }
 
 /**
- * How many transactions of `kind` (and `asset`) reverted since `since` (an operator's retry: the
- * reverts before it were looked at and are not held against the new attempt).
+ * How many transactions of `kind` (matching `filter`) reverted since `since` (an operator's retry:
+ * the reverts before it were looked at and are not held against the new attempt).
  */
 export function revertedCount(
   txs: readonly TxRecord[],
   kind: TxKind,
   since: Date | null,
-  asset?: string,
+  filter: TxFilter = {},
 ): number {
   return txs.filter(
-    (t) =>
-      t.kind === kind &&
-      t.status === "reverted" &&
-      (since === null || t.createdAt > since) &&
-      (asset === undefined || t.asset?.toLowerCase() === asset.toLowerCase()),
+    (t) => matches(t, kind, filter) && t.status === "reverted" && (since === null || t.createdAt > since),
   ).length;
 }
 

@@ -9,8 +9,9 @@ const MAX_RANGE = 500n;
 const INITIAL_LOOKBACK = 100n;
 
 /**
- * Finds transfers into deposit addresses on one chain: ERC-20 `Transfer` logs of the listed tokens
- * and native-coin transactions, block by block from a cursor kept in the database. Each find is
+ * Finds transfers into deposit addresses on one chain (those of the intents of every chain that
+ * shares its DepositFactory's address): ERC-20 `Transfer` logs of the listed tokens and
+ * native-coin transactions, block by block from a cursor kept in the database. Each find is
  * recorded once (block hash, transaction, log index) and wakes its intent; amounts are decided
  * later from confirmed balances, so a reorg that drops a block only leaves a stale record.
  */
@@ -25,8 +26,21 @@ export class DepositWatcher {
     private readonly chain: RuntimeChain,
   ) {}
 
+  /**
+   * The chains whose intents' deposit addresses exist here too: a deposit address is the
+   * DepositFactory's CREATE2 address for the intent's salt, so it is the same on every chain whose
+   * factory has the same address (Junction deploys it so). Money sent to one on the wrong chain is
+   * found, and returned there.
+   */
+  private get originChains(): number[] {
+    const factory = this.chain.contracts.DepositFactory;
+    return this.deps.registry.chains
+      .filter((c) => c.contracts.DepositFactory === factory)
+      .map((c) => c.chainId);
+  }
+
   private async refreshAddresses(): Promise<void> {
-    const rows = await depositAddressesSince(this.deps.store.db, this.chain.chainId, this.lastSeq);
+    const rows = await depositAddressesSince(this.deps.store.db, this.originChains, this.lastSeq);
     for (const row of rows) this.addresses.set(row.deposit_address.toLowerCase(), row.id);
     const last = rows.at(-1);
     if (last) this.lastSeq = last.seq;

@@ -26,6 +26,7 @@ export interface NewTx {
 export const txRecordOf = (row: ChainTxRow): TxRecord => ({
   id: row.id,
   kind: row.kind as TxKind,
+  chainId: row.chain_id,
   asset: row.asset,
   status: row.status as TxStatus,
   hash: row.hash,

@@ -43,12 +43,15 @@ export async function writeCursor(db: Executor, chainId: number, blockNumber: bi
     .execute();
 }
 
-/** Deposit addresses on a chain for intents after `afterSeq`, for the watcher's lookup. */
-export function depositAddressesSince(db: Db, chainId: number, afterSeq: string) {
+/**
+ * Deposit addresses of the intents of `originChainIds` created after `afterSeq`, for a watcher's
+ * lookup: a chain watches the addresses of every intent whose address exists on it too.
+ */
+export function depositAddressesSince(db: Db, originChainIds: readonly number[], afterSeq: string) {
   return db
     .selectFrom("intents")
     .select(["id", "deposit_address", "seq"])
-    .where("origin_chain_id", "=", chainId)
+    .where("origin_chain_id", "in", originChainIds.length > 0 ? originChainIds : [-1])
     .where("seq", ">", afterSeq)
     .orderBy("seq")
     .execute();

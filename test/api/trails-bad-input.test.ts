@@ -25,6 +25,8 @@ interface Fixture {
   quotedId: string;
   /** Quoted, then aborted once. */
   abortedId: string;
+  /** Junction's Settlement on the destination chain. */
+  settlement: string;
 }
 
 interface Row {
@@ -95,7 +97,41 @@ const amountMistakes: [string, unknown][] = [
   ['""', ""],
 ];
 
+const zero = "0x0000000000000000000000000000000000000000";
+
 const quoteRows: Row[] = [
+  {
+    name: "destinationToAddress the zero address, native coin out (it would be burnt)",
+    method: "QuoteIntent",
+    body: quoteWith({ destinationToAddress: zero, destinationTokenAddress: zero }),
+    status: 400,
+    error: "InvalidArgument",
+    mentions: ["destinationToAddress", "zero address"],
+  },
+  {
+    name: "destinationToAddress Junction's own Settlement (the user would get nothing)",
+    method: "QuoteIntent",
+    body: (fx) => quoteWith({ destinationToAddress: fx.settlement })(fx),
+    status: 400,
+    error: "InvalidArgument",
+    mentions: ["destinationToAddress", "Junction's own contracts"],
+  },
+  {
+    name: "destinationToAddress the token contract itself (the tokens would be locked)",
+    method: "QuoteIntent",
+    body: (fx) => quoteWith({ destinationToAddress: fx.base.destinationTokenAddress })(fx),
+    status: 400,
+    error: "InvalidArgument",
+    mentions: ["destinationToAddress", "token contract"],
+  },
+  {
+    name: "ownerAddress the zero address (refunds would be burnt)",
+    method: "QuoteIntent",
+    body: quoteWith({ ownerAddress: zero }),
+    status: 400,
+    error: "InvalidArgument",
+    mentions: ["ownerAddress", "zero address"],
+  },
   {
     name: "missing ownerAddress",
     method: "QuoteIntent",
@@ -615,6 +651,7 @@ beforeAll(async () => {
     randomAddress: `0x${randomBytes(20).toString("hex")}`,
     quotedId: "",
     abortedId: "",
+    settlement: beta.contracts.Settlement,
   };
   // Setup quotes, counted separately from the rejected ones.
   const before = await intentCount();

@@ -300,7 +300,7 @@ describe("Intents Connect: out-operations, signatures, conflicts, failures", () 
     expect(shares).toBeGreaterThan(0n);
   });
 
-  it("a deposit below the quote is refunded to the wallet: DEPOSIT_FAILED", async () => {
+  it("a deposit below the quote goes back to the wallet while the execution waits; at the deadline: DEPOSIT_FAILED", async () => {
     const wallet = await freshEvmWallet();
     const signer = evmSigner(wallet);
     const usdcA = f.token(A, "USDC");
@@ -311,12 +311,27 @@ describe("Intents Connect: out-operations, signatures, conflicts, failures", () 
     const before = await f.balance(A, usdcA, wallet.address);
     const short = BigInt(execution.quote.amountIn) / 2n;
     const hash = await walletTransfer(wallet, usdcA, execution.quote.depositAddress, short);
-    expect(
-      (await api.depositSubmit({ txHash: hash, depositAddress: execution.quote.depositAddress })).status,
-    ).toBe(200);
-    const failed = await api.waitStatus(signer.wallet, execution.id, "DEPOSIT_FAILED");
-    expect(failed.statusReason).toMatch(/below/);
-    // The refund reached the wallet: its balance is back where it was before the deposit.
+    const submitted = await api.depositSubmit({
+      txHash: hash,
+      depositAddress: execution.quote.depositAddress,
+    });
+    expect(submitted.status).toBe(400);
+    expect(submitted.body.error).toMatch(/holds \d+ of the \d+ the quote needs/);
+    // Back with the wallet at once; the execution keeps waiting for its real deposit.
+    for (let i = 0; i < 150 && (await f.balance(A, usdcA, wallet.address)) !== before; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(await f.balance(A, usdcA, wallet.address)).toBe(before);
+    const [waiting] = (await api.list(signer.wallet, `?id=${execution.id}`)).body.result;
+    expect(waiting.status).toBe("DEPOSIT_PENDING");
+    // Nothing more by the deadline: DEPOSIT_FAILED, saying what happened.
+    const lifetime = Date.parse(execution.quote.deadline) - Date.now() + 1_000;
+    t.advanceClock(lifetime);
+    try {
+      const failed = await api.waitStatus(signer.wallet, execution.id, "DEPOSIT_FAILED");
+      expect(failed.statusReason).toMatch(/fell short was returned/);
+    } finally {
+      t.advanceClock(-lifetime);
+    }
   });
 });

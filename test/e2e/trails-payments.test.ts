@@ -167,18 +167,70 @@ describe("payments through the real Trails client", () => {
     expect((await f.balance(B, f.token(B, "USDC"), vault)) - assetsBefore).toBe(intent.quote.toAmount);
   });
 
-  it("5a. an under-deposit is refunded to the owner on the origin chain", async () => {
+  /** Polls until `read` satisfies `done`. */
+  async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string) {
+    for (let i = 0; i < 150; i++) {
+      const value = await read();
+      if (done(value)) return value;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  }
+
+  it("5a. an under-deposit goes back to the owner while the intent waits; at the deadline it is REFUNDED", async () => {
     const usdcA = f.token(A, "USDC");
     const intent = await quoteAndCommit(usdcQuote(A, B, 100_000_000n));
     const before = await f.balance(A, usdcA, user);
     const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 60_000_000n);
-    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    const receipt = await f.waitDone(t.trails, intent.intentId);
-    expect(receipt.status).toBe("REFUNDED");
-    expect(receipt.destinationTransaction?.txnHash).toBeUndefined();
-    expect(receipt.originTransaction.toAddress).toBe(user);
+    const refused = await t.trails
+      .executeIntent({ intentId: intent.intentId, depositTransactionHash: hash })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WebrpcError);
+    expect((refused as WebrpcError).code).toBe(2000);
+    expect((refused as WebrpcError).message).toMatch(/holds 60000000 of the 100000000 the quote needs/);
+    // Returned to the owner at once, the intent still waiting for its real deposit.
+    await until(
+      () => f.balance(A, usdcA, user),
+      (b) => b === before,
+      "the under-deposit to come back",
+    );
+    const waiting = await t.trails.getIntentReceipt({ intentId: intent.intentId });
+    expect(waiting.intentReceipt.status).toBe("COMMITTED");
+    expect(waiting.intentReceipt.summary.memo).toMatch(/below the 100000000 the quote needs; it is returned/);
+    // Nothing more by the deadline: REFUNDED (what fell short went back).
+    t.advanceClock((t.junction.ctx.config.commitLifetimeSeconds + 1) * 1000);
+    try {
+      const receipt = await f.waitStatus(t.trails, intent.intentId, "REFUNDED");
+      expect(receipt.destinationTransaction?.txnHash).toBeUndefined();
+      expect(receipt.originTransaction.toAddress).toBe(user);
+    } finally {
+      t.advanceClock(-(t.junction.ctx.config.commitLifetimeSeconds + 1) * 1000);
+    }
     expect(await f.balance(A, usdcA, user)).toBe(before);
     expect(await f.balance(A, usdcA, intent.originIntentAddress as Address)).toBe(0n);
+  });
+
+  it("5c. a stranger's dust and ExecuteIntent cannot push an intent off its path: the real deposit still fills it", async () => {
+    const usdcA = f.token(A, "USDC");
+    const recipient = freshAddress();
+    const intent = await quoteAndCommit(usdcQuote(A, B, 40_000_000n, recipient));
+    const stranger = 7;
+    const dust = await f.transfer(A, stranger, usdcA, intent.originIntentAddress as Address, 1n);
+    const refused = await t.trails
+      .executeIntent({ intentId: intent.intentId, depositTransactionHash: dust })
+      .catch((e: unknown) => e);
+    expect((refused as WebrpcError).code).toBe(2000);
+    // The dust goes to the intent's owner (the deposit address can pay no one else); the intent waits.
+    await until(
+      () => f.balance(A, usdcA, intent.originIntentAddress as Address),
+      (b) => b === 0n,
+      "the dust to be returned",
+    );
+    expect((await t.trails.getIntent({ intentId: intent.intentId })).intent.status).toBe("COMMITTED");
+    const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 40_000_000n);
+    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+    expect((await f.waitDone(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+    expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
   });
 
   it("5b. an over-deposit is filled and the excess refunded", async () => {

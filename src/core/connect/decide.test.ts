@@ -46,6 +46,7 @@ const intent = (status: IntentStatus, overrides: Partial<FollowedIntent> = {}): 
 const stepsTx = (status: TxStatus): TxRecord => ({
   id: "7",
   kind: "steps",
+  chainId: 2,
   asset: null,
   status,
   hash: `0x${"ab".repeat(32)}`,

@@ -8,6 +8,7 @@ import {
   balanceKey,
   DEPOSIT_POLL_MS,
   decideIntent,
+  type Holding,
   type IntentAction,
   type IntentChange,
   type IntentEffect,
@@ -29,6 +30,14 @@ import { canTransition, type IntentStatus, intentStatuses, transitions } from ".
  */
 
 const WETH = "0x00000000000000000000000000000000000000b2" as Address;
+/** The plan's origin chain, and another chain where the same deposit address exists. */
+const ORIGIN = 1;
+const OTHER = 2;
+const on = (chainId: number, asset: Address): Holding => ({ chainId, asset });
+/** An asset on the origin chain, or a holding on any chain. */
+type Where = Address | Holding;
+const holding = (w: Where): Holding => (typeof w === "string" ? on(ORIGIN, w) : w);
+const returnOf = (w: Where) => ({ kind: "refund", ...holding(w) }) as const;
 const NATIVE = "0x0000000000000000000000000000000000000000" as Address;
 const NOW = new Date("2026-11-27T12:00:00Z");
 const at = (seconds: number) => new Date(NOW.getTime() + seconds * 1000);
@@ -59,6 +68,7 @@ let txSeq = 0;
 const tx = (kind: TxKind, status: TxStatus, extra: Partial<TxRecord> = {}): TxRecord => ({
   id: String(++txSeq),
   kind,
+  chainId: ORIGIN,
   asset: kind === "refund" ? USDC : null,
   status,
   hash: `0x${String(txSeq).padStart(64, "0")}`,
@@ -66,8 +76,8 @@ const tx = (kind: TxKind, status: TxStatus, extra: Partial<TxRecord> = {}): TxRe
   ...extra,
 });
 
-const balances = (entries: [Address, BalanceAt, bigint][]) =>
-  Object.fromEntries(entries.map(([asset, when, amount]) => [balanceKey(asset, when), amount]));
+const balances = (entries: [Where, BalanceAt, bigint][]) =>
+  Object.fromEntries(entries.map(([where, when, amount]) => [balanceKey(holding(where), when), amount]));
 const simulations = (entries: [PlannedTx, Simulation][]) =>
   Object.fromEntries(entries.map(([planned, result]) => [plannedTxKey(planned), result]));
 const ok = (gas = 50_000n): Simulation => ({ ok: true, gas });
@@ -85,7 +95,7 @@ function facts(overrides: Partial<IntentFacts> & { state?: Partial<IntentState> 
       [USDC, "latest", 0n],
     ]),
     simulations: {},
-    strayAssets: [],
+    strays: [],
     filledOnChain: false,
     inventory: 1_000n,
     availableInventory: 1_000n,
@@ -111,7 +121,7 @@ const fails = (a: IntentAction) => a.effects.flatMap((e) => (e.type === "fail" ?
 describe("a committed intent waiting for its deposit", () => {
   it("asks only for the confirmed balance at the deposit address", () => {
     expect(decideIntent(facts({ balances: {} }))).toEqual({
-      need: [{ fact: "balance", asset: USDC, at: "confirmed" }],
+      need: [{ fact: "balance", chainId: ORIGIN, asset: USDC, at: "confirmed" }],
     });
   });
 
@@ -128,30 +138,94 @@ describe("a committed intent waiting for its deposit", () => {
     expect(changes(a)).toEqual([{ stage: "fill", event: "deposit.confirmed", data: { deposited: "95" } }]);
   });
 
-  it("a deposit below fromAmountMin that was not announced waits: more may come before the deadline", () => {
-    const a = decide(facts({ balances: balances([[USDC, "confirmed", 40n]]) }));
-    expect(a.effects).toEqual([]);
-    expect(a.next).toEqual(new Date(NOW.getTime() + DEPOSIT_POLL_MS));
+  const short = (amount: bigint) =>
+    balances([
+      [USDC, "confirmed", amount],
+      [USDC, "latest", amount],
+    ]);
+  const returned = "a deposit of 40 is below the 95 the quote needs; it is returned to the owner";
+
+  it("a deposit below fromAmountMin goes back to the owner, and the intent keeps waiting for its real one", () => {
+    const a = decide(
+      facts({ balances: short(40n), simulations: simulations([[returnOf(USDC), ok(60_000n)]]) }),
+    );
+    expect(a.effects).toEqual([
+      { type: "send", tx: returnOf(USDC), gas: 60_000n },
+      {
+        type: "change",
+        change: { statusReason: returned, event: "deposit.returned", data: { amount: "40" } },
+      },
+    ]);
+    // No transition, no stage move: still COMMITTED, still waiting.
+    expect(changes(a).every((c) => c.transition === undefined && c.stage === undefined)).toBe(true);
+    expect(a.next).toEqual(new Date(NOW.getTime() + TX_POLL_MS));
   });
 
-  it("a deposit below fromAmountMin that was announced (EXECUTING) is refunded at once", () => {
+  it("the same for a stranger's dust on an intent someone announced: it cannot push the intent to a refund", () => {
     const a = decide(
-      facts({ state: { status: "EXECUTING" }, balances: balances([[USDC, "confirmed", 40n]]) }),
+      facts({
+        state: { status: "EXECUTING" },
+        balances: short(1n),
+        simulations: simulations([[returnOf(USDC), ok()]]),
+      }),
     );
+    expect(sends(a)).toEqual([returnOf(USDC)]);
+    expect(changes(a).some((c) => c.stage !== undefined || c.transition !== undefined)).toBe(false);
+  });
+
+  it("while a return is on its way, it waits for it", () => {
+    const pending = tx("refund", "pending");
+    const f = facts({
+      balances: short(40n),
+      txs: [pending],
+      tracked: { [pending.id]: { status: "pending" } },
+    });
+    expect(decide(f)).toEqual({ effects: [], next: new Date(NOW.getTime() + TX_POLL_MS) });
+  });
+
+  it("enough is arriving but not yet confirmed: it waits for the confirmations, returning nothing", () => {
+    const a = decide(
+      facts({
+        balances: balances([
+          [USDC, "confirmed", 40n],
+          [USDC, "latest", 140n],
+        ]),
+      }),
+    );
+    expect(a).toEqual({ effects: [], next: new Date(NOW.getTime() + DEPOSIT_POLL_MS) });
+  });
+
+  it("a deposit below fromAmountMin still there at the deadline is refunded", () => {
+    const a = decide(facts({ now: at(601), balances: short(40n) }));
+    expect(changes(a)[0]).toMatchObject({ stage: "refund", release: true });
+  });
+
+  it("at the deadline, after what fell short was returned: REFUNDED, the reservation released", () => {
+    const back = tx("refund", "mined");
+    const a = decide(facts({ now: at(601), txs: [back] }));
     expect(changes(a)).toEqual([
       {
-        stage: "refund",
-        statusReason: "deposit of 40 is below the 95 the quote needs",
-        event: "refund.decided",
-        data: { reason: "deposit of 40 is below the 95 the quote needs" },
+        transition: "refund",
+        stage: "watch",
+        statusReason:
+          "no deposit of the 95 the quote needs by the deadline; what fell short was returned to the owner",
+        data: { hash: back.hash },
         release: true,
       },
     ]);
   });
 
-  it("a deposit below fromAmountMin is refunded once the commit deadline passes", () => {
-    const a = decide(facts({ now: at(601), balances: balances([[USDC, "confirmed", 40n]]) }));
-    expect(changes(a)[0]).toMatchObject({ stage: "refund", release: true });
+  it("an announced deposit that is not there at the deadline (it never confirmed): FAILED, nothing to return", () => {
+    const a = decide(facts({ now: at(601), state: { status: "EXECUTING" } }));
+    expect(changes(a)).toEqual([
+      {
+        transition: "failDeposit",
+        stage: "watch",
+        statusReason:
+          "the announced deposit is not at the deposit address (it never confirmed); nothing to return",
+        release: true,
+      },
+    ]);
   });
 
   it("no deposit by the commit deadline: FAILED, reservation released, watched for a late deposit", () => {
@@ -168,7 +242,11 @@ describe("a committed intent waiting for its deposit", () => {
   });
 
   it("an announced deposit still gathering confirmations past the deadline is polled, not spun on", () => {
-    const a = decide(facts({ now: at(601), state: { status: "EXECUTING" } }));
+    const arriving = balances([
+      [USDC, "confirmed", 0n],
+      [USDC, "latest", 100n],
+    ]);
+    const a = decide(facts({ now: at(601), state: { status: "EXECUTING" }, balances: arriving }));
     expect(a).toEqual({ effects: [], next: new Date(at(601).getTime() + DEPOSIT_POLL_MS) });
   });
 
@@ -215,14 +293,15 @@ describe("a committed intent waiting for its deposit", () => {
 });
 
 describe("stray assets at the deposit address", () => {
-  const stray = { kind: "refund", asset: WETH } as const;
+  const stray = returnOf(WETH);
 
   it("a deposit in the wrong token is refunded, and the intent keeps waiting for the right one", () => {
     const a = decide(
       facts({
-        strayAssets: [WETH],
+        strays: [on(ORIGIN, WETH)],
         balances: balances([
           [USDC, "confirmed", 0n],
+          [USDC, "latest", 0n],
           [WETH, "latest", 10n],
         ]),
         simulations: simulations([[stray, ok(70_000n)]]),
@@ -233,12 +312,13 @@ describe("stray assets at the deposit address", () => {
   });
 
   it("native coin sent to an ERC-20 intent is returned the same way", () => {
-    const native = { kind: "refund", asset: NATIVE } as const;
+    const native = returnOf(NATIVE);
     const a = decide(
       facts({
-        strayAssets: [NATIVE],
+        strays: [on(ORIGIN, NATIVE)],
         balances: balances([
           [USDC, "confirmed", 0n],
+          [USDC, "latest", 0n],
           [NATIVE, "latest", 5n],
         ]),
         simulations: simulations([[native, ok()]]),
@@ -250,7 +330,7 @@ describe("stray assets at the deposit address", () => {
   it("a stray refund in flight is followed, not repeated", () => {
     const pending = tx("refund", "pending", { asset: WETH });
     const a = decide(
-      facts({ strayAssets: [WETH], txs: [pending], tracked: { [pending.id]: { status: "pending" } } }),
+      facts({ strays: [on(ORIGIN, WETH)], txs: [pending], tracked: { [pending.id]: { status: "pending" } } }),
     );
     expect(sends(a)).toEqual([]);
     expect(a.next).toEqual(new Date(NOW.getTime() + TX_POLL_MS));
@@ -259,7 +339,7 @@ describe("stray assets at the deposit address", () => {
   it("a stray refund is sent alongside the stage's own step", () => {
     const a = decide(
       facts({
-        strayAssets: [WETH],
+        strays: [on(ORIGIN, WETH)],
         balances: balances([
           [USDC, "confirmed", 100n],
           [WETH, "latest", 10n],
@@ -275,9 +355,10 @@ describe("stray assets at the deposit address", () => {
   it("nothing left of a stray asset: nothing to send", () => {
     const a = decide(
       facts({
-        strayAssets: [WETH],
+        strays: [on(ORIGIN, WETH)],
         balances: balances([
           [USDC, "confirmed", 0n],
+          [USDC, "latest", 0n],
           [WETH, "latest", 0n],
         ]),
       }),
@@ -285,10 +366,43 @@ describe("stray assets at the deposit address", () => {
     expect(sends(a)).toEqual([]);
   });
 
+  it("a deposit to the same address on another chain (the address exists on every chain) is returned there", () => {
+    const elsewhere = on(OTHER, USDC);
+    const a = decide(
+      facts({
+        strays: [elsewhere],
+        balances: balances([
+          [USDC, "confirmed", 0n],
+          [USDC, "latest", 0n],
+          [elsewhere, "latest", 100n],
+        ]),
+        simulations: simulations([[returnOf(elsewhere), ok()]]),
+      }),
+    );
+    expect(sends(a)).toEqual([{ kind: "refund", chainId: OTHER, asset: USDC }]);
+    // The intent itself keeps waiting on its origin chain.
+    expect(changes(a)).toEqual([]);
+  });
+
+  it("a stray return that would revert is left for the next look", () => {
+    const a = decide(
+      facts({
+        strays: [on(ORIGIN, WETH)],
+        balances: balances([
+          [USDC, "confirmed", 0n],
+          [USDC, "latest", 0n],
+          [WETH, "latest", 10n],
+        ]),
+        simulations: simulations([[stray, { ok: false, reason: "x" }]]),
+      }),
+    );
+    expect(sends(a)).toEqual([]);
+  });
+
   it("is not looked at while filling or sweeping, which must not wait", () => {
     for (const stage of ["fill", "sweep"] as const) {
-      const need = decideIntent(facts({ state: { status: "EXECUTING", stage }, strayAssets: undefined }));
-      expect(JSON.stringify(need, replacer)).not.toContain("strayAssets");
+      const need = decideIntent(facts({ state: { status: "EXECUTING", stage }, strays: undefined }));
+      expect(JSON.stringify(need, replacer)).not.toContain("strays");
     }
   });
 });
@@ -468,7 +582,7 @@ describe("the sweep", () => {
 describe("the refund", () => {
   const refunding = (status: IntentStatus, extra: Partial<IntentState> = {}) =>
     ({ status, stage: "refund", statusReason: "too small", ...extra }) as const;
-  const refund = { kind: "refund", asset: USDC } as const;
+  const refund = returnOf(USDC);
 
   it("returns the whole balance to the owner", () => {
     const a = decide(
@@ -491,6 +605,24 @@ describe("the refund", () => {
         data: { hash: mined.hash, reason: "too small" },
         release: true,
       },
+    ]);
+  });
+
+  it("a second deposit after a refund goes back by a refund of its own, never taken for the first", () => {
+    const first = tx("refund", "mined");
+    const f = facts({
+      state: refunding("REFUNDED"),
+      txs: [first],
+      balances: balances([[USDC, "latest", 100n]]),
+      simulations: simulations([[refund, ok()]]),
+    });
+    expect(sends(decide(f))).toEqual([refund]);
+    expect(changes(decide(f))).toEqual([]);
+    // Once that one is mined and the address is empty: done, without a second status change.
+    const second = tx("refund", "mined");
+    const done = decide({ ...f, txs: [first, second], balances: balances([[USDC, "latest", 0n]]) });
+    expect(changes(done)).toEqual([
+      { stage: "watch", event: "refund.late_deposit", data: { hash: second.hash }, release: true },
     ]);
   });
 
@@ -638,14 +770,21 @@ describe("every decision stays within the tables", () => {
     .record({
       status: statusArb,
       stage: stageArb,
-      txs: fc.array(fc.record({ kind: kindArb, status: txStatusArb, asset: fc.constantFrom(USDC, WETH) }), {
-        maxLength: 6,
-      }),
+      txs: fc.array(
+        fc.record({
+          kind: kindArb,
+          status: txStatusArb,
+          asset: fc.constantFrom(USDC, WETH),
+          chainId: fc.constantFrom(ORIGIN, OTHER),
+        }),
+        { maxLength: 6 },
+      ),
       tracked: txStatusArb,
       callSucceeded: fc.option(fc.boolean(), { nil: undefined }),
       confirmed: amountArb,
       latest: amountArb,
       stray: amountArb,
+      elsewhere: amountArb,
       sim: simArb,
       filledOnChain: fc.boolean(),
       inventory: amountArb,
@@ -656,6 +795,7 @@ describe("every decision stays within the tables", () => {
       const txs = g.txs.map((t, i) => ({
         id: String(i),
         kind: t.kind,
+        chainId: t.kind === "refund" ? t.chainId : ORIGIN,
         status: t.status,
         asset: t.kind === "refund" ? t.asset : null,
         hash: `0x${i}`,
@@ -678,9 +818,10 @@ describe("every decision stays within the tables", () => {
           [USDC, "confirmed", amounts[0] ?? 0n],
           [USDC, "latest", amounts[1] ?? 0n],
           [WETH, "latest", amounts[2] ?? 0n],
+          [on(OTHER, USDC), "latest", g.elsewhere],
         ]),
         simulations: sims,
-        strayAssets: [WETH],
+        strays: [on(ORIGIN, WETH), on(OTHER, USDC)],
         filledOnChain: g.filledOnChain,
         inventory: g.inventory,
         availableInventory: g.inventory,
@@ -726,6 +867,19 @@ describe("every decision stays within the tables", () => {
         if (fillInFlight) expect(sent).not.toContainEqual({ kind: "refund", asset: USDC });
       }),
       { numRuns: 2_000 },
+    );
+  });
+
+  it("never stops watching while the deposit's money is still at the address (the loop that left a second deposit stuck)", () => {
+    fc.assert(
+      fc.property(factsArb, (f) => {
+        if (f.intent.stage !== "refund") return;
+        const left = f.balances[balanceKey(on(ORIGIN, USDC), "latest")] ?? 0n;
+        if (left === 0n) return;
+        const toWatch = changes(decide(f)).some((c) => c.stage === "watch");
+        expect(toWatch).toBe(false);
+      }),
+      { numRuns: 3_000 },
     );
   });
 

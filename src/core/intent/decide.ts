@@ -47,26 +47,35 @@ export interface IntentState {
 }
 
 export type BalanceAt =
-  /** At the newest block with the origin chain's confirmations: what a deposit counts from. */
+  /** At the newest block with the chain's confirmations: what a deposit counts from. */
   | "confirmed"
-  /** At the head: whether anything is left to return. */
+  /** At the head: whether anything is arriving, or left to return. */
   | "latest";
+
+/**
+ * An asset at the intent's deposit address on one chain. The address is the same on every chain
+ * (the factory and its salt are), so money can reach it on any of them.
+ */
+export interface Holding {
+  chainId: number;
+  asset: Address;
+}
 
 /** A transaction the solver may send for the intent. */
 export type PlannedTx =
   | { kind: "fill" }
   /** `amount` into Settlement, anything above it back to the owner. */
   | { kind: "sweep"; amount: bigint }
-  /** Everything of `asset` at the deposit address back to the owner. */
-  | { kind: "refund"; asset: Address };
+  /** Everything of `asset` at the deposit address on `chainId` back to the owner. */
+  | ({ kind: "refund" } & Holding);
 
-export const balanceKey = (asset: string, at: BalanceAt) => `${asset.toLowerCase()}@${at}`;
+export const balanceKey = (h: Holding, at: BalanceAt) => `${h.chainId}:${h.asset.toLowerCase()}@${at}`;
 export const plannedTxKey = (tx: PlannedTx): string =>
   tx.kind === "fill"
     ? "fill"
     : tx.kind === "sweep"
       ? `sweep:${tx.amount}`
-      : `refund:${tx.asset.toLowerCase()}`;
+      : `refund:${tx.chainId}:${tx.asset.toLowerCase()}`;
 
 /** Everything known when deciding; the optional facts are gathered only when a rule needs them. */
 export interface IntentFacts {
@@ -80,8 +89,11 @@ export interface IntentFacts {
   balances: Readonly<Record<string, bigint>>;
   /** Simulations of planned transactions, by `plannedTxKey`. */
   simulations: Readonly<Record<string, Simulation>>;
-  /** Assets other than the intent's token that were deposited (a wrong token, stray native coin). */
-  strayAssets?: readonly Address[];
+  /**
+   * What was deposited other than the intent's token on its origin chain: a wrong token, stray
+   * native coin, anything on another chain.
+   */
+  strays?: readonly Holding[];
   /** Whether Settlement on the destination chain records the intent as filled. */
   filledOnChain?: boolean;
   /** Settlement's balance of the destination token, read fresh. */
@@ -93,10 +105,10 @@ export interface IntentFacts {
 }
 
 export type IntentNeed =
-  | { fact: "balance"; asset: Address; at: BalanceAt }
+  | ({ fact: "balance"; at: BalanceAt } & Holding)
   | { fact: "track"; tx: TxRecord }
   | { fact: "simulation"; tx: PlannedTx }
-  | { fact: "strayAssets" | "filledOnChain" | "inventory" | "availableInventory" };
+  | { fact: "strays" | "filledOnChain" | "inventory" | "availableInventory" };
 
 /** A change to the intent's row, applied with its event in one database transaction. */
 export interface IntentChange {
@@ -164,18 +176,49 @@ function outcomeOf(f: IntentFacts, tx: TxRecord): TrackedTx | undefined {
   return { status: tx.status };
 }
 
-const balanceOf = (f: IntentFacts, asset: Address, at: BalanceAt) => f.balances[balanceKey(asset, at)];
+/** The intent's token on its origin chain: where its one deposit is expected. */
+const depositOf = (plan: IntentPlan): Holding => ({ chainId: plan.from.chainId, asset: plan.from.address });
+const returnOf = (h: Holding): PlannedTx => ({ kind: "refund", ...h });
+
+/** A balance, or the need to read it. */
+function held(f: IntentFacts, h: Holding, at: BalanceAt): bigint | IntentNeed {
+  return f.balances[balanceKey(h, at)] ?? { fact: "balance", ...h, at };
+}
+const isNeed = (v: bigint | IntentNeed): v is IntentNeed => typeof v !== "bigint";
+
+/**
+ * A return of `h` to the owner under way: the last refund of that asset on that chain, while
+ * pending. Undefined when there is none; a need when it must be tracked first.
+ */
+function returnInFlight(f: IntentFacts, h: Holding): TrackedTx | IntentNeed | undefined {
+  const last = latestTx(f.txs, "refund", h);
+  if (last?.status !== "pending") return;
+  return outcomeOf(f, last) ?? { fact: "track", tx: last };
+}
+
+/**
+ * Returns what is at the deposit address (`h`) to the owner: simulated first; a return that would
+ * revert is a failed attempt, retried after a backoff.
+ */
+function sendReturn(f: IntentFacts, h: Holding, next: Date | null, ...also: IntentEffect[]): Step {
+  const tx = returnOf(h);
+  const simulation = f.simulations[plannedTxKey(tx)];
+  if (!simulation) return needs({ fact: "simulation", tx });
+  if (!simulation.ok) return act(null, fail(`the refund would revert: ${simulation.reason}`));
+  return act(next, send(tx, simulation.gas), ...also);
+}
 
 function awaitDeposit(f: IntentFacts): Step {
   const { now, intent } = f;
   const { plan } = intent;
-  const balance = balanceOf(f, plan.from.address, "confirmed");
-  if (balance === undefined) return needs({ fact: "balance", asset: plan.from.address, at: "confirmed" });
-  const settlement = settleDeposit(plan.quote, balance);
+  const deposit = depositOf(plan);
+  const confirmed = held(f, deposit, "confirmed");
+  if (isNeed(confirmed)) return needs(confirmed);
+  const settlement = settleDeposit(plan.quote, confirmed);
   // The relayer's deposit is what an EXECUTING intent with nothing at its address waits for.
   // Dropped included: a dropped deposit transaction is a failed one.
   const relayed = f.txs.filter((t) => t.kind === "deposit").at(-1);
-  if (!settlement.fill && balance === 0n && relayed && intent.status === "EXECUTING") {
+  if (!settlement.fill && confirmed === 0n && relayed && intent.status === "EXECUTING") {
     const outcome = outcomeOf(f, relayed);
     if (!outcome) return needs({ fact: "track", tx: relayed });
     if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
@@ -193,7 +236,7 @@ function awaitDeposit(f: IntentFacts): Step {
     }
   }
   if (settlement.fill) {
-    const data = { deposited: balance.toString() };
+    const data = { deposited: confirmed.toString() };
     return act(
       now,
       change(
@@ -203,28 +246,68 @@ function awaitDeposit(f: IntentFacts): Step {
       ),
     );
   }
+  // A return of an earlier deposit that fell short is on its way: wait for it.
+  const returning = returnInFlight(f, deposit);
+  if (returning && "fact" in returning) return needs(returning);
+  if (returning?.status === "pending") return act(later(now, TX_POLL_MS));
+  const latest = held(f, deposit, "latest");
+  if (isNeed(latest)) return needs(latest);
   const expired = intent.commitExpiresAt !== null && now >= intent.commitExpiresAt;
-  if (balance > 0n && (intent.status === "EXECUTING" || expired)) {
-    return act(
-      now,
-      toRefund(`deposit of ${balance} is below the ${plan.quote.fromAmountMin} the quote needs`),
+  // Enough is arriving: wait for its confirmations (an announced one even past the deadline).
+  if (latest >= plan.quote.fromAmountMin && (!expired || intent.status === "EXECUTING")) {
+    return act(later(now, DEPOSIT_POLL_MS));
+  }
+  const min = plan.quote.fromAmountMin;
+  if (confirmed > 0n && !expired) {
+    // A deposit that does not meet the quote (a mistake, or someone's dust) goes back to the
+    // owner, and the intent keeps waiting for its real deposit until its deadline.
+    const reason = `a deposit of ${confirmed} is below the ${min} the quote needs; it is returned to the owner`;
+    return sendReturn(
+      f,
+      deposit,
+      later(now, TX_POLL_MS),
+      change({ statusReason: reason, event: "deposit.returned", data: { amount: confirmed.toString() } }),
     );
   }
-  // An announced deposit (EXECUTING) is mined but not yet confirmed: it is waited for, deadline or not.
-  if (expired && intent.status === "COMMITTED") {
+  if (expired) return endUnpaid(f, confirmed);
+  // The watcher wakes the intent at each block while a deposit it saw gathers confirmations.
+  return act(earliest(later(now, DEPOSIT_POLL_MS), intent.commitExpiresAt));
+}
+
+/**
+ * The deadline passed without a deposit that meets the quote: what is still there goes back (then
+ * REFUNDED, from the refund stage), and with nothing there the intent ends as it must: REFUNDED if
+ * deposits that fell short were returned, FAILED otherwise (an announced deposit that never
+ * confirmed is a failed deposit).
+ */
+function endUnpaid(f: IntentFacts, confirmed: bigint): Step {
+  const { intent } = f;
+  const min = intent.plan.quote.fromAmountMin;
+  if (confirmed > 0n)
+    return act(f.now, toRefund(`deposit of ${confirmed} is below the ${min} the quote needs`));
+  const returned = latestTx(f.txs, "refund", depositOf(intent.plan));
+  if (returned?.status === "mined" && canTransition(intent.status, "refund")) {
     return act(
       null,
       change({
-        transition: "expire",
+        transition: "refund",
         stage: "watch",
-        statusReason: `no deposit within ${f.commitLifetimeSeconds} s of commit`,
+        statusReason: `no deposit of the ${min} the quote needs by the deadline; what fell short was returned to the owner`,
+        data: { hash: returned.hash },
         release: true,
       }),
     );
   }
-  // The watcher wakes the intent at each block while a deposit it saw gathers confirmations.
-  // The deadline is worth waking for only while it is ahead.
-  return act(earliest(later(now, DEPOSIT_POLL_MS), expired ? null : intent.commitExpiresAt));
+  if (canTransition(intent.status, "expire")) {
+    const statusReason = `no deposit within ${f.commitLifetimeSeconds} s of commit`;
+    return act(null, change({ transition: "expire", stage: "watch", statusReason, release: true }));
+  }
+  if (canTransition(intent.status, "failDeposit")) {
+    const statusReason =
+      "the announced deposit is not at the deposit address (it never confirmed); nothing to return";
+    return act(null, change({ transition: "failDeposit", stage: "watch", statusReason, release: true }));
+  }
+  return act(null, change({ stage: "watch", release: true }));
 }
 
 function fill(f: IntentFacts): Step {
@@ -316,8 +399,8 @@ function sweep(f: IntentFacts): Step {
       { type: "park", reason },
     );
   }
-  const balance = balanceOf(f, plan.from.address, "confirmed");
-  if (balance === undefined) return needs({ fact: "balance", asset: plan.from.address, at: "confirmed" });
+  const balance = held(f, depositOf(plan), "confirmed");
+  if (isNeed(balance)) return needs(balance);
   const settlement = settleDeposit(plan.quote, balance);
   if (!settlement.fill) {
     return act(
@@ -355,41 +438,55 @@ function refund(f: IntentFacts): Step {
       );
     }
   }
-  const token = plan.from.address;
-  const last = latestTx(f.txs, "refund", token);
+  const deposit = depositOf(plan);
+  const last = latestTx(f.txs, "refund", deposit);
+  const latest = held(f, deposit, "latest");
   if (last && last.status !== "reverted") {
     const outcome = outcomeOf(f, last);
     if (!outcome) return needs({ fact: "track", tx: last });
     if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
     if (outcome.status === "mined") {
-      return act(
-        null,
-        change(
-          canTransition(intent.status, "refund")
-            ? {
-                transition: "refund",
-                stage: "watch",
-                data: { hash: last.hash, reason: intent.statusReason ?? "refunded" },
-                release: true,
-              }
-            : { stage: "watch", event: "refund.late_deposit", data: { hash: last.hash }, release: true },
-        ),
-      );
+      if (isNeed(latest)) return needs(latest);
+      // What is there now came after that refund: it goes back too, by a refund of its own.
+      if (latest === 0n) return act(null, change(refunded(intent, last.hash)));
     }
   }
-  const reverted = revertedCount(f.txs, "refund", intent.retriedAt, token);
+  const reverted = revertedCount(f.txs, "refund", intent.retriedAt, deposit);
   if (reverted >= MAX_REVERTED) {
     const reason = `the refund reverted ${reverted} times; operator attention needed`;
     return act(null, log("error", "the refund keeps reverting"), { type: "park", reason });
   }
-  const balance = balanceOf(f, token, "latest");
-  if (balance === undefined) return needs({ fact: "balance", asset: token, at: "latest" });
-  if (balance === 0n) return act(null, change({ stage: "watch", release: true }));
-  const tx: PlannedTx = { kind: "refund", asset: token };
-  const simulation = f.simulations[plannedTxKey(tx)];
-  if (!simulation) return needs({ fact: "simulation", tx });
-  if (!simulation.ok) return act(null, fail(`the refund would revert: ${simulation.reason}`));
-  return act(later(now, TX_POLL_MS), send(tx, simulation.gas));
+  if (isNeed(latest)) return needs(latest);
+  if (latest === 0n) return act(null, change(nothingToRefund(f, last)));
+  return sendReturn(f, deposit, later(now, TX_POLL_MS));
+}
+
+/** The deposit is back with the owner: REFUNDED, or for an intent that had already ended, an event. */
+function refunded(intent: IntentState, hash: string): IntentChange {
+  return canTransition(intent.status, "refund")
+    ? {
+        transition: "refund",
+        stage: "watch",
+        data: { hash, reason: intent.statusReason ?? "refunded" },
+        release: true,
+      }
+    : { stage: "watch", event: "refund.late_deposit", data: { hash }, release: true };
+}
+
+/**
+ * A refund was decided but nothing is at the address (a deposit a reorg removed): back to watching
+ * for one; an intent that was executing on it has lost its deposit.
+ */
+function nothingToRefund(f: IntentFacts, last: TxRecord | undefined): IntentChange {
+  if (last?.status === "mined") return refunded(f.intent, last.hash);
+  return f.intent.status === "EXECUTING"
+    ? {
+        transition: "failDeposit",
+        stage: "watch",
+        statusReason: "the deposit is no longer at the deposit address; nothing to return",
+        release: true,
+      }
+    : { stage: "watch", release: true };
 }
 
 /** Quoted (not committed) or finished: only a deposit makes work, a refund or a revival. */
@@ -400,8 +497,8 @@ function watch(f: IntentFacts): Step {
     // It may yet be committed; a deposit made before that is kept for it until the quote expires.
     return act(intent.quoteExpiresAt);
   }
-  const balance = balanceOf(f, plan.from.address, "confirmed");
-  if (balance === undefined) return needs({ fact: "balance", asset: plan.from.address, at: "confirmed" });
+  const balance = held(f, depositOf(plan), "confirmed");
+  if (isNeed(balance)) return needs(balance);
   if (balance === 0n) return act(null);
   const filled = f.txs.some((t) => t.kind === "fill" && t.status !== "dropped");
   const late = lateDepositAction({ revivable: plan.revivable === true, status: intent.status, filled });
@@ -425,41 +522,35 @@ function watch(f: IntentFacts): Step {
 }
 
 /**
- * Any asset other than the intent's token that reached the deposit address goes back to the
- * owner, without a status change; `inFlight` while such a refund is on its way.
+ * Anything other than the intent's token on its origin chain that reached the deposit address (a
+ * wrong token, native coin, a deposit on another chain) goes back to the owner, without a status
+ * change; `inFlight` while such a return is on its way.
  */
 function strays(f: IntentFacts): { need: IntentNeed[] } | { effects: IntentEffect[]; inFlight: boolean } {
-  if (f.strayAssets === undefined) return { need: [{ fact: "strayAssets" }] };
+  if (f.strays === undefined) return { need: [{ fact: "strays" }] };
   const need: IntentNeed[] = [];
   const effects: IntentEffect[] = [];
   let inFlight = false;
-  for (const asset of f.strayAssets) {
-    const last = latestTx(f.txs, "refund", asset);
-    if (last) {
-      const outcome = outcomeOf(f, last);
-      if (!outcome) {
-        need.push({ fact: "track", tx: last });
-        continue;
-      }
-      if (outcome.status === "pending") {
-        inFlight = true;
-        continue;
-      }
+  for (const stray of f.strays) {
+    const returning = returnInFlight(f, stray);
+    if (returning && "fact" in returning) {
+      need.push(returning);
+      continue;
     }
-    const balance = balanceOf(f, asset, "latest");
-    if (balance === undefined) {
-      need.push({ fact: "balance", asset, at: "latest" });
+    if (returning?.status === "pending") {
+      inFlight = true;
+      continue;
+    }
+    const balance = held(f, stray, "latest");
+    if (isNeed(balance)) {
+      need.push(balance);
       continue;
     }
     if (balance === 0n) continue;
-    const tx: PlannedTx = { kind: "refund", asset };
-    const simulation = f.simulations[plannedTxKey(tx)];
-    if (!simulation) {
-      need.push({ fact: "simulation", tx });
-      continue;
-    }
-    if (simulation.ok) {
-      effects.push(send(tx, simulation.gas));
+    const step = sendReturn(f, stray, null);
+    if ("need" in step) need.push(...step.need);
+    else if (step.effects.some((e) => e.type === "send")) {
+      effects.push(...step.effects);
       inFlight = true;
     }
   }

@@ -181,6 +181,7 @@ export async function createQuoteExecution(
     },
     expiresAt: req.quote.deadline,
     revivable: true,
+    fields: { owner: "wallet", recipient: "quote.recipient" },
   });
   const priced = await priceSteps(deps, {
     direction,

@@ -45,7 +45,10 @@ export function refundCalldata(plan: IntentPlan, asset: Address): Hex {
   });
 }
 
-/** Where a planned transaction goes: the fill to the destination chain's Settlement, the rest to the origin's DepositFactory. */
+/**
+ * Where a planned transaction goes: the fill to the destination chain's Settlement, the sweep to
+ * the origin chain's DepositFactory, a refund to the DepositFactory of the chain the money is on.
+ */
 export function plannedCall(
   plan: IntentPlan,
   tx: PlannedTx,
@@ -58,8 +61,12 @@ export function plannedCall(
       data: fillCalldata(plan),
     };
   }
-  const to = chainOf(plan.from.chainId).contracts.DepositFactory;
-  return tx.kind === "sweep"
-    ? { chainId: plan.from.chainId, to, data: sweepCalldata(plan, tx.amount) }
-    : { chainId: plan.from.chainId, to, data: refundCalldata(plan, tx.asset), asset: tx.asset };
+  if (tx.kind === "sweep") {
+    const to = chainOf(plan.from.chainId).contracts.DepositFactory;
+    return { chainId: plan.from.chainId, to, data: sweepCalldata(plan, tx.amount) };
+  }
+  // The deposit address is the factory's CREATE2 address for the intent's salt, the same on every
+  // chain with the factory at the same address: a refund there works on any of them.
+  const to = chainOf(tx.chainId).contracts.DepositFactory;
+  return { chainId: tx.chainId, to, data: refundCalldata(plan, tx.asset), asset: tx.asset };
 }

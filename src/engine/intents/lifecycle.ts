@@ -2,7 +2,7 @@ import { type Address, zeroAddress } from "viem";
 import { transfersIn } from "../../chains/gateway.ts";
 import { JunctionError } from "../../core/errors.ts";
 import type { UnitOfWork } from "../../store/commit.ts";
-import { depositsOf, type NewDeposit, recordDeposits } from "../../store/deposits.ts";
+import { depositsOf, type NewDeposit } from "../../store/deposits.ts";
 import { findIntent, type IntentRow } from "../../store/intents.ts";
 import type { EngineDeps } from "../ports.ts";
 import { availableInventory } from "./quote.ts";
@@ -138,6 +138,26 @@ async function depositsInReceipt(deps: EngineDeps, row: IntentRow, hash: Address
 }
 
 /**
+ * A deposit that does not meet the quote does not make the intent execute: it is returned to the
+ * owner while the intent keeps waiting for its real deposit (so a stranger's dust announced with
+ * ExecuteIntent cannot push someone's intent to a refund).
+ */
+async function requireEnough(deps: EngineDeps, row: IntentRow): Promise<void> {
+  const held = await deps.chains.balanceOf(
+    row.origin_chain_id,
+    row.origin_token as Address,
+    row.deposit_address as Address,
+  );
+  const min = BigInt(row.from_amount_min);
+  if (held >= min) return;
+  const by = row.commit_expires_at ? ` before ${row.commit_expires_at.toISOString()}` : "";
+  throw new JunctionError(
+    "invalid_argument",
+    `depositTransactionHash: the deposit address holds ${held} of the ${min} the quote needs; a deposit that falls short is returned to the owner, and the intent waits for one transfer of ${row.from_amount}${by}`,
+  );
+}
+
+/**
  * ExecuteIntent with a deposit transaction: checks on chain that it transferred the intent's token
  * into the deposit address, records it, and moves COMMITTED → EXECUTING. The same hash again is
  * answered with the current state, as is the deposit the watcher already acted on (the engine may
@@ -161,7 +181,8 @@ export async function announceDeposit(deps: EngineDeps, id: string, hash: Addres
   }
   const deposits = await depositsInReceipt(deps, known, hash);
   const right = deposits.filter((dep) => dep.token.toLowerCase() === known.origin_token.toLowerCase());
-  await recordDeposits(deps.store.db, deposits);
+  // Recorded whatever they are: the engine returns what the intent cannot use.
+  await deps.store.commit(deps.clock.now(), (uow) => uow.recordDeposits(deposits));
   if (right.length === 0) {
     const sent = deposits.length > 0 ? "transfers another token" : "transfers nothing";
     throw new JunctionError(
@@ -169,6 +190,7 @@ export async function announceDeposit(deps: EngineDeps, id: string, hash: Addres
       `depositTransactionHash: ${hash} ${sent} to the deposit address ${known.deposit_address}; send ${known.origin_token}`,
     );
   }
+  if (known.status === "COMMITTED") await requireEnough(deps, known);
   return deps.store.commit(deps.clock.now(), async (uow) => {
     const row = await lockedIntent(uow, id);
     if (same(row.deposit_tx_hash)) return row;

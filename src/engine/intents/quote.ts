@@ -5,6 +5,7 @@ import type { ChainRegistry, Token } from "../../chains/registry.ts";
 import { placeholderOffset } from "../../core/calldata.ts";
 import { JunctionError } from "../../core/errors.ts";
 import { chargedGasFee, type GaslessFeeOption } from "../../core/gasless.ts";
+import { checkParties, type PartyFields, type Sinks } from "../../core/intent/parties.ts";
 import type { IntentPlan, PlanToken } from "../../core/intent/plan.ts";
 import { type PricedToken, pricedToken } from "../../core/price.ts";
 import { priceQuote, type TradeType } from "../../core/quote.ts";
@@ -29,6 +30,28 @@ export interface QuoteRequest {
   expiresAt?: Date;
   /** A deposit after the commit deadline revives the intent instead of being refunded (Intents Connect). */
   revivable?: boolean;
+  /** How the caller's dialect names the owner and the recipient, for messages. */
+  fields?: PartyFields;
+}
+
+const trailsFields: PartyFields = { owner: "ownerAddress", recipient: "destinationToAddress" };
+
+/**
+ * Where money would be lost: Junction's own contracts (the devnet's demo vault aside, a fine call
+ * target) and the listed token contracts, on every chain.
+ */
+function sinksOf(registry: ChainRegistry): Sinks {
+  return {
+    contracts: registry.chains.flatMap((c) =>
+      Object.entries(c.contracts).flatMap(([name, address]) =>
+        name === "DemoVault" || !address ? [] : [address],
+      ),
+    ),
+    tokens: registry
+      .allTokens()
+      .filter((t) => !t.native)
+      .map((t) => t.address),
+  };
 }
 
 const planToken = (t: Token): PlanToken => ({
@@ -93,6 +116,11 @@ export async function planIntent(deps: EngineDeps, req: QuoteRequest): Promise<I
       "destinationToAddress: required with destinationCallData (it is the contract called)",
     );
   }
+  checkParties(
+    { owner: req.owner, recipient: req.recipient ?? req.owner, call: req.callData !== undefined },
+    sinksOf(registry),
+    req.fields ?? trailsFields,
+  );
   const originNative = nativeOf(registry, req.originChainId);
   const destinationNative = nativeOf(registry, req.destinationChainId);
   if (!originNative || !destinationNative) {

@@ -4,6 +4,7 @@ import { withHeadroom } from "../../chains/gas.ts";
 import {
   balanceKey,
   decideIntent,
+  type Holding,
   type IntentChange,
   type IntentEffect,
   type IntentFacts,
@@ -73,15 +74,15 @@ async function gather(
 ): Promise<void> {
   switch (need.fact) {
     case "balance": {
-      const chainId = plan.from.chainId;
+      const { chainId, asset } = need;
       let at: bigint | undefined;
       if (need.at === "confirmed") {
         const head = await deps.chains.head(chainId);
         const confirmed = head - BigInt(chainOf(deps)(chainId).confirmations - 1);
         at = confirmed < 0n ? 0n : confirmed;
       }
-      const balance = await deps.chains.balanceOf(chainId, need.asset, plan.depositAddress, at);
-      facts.balances[balanceKey(need.asset, need.at)] = balance;
+      const balance = await deps.chains.balanceOf(chainId, asset, plan.depositAddress, at);
+      facts.balances[balanceKey({ chainId, asset }, need.at)] = balance;
       return;
     }
     case "track": {
@@ -103,12 +104,18 @@ async function gather(
         .then((gas) => ({ ok: true as const, gas }), simulationFailure);
       return;
     }
-    case "strayAssets": {
+    case "strays": {
       const token = row.origin_token.toLowerCase();
       const deposits = await depositsOf(deps.store.db, row.id);
-      facts.strayAssets = [
-        ...new Set(deposits.map((dep) => dep.token as Address).filter((t) => t.toLowerCase() !== token)),
-      ];
+      const strays = new Map<string, Holding>();
+      for (const dep of deposits) {
+        if (dep.chain_id === row.origin_chain_id && dep.token.toLowerCase() === token) continue;
+        strays.set(`${dep.chain_id}:${dep.token.toLowerCase()}`, {
+          chainId: dep.chain_id,
+          asset: dep.token as Address,
+        });
+      }
+      facts.strays = [...strays.values()];
       return;
     }
     case "filledOnChain":

@@ -1,0 +1,108 @@
+import { TradeType } from "@0xtrails/api";
+import type { Address } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { intentEvents } from "../../src/store/events.ts";
+import { startTestJunction, type TestJunction } from "../support/junction.ts";
+import { freshAddress } from "../support/onchain.ts";
+import { flows } from "../support/trails-flow.ts";
+
+/**
+ * Every deposit ends with its owner or its recipient, whatever its order or chain: the cases that
+ * once left money at a deposit address.
+ */
+
+let t: TestJunction;
+let f: ReturnType<typeof flows>;
+beforeAll(async () => {
+  t = await startTestJunction();
+  f = flows(t);
+});
+afterAll(() => t?.stop());
+
+const USER = 4;
+const user = devnetAccount(USER).address;
+const A = 0;
+const B = 1;
+const C = 2;
+
+async function committed(amount: bigint, recipient: Address = user) {
+  const { intent } = await t.trails.quoteIntent({
+    ownerAddress: user,
+    originChainId: f.chain(A).chainId,
+    originTokenAddress: f.token(A, "USDC"),
+    destinationChainId: f.chain(B).chainId,
+    destinationTokenAddress: f.token(B, "USDC"),
+    destinationToAddress: recipient,
+    tradeType: TradeType.EXACT_INPUT,
+    originTokenAmount: amount,
+  });
+  await t.trails.commitIntent({ intent });
+  return intent;
+}
+
+async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("deposits, whatever their order or chain", () => {
+  it("a second deposit after a refund goes back too, once, without the intent spinning", async () => {
+    const usdc = f.token(A, "USDC");
+    const intent = await committed(20_000_000n);
+    const address = intent.originIntentAddress as Address;
+    await t.trails.abortIntent({ intentId: intent.intentId, chainId: 0, abortTransactionHash: "" });
+    const before = await f.balance(A, usdc, user);
+    await f.transfer(A, USER, usdc, address, 20_000_000n);
+    await f.waitStatus(t.trails, intent.intentId, "REFUNDED");
+    await until(
+      () => f.balance(A, usdc, user),
+      (b) => b === before,
+      "the first refund",
+    );
+    // The user pays again, to the same address: it must come back as well.
+    await f.transfer(A, USER, usdc, address, 20_000_000n);
+    await until(
+      () => f.balance(A, usdc, user),
+      (b) => b === before,
+      "the second deposit to come back",
+    );
+    expect(await f.balance(A, usdc, address)).toBe(0n);
+    // Settled: a bounded number of events, and no more being written.
+    const count = (await intentEvents(t.db, intent.intentId)).length;
+    expect(count).toBeLessThan(20);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect((await intentEvents(t.db, intent.intentId)).length).toBe(count);
+    const types = (await intentEvents(t.db, intent.intentId)).map((e) => e.type);
+    expect(types.filter((type) => type === "refund.sent")).toHaveLength(2);
+    expect(types).toContain("refund.late_deposit");
+  });
+
+  it("a deposit to the right address on the wrong chain is returned there; the intent still completes", async () => {
+    const recipient = freshAddress();
+    const intent = await committed(30_000_000n, recipient);
+    const address = intent.originIntentAddress as Address;
+    // The deposit address is the same on every chain: this one lands on chain C, not A.
+    const usdcC = f.token(C, "USDC");
+    const beforeC = await f.balance(C, usdcC, user);
+    await f.transfer(C, USER, usdcC, address, 30_000_000n);
+    await until(
+      () => f.balance(C, usdcC, address),
+      (b) => b === 0n,
+      "the wrong-chain deposit to be returned",
+    );
+    expect(await f.balance(C, usdcC, user)).toBe(beforeC);
+    expect((await t.trails.getIntent({ intentId: intent.intentId })).intent.status).toBe("COMMITTED");
+    const events = await intentEvents(t.db, intent.intentId);
+    expect(events.some((e) => e.type === "refund.sent" && e.data.chainId === f.chain(C).chainId)).toBe(true);
+    // The real deposit, on chain A, is filled.
+    const hash = await f.transfer(A, USER, f.token(A, "USDC"), address, 30_000_000n);
+    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+    expect((await f.waitDone(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+    expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
+  });
+});
