@@ -6,6 +6,7 @@ import {
   depositSubmitRequest,
   errorDoc,
   executionDoc,
+  listHeaders,
   listQuery,
   submitRequest,
   supportedTokensQuery,
@@ -54,7 +55,7 @@ const errors = (statuses: Record<number, string>) =>
       { description, ...json(ref(errorDoc)) },
     ]),
   );
-const parameters = (schema: z.ZodObject, where: "path" | "query") =>
+const parameters = (schema: z.ZodObject, where: "path" | "query" | "header") =>
   Object.entries((inline(schema).properties ?? {}) as Record<string, JsonSchema>).map(([name, s]) => ({
     name,
     in: where,
@@ -127,10 +128,13 @@ function connectPaths() {
       get: {
         tags: ["Intents Connect"],
         summary: "The wallet's executions, newest first",
-        parameters: [...wallet, ...parameters(listQuery, "query")],
+        parameters: [...wallet, ...parameters(listQuery, "query"), ...parameters(listHeaders, "header")],
         responses: {
           200: ok("Always an array", { type: "array", items: ref(executionDoc) }),
-          ...errors(common),
+          ...errors({
+            ...common,
+            401: "listings: own, without ids: neither a known x-api-key nor the wallet's signature",
+          }),
         },
       },
     },

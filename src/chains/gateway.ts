@@ -7,11 +7,13 @@ import {
   ContractFunctionRevertedError,
   ExecutionRevertedError,
   type Hex,
+  HttpRequestError,
   keccak256,
   type Log,
   parseAbiItem,
   parseEventLogs,
   type StateOverride,
+  TimeoutError,
   type Transaction,
   type TransactionReceipt,
   TransactionReceiptNotFoundError,
@@ -19,6 +21,7 @@ import {
   toHex,
   zeroAddress,
 } from "viem";
+import { JunctionError } from "../core/errors.ts";
 import {
   depositFactoryAbi,
   devTokenAbi,
@@ -151,6 +154,11 @@ export interface Chains {
     amount: bigint,
   ): Promise<StateOverride | null>;
   verifyTypedData(chainId: number, params: TypedDataCheck): Promise<boolean>;
+  /** Whether `address` signed `message` (EIP-191), as an EOA or through ERC-1271. */
+  verifyMessage(
+    chainId: number,
+    check: { address: Address; message: string; signature: Hex },
+  ): Promise<boolean>;
   /** The IntentEntrypoint's next nonce for `owner`. */
   entrypointNonce(chainId: number, owner: Address): Promise<bigint>;
   allowance(chainId: number, token: Address, owner: Address, spender: Address): Promise<bigint>;
@@ -299,14 +307,14 @@ export class ChainGateway implements Chains {
     return tokenBalanceOverride(this.client(chainId), token, holder, amount);
   }
 
-  async verifyTypedData(chainId: number, check: TypedDataCheck): Promise<boolean> {
-    try {
-      // viem's parameter type ties the message to the types generically; each comes from one place.
-      const params = check as Parameters<Client["verifyTypedData"]>[0];
-      return await this.client(chainId).verifyTypedData(params);
-    } catch {
-      return false;
-    }
+  verifyTypedData(chainId: number, check: TypedDataCheck): Promise<boolean> {
+    // viem's parameter type ties the message to the types generically; each comes from one place.
+    const params = check as Parameters<Client["verifyTypedData"]>[0];
+    return signatureVerdict(chainId, () => this.client(chainId).verifyTypedData({ ...params, mode: "eoa" }));
+  }
+
+  verifyMessage(chainId: number, check: { address: Address; message: string; signature: Hex }) {
+    return signatureVerdict(chainId, () => this.client(chainId).verifyMessage({ ...check, mode: "eoa" }));
   }
 
   entrypointNonce(chainId: number, owner: Address): Promise<bigint> {
@@ -411,5 +419,25 @@ export class ChainGateway implements Chains {
       this.log.warn({ chainId, token }, "pricing permit deposits of this token at the measured cost");
       return PERMIT_DEPOSIT_GAS_FALLBACK;
     });
+  }
+}
+
+/**
+ * A signature check's verdict. An EOA's signature is checked locally first (`mode: "eoa"`); only a
+ * contract wallet's (ERC-1271/6492) needs the node. A node that cannot be reached gives no verdict:
+ * the caller hears the service is unavailable, not that the signature is wrong.
+ */
+async function signatureVerdict(chainId: number, check: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await check();
+  } catch (err) {
+    const unreachable =
+      err instanceof BaseError &&
+      err.walk((e) => e instanceof HttpRequestError || e instanceof TimeoutError) !== null;
+    if (!unreachable) return false;
+    throw new JunctionError(
+      "upstream_unavailable",
+      `chain ${chainId}'s node could not be reached to check a contract wallet's signature; try again`,
+    );
   }
 }

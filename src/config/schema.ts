@@ -1,6 +1,7 @@
 import type { Address, Hex } from "viem";
 import { z } from "zod";
 import { addressField, chainIdField } from "../core/fields.ts";
+import { listingsModes } from "../core/listing.ts";
 import type { Secret } from "./secret.ts";
 
 const decimalString = z
@@ -102,6 +103,11 @@ export const configSchema = z
       .default({ protocolFeeBps: 10, gaslessFeeMarginBps: 2_000 }),
     /** Trails `X-Access-Key` values; empty = no key required. */
     accessKeys: z.array(z.string().min(8)).default([]),
+    /**
+     * Who may list intents and executions (lookups by id, hash or deposit address stay public):
+     * `public`, as on a block explorer, or `own`: the caller's access key's, or a signed owner's.
+     */
+    listings: z.enum(listingsModes).default("public"),
     connect: z
       .object({
         /** `x-api-key` values the quote-backed create accepts. */

@@ -18,7 +18,9 @@ export type JunctionErrorKind =
   /** The request collides with existing state (a second live execution for one account and chain). */
   | "conflict"
   /** A service Junction depends on for the answer (a NEAR RPC node) could not be reached. */
-  | "upstream_unavailable";
+  | "upstream_unavailable"
+  /** The caller may not do this (not the intent's integrator, nor signed by its owner). */
+  | "unauthorized";
 
 export class JunctionError extends Error {
   constructor(

@@ -18,10 +18,10 @@ import {
 import type { IntentChanges } from "./changes.ts";
 import {
   announceExecutionDeposit,
-  type DeleteAuthorization,
   deleteExecution,
   type Signature,
   submitSignature,
+  type WalletSignature,
 } from "./executions/authorize.ts";
 import {
   createQuoteExecution,
@@ -31,7 +31,13 @@ import {
 } from "./executions/create.ts";
 import { fillCalldata, sweepCalldata } from "./intents/calls.ts";
 import { type GaslessSubmission, relayGaslessDeposit } from "./intents/gasless.ts";
-import { abortIntent, announceDeposit, commitIntent, requireIntent } from "./intents/lifecycle.ts";
+import {
+  type Authority,
+  abortIntent,
+  announceDeposit,
+  commitIntent,
+  requireIntent,
+} from "./intents/lifecycle.ts";
 import { type QuoteRequest, quoteIntent } from "./intents/quote.ts";
 import {
   type IntentRecord,
@@ -41,13 +47,21 @@ import {
   type RelayedDeposit,
   type TxView,
 } from "./intents/views.ts";
+import {
+  type ExecutionListingCaller,
+  executionListingScope,
+  type IntentListingCaller,
+  intentListingScope,
+} from "./listing.ts";
 import type { EngineDeps } from "./ports.ts";
 import { type EngineWorkers, startWorkers } from "./runner.ts";
 import type { WorkSignal } from "./work-signal.ts";
 
 /** The read models and requests of the façade: what the dialects see of the engine. */
 export type {
+  ExecutionListingCaller,
   GaslessSubmission,
+  IntentListingCaller,
   IntentRecord,
   IntentSearch,
   IntentView,
@@ -115,8 +129,9 @@ export class Engine {
 
   // Intents
 
-  quote(req: QuoteRequest): Promise<IntentPlan> {
-    return quoteIntent(this.deps, req);
+  /** Quotes and records the intent; `accessKey`, the caller's, may change it later. */
+  quote(req: QuoteRequest, accessKey: string | null): Promise<IntentPlan> {
+    return quoteIntent(this.deps, req, accessKey);
   }
 
   async intent(id: string): Promise<IntentRecord> {
@@ -131,8 +146,8 @@ export class Engine {
     return intentRecordOf(await commitIntent(this.deps, id));
   }
 
-  async abort(id: string): Promise<IntentRecord> {
-    return intentRecordOf(await abortIntent(this.deps, id));
+  async abort(id: string, authority: Authority): Promise<IntentRecord> {
+    return intentRecordOf(await abortIntent(this.deps, id, authority));
   }
 
   async announceDeposit(id: string, hash: Hex): Promise<IntentRecord> {
@@ -148,16 +163,28 @@ export class Engine {
     return { sweep: sweepCalldata(plan, plan.quote.fromAmount), fill: fillCalldata(plan) };
   }
 
-  async searchIntents(filter: IntentSearch, limit: number): Promise<IntentRecord[]> {
-    return (await searchIntents(this.deps.store.db, filter, limit)).map(intentRecordOf);
+  /**
+   * Intents matching `filter`, as far as `caller` may see them: a search by id, transaction hash
+   * or deposit address is a lookup, anything else a listing.
+   */
+  async searchIntents(
+    filter: IntentSearch,
+    limit: number,
+    caller: IntentListingCaller,
+  ): Promise<IntentRecord[]> {
+    const lookup = Boolean(filter.id || filter.txHash || filter.depositAddress);
+    const scope = await intentListingScope(this.deps, { lookup, ...pickOwner(filter) }, caller);
+    return (await searchIntents(this.deps.store.db, { ...filter, scope }, limit)).map(intentRecordOf);
   }
 
-  /** A page of intents with everything their receipts need, newest first. */
+  /** A page of intents with everything their receipts need, newest first, as far as `caller` may see. */
   async intentHistory(
     filter: { owner?: string; before?: number },
     size: number,
+    caller: IntentListingCaller,
   ): Promise<{ views: IntentView[]; more: boolean }> {
-    const { rows, more } = await intentPage(this.deps.store.db, filter, size);
+    const scope = await intentListingScope(this.deps, { lookup: false, ...pickOwner(filter) }, caller);
+    const { rows, more } = await intentPage(this.deps.store.db, { ...filter, scope }, size);
     return { views: await Promise.all(rows.map((row) => intentViewOf(this.deps, row))), more };
   }
 
@@ -168,8 +195,13 @@ export class Engine {
 
   // Executions
 
-  async createExecution(wallet: string, req: QuoteExecutionRequest): Promise<ExecutionRecord> {
-    const plan = await createQuoteExecution(this.deps, wallet, req);
+  /** A quote-backed execution, created with (and listed to) the integrator's `apiKey`. */
+  async createExecution(
+    wallet: string,
+    req: QuoteExecutionRequest,
+    apiKey: string,
+  ): Promise<ExecutionRecord> {
+    const plan = await createQuoteExecution(this.deps, wallet, req, apiKey);
     if (req.dry) return { plan, status: "CREATED", statusReason: null, signed: false, stored: false };
     return this.execution(plan.wallet.id, plan.id);
   }
@@ -197,18 +229,28 @@ export class Engine {
     return { ...executionRecordOf(row), id: row.id };
   }
 
-  deleteExecution(wallet: string, id: string, auth: DeleteAuthorization): Promise<void> {
+  deleteExecution(wallet: string, id: string, auth: WalletSignature): Promise<void> {
     return deleteExecution(this.deps, wallet, id, auth);
   }
 
-  /** The wallet's executions, newest first, optionally only these ids and statuses. */
+  /**
+   * The wallet's executions, newest first, optionally only these ids and statuses, as far as
+   * `caller` may see them: naming the ids is a lookup, anything else a listing.
+   */
   async executions(
     rawWallet: string,
     filter: { ids?: readonly string[]; statuses?: readonly string[] },
     limit: number,
+    caller: ExecutionListingCaller,
   ): Promise<ExecutionRecord[]> {
     const wallet = parseWallet(rawWallet);
-    return (await listExecutions(this.deps.store.db, wallet.id, filter, limit)).map(executionRecordOf);
+    const lookup = (filter.ids?.length ?? 0) > 0;
+    const scope = await executionListingScope(this.deps, wallet, { lookup }, caller);
+    // A restricted scope without a key (only a signed owner gets "all") matches no execution.
+    const createdBy = scope === "all" ? {} : { createdBy: scope.createdBy ?? "" };
+    return (await listExecutions(this.deps.store.db, wallet.id, { ...filter, ...createdBy }, limit)).map(
+      executionRecordOf,
+    );
   }
 
   /** The wallet's IntermediaryAccount: one CREATE2 address on every chain that shares the factory's deployment. */
@@ -248,3 +290,5 @@ export class Engine {
     return this.deps.store.commit(this.deps.clock.now(), (uow) => uow.retry(table, ids));
   }
 }
+
+const pickOwner = (filter: { owner?: string }) => (filter.owner ? { owner: filter.owner } : {});

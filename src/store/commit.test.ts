@@ -27,7 +27,7 @@ describe.each(databaseTargets())("commit point on $name", ({ name, target }) => 
 
   async function quoted(store: Store) {
     const plan = testPlan();
-    await store.commit(now(), (uow) => uow.insertIntent(plan));
+    await store.insertIntent(plan, now(), null);
     return plan.intentId;
   }
 

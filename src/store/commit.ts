@@ -82,8 +82,8 @@ export class Store {
    * A new QUOTED intent on its own: one statement, atomic by itself, so it needs no transaction
    * around it (quoting is the API's busiest write). It records no event and makes nothing due.
    */
-  async insertIntent(plan: IntentPlan, now: Date): Promise<void> {
-    await insertQuotedIntent(this.db, plan, now);
+  async insertIntent(plan: IntentPlan, now: Date, quotedBy: string | null): Promise<void> {
+    await insertQuotedIntent(this.db, plan, now, quotedBy ? { quotedBy } : {});
     this.listener({ events: [], intents: new Set([plan.intentId]), executions: new Set(), due: new Set() });
   }
 
@@ -141,9 +141,13 @@ export class UnitOfWork {
 
   // Intents
 
-  insertIntent(plan: IntentPlan, executionId: string | null = null): Promise<void> {
+  /** An execution's intent, with the key fingerprint that created it (none for a steps-only one). */
+  insertIntent(plan: IntentPlan, links: { executionId: string; quotedBy: string | null }): Promise<void> {
     this.intents.add(plan.intentId);
-    return insertQuotedIntent(this.trx, plan, this.now, executionId);
+    return insertQuotedIntent(this.trx, plan, this.now, {
+      executionId: links.executionId,
+      ...(links.quotedBy ? { quotedBy: links.quotedBy } : {}),
+    });
   }
 
   lockIntent(id: string): Promise<IntentRow | undefined> {

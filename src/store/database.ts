@@ -57,15 +57,36 @@ async function connect(target: DatabaseTarget): Promise<{ db: Db; cleanup?: () =
   return { db };
 }
 
+/**
+ * PostgreSQL: runs `work` holding the advisory lock every migration and every schema drop of
+ * Junction takes, on a connection of its own. Kysely's migrator reads the catalog of every schema,
+ * and that read fails on a schema another session drops meanwhile (several Junctions, or test
+ * files, sharing one server).
+ */
+export async function withSchemaLock<T>(target: DatabaseTarget, work: () => Promise<T>): Promise<T> {
+  if (target.kind !== "postgres") return work();
+  const client = new pg.Client({ connectionString: target.url });
+  await client.connect();
+  try {
+    await client.query("select pg_advisory_lock(hashtext('junction:schema-ddl'))");
+    return await work();
+  } finally {
+    // Ending the session releases the lock.
+    await client.end();
+  }
+}
+
 /** Brings the schema up to date, or (`upTo`, for testing a migration) to the named migration. */
-export async function migrate(db: Db, schema: string, upTo?: string): Promise<void> {
+export async function migrate(db: Db, target: DatabaseTarget, upTo?: string): Promise<void> {
   // Explicit schema: Kysely's table lookup spans every schema and would find another one's tables.
   const migrator = new Migrator({
     db,
-    migrationTableSchema: schema,
+    migrationTableSchema: target.schema,
     provider: { getMigrations: async () => migrations },
   });
-  const { error, results } = upTo ? await migrator.migrateTo(upTo) : await migrator.migrateToLatest();
+  const { error, results } = await withSchemaLock(target, () =>
+    upTo ? migrator.migrateTo(upTo) : migrator.migrateToLatest(),
+  );
   const failed = results?.find((r) => r.status === "Error");
   if (error || failed) {
     throw new Error(
@@ -82,7 +103,7 @@ export async function openDatabase(target: DatabaseTarget, upTo?: string): Promi
     cleanup?.();
   };
   try {
-    await migrate(db, target.schema, upTo);
+    await migrate(db, target, upTo);
   } catch (err) {
     await close();
     throw err;
@@ -93,9 +114,11 @@ export async function openDatabase(target: DatabaseTarget, upTo?: string): Promi
 /** Drops every table Junction owns and migrates again: an empty, current database. */
 export async function resetDatabase(database: Database): Promise<void> {
   const { db, target } = database;
-  await sql`drop schema if exists ${sql.id(target.schema)} cascade`.execute(db);
-  await sql`create schema ${sql.id(target.schema)}`.execute(db);
-  await migrate(db, target.schema);
+  await withSchemaLock(target, async () => {
+    await sql`drop schema if exists ${sql.id(target.schema)} cascade`.execute(db);
+    await sql`create schema ${sql.id(target.schema)}`.execute(db);
+  });
+  await migrate(db, target);
 }
 
 export async function readMeta(db: Db, key: string): Promise<string | null> {

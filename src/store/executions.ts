@@ -87,7 +87,7 @@ export function lockExecution(trx: Transaction<Schema>, id: string): Promise<Exe
 export function listExecutions(
   db: Executor,
   wallet: string,
-  filter: { ids?: readonly string[]; statuses?: readonly string[] },
+  filter: { ids?: readonly string[]; statuses?: readonly string[]; createdBy?: string },
   limit: number,
 ): Promise<ExecutionRow[]> {
   let q = db
@@ -96,6 +96,18 @@ export function listExecutions(
     .where("wallet", "=", wallet)
     .where("deleted_at", "is", null);
   if (filter.ids?.length) q = q.where("id", "in", filter.ids);
+  // An execution is created with the key that quoted its intent; a steps-only one has no key.
+  const createdBy = filter.createdBy;
+  if (createdBy !== undefined) {
+    q = q.where("id", "in", (eb) =>
+      eb
+        .selectFrom("intents")
+        .select("execution_id")
+        .where("quoted_by", "=", createdBy)
+        .where("execution_id", "is not", null)
+        .$narrowType<{ execution_id: string }>(),
+    );
+  }
   if (filter.statuses?.length) q = q.where("status", "in", filter.statuses);
   return q.orderBy("seq", "desc").limit(limit).execute();
 }

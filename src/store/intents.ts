@@ -1,6 +1,7 @@
-import { type Selectable, sql, type Transaction } from "kysely";
+import { type Selectable, type SelectQueryBuilder, sql, type Transaction } from "kysely";
 import type { IntentPlan } from "../core/intent/plan.ts";
 import { fromJson, toJsonText } from "../core/json.ts";
+import type { ListingScope } from "../core/listing.ts";
 import type { Db } from "./database.ts";
 import { wakeable } from "./queue.ts";
 import type { IntentsTable, Schema } from "./schema.ts";
@@ -25,7 +26,7 @@ export async function insertQuotedIntent(
   db: Executor,
   plan: IntentPlan,
   now: Date,
-  executionId: string | null = null,
+  by: { executionId?: string; quotedBy?: string } = {},
 ): Promise<void> {
   const q = plan.quote;
   await db
@@ -52,7 +53,8 @@ export async function insertQuotedIntent(
       commit_expires_at: null,
       deposit_tx_hash: null,
       destination_call_succeeded: null,
-      execution_id: executionId,
+      execution_id: by.executionId ?? null,
+      quoted_by: by.quotedBy ?? null,
       next_action_at: null,
       lease_owner: null,
       lease_until: null,
@@ -174,11 +176,28 @@ export interface IntentSearch {
   txHash?: string;
   /** An intent id, owner or deposit address (lowercase). */
   text?: string;
+  /** Only what a restricted listing may show (checksummed owner). */
+  scope?: ListingScope;
+}
+
+/** Rows a listing scope lets through: all, or those quoted with its key or of its owner. */
+function inScope(
+  query: SelectQueryBuilder<Schema, "intents", IntentRow>,
+  scope: ListingScope | undefined,
+): SelectQueryBuilder<Schema, "intents", IntentRow> {
+  if (scope === undefined || scope === "all") return query;
+  const { createdBy, owner } = scope;
+  return query.where((eb) =>
+    eb.or([
+      ...(createdBy !== null ? [eb("quoted_by", "=", createdBy)] : []),
+      ...(owner !== null ? [eb("owner", "=", owner)] : []),
+    ]),
+  );
 }
 
 /** Intents matching `filter`, newest first. */
 export function searchIntents(db: Db, filter: IntentSearch, limit: number): Promise<IntentRow[]> {
-  let query = db.selectFrom("intents").selectAll();
+  let query = inScope(db.selectFrom("intents").selectAll(), filter.scope);
   if (filter.id) query = query.where("id", "=", filter.id);
   if (filter.owner) query = query.where("owner", "=", filter.owner);
   if (filter.depositAddress) query = query.where("deposit_address", "=", filter.depositAddress);
@@ -220,10 +239,10 @@ export function searchIntents(db: Db, filter: IntentSearch, limit: number): Prom
 /** A page of intents, newest first, before the sequence number `before` when given. */
 export async function intentPage(
   db: Db,
-  filter: { owner?: string; before?: number },
+  filter: { owner?: string; before?: number; scope?: ListingScope },
   size: number,
 ): Promise<{ rows: IntentRow[]; more: boolean }> {
-  let query = db.selectFrom("intents").selectAll();
+  let query = inScope(db.selectFrom("intents").selectAll(), filter.scope);
   if (filter.owner) query = query.where("owner", "=", filter.owner);
   if (filter.before) query = query.where("seq", "<", String(filter.before));
   const rows = await query

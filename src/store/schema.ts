@@ -55,6 +55,8 @@ export interface IntentsTable extends QueueColumns {
   destination_call_succeeded: boolean | null;
   /** The Intents Connect execution built on this intent, if any. */
   execution_id: string | null;
+  /** A fingerprint of the access key that quoted the intent: that integrator may change it. */
+  quoted_by: string | null;
   created_at: Date;
 }
 

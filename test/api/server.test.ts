@@ -1,8 +1,12 @@
 import { TrailsApi, WebrpcError } from "@0xtrails/api";
 import { createPublicClient, http } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settlementAbi } from "../../src/chains/abi.gen.ts";
+import { abortMessage } from "../../src/core/intent/authority.ts";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
+import { flows } from "../support/trails-flow.ts";
 
 let t: TestJunction;
 beforeAll(async () => {
@@ -248,7 +252,10 @@ describe("webrpc errors for malformed calls", () => {
 describe("access keys", () => {
   let keyed: TestJunction;
   beforeAll(async () => {
-    keyed = await startTestJunction({ JUNCTION_ACCESS_KEYS: "key-for-tests" }, "key-for-tests");
+    keyed = await startTestJunction(
+      { JUNCTION_ACCESS_KEYS: "key-for-tests,another-key-456" },
+      "key-for-tests",
+    );
   });
   afterAll(() => keyed?.stop());
 
@@ -258,6 +265,42 @@ describe("access keys", () => {
     await expect(anonymous.getChains({})).rejects.toMatchObject({ code: 1000, status: 401 });
     const wrong = new TrailsApi("wrong-key-123", { hostname: keyed.url });
     await expect(wrong.getChains({})).rejects.toMatchObject({ code: 1000, status: 401 });
+  });
+
+  it("an intent belongs to the key that quoted it and to its owner: no one else can abort it", async () => {
+    const quote = () => flows(keyed).quotePayment(keyed.trails, devnetAccount(2).address);
+    const other = new TrailsApi("another-key-456", { hostname: keyed.url });
+    const sign = (account: number, id: string) =>
+      privateKeyToAccount(devnetAccount(account).privateKey).signMessage({ message: abortMessage(id) });
+    const abort = (api: TrailsApi, intentId: string, ownerSignature?: string) =>
+      api.abortIntent({
+        intentId,
+        chainId: 0,
+        abortTransactionHash: "",
+        ...(ownerSignature ? { ownerSignature } : {}),
+      });
+    const status = async (id: string) => (await keyed.trails.getIntent({ intentId: id })).intent.status;
+
+    const first = await quote();
+    // Another integrator, without the owner's signature, or with a stranger's: refused, nothing changes.
+    await expect(abort(other, first)).rejects.toMatchObject({ code: 1000, status: 401 });
+    await expect(abort(other, first, await sign(3, first))).rejects.toMatchObject({
+      code: 1000,
+      status: 401,
+    });
+    expect(await status(first)).toBe("QUOTED");
+    // The refusal for an intent that does not exist reads the same.
+    const unknown = `0x${"ab".repeat(32)}`;
+    const messages = await Promise.all(
+      [first, unknown].map((id) =>
+        abort(other, id).catch((e: { message: string }) => e.message.replaceAll(id, "ID")),
+      ),
+    );
+    expect(messages[0]).toBe(messages[1]);
+    // The owner's signature works through any key; the quoting key works alone.
+    expect((await abort(other, first, await sign(2, first))).status).toBe("ABORTED");
+    const second = await quote();
+    expect((await abort(keyed.trails, second)).status).toBe("ABORTED");
   });
 
   it("without configured keys, none is needed", async () => {

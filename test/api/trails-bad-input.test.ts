@@ -5,8 +5,11 @@
  * QuoteIntents must record nothing.
  */
 import { randomBytes } from "node:crypto";
+import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { webrpcErrors } from "../../src/api/trails/errors.ts";
+import { abortMessage } from "../../src/core/intent/authority.ts";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 
 type Json = Record<string, unknown>;
@@ -27,6 +30,10 @@ interface Fixture {
   abortedId: string;
   /** Junction's Settlement on the destination chain. */
   settlement: string;
+  /** The owner's signature aborting `abortedId`. */
+  abortedSignature: string;
+  /** Another account's signature aborting `quotedId`. */
+  strangerAbortSignature: string;
 }
 
 interface Row {
@@ -485,19 +492,35 @@ const otherRows: Row[] = [
     error: "IntentStatus",
     mentions: ["QUOTED"],
   },
-  // AbortIntent
+  // AbortIntent: only the intent's integrator or owner; a refusal does not reveal whether it exists.
   {
     name: "unknown intentId",
     method: "AbortIntent",
     body: (fx) => ({ intentId: fx.unknownId }),
-    status: 400,
-    error: "NotFound",
-    mentions: ["intentId"],
+    status: 401,
+    error: "Unauthorized",
+    mentions: ["intentId", "ownerSignature"],
   },
   {
-    name: "an intent already aborted",
+    name: "someone else's intent, no proof",
     method: "AbortIntent",
-    body: (fx) => ({ intentId: fx.abortedId }),
+    body: (fx) => ({ intentId: fx.quotedId }),
+    status: 401,
+    error: "Unauthorized",
+    mentions: ["intentId", "ownerSignature"],
+  },
+  {
+    name: "someone else's intent, signed by a stranger",
+    method: "AbortIntent",
+    body: (fx) => ({ intentId: fx.quotedId, ownerSignature: fx.strangerAbortSignature }),
+    status: 401,
+    error: "Unauthorized",
+    mentions: ["intentId", "ownerSignature"],
+  },
+  {
+    name: "an intent already aborted, signed by its owner",
+    method: "AbortIntent",
+    body: (fx) => ({ intentId: fx.abortedId, ownerSignature: fx.abortedSignature }),
     status: 422,
     error: "IntentStatus",
     mentions: ["ABORTED"],
@@ -652,12 +675,18 @@ beforeAll(async () => {
     quotedId: "",
     abortedId: "",
     settlement: beta.contracts.Settlement,
+    abortedSignature: "",
+    strangerAbortSignature: "",
   };
   // Setup quotes, counted separately from the rejected ones.
   const before = await intentCount();
   f.quotedId = await quoteOk();
   f.abortedId = await quoteOk();
-  const aborted = await call("AbortIntent", { intentId: f.abortedId });
+  const sign = (account: number, id: string) =>
+    privateKeyToAccount(devnetAccount(account).privateKey).signMessage({ message: abortMessage(id) });
+  f.abortedSignature = await sign(0, f.abortedId);
+  f.strangerAbortSignature = await sign(1, f.quotedId);
+  const aborted = await call("AbortIntent", { intentId: f.abortedId, ownerSignature: f.abortedSignature });
   expect(aborted.status, JSON.stringify(aborted.body)).toBe(200);
   afterSetup = await intentCount();
   expect(afterSetup).toBe(before + 2);

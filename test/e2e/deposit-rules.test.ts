@@ -55,7 +55,7 @@ describe("deposits, whatever their order or chain", () => {
     const usdc = f.token(A, "USDC");
     const intent = await committed(20_000_000n);
     const address = intent.originIntentAddress as Address;
-    await t.trails.abortIntent({ intentId: intent.intentId, chainId: 0, abortTransactionHash: "" });
+    await f.abort(t.trails, intent.intentId, USER);
     const before = await f.balance(A, usdc, user);
     await f.transfer(A, USER, usdc, address, 20_000_000n);
     await f.waitStatus(t.trails, intent.intentId, "REFUNDED");
@@ -73,7 +73,12 @@ describe("deposits, whatever their order or chain", () => {
     );
     expect(await f.balance(A, usdc, address)).toBe(0n);
     // Settled: a bounded number of events, and no more being written.
-    const count = (await intentEvents(t.db, intent.intentId)).length;
+    const events = await until(
+      () => intentEvents(t.db, intent.intentId),
+      (list) => list.some((e) => e.type === "refund.late_deposit"),
+      "the second refund to be recorded",
+    );
+    const count = events.length;
     expect(count).toBeLessThan(20);
     await new Promise((r) => setTimeout(r, 1_000));
     expect((await intentEvents(t.db, intent.intentId)).length).toBe(count);

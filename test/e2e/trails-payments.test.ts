@@ -249,11 +249,7 @@ describe("payments through the real Trails client", () => {
   it("6. abort, then a late deposit: refunded", async () => {
     const usdcA = f.token(A, "USDC");
     const intent = await quoteAndCommit(usdcQuote(A, B, 20_000_000n));
-    const aborted = await t.trails.abortIntent({
-      intentId: intent.intentId,
-      chainId: 0,
-      abortTransactionHash: "",
-    });
+    const aborted = await f.abort(t.trails, intent.intentId, USER);
     expect(aborted.status).toBe("ABORTED");
     const before = await f.balance(A, usdcA, user);
     const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 20_000_000n);

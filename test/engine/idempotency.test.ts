@@ -58,17 +58,20 @@ async function depositedIntent(): Promise<IntentRow> {
   if (!a || !b) throw new Error("devnet has fewer than two chains");
   const usdcA = a.tokens[0]?.address as Address;
   const owner = devnetAccount(USER).address;
-  const plan = await engine.quote({
-    owner,
-    originChainId: a.chainId,
-    originToken: usdcA,
-    destinationChainId: b.chainId,
-    destinationToken: b.tokens[0]?.address as Address,
-    tradeType: "EXACT_INPUT",
-    amount: 10_000_000n,
-    slippagePpm: 5000n,
-    raw: {},
-  });
+  const plan = await engine.quote(
+    {
+      owner,
+      originChainId: a.chainId,
+      originToken: usdcA,
+      destinationChainId: b.chainId,
+      destinationToken: b.tokens[0]?.address as Address,
+      tradeType: "EXACT_INPUT",
+      amount: 10_000_000n,
+      slippagePpm: 5000n,
+      raw: {},
+    },
+    null,
+  );
   await engine.commit(plan.intentId);
   const wallet = walletClientFor(a.viem, privateKeyToAccount(devnetAccount(USER).privateKey));
   const hash = await wallet.writeContract({

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import type { Database, DatabaseTarget } from "../../src/store/database.ts";
+import { type Database, type DatabaseTarget, withSchemaLock } from "../../src/store/database.ts";
 
 /** A schema of its own per test, so test files and a running `npm start` never share tables. */
 export function uniqueSchema(): string {
@@ -32,14 +32,17 @@ export function databaseTargets(): { name: string; target: () => DatabaseTarget 
   return targets;
 }
 
+/** Drops a test's schema, under the lock migrations take (a migration's catalog read fails on it otherwise). */
 export async function dropSchema(url: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`drop schema if exists "${schema}" cascade`);
-  } finally {
-    await client.end();
-  }
+  await withSchemaLock({ kind: "postgres", url, schema }, async () => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`drop schema if exists "${schema}" cascade`);
+    } finally {
+      await client.end();
+    }
+  });
 }
 
 /** Closes a test database and removes what it left: its schema on PostgreSQL, its directory for PGlite. */

@@ -1,10 +1,11 @@
-import type { TrailsApi } from "@0xtrails/api";
+import { TradeType, type TrailsApi } from "@0xtrails/api";
 import { type Address, type Hex, zeroAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { expect } from "vitest";
 import { devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
 import type { RuntimeChain } from "../../src/chains/registry.ts";
+import { abortMessage } from "../../src/core/intent/authority.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
 import type { TestJunction } from "./junction.ts";
 import { balanceOf, mined } from "./onchain.ts";
@@ -45,6 +46,20 @@ export function flows(t: TestJunction) {
   }
 
   /** Long-polls with the client until the receipt is done; returns it. */
+  /** Quotes a plain USDC payment from chain 0 to chain 1 for `owner`; returns the intent id. */
+  async function quotePayment(trails: TrailsApi, owner: Address, amount = 10_000_000n) {
+    const { intent } = await trails.quoteIntent({
+      ownerAddress: owner,
+      originChainId: chain(0).chainId,
+      originTokenAddress: token(0, "USDC"),
+      destinationChainId: chain(1).chainId,
+      destinationTokenAddress: token(1, "USDC"),
+      tradeType: TradeType.EXACT_INPUT,
+      originTokenAmount: amount,
+    });
+    return intent.intentId;
+  }
+
   async function waitDone(trails: TrailsApi, intentId: string, timeoutMs = 45_000) {
     const deadline = Date.now() + timeoutMs;
     let states: string[] | undefined;
@@ -72,6 +87,18 @@ export function flows(t: TestJunction) {
     }
   }
 
+  /**
+   * AbortIntent through the real client, with the owner's signature (test account `account`) in
+   * the extra field `ownerSignature`, which the client passes through.
+   */
+  async function abort(trails: TrailsApi, intentId: string, account: number) {
+    const ownerSignature = await privateKeyToAccount(devnetAccount(account).privateKey).signMessage({
+      message: abortMessage(intentId),
+    });
+    const req = { intentId, chainId: 0, abortTransactionHash: "", ownerSignature };
+    return trails.abortIntent(req);
+  }
+
   const balance = (index: number, tokenAddress: Address, holder: Address) =>
     balanceOf(client(index), tokenAddress, holder);
 
@@ -93,8 +120,10 @@ export function flows(t: TestJunction) {
     client,
     wallet,
     transfer,
+    quotePayment,
     waitDone,
     waitStatus,
+    abort,
     balance,
     expectBalanceChange,
     registry,

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from "fastify";
 import type { z } from "zod";
 import { JunctionError, type JunctionErrorKind } from "../../core/errors.ts";
+import type { ExecutionListingCaller } from "../../engine/engine.ts";
 import type { AppContext } from "../context.ts";
 import { describeIssues } from "../issues.ts";
 import { renderExecution, renderTokens } from "./render.ts";
@@ -9,6 +10,7 @@ import {
   createStepsRequest,
   deleteRequest,
   depositSubmitRequest,
+  listHeaders,
   listQuery,
   submitRequest,
   supportedTokensQuery,
@@ -29,6 +31,7 @@ const statusOf: Record<JunctionErrorKind, number> = {
   quote_expired: 409,
   conflict: 409,
   upstream_unavailable: 502,
+  unauthorized: 401,
 };
 
 /** A refusal the plugin itself makes, with its status. */
@@ -54,6 +57,27 @@ const list = (csv: string | undefined) =>
     .filter(Boolean);
 const result = (reply: FastifyReply, status: number, value: unknown) =>
   reply.status(status).send({ result: value });
+
+/** The caller of a listing, from its headers. */
+function listingCaller(h: z.output<typeof listHeaders>): ExecutionListingCaller {
+  const signature = h["x-signature"];
+  const deadline = h["x-signature-deadline"];
+  const recipient = h["x-nep413-recipient"];
+  const nonce = h["x-nep413-nonce"];
+  return {
+    apiKey: h["x-api-key"] ?? null,
+    ...(signature !== undefined && deadline !== undefined
+      ? {
+          walletSignature: {
+            signature,
+            deadline,
+            ...(h["x-public-key"] !== undefined ? { publicKey: h["x-public-key"] } : {}),
+            ...(recipient !== undefined && nonce !== undefined ? { nep413: { recipient, nonce } } : {}),
+          },
+        }
+      : {}),
+  };
+}
 
 /**
  * The Intents Connect REST API under /api/v1: `{result}` on success, `{error}` with the
@@ -112,7 +136,7 @@ export function connectPlugin(ctx: AppContext): FastifyPluginAsync {
         throw new HttpError(401, "a valid x-api-key header is required to create a quote-backed execution");
       }
       const req = parse(createExecutionRequest, request.body);
-      const execution = await e.createExecution(request.params.wallet, req);
+      const execution = await e.createExecution(request.params.wallet, req, key);
       return result(reply, execution.stored ? 201 : 200, renderExecution(execution));
     });
 
@@ -152,6 +176,7 @@ export function connectPlugin(ctx: AppContext): FastifyPluginAsync {
         request.params.wallet,
         { ...(ids ? { ids } : {}), ...(statuses ? { statuses } : {}) },
         LIST_LIMIT,
+        listingCaller(parse(listHeaders, request.headers)),
       );
       return result(reply, 200, executions.map(renderExecution));
     });

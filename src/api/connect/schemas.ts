@@ -140,6 +140,48 @@ export const listQuery = z.object({
     .meta({ description: `Comma-separated statuses: ${executionStatuses.join(", ")}` }),
 });
 
+const unixSeconds = z
+  .string()
+  .regex(/^\d{1,12}$/, "expected a deadline in unix seconds")
+  .transform(Number);
+
+/**
+ * The headers a restricted listing (`listings: own`) reads: the integrator's key, or the wallet's
+ * signature of `list_executions:<wallet>:<deadline>`.
+ */
+export const listHeaders = z
+  .object({
+    "x-api-key": z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "listings: own: lists the executions created with this key" }),
+    "x-signature": signature
+      .optional()
+      .meta({ description: "listings: own: the wallet's signature of list_executions:<wallet>:<deadline>" }),
+    "x-signature-deadline": unixSeconds
+      .optional()
+      .meta({ description: "The deadline the wallet signed (unix seconds, at most a day ahead)" }),
+    "x-public-key": z.string().min(1).optional().meta({ description: "NEAR: the key that signed" }),
+    "x-nep413-recipient": z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ description: "NEAR: the NEP-413 recipient signed with" }),
+    "x-nep413-nonce": z
+      .base64({ error: "expected 32 bytes in base64" })
+      .optional()
+      .meta({ description: "NEAR: the NEP-413 nonce signed with (base64)" }),
+  })
+  .refine((h) => h["x-signature"] === undefined || h["x-signature-deadline"] !== undefined, {
+    path: ["x-signature-deadline"],
+    message: "required with x-signature: the deadline (unix seconds) the wallet signed",
+  })
+  .refine((h) => (h["x-nep413-recipient"] === undefined) === (h["x-nep413-nonce"] === undefined), {
+    path: ["x-nep413-nonce"],
+    message: "x-nep413-recipient and x-nep413-nonce go together",
+  });
+
 export const supportedTokensQuery = z.object({
   flow: z
     .enum(["inOperation", "outOperation"], { error: "expected inOperation or outOperation" })

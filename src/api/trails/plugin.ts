@@ -25,6 +25,7 @@ const errorNames: Record<JunctionErrorKind, WebrpcErrorName> = {
   // Connect-only refusals; the Trails methods never raise them.
   conflict: "IntentStatus",
   upstream_unavailable: "Unavailable",
+  unauthorized: "Unauthorized",
 };
 
 function authorize(ctx: AppContext, key: string | string[] | undefined): void {
@@ -87,7 +88,9 @@ export function trailsPlugin(ctx: AppContext): FastifyPluginAsync {
       open.add(finished);
       void finished.then(() => open.delete(finished));
       const signal = AbortSignal.any([left.signal, closing.signal]);
-      return reply.send(await rpc.handle(parsed.data, ctx, signal));
+      const key = request.headers["x-access-key"];
+      const accessKey = typeof key === "string" && key !== "" ? key : null;
+      return reply.send(await rpc.handle(parsed.data, ctx, { accessKey, signal }));
     });
 
     app.route({

@@ -200,20 +200,27 @@ describe("a committed intent waiting for its deposit", () => {
     expect(changes(a)[0]).toMatchObject({ stage: "refund", release: true });
   });
 
-  it("at the deadline, after what fell short was returned: REFUNDED, the reservation released", () => {
-    const back = tx("refund", "mined");
-    const a = decide(facts({ now: at(601), txs: [back] }));
-    expect(changes(a)).toEqual([
-      {
-        transition: "refund",
-        stage: "watch",
-        statusReason:
-          "no deposit of the 95 the quote needs by the deadline; what fell short was returned to the owner",
-        data: { hash: back.hash },
-        release: true,
-      },
-    ]);
-  });
+  it.each([
+    ["recorded as mined", "mined", {}],
+    ["still recorded as pending, its receipt just read", "pending", { mined: true }],
+  ] as const)(
+    "at the deadline, after what fell short was returned (%s): REFUNDED, the reservation released",
+    (_, status, receipt) => {
+      const back = tx("refund", status);
+      const tracked = "mined" in receipt ? { [back.id]: { status: "mined" } as TrackedTx } : {};
+      const a = decide(facts({ now: at(601), txs: [back], tracked }));
+      expect(changes(a)).toEqual([
+        {
+          transition: "refund",
+          stage: "watch",
+          statusReason:
+            "no deposit of the 95 the quote needs by the deadline; what fell short was returned to the owner",
+          data: { hash: back.hash },
+          release: true,
+        },
+      ]);
+    },
+  );
 
   it("an announced deposit that is not there at the deadline (it never confirmed): FAILED, nothing to return", () => {
     const a = decide(facts({ now: at(601), state: { status: "EXECUTING" } }));

@@ -285,8 +285,9 @@ function endUnpaid(f: IntentFacts, confirmed: bigint): Step {
   const min = intent.plan.quote.fromAmountMin;
   if (confirmed > 0n)
     return act(f.now, toRefund(`deposit of ${confirmed} is below the ${min} the quote needs`));
+  // The return's record may still say pending while its receipt (tracked) says it was mined.
   const returned = latestTx(f.txs, "refund", depositOf(intent.plan));
-  if (returned?.status === "mined" && canTransition(intent.status, "refund")) {
+  if (returned && outcomeOf(f, returned)?.status === "mined" && canTransition(intent.status, "refund")) {
     return act(
       null,
       change({

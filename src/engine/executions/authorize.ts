@@ -17,20 +17,30 @@ async function requireExecution(deps: EngineDeps, wallet: Wallet, id: string): P
   return row;
 }
 
-/** Checks `signature` is the wallet's over `message`; a NEAR key lookup that fails is the upstream's fault. */
-async function requireSigned(
+/** A wallet's signature as a client sends it: NEAR wallets add the NEP-413 recipient and nonce (base64). */
+export interface WalletSignature extends Signature {
+  nep413?: { recipient: string; nonce: string };
+}
+
+/** Checks `auth` is the wallet's signature of `message`; a NEAR key lookup that fails is the upstream's fault. */
+export async function requireSigned(
   deps: EngineDeps,
   wallet: Wallet,
-  input: {
-    message: string;
-    signature: string;
-    publicKey?: string;
-    nep413?: { recipient: string; nonce: Uint8Array };
-  },
+  message: string,
+  auth: WalletSignature,
 ): Promise<void> {
   let verdict: Awaited<ReturnType<typeof verifyWalletSignature>>;
   try {
-    verdict = await verifyWalletSignature({ wallet, ...input, nearKeysOf: (id) => deps.nearKeys.keysOf(id) });
+    verdict = await verifyWalletSignature({
+      wallet,
+      message,
+      signature: auth.signature,
+      ...(auth.publicKey !== undefined ? { publicKey: auth.publicKey } : {}),
+      ...(auth.nep413
+        ? { nep413: { recipient: auth.nep413.recipient, nonce: base64.decode(auth.nep413.nonce) } }
+        : {}),
+      nearKeysOf: (id) => deps.nearKeys.keysOf(id),
+    });
   } catch (err) {
     if (err instanceof JunctionError) throw err;
     throw new JunctionError(
@@ -68,13 +78,9 @@ export async function submitSignature(
   const plan = executionPlanOf(known);
   const payload = plan.payload;
   if (!payload) throw new Error(`execution ${executionId} has no signing payload`);
-  await requireSigned(deps, wallet, {
-    message: payload.messageToSign,
-    signature: sig.signature,
-    ...(sig.publicKey !== undefined ? { publicKey: sig.publicKey } : {}),
-    ...(payload.nep413
-      ? { nep413: { recipient: payload.nep413.recipient, nonce: base64.decode(payload.nep413.nonce) } }
-      : {}),
+  await requireSigned(deps, wallet, payload.messageToSign, {
+    ...sig,
+    ...(payload.nep413 ? { nep413: payload.nep413 } : {}),
   });
   return deps.store.commit(deps.clock.now(), async (uow) => {
     const { execution: locked, intent } = await lockForChange(uow, known);
@@ -119,10 +125,6 @@ async function lockForChange(
   return { execution, intent };
 }
 
-export interface DeleteAuthorization extends Signature {
-  nep413?: { recipient: string; nonce: string };
-}
-
 /**
  * DELETE /executions/{wallet}/{id}: with the wallet's signature over `delete_execution:<id>`,
  * cancels an execution where nothing is in flight (core's rule); its intent, if still open, is
@@ -132,18 +134,11 @@ export async function deleteExecution(
   deps: EngineDeps,
   rawWallet: string,
   executionId: string,
-  auth: DeleteAuthorization,
+  auth: WalletSignature,
 ): Promise<void> {
   const wallet = parseWallet(rawWallet);
   const known = await requireExecution(deps, wallet, executionId);
-  await requireSigned(deps, wallet, {
-    message: `delete_execution:${executionId}`,
-    signature: auth.signature,
-    ...(auth.publicKey !== undefined ? { publicKey: auth.publicKey } : {}),
-    ...(auth.nep413
-      ? { nep413: { recipient: auth.nep413.recipient, nonce: base64.decode(auth.nep413.nonce) } }
-      : {}),
-  });
+  await requireSigned(deps, wallet, `delete_execution:${executionId}`, auth);
   await deps.store.commit(deps.clock.now(), async (uow) => {
     const { execution: locked, intent } = await lockForChange(uow, known);
     checkDeletable(locked.status as ExecutionStatus);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { type Address, bytesToHex, type Hex } from "viem";
 import type { Token } from "../../chains/registry.ts";
+import { keyFingerprint } from "../../core/access-key.ts";
 import { type AssetToken, assetIdOf, tokenOfAssetId } from "../../core/connect/assets.ts";
 import {
   amountForSteps,
@@ -145,6 +146,7 @@ export async function createQuoteExecution(
   deps: EngineDeps,
   rawWallet: string,
   req: QuoteExecutionRequest,
+  apiKey: string,
 ): Promise<ExecutionPlan> {
   requireEvm(req.type);
   const now = deps.clock.now();
@@ -231,7 +233,7 @@ export async function createQuoteExecution(
     },
     dry: req.dry,
   });
-  if (!req.dry) await store(deps, plan, intent);
+  if (!req.dry) await store(deps, plan, { plan: intent, quotedBy: keyFingerprint(apiKey) });
   return plan;
 }
 
@@ -333,10 +335,14 @@ function executionPlan(
 }
 
 /** Stores the execution and its QUOTED intent together; a second live execution is a conflict. */
-async function store(deps: EngineDeps, plan: ExecutionPlan, intent: IntentPlan | null): Promise<void> {
+async function store(
+  deps: EngineDeps,
+  plan: ExecutionPlan,
+  intent: { plan: IntentPlan; quotedBy: string } | null,
+): Promise<void> {
   try {
     await deps.store.commit(new Date(plan.createdAt), async (uow) => {
-      if (intent) await uow.insertIntent(intent, plan.id);
+      if (intent) await uow.insertIntent(intent.plan, { executionId: plan.id, quotedBy: intent.quotedBy });
       await uow.insertExecution(plan);
     });
   } catch (err) {

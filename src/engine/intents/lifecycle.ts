@@ -1,6 +1,7 @@
-import { type Address, zeroAddress } from "viem";
+import { type Address, type Hex, zeroAddress } from "viem";
 import { transfersIn } from "../../chains/gateway.ts";
 import { JunctionError } from "../../core/errors.ts";
+import { abortMessage, quotedWith } from "../../core/intent/authority.ts";
 import type { UnitOfWork } from "../../store/commit.ts";
 import { depositsOf, type NewDeposit } from "../../store/deposits.ts";
 import { findIntent, type IntentRow } from "../../store/intents.ts";
@@ -74,9 +75,46 @@ export async function commitIntentIn(
   });
 }
 
-/** QUOTED/COMMITTED → ABORTED; the reservation is released and the deposit address keeps being watched. */
-export async function abortIntent(deps: EngineDeps, id: string): Promise<IntentRow> {
-  const known = await requireIntent(deps, id);
+/** What a caller shows to change an intent: the access key it called with, the owner's signature. */
+export interface Authority {
+  accessKey: string | null;
+  ownerSignature?: Hex;
+}
+
+/**
+ * The intent, if `authority` may change it: the access key that quoted it, or the owner's EIP-191
+ * signature of `message`. Refused alike whether the intent exists or not, so a refusal reveals
+ * nothing about it.
+ */
+async function requireAuthority(
+  deps: EngineDeps,
+  id: string,
+  authority: Authority,
+  action: { name: string; message: string },
+): Promise<IntentRow> {
+  const row = await findIntent(deps.store.db, id);
+  const allowed =
+    row !== undefined &&
+    (quotedWith(row.quoted_by, authority.accessKey) ||
+      (authority.ownerSignature !== undefined &&
+        (await deps.chains.verifyMessage(row.origin_chain_id, {
+          address: row.owner as Address,
+          message: action.message,
+          signature: authority.ownerSignature,
+        }))));
+  if (row && allowed) return row;
+  throw new JunctionError(
+    "unauthorized",
+    `intentId: only the integrator that quoted intent ${id} (with its access key) or its owner may ${action.name} it; the owner signs (EIP-191) ${JSON.stringify(action.message)} and sends it as ownerSignature`,
+  );
+}
+
+/**
+ * QUOTED/COMMITTED → ABORTED, on the word of the intent's integrator or owner; the reservation is
+ * released and the deposit address keeps being watched.
+ */
+export async function abortIntent(deps: EngineDeps, id: string, authority: Authority): Promise<IntentRow> {
+  const known = await requireAuthority(deps, id, authority, { name: "abort", message: abortMessage(id) });
   return deps.store.commit(deps.clock.now(), (uow) => abortIntentIn(uow, known));
 }
 

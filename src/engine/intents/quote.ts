@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type Address, bytesToHex, encodeAbiParameters, getContractAddress, type Hex, keccak256 } from "viem";
 import { PERMIT_DEPOSIT_GAS_FALLBACK, SWEEP_GAS } from "../../chains/gas.ts";
 import type { ChainRegistry, Token } from "../../chains/registry.ts";
+import { keyFingerprint } from "../../core/access-key.ts";
 import { placeholderOffset } from "../../core/calldata.ts";
 import { JunctionError } from "../../core/errors.ts";
 import { chargedGasFee, type GaslessFeeOption } from "../../core/gasless.ts";
@@ -96,10 +97,17 @@ export async function depositAddressFor(
   return { address, salt };
 }
 
-/** Prices the request, checks the solver can deliver it, and records the QUOTED intent. */
-export async function quoteIntent(deps: EngineDeps, req: QuoteRequest): Promise<IntentPlan> {
+/**
+ * Prices the request, checks the solver can deliver it, and records the QUOTED intent, with the
+ * fingerprint of the access key it came with (that integrator may change it).
+ */
+export async function quoteIntent(
+  deps: EngineDeps,
+  req: QuoteRequest,
+  accessKey: string | null,
+): Promise<IntentPlan> {
   const plan = await planIntent(deps, req);
-  await deps.store.insertIntent(plan, new Date(plan.createdAt));
+  await deps.store.insertIntent(plan, new Date(plan.createdAt), accessKey ? keyFingerprint(accessKey) : null);
   return plan;
 }
 

@@ -42,7 +42,7 @@ describe.each(databaseTargets())("migration 004 on $name", ({ target }) => {
       ('x1', 'execution.signed', 'DEPOSIT_PENDING', '{}'::jsonb, ${t(2)}),
       ('x1', 'execution.deposit_seen', 'DEPOSIT_PROCESSING', '{}'::jsonb, ${t(3)})`.execute(db);
 
-    await migrate(db, database.target.schema);
+    await migrate(db, database.target);
 
     const events = await db.selectFrom("events").selectAll().orderBy("seq").execute();
     expect(events.map((e) => [e.type, e.intent_id, e.execution_id])).toEqual([

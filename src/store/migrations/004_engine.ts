@@ -3,8 +3,8 @@ import { type Kysely, sql } from "kysely";
 /**
  * The engine's redesign: one event log for intents and executions, numbered in commit order;
  * failure accounting on both work queues; the destination call's outcome, the Connect execution
- * built on an intent and a version counting its changes as columns of the intent; prices in plans
- * as exact decimals.
+ * built on an intent, a version counting its changes and who quoted it as columns of the intent;
+ * prices in plans as exact decimals.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
@@ -33,10 +33,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table intents
     add column destination_call_succeeded boolean,
     add column execution_id text,
-    add column version integer not null default 0`.execute(db);
+    add column version integer not null default 0,
+    add column quoted_by text`.execute(db);
   await sql`update intents i set destination_call_succeeded = (ev.data->>'callSucceeded')::boolean
     from events ev where ev.intent_id = i.id and ev.type = 'fill.mined'`.execute(db);
   await sql`update intents i set execution_id = x.id from executions x where x.intent_id = i.id`.execute(db);
+  // A restricted listing shows a key's own intents, newest first.
+  await sql`create index intents_quoted_by on intents (quoted_by, seq) where quoted_by is not null`.execute(
+    db,
+  );
   await db.schema.dropTable("intent_events").execute();
   await db.schema.dropTable("execution_events").execute();
 

@@ -1,10 +1,11 @@
+import type { Hex } from "viem";
 import { z } from "zod";
 import { JunctionError } from "../../../core/errors.ts";
 import { addressField, chainIdField, txHashField } from "../../../core/fields.ts";
 import { DEFAULT_SLIPPAGE, slippageToPpm, type TradeType } from "../../../core/quote.ts";
-import type { GaslessSubmission, IntentSearch } from "../../../engine/engine.ts";
+import type { GaslessSubmission, IntentListingCaller, IntentSearch } from "../../../engine/engine.ts";
 import type { AppContext } from "../../context.ts";
-import { method } from "../method.ts";
+import { type Caller, method } from "../method.ts";
 import {
   economicFields,
   firstDifference,
@@ -95,35 +96,38 @@ function checkCallValue(value: string | number | undefined): void {
   );
 }
 
-async function quote(req: z.output<typeof quoteRequest>, ctx: AppContext) {
+async function quote(req: z.output<typeof quoteRequest>, ctx: AppContext, caller: Caller) {
   const { tradeType, amount } = tradeOf(req);
   checkCallValue(req.destinationCallValue);
   const slippage = req.options?.slippageTolerance ?? DEFAULT_SLIPPAGE;
   const callData = callDataOf(req);
-  const plan = await ctx.engine.quote({
-    owner: req.ownerAddress,
-    originChainId: req.originChainId,
-    originToken: req.originTokenAddress,
-    destinationChainId: req.destinationChainId,
-    destinationToken: req.destinationTokenAddress,
-    ...(req.destinationToAddress ? { recipient: req.destinationToAddress } : {}),
-    ...(callData ? { callData } : {}),
-    tradeType,
-    amount,
-    slippagePpm: slippageToPpm(slippage),
-    raw: {
-      ownerAddress: req.ownerAddress,
+  const plan = await ctx.engine.quote(
+    {
+      owner: req.ownerAddress,
       originChainId: req.originChainId,
-      originTokenAddress: req.originTokenAddress,
+      originToken: req.originTokenAddress,
       destinationChainId: req.destinationChainId,
-      destinationTokenAddress: req.destinationTokenAddress,
-      destinationToAddress: req.destinationToAddress ?? req.ownerAddress,
-      ...(callData ? { destinationCallData: callData } : {}),
+      destinationToken: req.destinationTokenAddress,
+      ...(req.destinationToAddress ? { recipient: req.destinationToAddress } : {}),
+      ...(callData ? { callData } : {}),
       tradeType,
-      [tradeType === "EXACT_INPUT" ? "originTokenAmount" : "destinationTokenAmount"]: amount.toString(),
-      options: { slippageTolerance: slippage },
+      amount,
+      slippagePpm: slippageToPpm(slippage),
+      raw: {
+        ownerAddress: req.ownerAddress,
+        originChainId: req.originChainId,
+        originTokenAddress: req.originTokenAddress,
+        destinationChainId: req.destinationChainId,
+        destinationTokenAddress: req.destinationTokenAddress,
+        destinationToAddress: req.destinationToAddress ?? req.ownerAddress,
+        ...(callData ? { destinationCallData: callData } : {}),
+        tradeType,
+        [tradeType === "EXACT_INPUT" ? "originTokenAmount" : "destinationTokenAmount"]: amount.toString(),
+        options: { slippageTolerance: slippage },
+      },
     },
-  });
+    caller.accessKey,
+  );
   const now = new Date(plan.createdAt);
   const intent = renderIntent(ctx, { plan, status: "QUOTED", createdAt: now, updatedAt: now });
   const gasFeeOptions = renderGasFeeOptions(ctx, plan);
@@ -260,6 +264,8 @@ const abortRequest = z.object({
   intentId: intentIdField,
   chainId: z.number().optional(),
   abortTransactionHash: z.string().optional(),
+  /** The owner's EIP-191 signature of `Junction: abort intent <intentId>`, unless the caller's access key quoted it. */
+  ownerSignature: signatureField.optional(),
 });
 
 const waitRequest = z.object({
@@ -267,7 +273,7 @@ const waitRequest = z.object({
   lastReceiptStates: z.array(z.string()).optional(),
 });
 
-async function waitReceipt(req: z.output<typeof waitRequest>, ctx: AppContext, signal: AbortSignal) {
+async function waitReceipt(req: z.output<typeof waitRequest>, ctx: AppContext, { signal }: Caller) {
   const deadline = Date.now() + WAIT_LIMIT_MS;
   const last = JSON.stringify(req.lastReceiptStates ?? []);
   for (;;) {
@@ -280,19 +286,49 @@ async function waitReceipt(req: z.output<typeof waitRequest>, ctx: AppContext, s
   }
 }
 
-const searchRequest = z.object({
-  byIntentId: intentIdField.optional(),
-  byProjectId: z.number().optional(),
-  byTransactionHash: txHashField.optional(),
-  byOwnerAddress: addressField.optional(),
-  byOriginIntentAddress: addressField.optional(),
-  byDestinationIntentAddress: addressField.optional(),
-  byQueryString: z.string().optional(),
-});
+/**
+ * Junction's extra fields on a listing, needed only where the operator restricts listings to the
+ * caller's own (`listings: own`): the owner's EIP-191 signature of
+ * `Junction: list intents of <byOwnerAddress, lowercase> until <ownerSignatureDeadline>`.
+ */
+const listingProof = {
+  ownerSignature: signatureField.optional(),
+  ownerSignatureDeadline: z.number().int().positive().optional(),
+};
+const signatureHasDeadline = (req: { ownerSignature?: unknown; ownerSignatureDeadline?: unknown }) =>
+  req.ownerSignature === undefined || req.ownerSignatureDeadline !== undefined;
+const deadlineMissing = {
+  path: ["ownerSignatureDeadline"],
+  message: "required with ownerSignature: the deadline (unix seconds) the owner signed",
+};
+
+function listingCaller(
+  req: { ownerSignature?: Hex | undefined; ownerSignatureDeadline?: number | undefined },
+  caller: Caller,
+): IntentListingCaller {
+  const { ownerSignature: signature, ownerSignatureDeadline: deadline } = req;
+  return {
+    accessKey: caller.accessKey,
+    ...(signature && deadline ? { ownerSignature: { signature, deadline } } : {}),
+  };
+}
+
+const searchRequest = z
+  .object({
+    byIntentId: intentIdField.optional(),
+    byProjectId: z.number().optional(),
+    byTransactionHash: txHashField.optional(),
+    byOwnerAddress: addressField.optional(),
+    byOriginIntentAddress: addressField.optional(),
+    byDestinationIntentAddress: addressField.optional(),
+    byQueryString: z.string().optional(),
+    ...listingProof,
+  })
+  .refine(signatureHasDeadline, deadlineMissing);
 
 const SEARCH_LIMIT = 100;
 
-async function search(req: z.output<typeof searchRequest>, ctx: AppContext) {
+async function search(req: z.output<typeof searchRequest>, ctx: AppContext, caller: Caller) {
   const q = req.byQueryString?.trim().toLowerCase();
   const txHash = req.byTransactionHash ?? (q && /^0x[0-9a-f]{64}$/.test(q) ? q : undefined);
   const filter: IntentSearch = {
@@ -309,27 +345,30 @@ async function search(req: z.output<typeof searchRequest>, ctx: AppContext) {
       : {}),
     ...(txHash ? { txHash } : q ? { text: q } : {}),
   };
-  const intents = await ctx.engine.searchIntents(filter, SEARCH_LIMIT);
+  const intents = await ctx.engine.searchIntents(filter, SEARCH_LIMIT, listingCaller(req, caller));
   return { intents: intents.map((intent) => renderIntent(ctx, intent)) };
 }
 
-const pageRequest = z.object({
-  page: z
-    .object({
-      pageSize: z.number().int().min(1).max(100).optional(),
-      before: z.number().int().positive().optional(),
-      column: z.string().optional(),
-      after: z.number().optional(),
-      sort: z.array(z.unknown()).optional(),
-      more: z.boolean().optional(),
-    })
-    .optional(),
-  byProjectId: z.number().optional(),
-  byOwnerAddress: addressField.optional(),
-});
+const pageRequest = z
+  .object({
+    page: z
+      .object({
+        pageSize: z.number().int().min(1).max(100).optional(),
+        before: z.number().int().positive().optional(),
+        column: z.string().optional(),
+        after: z.number().optional(),
+        sort: z.array(z.unknown()).optional(),
+        more: z.boolean().optional(),
+      })
+      .optional(),
+    byProjectId: z.number().optional(),
+    byOwnerAddress: addressField.optional(),
+    ...listingProof,
+  })
+  .refine(signatureHasDeadline, deadlineMissing);
 
 /** Newest first; `nextPage.before` continues after the last one returned. */
-async function historyPage(req: z.output<typeof pageRequest>, ctx: AppContext) {
+async function historyPage(req: z.output<typeof pageRequest>, ctx: AppContext, caller: Caller) {
   const size = req.page?.pageSize ?? 20;
   const { views, more } = await ctx.engine.intentHistory(
     {
@@ -337,6 +376,7 @@ async function historyPage(req: z.output<typeof pageRequest>, ctx: AppContext) {
       ...(req.page?.before ? { before: req.page.before } : {}),
     },
     size,
+    listingCaller(req, caller),
   );
   const last = views.at(-1);
   return { views, nextPage: { pageSize: size, more, ...(more && last ? { before: last.seq } : {}) } };
@@ -371,8 +411,11 @@ export const intentMethods = {
   QuoteIntent: method(quoteRequest, quote),
   CommitIntent: method(commitRequest, commit),
   ExecuteIntent: method(executeRequest, execute),
-  AbortIntent: method(abortRequest, async (req, ctx) => {
-    const intent = await ctx.engine.abort(req.intentId);
+  AbortIntent: method(abortRequest, async (req, ctx, caller) => {
+    const intent = await ctx.engine.abort(req.intentId, {
+      accessKey: caller.accessKey,
+      ...(req.ownerSignature ? { ownerSignature: req.ownerSignature } : {}),
+    });
     return { intentId: intent.id, status: intent.status };
   }),
   GetIntent: method(intentRef, async (req, ctx) => ({
@@ -383,8 +426,8 @@ export const intentMethods = {
   })),
   WaitIntentReceipt: method(waitRequest, waitReceipt),
   SearchIntents: method(searchRequest, search),
-  GetIntentHistory: method(pageRequest, async (req, ctx) => {
-    const { views, nextPage } = await historyPage(req, ctx);
+  GetIntentHistory: method(pageRequest, async (req, ctx, caller) => {
+    const { views, nextPage } = await historyPage(req, ctx, caller);
     return {
       intents: views.map((view) => ({
         intentId: view.id,
@@ -398,8 +441,8 @@ export const intentMethods = {
     };
   }),
   /** Deprecated in Trails; kept for clients that still call it. */
-  GetIntentTransactionHistory: method(pageRequest, async (req, ctx) => {
-    const { views, nextPage } = await historyPage(req, ctx);
+  GetIntentTransactionHistory: method(pageRequest, async (req, ctx, caller) => {
+    const { views, nextPage } = await historyPage(req, ctx, caller);
     return { intents: views.map((view) => renderSummary(ctx, view)), nextPage };
   }),
   GetExactInputRoutes: method(routesRequest("origin"), (req, ctx) =>
