@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 const require = createRequire(import.meta.url);
 
@@ -44,9 +45,12 @@ export interface AnvilProcess {
 
 const running = new Set<ChildProcess>();
 
-/** Last resort: if the parent exits without stopping its chains, take them down with it. */
+/**
+ * If this process exits without stopping its chains, their guards stop them (and they would
+ * anyway once our end of their stdin closes).
+ */
 process.once("exit", () => {
-  for (const child of running) child.kill("SIGKILL");
+  for (const child of running) child.kill("SIGTERM");
 });
 
 function argsFor(options: AnvilOptions): string[] {
@@ -67,9 +71,17 @@ function argsFor(options: AnvilOptions): string[] {
   return args;
 }
 
-/** Starts one anvil chain (automine) and resolves once it listens. */
+/** Ends the command it runs when this process dies, even by SIGKILL (see the file). */
+const parentGuard = join(dirname(fileURLToPath(import.meta.url)), "parent-guard.mjs");
+
+/**
+ * Starts one anvil chain (automine) and resolves once it listens. The chain runs under a guard
+ * that stops it if this process dies without stopping it, so a restart always finds its ports free.
+ */
 export function startAnvil(options: AnvilOptions, readyTimeoutMs = 30_000): Promise<AnvilProcess> {
-  const child = spawn(anvilBinary(), argsFor(options), { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [parentGuard, anvilBinary(), ...argsFor(options)], {
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   running.add(child);
   let output = "";
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -77,8 +89,8 @@ export function startAnvil(options: AnvilOptions, readyTimeoutMs = 30_000): Prom
 
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM"); // anvil dumps its state on SIGTERM
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.kill("SIGTERM"); // the guard passes it on (anvil dumps its state), then insists
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
     await exited;
     clearTimeout(timer);
   };
@@ -86,7 +98,7 @@ export function startAnvil(options: AnvilOptions, readyTimeoutMs = 30_000): Prom
   return new Promise((resolve, reject) => {
     const fail = (message: string) => {
       clearTimeout(timer);
-      child.kill("SIGKILL");
+      child.kill("SIGTERM");
       reject(new Error(`anvil for chain ${options.chainId}: ${message}\n${output.slice(-2000)}`));
     };
     const timer = setTimeout(() => fail(`not listening after ${readyTimeoutMs} ms`), readyTimeoutMs);

@@ -81,6 +81,32 @@ describe("npm start lifecycle", () => {
     // Four whole starts and stops of the system: generous, as CI runs other files beside it.
   }, 180_000);
 
+  it("a SIGKILL of npm start takes its chains down with it, so the next start works", async () => {
+    const killed = await spawnJunction([], env);
+    const body = await devnetOf(killed.url);
+    await killed.stop("SIGKILL");
+    // The chains' guards see their parent gone and stop them (anvil dumps its state first).
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const up = await Promise.all(
+        body.chains.map((chain) =>
+          fetch(chain.rpcUrl, { method: "POST", body: "{}" }).then(
+            () => true,
+            () => false,
+          ),
+        ),
+      );
+      if (!up.includes(true)) break;
+      if (Date.now() > deadline) throw new Error(`chains still answering after a SIGKILL: ${up}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const next = await spawnJunction([], env);
+    expect((await devnetOf(next.url)).chains.map((c) => c.contracts)).toEqual(
+      body.chains.map((c) => c.contracts),
+    );
+    expect(await next.stop("SIGTERM")).toBe(0);
+  }, 120_000);
+
   it("an invalid configuration stops the start with the field and the fix", async () => {
     await expect(spawnJunction([], { ...env, PORT: "not-a-port" }, 30_000)).rejects.toThrow(
       /exited with 2[\s\S]*server\.port: /,
