@@ -4,7 +4,8 @@ import type { AppContext } from "./context.ts";
 /**
  * `GET /health`: 503 when the database or a chain does not answer (this process cannot work);
  * "degraded" with 200 when rows are parked for an operator (the process works; some payments
- * wait for a person: see /admin/parked); "ok" otherwise. `queue` also counts the rows whose last
+ * wait for a person: see /admin/parked) or a signer is short of gas (`lowOnGas`: new work that
+ * needs it is refused); "ok" otherwise. `queue` also counts the rows whose last
  * attempts failed and that are being retried: the early sign of trouble.
  */
 export function healthRoute(ctx: AppContext): FastifyPluginAsync {
@@ -14,11 +15,21 @@ export function healthRoute(ctx: AppContext): FastifyPluginAsync {
       const up = services.every((s) => s.healthy);
       const queue = up ? await ctx.engine.queueCounts() : null;
       const parked = queue ? queue.intents.parked + queue.executions.parked : 0;
+      const signers = up ? await ctx.engine.signers() : [];
+      const lowOnGas = signers.filter((s) => s.low);
       return reply.status(up ? 200 : 503).send({
-        status: up && parked === 0 ? "ok" : "degraded",
+        status: up && parked === 0 && lowOnGas.length === 0 ? "ok" : "degraded",
         version: ctx.version,
         services,
         ...(queue ? { queue } : {}),
+        // Signers under their chain's floor: new work that needs them is refused until topped up.
+        lowOnGas: lowOnGas.map((s) => ({
+          chainId: s.chainId,
+          role: s.role,
+          address: s.address,
+          balanceWei: String(s.balanceWei),
+          floorWei: String(s.floorWei),
+        })),
       });
     });
   };

@@ -132,6 +132,8 @@ export interface Chains {
   balanceOf(chainId: number, token: Address, holder: Address, blockNumber?: bigint): Promise<bigint>;
   /** Whether Settlement records `intentId` as filled. */
   isFilled(chainId: number, intentId: Hex): Promise<boolean>;
+  /** The native coin `address` holds (a signer's gas money); a few seconds old at most. */
+  signerBalance(chainId: number, address: Address): Promise<bigint>;
   /** Settlement's balance of `token`; `fresh` bypasses the cache. */
   settlementBalance(chainId: number, token: Address, fresh?: boolean): Promise<bigint>;
   gasPrice(chainId: number): Promise<bigint>;
@@ -146,6 +148,8 @@ export interface Chains {
   /** ERC-20 `Transfer` logs of `tokens` in a block range. */
   transferLogs(chainId: number, tokens: readonly Address[], from: bigint, to: bigint): Promise<TransferLog[]>;
   blockWithTransactions(chainId: number, blockNumber: bigint): Promise<Block<bigint, true>>;
+  /** A block's hash and its parent's: enough to see that the chain changed under a cursor. */
+  blockLink(chainId: number, blockNumber: bigint): Promise<{ hash: Hex; parentHash: Hex }>;
   /** A state override giving `holder` `amount` of `token`, or null if its balances cannot be found. */
   balanceOverride(
     chainId: number,
@@ -250,6 +254,12 @@ export class ChainGateway implements Chains {
     );
   }
 
+  signerBalance(chainId: number, address: Address): Promise<bigint> {
+    return this.balances.get(`${chainId}:gas:${address}`, () =>
+      this.balanceOf(chainId, zeroAddress, address),
+    );
+  }
+
   gasPrice(chainId: number): Promise<bigint> {
     return this.gasPrices.get(String(chainId), () => this.client(chainId).getGasPrice());
   }
@@ -297,6 +307,12 @@ export class ChainGateway implements Chains {
       toBlock: to,
     });
     return transfersIn(logs);
+  }
+
+  async blockLink(chainId: number, blockNumber: bigint) {
+    const block = await this.client(chainId).getBlock({ blockNumber });
+    if (!block.hash) throw new Error(`chain ${chainId}: block ${blockNumber} has no hash yet`);
+    return { hash: block.hash, parentHash: block.parentHash };
   }
 
   blockWithTransactions(chainId: number, blockNumber: bigint) {

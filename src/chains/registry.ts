@@ -1,4 +1,4 @@
-import type { Address, Chain } from "viem";
+import { type Address, type Chain, parseUnits } from "viem";
 import type { ChainConfig, ChainContractName, TokenConfig } from "../config/schema.ts";
 import { JunctionError } from "../core/errors.ts";
 import { isNative, nativeToken, toViemChain } from "./chain.ts";
@@ -17,6 +17,8 @@ export interface RuntimeChain {
   rpcUrl: string;
   confirmations: number;
   blockPollMs: number;
+  /** The least native coin (wei) each signer must hold here for new quotes to be taken. */
+  minSignerBalanceWei: bigint;
   explorerUrl?: string;
   testnet: boolean;
   native: { name: string; symbol: string; decimals: number };
@@ -59,6 +61,7 @@ export class ChainRegistry {
         rpcUrl: resolved.rpcUrl,
         confirmations: config.confirmations,
         blockPollMs: config.blockPollMs,
+        minSignerBalanceWei: parseUnits(config.minSignerBalance, nativeToken(config).decimals),
         ...(config.explorerUrl ? { explorerUrl: config.explorerUrl } : {}),
         testnet,
         native: nativeToken(config),

@@ -30,6 +30,7 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
   { name: "JUNCTION_PERSIST", path: ["devnet", "persist"], parse: (v) => v !== "false" && v !== "0" },
   { name: "JUNCTION_ACCESS_KEYS", path: ["accessKeys"], parse: (v) => v.split(",").filter(Boolean) },
   { name: "JUNCTION_LISTINGS", path: ["listings"], parse: String },
+  { name: "JUNCTION_REPLACE_AFTER_SECONDS", path: ["replaceAfterSeconds"], parse: toNumber },
   { name: "JUNCTION_FEE_COLLECTOR", path: ["fees", "feeCollector"], parse: String },
   {
     name: "JUNCTION_CONNECT_API_KEYS",

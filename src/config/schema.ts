@@ -55,6 +55,11 @@ const chainSchema = z
     confirmations: z.number().int().min(0).max(1000).default(1),
     /** How often the deposit watcher asks the node for a new block (ms). */
     blockPollMs: z.number().int().min(10).max(60_000).default(250),
+    /**
+     * The least native coin (whole coins) each of Junction's signers must hold here; under it, new
+     * quotes that would need that signer here are refused and an alert is logged.
+     */
+    minSignerBalance: decimalString.default("0.01"),
     explorerUrl: z.url().optional(),
     tokens: z.array(tokenSchema).min(1),
     contracts: contractsSchema.optional(),
@@ -90,6 +95,8 @@ export const configSchema = z
     /** Where PGlite and the devnet's chain state live. */
     dataDir: z.string().min(1).default("./data"),
     quoteLifetimeSeconds: z.number().int().positive().default(300),
+    /** How long one of the engine's transactions may wait unmined before it is replaced with a higher fee. */
+    replaceAfterSeconds: z.number().int().positive().default(60),
     commitLifetimeSeconds: z.number().int().positive().default(600),
     fees: z
       .object({

@@ -20,7 +20,9 @@ export type JunctionErrorKind =
   /** A service Junction depends on for the answer (a NEAR RPC node) could not be reached. */
   | "upstream_unavailable"
   /** The caller may not do this (not the intent's integrator, nor signed by its owner). */
-  | "unauthorized";
+  | "unauthorized"
+  /** Junction cannot take this on right now, for a reason of its own (a signer short of gas). */
+  | "unavailable";
 
 export class JunctionError extends Error {
   constructor(

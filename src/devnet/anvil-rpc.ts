@@ -1,4 +1,4 @@
-import { type Address, type Client, toHex } from "viem";
+import { type Address, type Client, type Hex, toHex } from "viem";
 
 /**
  * Anvil's devnet-only RPC methods, which viem's typed `request` does not know: the one place that
@@ -27,4 +27,14 @@ export async function setAutomine(client: Client, on: boolean): Promise<void> {
 /** Mines one block now, with whatever waits in the pool. */
 export async function mine(client: Client): Promise<void> {
   await anvilRequest(client, "evm_mine", []);
+}
+
+/** Remembers the chain's state; `revertTo` goes back to it (blocks after it disappear, as in a reorg). */
+export async function snapshot(client: Client): Promise<Hex> {
+  return (await anvilRequest(client, "evm_snapshot", [])) as Hex;
+}
+
+/** Goes back to a `snapshot`: every block and transaction since is gone. */
+export async function revertTo(client: Client, id: Hex): Promise<void> {
+  if (!(await anvilRequest(client, "evm_revert", [id]))) throw new Error(`no snapshot ${id} to revert to`);
 }

@@ -55,6 +55,7 @@ import {
 } from "./listing.ts";
 import type { EngineDeps } from "./ports.ts";
 import { type EngineWorkers, startWorkers } from "./runner.ts";
+import { type SignerGas, signerGas } from "./signer-gas.ts";
 import type { WorkSignal } from "./work-signal.ts";
 
 /** The read models and requests of the façade: what the dialects see of the engine. */
@@ -67,6 +68,7 @@ export type {
   IntentView,
   QuoteExecutionRequest,
   RelayedDeposit,
+  SignerGas,
   TxView,
 };
 
@@ -262,6 +264,16 @@ export class Engine {
   }
 
   // Operations
+
+  /** Every signer's gas money on every chain, against the chain's floor. */
+  signers(): Promise<SignerGas[]> {
+    const roles = ["solver", "relayer", "executor"] as const;
+    return Promise.all(
+      this.registry.chains.flatMap((chain) =>
+        roles.map((role) => signerGas(this.deps, { role, chainId: chain.chainId })),
+      ),
+    );
+  }
 
   /** The database and every chain's RPC, each with its round-trip time. */
   services(): Promise<ServiceStatus[]> {

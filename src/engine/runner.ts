@@ -227,7 +227,7 @@ export async function startWorkers(
     await dropLeases(deps.store.db, "intents", deps.clock.now());
     await dropLeases(deps.store.db, "executions", deps.clock.now());
   }
-  for (const sender of deps.senders.all()) await sender.rebroadcastPending();
+  for (const sender of deps.senders.all()) await sender.keep(deps.clock.now());
 
   const worker = `${hostname()}:${process.pid}`;
   const q = queues(deps, signals);

@@ -5,12 +5,13 @@ import {
   type Hex,
   keccak256,
   type PrivateKeyAccount,
+  parseTransaction,
   type TransactionReceipt,
 } from "viem";
 import type { Chains } from "../chains/gateway.ts";
 import type { RuntimeChain } from "../chains/registry.ts";
 import type { TxKind, TxStatus } from "../core/tx.ts";
-import { type ChainTxRow, pendingTxs, settleTx } from "../store/chain-txs.ts";
+import { type ChainTxRow, openTxs, replaceTx, settleTx, txById, unsettleTx } from "../store/chain-txs.ts";
 import type { UnitOfWork } from "../store/commit.ts";
 import type { Db } from "../store/database.ts";
 
@@ -57,6 +58,8 @@ export class TxSender {
     readonly chain: RuntimeChain,
     readonly account: PrivateKeyAccount,
     private readonly log: Logger,
+    /** How long a transaction may wait unmined before it is replaced with a higher fee. */
+    private readonly replaceAfterMs: number,
   ) {}
 
   get address(): Address {
@@ -114,42 +117,127 @@ export class TxSender {
 
   /**
    * Where a transaction stands, once confirmed: mined or reverted (recorded), dropped when its
-   * nonce was used by something else, pending otherwise (rebroadcast if the node lost it). The
-   * receipt comes with a confirmed one; for one already settled only when `withReceipt` asks.
+   * nonce was used by something else, pending otherwise (rebroadcast if the node lost it). Any of
+   * its versions (replaced at the same nonce) may be the one mined. The receipt comes with a
+   * confirmed one; for one already settled only when `withReceipt` asks.
    */
   async track(row: ChainTxRow, now: Date, withReceipt = false): Promise<TxOutcome> {
     const chainId = this.chain.chainId;
-    const hash = row.hash as Hex;
     if (row.status !== "pending") {
-      const receipt = withReceipt && row.status === "mined" ? await this.chains.receipt(chainId, hash) : null;
+      const receipt =
+        withReceipt && row.status === "mined" ? await this.chains.receipt(chainId, row.hash as Hex) : null;
       return { status: row.status as TxStatus, receipt };
     }
-    const receipt = await this.chains.receipt(chainId, hash);
+    const receipt = await this.receiptOfAnyVersion(row);
     if (receipt) {
       const head = await this.chains.head(chainId);
       if (head - receipt.blockNumber + 1n < BigInt(this.chain.confirmations)) {
         return { status: "pending", receipt: null };
       }
       const status = receipt.status === "success" ? "mined" : "reverted";
-      await settleTx(this.db, row.id, status, receipt.blockNumber, now);
+      const outcome = { status, blockNumber: receipt.blockNumber, hash: receipt.transactionHash } as const;
+      if (!(await settleTx(this.db, row, outcome, now)))
+        return this.track(await txById(this.db, row.id), now, withReceipt);
       return { status, receipt };
     }
     const mined = await this.chains.transactionCount(chainId, this.account.address, "latest");
     if (BigInt(mined) > BigInt(row.nonce)) {
       // Mined between the two reads: follow it as any mined transaction.
-      if (await this.chains.receipt(chainId, hash)) return this.track(row, now, withReceipt);
-      // The nonce is spent, yet not by this transaction (no receipt): it will never be mined.
-      await settleTx(this.db, row.id, "dropped", null, now);
+      if (await this.receiptOfAnyVersion(row)) return this.track(row, now, withReceipt);
+      // The nonce is spent, yet not by any version this row knew of (no receipt): unless it was
+      // replaced meanwhile (then look again, at the new version too), it will never be mined.
+      const dropped = await settleTx(this.db, row, { status: "dropped", blockNumber: null }, now);
+      if (!dropped) return this.track(await txById(this.db, row.id), now, withReceipt);
       return { status: "dropped", receipt: null };
     }
     await this.broadcast(row);
     return { status: "pending", receipt: null };
   }
 
-  /** After a restart: puts every persisted, unconfirmed transaction back on the wire. */
-  async rebroadcastPending(): Promise<number> {
-    const rows = await pendingTxs(this.db, this.chain.chainId, this.account.address);
-    for (const row of rows) await this.broadcast(row);
-    return rows.length;
+  private async receiptOfAnyVersion(row: ChainTxRow): Promise<TransactionReceipt | null> {
+    for (const hash of [row.hash, ...row.prior_hashes]) {
+      const receipt = await this.chains.receipt(this.chain.chainId, hash as Hex);
+      if (receipt) return receipt;
+    }
+    return null;
+  }
+
+  /**
+   * Keeps this sender's nonces moving, from the chain's point of view (run at start, then about
+   * every second by the chain's watcher, its only caller at a time). A pending transaction whose
+   * nonce the chain has used is settled. For each nonce the chain has not used yet:
+   * - a transaction recorded as mined that the chain no longer has (a reorg deeper than the
+   *   confirmations, a node that lost its state) is pending again, and sent again: the same signed
+   *   transaction, so it cannot land twice;
+   * - a transaction recorded as dropped (its nonce went to another that the chain then forgot)
+   *   gets a filler at its nonce, a zero-value transfer to itself, so later ones are not stuck
+   *   behind a gap;
+   * - a pending one is put back on the wire, and replaced at the same nonce with a higher fee once
+   *   it has waited `replaceAfterMs` without being mined.
+   */
+  async keep(now: Date): Promise<void> {
+    const chainId = this.chain.chainId;
+    const unused = BigInt(await this.chains.transactionCount(chainId, this.account.address, "latest"));
+    for (let row of await openTxs(this.db, chainId, this.account.address, unused)) {
+      if (BigInt(row.nonce) < unused) {
+        // Its nonce is spent: mined (perhaps a version replaced) or dropped; no decision may be
+        // following it any more (its intent went on), so it is settled here.
+        await this.track(row, now);
+        continue;
+      }
+      if (row.status === "mined" || row.status === "reverted") {
+        if (await this.receiptOfAnyVersion(row)) continue; // a node behind the one that mined it
+        this.log.warn(
+          { chainId, hash: row.hash, nonce: row.nonce },
+          "the chain forgot a mined transaction; sending it again",
+        );
+        row = (await unsettleTx(this.db, row.id, now)) ?? row;
+      } else if (row.status === "dropped") {
+        if (!this.isFiller(row)) row = (await this.replace(row, now, "filler")) ?? row;
+      } else if (row.sent_at && now.getTime() - row.sent_at.getTime() >= this.replaceAfterMs) {
+        row = (await this.replace(row, now, "fee")) ?? row;
+      }
+      await this.broadcast(row);
+    }
+  }
+
+  /**
+   * Signs a new version of `row` at its nonce: the same call with fees at least 25% higher
+   * (nodes refuse a replacement under a 10-12.5% bump), or a filler that moves nothing.
+   */
+  private async replace(row: ChainTxRow, now: Date, kind: "fee" | "filler"): Promise<ChainTxRow | undefined> {
+    const old = parseTransaction(row.raw as Hex);
+    const current = await this.chains.feesPerGas(this.chain.chainId);
+    const bumped = (fee: bigint | undefined) => ((fee ?? 0n) * 125n) / 100n + 1n;
+    const maxPriorityFeePerGas = max(current.maxPriorityFeePerGas, bumped(old.maxPriorityFeePerGas));
+    const maxFeePerGas = max(current.maxFeePerGas, bumped(old.maxFeePerGas), maxPriorityFeePerGas);
+    const call =
+      kind === "fee"
+        ? { to: old.to ?? null, data: old.data ?? "0x", value: old.value ?? 0n, gas: old.gas ?? 0n }
+        : { to: this.account.address, data: "0x" as Hex, value: 0n, gas: 21_000n };
+    const raw = await this.account.signTransaction({
+      chainId: this.chain.chainId,
+      type: "eip1559",
+      nonce: Number(row.nonce),
+      ...call,
+      maxFeePerGas,
+      maxPriorityFeePerGas,
+    });
+    this.log.warn(
+      { chainId: this.chain.chainId, nonce: row.nonce, old: row.hash, kind },
+      kind === "fee"
+        ? "a transaction waited too long; replacing it with a higher fee"
+        : "filling a nonce the chain forgot",
+    );
+    return replaceTx(this.db, row, { raw, hash: keccak256(raw) }, now);
+  }
+
+  /** A filler: a zero-value, data-less transfer to the sender itself. */
+  private isFiller(row: ChainTxRow): boolean {
+    const tx = parseTransaction(row.raw as Hex);
+    return tx.to?.toLowerCase() === this.address.toLowerCase() && (tx.data ?? "0x") === "0x";
   }
 }
+
+// biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints
+const max = (...values: bigint[]) => values.reduce((a, b) => (b > a ? b : a));

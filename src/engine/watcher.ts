@@ -1,4 +1,4 @@
-import { type Address, zeroAddress } from "viem";
+import { type Address, type Hex, zeroAddress } from "viem";
 import type { RuntimeChain } from "../chains/registry.ts";
 import { depositAddressesSince, type NewDeposit, readCursor, writeCursor } from "../store/deposits.ts";
 import type { EngineDeps } from "./ports.ts";
@@ -7,6 +7,10 @@ import type { EngineDeps } from "./ports.ts";
 const MAX_RANGE = 500n;
 /** Where a chain never scanned before starts: a little history, not all of it. */
 const INITIAL_LOOKBACK = 100n;
+/** Blocks scanned again when the chain changed under the cursor (a reorg, a node that lost state). */
+const REORG_RESCAN = 64n;
+/** How often the chain's senders' nonces are looked after. */
+const NONCE_UPKEEP_MS = 1_000;
 
 /**
  * Finds transfers into deposit addresses on one chain (those of the intents of every chain that
@@ -20,6 +24,9 @@ export class DepositWatcher {
   private lastSeq = "0";
   /** The last block scanned; null until read from the database. */
   private cursor: bigint | null = null;
+  /** The hash of the block at the cursor, once this watcher has scanned it. */
+  private cursorHash: Hex | null = null;
+  private lastUpkeep = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly deps: EngineDeps,
@@ -49,12 +56,19 @@ export class DepositWatcher {
   /** Scans the blocks after the cursor up to the head (bounded); returns how many blocks it covered. */
   async scanOnce(): Promise<bigint> {
     const { chainId } = this.chain;
+    // Not only at new blocks: a transaction stuck behind a nonce gap mines none.
+    await this.upkeep();
     const head = await this.deps.chains.head(chainId);
     // The database's cursor is read once; from then on this watcher is its only writer, so a poll
     // that finds no new block costs one RPC call and no query.
     this.cursor ??= (await readCursor(this.deps.store.db, chainId)) ?? head - INITIAL_LOOKBACK;
+    if (this.cursor > head) return this.rewind(head, `the head ${head} is below the cursor ${this.cursor}`);
     const from = this.cursor + 1n > 0n ? this.cursor + 1n : 0n;
     if (from > head) return 0n;
+    const first = await this.deps.chains.blockLink(chainId, from);
+    if (this.cursorHash !== null && first.parentHash !== this.cursorHash) {
+      return this.rewind(head, `block ${from} does not follow the block ${this.cursor} scanned before`);
+    }
     // After reading the head: every deposit in a block up to it was made to an address already quoted.
     await this.refreshAddresses();
     const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
@@ -67,8 +81,44 @@ export class DepositWatcher {
       return woken;
     });
     this.cursor = to;
+    this.cursorHash = to === from ? first.hash : (await this.deps.chains.blockLink(chainId, to)).hash;
     if (woken.length > 0) this.deps.log.debug({ chainId, intents: woken }, "deposits seen");
     return to - from + 1n;
+  }
+
+  /**
+   * The chain changed under the cursor: scan the last blocks again. Deposits are recorded once per
+   * block hash, so those in the new blocks are found, and the ones only in the old blocks wake no
+   * one (amounts are read from confirmed balances, and a fill reads the deposit again first).
+   */
+  private rewind(head: bigint, why: string): bigint {
+    const cursor = this.cursor !== null && this.cursor < head ? this.cursor : head;
+    this.deps.log.warn(
+      { chainId: this.chain.chainId, why },
+      "the chain changed under the deposit watcher; scanning again",
+    );
+    this.cursor = cursor > REORG_RESCAN ? cursor - REORG_RESCAN : -1n;
+    this.cursorHash = null;
+    return 0n;
+  }
+
+  /** The senders' nonce upkeep (`TxSender.keep`), run by the chain's one watcher about every second. */
+  private async upkeep(): Promise<void> {
+    // Paced by the process's own monotonic time: the engine's clock may be moved (tests do).
+    if (performance.now() - this.lastUpkeep < NONCE_UPKEEP_MS) return;
+    this.lastUpkeep = performance.now();
+    const now = this.deps.clock.now();
+    for (const sender of this.deps.senders.all()) {
+      if (sender.chain.chainId !== this.chain.chainId) continue;
+      await sender
+        .keep(now)
+        .catch((err: unknown) =>
+          this.deps.log.warn(
+            { chainId: this.chain.chainId, err: String(err) },
+            "nonce upkeep failed; will try again",
+          ),
+        );
+    }
   }
 
   private intentAt(address: string | undefined): string | undefined {

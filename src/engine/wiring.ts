@@ -107,7 +107,7 @@ export function wireEngine(
       (account, chainId) => {
         const chain = registry.chain(chainId);
         if (!chain) throw new Error(`chain ${chainId} is not configured`);
-        return new TxSender(chains, db, chain, account, log);
+        return new TxSender(chains, db, chain, account, log, config.replaceAfterSeconds * 1000);
       },
       keys,
       registry.chains.map((c) => c.chainId),

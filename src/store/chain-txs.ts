@@ -49,6 +49,7 @@ export function insertTx(trx: Transaction<Schema>, tx: NewTx, now: Date): Promis
       status: "pending",
       block_number: null,
       detail: tx.detail ? toJsonText(tx.detail) : null,
+      sent_at: now,
       created_at: now,
       updated_at: now,
     })
@@ -71,31 +72,96 @@ export function intentTxs(db: Executor, intentId: string): Promise<ChainTxRow[]>
   return db.selectFrom("chain_txs").selectAll().where("intent_id", "=", intentId).orderBy("id").execute();
 }
 
-/** `sender`'s transactions on `chainId` that are recorded but not yet confirmed, by nonce. */
-export function pendingTxs(db: Db, chainId: number, sender: string): Promise<ChainTxRow[]> {
+/**
+ * `sender`'s transactions on `chainId` that are not settled as far as the chain is concerned, by
+ * nonce: every pending one, and any at or after `unused`, the chain's next nonce (which, when the
+ * chain forgot blocks, includes some recorded as settled).
+ */
+export function openTxs(db: Db, chainId: number, sender: string, unused: bigint): Promise<ChainTxRow[]> {
   return db
     .selectFrom("chain_txs")
     .selectAll()
     .where("chain_id", "=", chainId)
     .where("sender", "=", sender)
-    .where("status", "=", "pending")
+    .where((eb) => eb.or([eb("status", "=", "pending"), eb("nonce", ">=", unused.toString())]))
     .orderBy("nonce")
     .execute();
 }
 
+/**
+ * Records where a transaction ended, provided the row still holds the versions the caller looked
+ * at (undefined if it was replaced meanwhile: look again). `hash` is the version that was mined,
+ * when it is an earlier one than the row's latest (a replacement lost the race): it becomes the
+ * row's hash.
+ */
 export async function settleTx(
   db: Db,
-  id: string,
-  status: TxStatus,
-  blockNumber: bigint | null,
+  row: Pick<ChainTxRow, "id" | "hash" | "prior_hashes">,
+  outcome: { status: TxStatus; blockNumber: bigint | null; hash?: string },
   now: Date,
-): Promise<ChainTxRow> {
+): Promise<ChainTxRow | undefined> {
+  const minedHash = outcome.hash ?? row.hash;
+  const prior =
+    minedHash === row.hash
+      ? row.prior_hashes
+      : [...row.prior_hashes.filter((h) => h !== minedHash), row.hash];
   return db
     .updateTable("chain_txs")
-    .set({ status, block_number: blockNumber, updated_at: now })
-    .where("id", "=", id)
+    .set({
+      status: outcome.status,
+      block_number: outcome.blockNumber,
+      hash: minedHash,
+      prior_hashes: prior,
+      updated_at: now,
+    })
+    .where("id", "=", row.id)
+    .where("hash", "=", row.hash)
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+}
+
+export function txById(db: Db, id: string): Promise<ChainTxRow> {
+  return db.selectFrom("chain_txs").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+}
+
+/**
+ * The chain no longer has a transaction it once mined (a reorg deeper than the confirmations, a
+ * node that lost its state): it is pending again, to be put back on the wire and followed.
+ */
+export async function unsettleTx(db: Db, id: string, now: Date): Promise<ChainTxRow | undefined> {
+  return db
+    .updateTable("chain_txs")
+    .set({ status: "pending", block_number: null, updated_at: now })
+    .where("id", "=", id)
+    .where("status", "in", ["mined", "reverted"])
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * A new version of a transaction at the same nonce (a higher fee; a filler for a forgotten
+ * nonce), provided the row still holds `previousHash`; the old hash is kept, as it may yet be the
+ * one mined.
+ */
+export async function replaceTx(
+  db: Db,
+  row: Pick<ChainTxRow, "id" | "hash" | "prior_hashes">,
+  signed: { raw: string; hash: string },
+  now: Date,
+): Promise<ChainTxRow | undefined> {
+  return db
+    .updateTable("chain_txs")
+    .set({
+      raw: signed.raw,
+      hash: signed.hash,
+      prior_hashes: [...row.prior_hashes, row.hash],
+      sent_at: now,
+      updated_at: now,
+    })
+    .where("id", "=", row.id)
+    .where("hash", "=", row.hash)
+    .returningAll()
+    .executeTakeFirst();
 }
 
 /**

@@ -101,6 +101,10 @@ export interface ChainTxsTable {
   status: string;
   block_number: Int8 | null;
   detail: Json<Record<string, unknown>> | null;
+  /** Earlier versions replaced at the same nonce (a higher fee, a filler): any may be the one mined. */
+  prior_hashes: ColumnType<string[], string[] | undefined, string[]>;
+  /** When it was last put on the wire (signed, replaced). */
+  sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Date;
   updated_at: Date;
 }

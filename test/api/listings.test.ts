@@ -31,8 +31,8 @@ describe("Trails listings restricted to the caller's own", () => {
   const ids = { alice: "", bob: "" };
 
   beforeAll(async () => {
-    ids.alice = await flows(t).quotePayment(alice(), owner.address);
-    ids.bob = await flows(t).quotePayment(bob(), owner.address);
+    ids.alice = (await flows(t).quotePayment(alice(), owner.address)).intentId;
+    ids.bob = (await flows(t).quotePayment(bob(), owner.address)).intentId;
   });
 
   const idsOf = (intents: { intentId: string }[]) => intents.map((i) => i.intentId).sort();

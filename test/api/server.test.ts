@@ -268,7 +268,8 @@ describe("access keys", () => {
   });
 
   it("an intent belongs to the key that quoted it and to its owner: no one else can abort it", async () => {
-    const quote = () => flows(keyed).quotePayment(keyed.trails, devnetAccount(2).address);
+    const quote = async () =>
+      (await flows(keyed).quotePayment(keyed.trails, devnetAccount(2).address)).intentId;
     const other = new TrailsApi("another-key-456", { hostname: keyed.url });
     const sign = (account: number, id: string) =>
       privateKeyToAccount(devnetAccount(account).privateKey).signMessage({ message: abortMessage(id) });

@@ -6,6 +6,7 @@ import { intentEvents } from "../../src/store/events.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { freshAddress } from "../support/onchain.ts";
 import { flows } from "../support/trails-flow.ts";
+import { until } from "../support/until.ts";
 
 /**
  * Every deposit ends with its owner or its recipient, whatever its order or chain: the cases that
@@ -39,15 +40,6 @@ async function committed(amount: bigint, recipient: Address = user) {
   });
   await t.trails.commitIntent({ intent });
   return intent;
-}
-
-async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("deposits, whatever their order or chain", () => {

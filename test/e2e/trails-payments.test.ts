@@ -7,6 +7,7 @@ import { devnetAccount } from "../../src/devnet/accounts.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { freshAddress } from "../support/onchain.ts";
 import { flows } from "../support/trails-flow.ts";
+import { until } from "../support/until.ts";
 
 let t: TestJunction;
 let f: ReturnType<typeof flows>;
@@ -166,16 +167,6 @@ describe("payments through the real Trails client", () => {
     expect(assets).toBe(intent.quote.toAmount);
     expect((await f.balance(B, f.token(B, "USDC"), vault)) - assetsBefore).toBe(intent.quote.toAmount);
   });
-
-  /** Polls until `read` satisfies `done`. */
-  async function until<T>(read: () => Promise<T>, done: (v: T) => boolean, what: string) {
-    for (let i = 0; i < 150; i++) {
-      const value = await read();
-      if (done(value)) return value;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  }
 
   it("5a. an under-deposit goes back to the owner while the intent waits; at the deadline it is REFUNDED", async () => {
     const usdcA = f.token(A, "USDC");

@@ -7,6 +7,7 @@ import { intentEvents } from "../../src/store/events.ts";
 import { findIntent } from "../../src/store/intents.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { flows } from "../support/trails-flow.ts";
+import { until } from "../support/until.ts";
 
 /**
  * A step that throws forever (its chain reads fail for one intent) backs off, parks after the
@@ -72,16 +73,6 @@ async function paidIntent(amount: bigint, poison: boolean) {
   return intent;
 }
 
-async function until<T>(what: string, read: () => Promise<T>, done: (v: T) => boolean, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("a step that keeps failing", () => {
   it("backs off, parks, shows in /health, and completes after an operator's retry; others flow meanwhile", async () => {
     const stuck = await paidIntent(11_000_000n, true);
@@ -91,9 +82,9 @@ describe("a step that keeps failing", () => {
     expect((await f.waitDone(t.trails, healthy.intentId)).status).toBe("SUCCEEDED");
 
     const parked = await until(
-      "the failing intent to be parked",
       () => findIntent(t.db, stuck.intentId),
       (row) => row?.parked_at != null,
+      "the failing intent to be parked",
     );
     expect(parked).toMatchObject({ status: "EXECUTING", attempts: MAX_ATTEMPTS });
     expect(parked?.last_error).toMatch(/connection reset by peer/);

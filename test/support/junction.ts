@@ -51,7 +51,8 @@ export async function startTestJunction(
   let offsetMs = 0;
   const junction = await startJunction({
     config,
-    log: pino({ level: "silent" }),
+    // TEST_LOG=debug (or info, warn) shows the engine's log while a test runs.
+    log: pino({ level: process.env.TEST_LOG ?? "silent" }),
     ports: { clock: { now: () => new Date(Date.now() + offsetMs) }, ...ports },
   });
   return {

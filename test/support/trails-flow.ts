@@ -46,18 +46,23 @@ export function flows(t: TestJunction) {
   }
 
   /** Long-polls with the client until the receipt is done; returns it. */
-  /** Quotes a plain USDC payment from chain 0 to chain 1 for `owner`; returns the intent id. */
-  async function quotePayment(trails: TrailsApi, owner: Address, amount = 10_000_000n) {
+  /** Quotes a plain USDC payment from chain 0 to chain 1 for `owner` (to `recipient`, else the owner). */
+  async function quotePayment(
+    trails: TrailsApi,
+    owner: Address,
+    { amount = 10_000_000n, recipient }: { amount?: bigint; recipient?: Address } = {},
+  ) {
     const { intent } = await trails.quoteIntent({
       ownerAddress: owner,
       originChainId: chain(0).chainId,
       originTokenAddress: token(0, "USDC"),
       destinationChainId: chain(1).chainId,
       destinationTokenAddress: token(1, "USDC"),
+      ...(recipient ? { destinationToAddress: recipient } : {}),
       tradeType: TradeType.EXACT_INPUT,
       originTokenAmount: amount,
     });
-    return intent.intentId;
+    return intent;
   }
 
   async function waitDone(trails: TrailsApi, intentId: string, timeoutMs = 45_000) {

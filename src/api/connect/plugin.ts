@@ -32,6 +32,7 @@ const statusOf: Record<JunctionErrorKind, number> = {
   conflict: 409,
   upstream_unavailable: 502,
   unauthorized: 401,
+  unavailable: 503,
 };
 
 /** A refusal the plugin itself makes, with its status. */

@@ -26,6 +26,7 @@ const errorNames: Record<JunctionErrorKind, WebrpcErrorName> = {
   conflict: "IntentStatus",
   upstream_unavailable: "Unavailable",
   unauthorized: "Unauthorized",
+  unavailable: "Unavailable",
 };
 
 function authorize(ctx: AppContext, key: string | string[] | undefined): void {

@@ -417,19 +417,37 @@ describe("stray assets at the deposit address", () => {
 describe("the fill", () => {
   const filling = { status: "EXECUTING", stage: "fill" } as const;
   const fill = { kind: "fill" } as const;
+  const deposited = balances([[USDC, "confirmed", 100n]]);
 
   it("checks Settlement's record and the inventory, simulates, and sends the fill", () => {
-    expect(decideIntent(facts({ state: filling, filledOnChain: undefined, inventory: undefined }))).toEqual({
+    expect(
+      decideIntent(
+        facts({ state: filling, balances: deposited, filledOnChain: undefined, inventory: undefined }),
+      ),
+    ).toEqual({
       need: [{ fact: "filledOnChain" }, { fact: "inventory" }],
     });
-    expect(decideIntent(facts({ state: filling }))).toEqual({ need: [{ fact: "simulation", tx: fill }] });
-    const a = decide(facts({ state: filling, simulations: simulations([[fill, ok(123n)]]) }));
+    expect(decideIntent(facts({ state: filling, balances: {} }))).toEqual({
+      need: [{ fact: "balance", chainId: ORIGIN, asset: USDC, at: "confirmed" }],
+    });
+    expect(decideIntent(facts({ state: filling, balances: deposited }))).toEqual({
+      need: [{ fact: "simulation", tx: fill }],
+    });
+    const a = decide(
+      facts({ state: filling, balances: deposited, simulations: simulations([[fill, ok(123n)]]) }),
+    );
     expect(a.effects).toEqual([{ type: "send", tx: fill, gas: 123n }]);
   });
 
   it("a fill on record is followed, and inventory is not read while it is pending", () => {
     const pending = tx("fill", "pending");
-    const f = facts({ state: filling, txs: [pending], filledOnChain: undefined, inventory: undefined });
+    const f = facts({
+      state: filling,
+      balances: deposited,
+      txs: [pending],
+      filledOnChain: undefined,
+      inventory: undefined,
+    });
     expect(decideIntent(f)).toEqual({ need: [{ fact: "track", tx: pending }] });
     const a = decide({ ...f, tracked: { [pending.id]: { status: "pending" } } });
     expect(a).toEqual({ effects: [], next: new Date(NOW.getTime() + TX_POLL_MS) });
@@ -457,13 +475,13 @@ describe("the fill", () => {
   });
 
   it("Settlement's record of a fill the database lost outranks ours: no second fill", () => {
-    const a = decide(facts({ state: filling, filledOnChain: true }));
+    const a = decide(facts({ state: filling, balances: deposited, filledOnChain: true }));
     expect(sends(a)).toEqual([]);
     expect(changes(a)).toEqual([{ stage: "sweep", event: "fill.found_on_chain", release: true }]);
   });
 
   it("the fill cannot be made when the solver's inventory is gone: refund", () => {
-    const a = decide(facts({ state: filling, inventory: 89n }));
+    const a = decide(facts({ state: filling, balances: deposited, inventory: 89n }));
     expect(changes(a)[0]).toMatchObject({
       stage: "refund",
       statusReason: "the solver's inventory cannot cover the fill",
@@ -472,7 +490,11 @@ describe("the fill", () => {
 
   it("the fill cannot be made when it would revert: refund with the reason", () => {
     const a = decide(
-      facts({ state: filling, simulations: simulations([[fill, { ok: false, reason: "Paused()" }]]) }),
+      facts({
+        state: filling,
+        balances: deposited,
+        simulations: simulations([[fill, { ok: false, reason: "Paused()" }]]),
+      }),
     );
     expect(changes(a)[0]).toMatchObject({
       stage: "refund",
@@ -482,7 +504,7 @@ describe("the fill", () => {
 
   it(`a fill that reverted ${MAX_REVERTED} times is given up: refund`, () => {
     const reverted = Array.from({ length: MAX_REVERTED }, () => tx("fill", "reverted"));
-    const a = decide(facts({ state: filling, txs: reverted }));
+    const a = decide(facts({ state: filling, balances: deposited, txs: reverted }));
     expect(changes(a)[0]).toMatchObject({
       stage: "refund",
       statusReason: `the fill reverted ${MAX_REVERTED} times`,
@@ -496,6 +518,7 @@ describe("the fill", () => {
     const a = decide(
       facts({
         state: { ...filling, retriedAt: at(-50) },
+        balances: deposited,
         txs: reverted,
         simulations: simulations([[fill, ok()]]),
       }),
@@ -505,8 +528,49 @@ describe("the fill", () => {
 
   it("a dropped fill is sent again", () => {
     const dropped = tx("fill", "dropped");
-    const a = decide(facts({ state: filling, txs: [dropped], simulations: simulations([[fill, ok()]]) }));
+    const a = decide(
+      facts({
+        state: filling,
+        balances: deposited,
+        txs: [dropped],
+        simulations: simulations([[fill, ok()]]),
+      }),
+    );
     expect(sends(a)).toEqual([fill]);
+  });
+
+  it.each([
+    ["after a restart, with no fill sent yet", []],
+    ["when a dropped fill is to be sent again", [tx("fill", "dropped")]],
+  ])("a deposit a reorg took away is never filled (%s): back to waiting for it, nothing sent", (_, txs) => {
+    const a = decide(
+      facts({
+        state: filling,
+        txs,
+        balances: balances([[USDC, "confirmed", 40n]]),
+        simulations: simulations([[fill, ok()]]),
+      }),
+    );
+    expect(sends(a)).toEqual([]);
+    expect(changes(a)).toEqual([
+      {
+        stage: "await_deposit",
+        event: "deposit.vanished",
+        statusReason:
+          "the deposit is no longer at the deposit address (40 of the 95 the quote needs); waiting for it again",
+        data: { balance: "40" },
+      },
+    ]);
+  });
+
+  it("an EXECUTING intent whose deposit vanished fills once it is back, and fails at the deadline if it is not", () => {
+    const waiting = { status: "EXECUTING", stage: "await_deposit" } as const;
+    const back = decide(facts({ state: waiting, balances: deposited }));
+    expect(changes(back)).toEqual([
+      { stage: "fill", event: "deposit.confirmed", data: { deposited: "100" } },
+    ]);
+    const gone = decide(facts({ now: at(601), state: waiting }));
+    expect(changes(gone)[0]).toMatchObject({ transition: "failDeposit", stage: "watch", release: true });
   });
 });
 

@@ -345,6 +345,23 @@ function fill(f: IntentFacts): Step {
       change({ stage: "sweep", event: "fill.found_on_chain", release: true }),
     );
   }
+  // The chain is the truth: the deposit is read again, at a confirmed block, before any fill is
+  // sent (after a restart too), so one that a reorg or a lost node state took away is never paid.
+  const deposited = held(f, depositOf(plan), "confirmed");
+  if (isNeed(deposited)) return needs(deposited);
+  if (deposited < plan.quote.fromAmountMin) {
+    const reason = `the deposit is no longer at the deposit address (${deposited} of the ${plan.quote.fromAmountMin} the quote needs); waiting for it again`;
+    return act(
+      now,
+      log("warn", reason),
+      change({
+        stage: "await_deposit",
+        event: "deposit.vanished",
+        statusReason: reason,
+        data: { balance: deposited.toString() },
+      }),
+    );
+  }
   const reverted = revertedCount(f.txs, "fill", intent.retriedAt);
   if (reverted >= MAX_REVERTED) return act(now, toRefund(`the fill reverted ${reverted} times`));
   if (f.inventory < plan.quote.toAmount) {

@@ -19,8 +19,8 @@ export const stages = {
   },
   /** Deliver on the destination chain. */
   fill: {
-    step: "follow the fill on record, or check inventory and send Settlement.fill / fillWithCall",
-    next: ["sweep", "refund"],
+    step: "follow the fill on record, or read the deposit again, check inventory and send Settlement.fill / fillWithCall",
+    next: ["sweep", "refund", "await_deposit"],
   },
   /** Take the deposit into Settlement (any excess back to the owner in the same transaction). */
   sweep: {

@@ -32,6 +32,7 @@ import type { TradeType } from "../../core/quote.ts";
 import { isUniqueViolation } from "../../store/executions.ts";
 import { planIntent } from "../intents/quote.ts";
 import type { EngineDeps } from "../ports.ts";
+import { requireSignerGas } from "../signer-gas.ts";
 import { stepsNetworkFee } from "./network-fee.ts";
 
 /** A quote-backed create, as the API has parsed it (shape only; every rule is checked here). */
@@ -157,6 +158,7 @@ export async function createQuoteExecution(
   const stepsAsset = direction === "in" ? destination : origin;
   requireErc20(stepsAsset, direction === "in" ? "quote.destinationAsset" : "quote.originAsset");
   checkDeadline(req.quote.deadline, now, "quote.deadline");
+  await requireSignerGas(deps, [{ role: "executor", chainId: stepsAsset.chainId }]);
   const { wallet, identity, intermediary } = await walletOn(deps, rawWallet, stepsAsset.chainId);
   const steps = parseSteps(req.steps, PLACEHOLDERS[direction]);
   checkQuoteSteps({ direction, dry: req.dry, steps, recipient: req.quote.recipient, origin, destination });
@@ -249,6 +251,7 @@ export async function createStepsExecution(
   requireErc20(asset, "destinationAsset");
   const deadline = req.deadline ?? new Date(now.getTime() + deps.settings.commitLifetimeSeconds * 1000);
   checkDeadline(deadline, now, "deadline");
+  await requireSignerGas(deps, [{ role: "executor", chainId: asset.chainId }]);
   const { wallet, identity, intermediary } = await walletOn(deps, rawWallet, asset.chainId);
   const steps = parseSteps(req.steps, PLACEHOLDERS.steps);
   if (steps.length === 0) {

@@ -7,6 +7,7 @@ import { JunctionError } from "../../core/errors.ts";
 import { checkGaslessRequest, type GaslessRequest } from "../../core/gasless.ts";
 import { type IntentRow, planOf } from "../../store/intents.ts";
 import type { EngineDeps } from "../ports.ts";
+import { requireSignerGas } from "../signer-gas.ts";
 import { requireIntent } from "./lifecycle.ts";
 import type { RelayedDeposit } from "./views.ts";
 
@@ -42,6 +43,7 @@ export async function relayGaslessDeposit(
   requireCommitted(known);
   const plan = planOf(known);
   const chainId = plan.from.chainId;
+  await requireSignerGas(deps, [{ role: "relayer", chainId }]);
   const relayer = deps.senders.of("relayer", chainId);
   const entrypoint = relayer.chain.contracts.IntentEntrypoint;
   const owner = plan.owner;

@@ -12,6 +12,7 @@ import { type PricedToken, pricedToken } from "../../core/price.ts";
 import { priceQuote, type TradeType } from "../../core/quote.ts";
 import { reservedAmount } from "../../store/intents.ts";
 import type { EngineDeps } from "../ports.ts";
+import { requireSignerGas } from "../signer-gas.ts";
 
 export interface QuoteRequest {
   owner: Address;
@@ -163,6 +164,11 @@ export async function planIntent(deps: EngineDeps, req: QuoteRequest): Promise<I
       `the solver can deliver at most ${available} ${to.symbol} (base units) on chain ${destinationChain.chainId} right now; ask for less`,
     );
   }
+  // The solver sweeps (or refunds) on the origin chain and fills on the destination.
+  await requireSignerGas(deps, [
+    { role: "solver", chainId: req.originChainId },
+    { role: "solver", chainId: req.destinationChainId },
+  ]);
   const feeOptions = from.native ? [] : [await gaslessFeeOption(deps, from, originNative, originGasPrice)];
   const intentId = bytesToHex(randomBytes(32));
   const { address: depositAddress, salt } = await depositAddressFor(

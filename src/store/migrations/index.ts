@@ -3,6 +3,7 @@ import * as m001 from "./001_meta.ts";
 import * as m002 from "./002_intents.ts";
 import * as m003 from "./003_executions.ts";
 import * as m004 from "./004_engine.ts";
+import * as m005 from "./005_chain_truth.ts";
 
 /** Every migration, in order. Names sort lexically; never rename or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   "002_intents": m002,
   "003_executions": m003,
   "004_engine": m004,
+  "005_chain_truth": m005,
 };
