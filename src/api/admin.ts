@@ -1,9 +1,17 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import { checkNames } from "../core/reconcile.ts";
 import type { AppContext } from "./context.ts";
 import { describeIssues } from "./issues.ts";
 
 const PARKED_LIMIT = 500;
+
+const reconcileQuery = z.object({
+  finished: z
+    .enum(["true", "false"], { error: "expected true or false" })
+    .optional()
+    .transform((v) => v === "true"),
+});
 
 const retryParams = z.object({
   kind: z.enum(["intents", "executions"], { error: "expected intents or executions" }),
@@ -59,6 +67,20 @@ export function adminPlugin(ctx: AppContext): FastifyPluginAsync {
           .send({ error: `${kind}: ${id} is not parked; GET /admin/parked lists what is` });
       }
       return { retried: [{ kind, id }] };
+    });
+
+    /**
+     * The ledger check (`junction reconcile`): 200 when the database and the chains agree, 409
+     * with every discrepancy otherwise. `?finished=true` also requires every intent and execution
+     * to have finished (after a chaos run; a live system always has some in flight).
+     */
+    app.get("/reconcile", async (request, reply) => {
+      if (!authorize(ctx, request, reply)) return reply;
+      const query = reconcileQuery.safeParse(request.query);
+      if (!query.success) return reply.status(400).send({ error: describeIssues(query.error) });
+      const only = query.data.finished ? checkNames : checkNames.filter((c) => c !== "everything finished");
+      const report = await ctx.engine.reconcile(only);
+      return reply.status(report.discrepancies.length === 0 ? 200 : 409).send(report);
     });
 
     /** After an outage: every parked row of both queues at once. */

@@ -1,25 +1,87 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
+import type { Config } from "../config/schema.ts";
 import { adminPlugin } from "./admin.ts";
+import { Admission } from "./admission.ts";
 import { connectPlugin } from "./connect/plugin.ts";
 import type { AppContext } from "./context.ts";
 import { devnetRoute } from "./devnet-route.ts";
 import { docsRoute } from "./docs-route.ts";
 import { healthRoute } from "./health.ts";
+import { WebrpcError } from "./trails/errors.ts";
 import { trailsPlugin } from "./trails/plugin.ts";
 
-/** Builds the HTTP server with every API mounted; listening is the caller's choice. */
+/**
+ * Node's timeouts on receiving a request: a client that trickles its headers or body gets a 408
+ * and loses the connection. They stop once the request has arrived, so a long-poll's answer,
+ * however late, is never cut; that is also why there is no socket idle timeout
+ * (`connectionTimeout`): a long-poll's connection is silent for up to 30 s.
+ */
+function requestTimeouts(limits: Config["limits"]) {
+  return {
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: limits.headersTimeoutMs,
+      // Node checks both timeouts only this often (30 s by default): a fraction of them keeps
+      // the cut-off close to the configured time.
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(limits.headersTimeoutMs / 4)),
+    },
+  };
+}
+
+/**
+ * Errors Fastify meets before any route runs (a path whose %-encoding is malformed), answered in
+ * the error format of the API the path belongs to: webrpc's under /rpc/Trails, `{error}` elsewhere.
+ */
+function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const message = `${error.message}: fix the request's path`;
+  if (request.url.startsWith("/rpc/Trails/")) {
+    const webrpc = new WebrpcError("WebrpcBadRequest", message);
+    void reply.status(webrpc.status).send(webrpc.toBody());
+    return;
+  }
+  void reply.status(error.statusCode ?? 400).send({ error: message });
+}
+
+/** The operator endpoints, limited per address as the APIs are, refused in their `{error}` shape. */
+function limitedAdmin(ctx: AppContext, admission: Admission): FastifyPluginAsync {
+  return async (app) => {
+    app.addHook(
+      "onRequest",
+      admission.limitRequests((message) => ({ error: message })),
+    );
+    await app.register(adminPlugin(ctx));
+  };
+}
+
+/**
+ * Builds the HTTP server with every API mounted; listening is the caller's choice. /health,
+ * /docs, /openapi.json and /devnet are not rate-limited: they are cheap and read nothing a client
+ * chooses, and a monitor polling /health must not be locked out by the traffic it watches.
+ */
 export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: ctx.log as FastifyBaseLogger,
     bodyLimit: 256 * 1024,
+    trustProxy: ctx.config.limits.trustProxy,
+    frameworkErrors: frameworkError,
+    ...requestTimeouts(ctx.config.limits),
   });
+  const admission = await Admission.register(app, ctx.config.limits);
   // Per-request logs only at debug level: a busy API would otherwise drown everything else.
   const logLevel = "warn";
   await app.register(healthRoute(ctx), { logLevel });
   await app.register(docsRoute(ctx), { logLevel });
   if (ctx.devnet) await app.register(devnetRoute(ctx, ctx.devnet), { logLevel });
-  await app.register(trailsPlugin(ctx), { prefix: "/rpc/Trails", logLevel });
-  await app.register(connectPlugin(ctx), { prefix: "/api/v1", logLevel });
-  await app.register(adminPlugin(ctx), { prefix: "/admin", logLevel });
+  await app.register(trailsPlugin(ctx, admission), { prefix: "/rpc/Trails", logLevel });
+  await app.register(connectPlugin(ctx, admission), { prefix: "/api/v1", logLevel });
+  await app.register(limitedAdmin(ctx, admission), { prefix: "/admin", logLevel });
   return app;
 }

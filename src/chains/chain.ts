@@ -23,7 +23,7 @@ export function toViemChain(chain: ChainConfig, rpcUrl: string): Chain {
     id: chain.chainId,
     name: chain.name,
     nativeCurrency: nativeToken(chain),
-    rpcUrls: { default: { http: [rpcUrl] } },
+    rpcUrls: { default: { http: [rpcUrl, ...chain.fallbackRpcUrls] } },
     ...(chain.explorerUrl
       ? { blockExplorers: { default: { name: "Explorer", url: chain.explorerUrl } } }
       : {}),

@@ -22,6 +22,7 @@ import {
   zeroAddress,
 } from "viem";
 import { JunctionError } from "../core/errors.ts";
+import type { ChainRecord } from "../core/reconcile.ts";
 import {
   depositFactoryAbi,
   devTokenAbi,
@@ -32,6 +33,7 @@ import {
 import { publicClientFor } from "./clients.ts";
 import { PERMIT_DEPOSIT_GAS_FALLBACK, withHeadroom } from "./gas.ts";
 import { permitDomain } from "./gasless.ts";
+import { readLedger } from "./ledger.ts";
 import { estimatePermitDepositGas } from "./permit-gas.ts";
 import type { ChainRegistry, RuntimeChain } from "./registry.ts";
 import { tokenBalanceOverride } from "./state-override.ts";
@@ -150,6 +152,8 @@ export interface Chains {
   blockWithTransactions(chainId: number, blockNumber: bigint): Promise<Block<bigint, true>>;
   /** A block's hash and its parent's: enough to see that the chain changed under a cursor. */
   blockLink(chainId: number, blockNumber: bigint): Promise<{ hash: Hex; parentHash: Hex }>;
+  /** What Settlement and the DepositFactory recorded between two blocks (the ledger check's facts). */
+  ledger(chainId: number, fromBlock: bigint, toBlock: bigint): Promise<ChainRecord>;
   /** A state override giving `holder` `amount` of `token`, or null if its balances cannot be found. */
   balanceOverride(
     chainId: number,
@@ -307,6 +311,12 @@ export class ChainGateway implements Chains {
       toBlock: to,
     });
     return transfersIn(logs);
+  }
+
+  ledger(chainId: number, fromBlock: bigint, toBlock: bigint): Promise<ChainRecord> {
+    const chain = this.chain(chainId);
+    const erc20s = chain.tokens.filter((t) => !t.native).map((t) => t.address);
+    return readLedger(this.client(chainId), chainId, chain.contracts, erc20s, fromBlock, toBlock);
   }
 
   async blockLink(chainId: number, blockNumber: bigint) {

@@ -42,7 +42,24 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
   { name: "JUNCTION_QUEUE_RETRY_BASE_MS", path: ["queue", "retryBaseMs"], parse: toNumber },
   { name: "JUNCTION_QUEUE_RETRY_MAX_MS", path: ["queue", "retryMaxMs"], parse: toNumber },
   { name: "JUNCTION_QUEUE_MAX_ATTEMPTS", path: ["queue", "maxAttempts"], parse: toNumber },
+  { name: "JUNCTION_TRUST_PROXY", path: ["limits", "trustProxy"], parse: toTrustProxy },
+  { name: "JUNCTION_REQUEST_TIMEOUT_MS", path: ["limits", "requestTimeoutMs"], parse: toNumber },
+  { name: "JUNCTION_HEADERS_TIMEOUT_MS", path: ["limits", "headersTimeoutMs"], parse: toNumber },
+  { name: "JUNCTION_LONG_POLLS_PER_CLIENT", path: ["limits", "longPollsPerClient"], parse: toNumber },
+  { name: "JUNCTION_RATE_LIMIT_PER_IP", path: ["limits", "requestsPerMinutePerIp"], parse: toNumber },
+  { name: "JUNCTION_RATE_LIMIT_PER_KEY", path: ["limits", "requestsPerMinutePerKey"], parse: toNumber },
+  {
+    name: "JUNCTION_LIMITS_EXEMPT_ADDRESSES",
+    path: ["limits", "exemptAddresses"],
+    // An empty variable counts as unset, so "none" is how to say: no address is exempt.
+    parse: (v) => (v === "none" ? [] : v.split(",").filter(Boolean)),
+  },
 ];
+
+/** `true`, `false`, or comma-separated proxy addresses. */
+function toTrustProxy(v: string): unknown {
+  return v === "true" || v === "false" ? v === "true" : v.split(",").filter(Boolean);
+}
 
 /** Keeps non-numeric text as is, so the schema reports it as the wrong type instead of NaN. */
 function toNumber(v: string): unknown {

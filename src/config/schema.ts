@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import type { Address, Hex } from "viem";
 import { z } from "zod";
 import { addressField, chainIdField } from "../core/fields.ts";
@@ -52,6 +53,8 @@ const chainSchema = z
       .string()
       .regex(/^[a-z][a-z0-9]{1,15}$/, "expected 2-16 lowercase letters or digits, starting with a letter"),
     rpcUrl: z.url().optional(),
+    /** More endpoints of the same chain, tried in order when the one before fails (viem's fallback). */
+    fallbackRpcUrls: z.array(z.url()).default([]),
     confirmations: z.number().int().min(0).max(1000).default(1),
     /** How often the deposit watcher asks the node for a new block (ms). */
     blockPollMs: z.number().int().min(10).max(60_000).default(250),
@@ -65,6 +68,49 @@ const chainSchema = z
     contracts: contractsSchema.optional(),
     /** Devnet only: the anvil port; 0 picks a free one. */
     port: z.number().int().min(0).max(65535).optional(),
+  })
+  .strict();
+
+/** An IPv4 or IPv6 address, or a CIDR range of them. */
+const addressOrRange = z.string().refine((value) => {
+  const [address = "", prefix, extra] = value.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}, "expected an IP address or a CIDR range, e.g. 10.0.0.0/8");
+
+const limitsSchema = z
+  .object({
+    /**
+     * The whole request, headers and body, must arrive within this (ms), or the connection gets a
+     * 408 and is closed. Only receiving the request is timed: a long-poll's answer is not.
+     */
+    requestTimeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** The request's headers must arrive within this (ms); at most requestTimeoutMs. */
+    headersTimeoutMs: z.number().int().min(100).max(600_000).default(5_000),
+    /**
+     * How long an idle kept-alive connection stays open (ms). Longer than the idle timeout of a
+     * load balancer in front (often 60 s), so that the balancer, not Junction, closes it first.
+     */
+    keepAliveTimeoutMs: z.number().int().min(1_000).max(600_000).default(72_000),
+    /** WaitIntentReceipt long-polls one client (address, and key when keys are required) may hold at once. */
+    longPollsPerClient: z.number().int().min(1).max(100_000).default(8),
+    /** Requests a minute from one client address (IPv6: its /64); 0 = no limit. */
+    requestsPerMinutePerIp: z.number().int().min(0).default(600),
+    /** Requests a minute with one key (Trails X-Access-Key, Connect x-api-key); 0 = no limit. */
+    requestsPerMinutePerKey: z.number().int().min(0).default(3_000),
+    /**
+     * Client addresses the per-address limit and the long-poll cap do not apply to. Loopback by
+     * default: local tools, tests and benchmarks, and a proxy on the same host that is not
+     * trusted (trustProxy below), whose clients would otherwise all share one budget.
+     */
+    exemptAddresses: z.array(addressOrRange).default(["127.0.0.1", "::1"]),
+    /**
+     * Behind a reverse proxy, whose X-Forwarded-For to believe for the client's address, which
+     * the per-address limits count by: the proxies' addresses or CIDR ranges, or `true` (any
+     * sender: only where nothing but the proxy can reach Junction). `false`: the connection's.
+     */
+    trustProxy: z.union([z.boolean(), z.array(addressOrRange).min(1)]).default(false),
   })
   .strict();
 
@@ -152,6 +198,8 @@ export const configSchema = z
       })
       .strict()
       .default({ retryBaseMs: 1_000, retryMaxMs: 300_000, maxAttempts: 25 }),
+    /** Admission control: how long a request may take to arrive, and how much one client may ask. */
+    limits: limitsSchema.prefault({}),
     /** Bearer key of the operator endpoints (/admin/*); the devnet's is "devnet-admin". */
     adminKey: z.string().min(8).optional(),
     devnet: z
@@ -177,6 +225,13 @@ export const configSchema = z
     };
     unique("chainId");
     unique("slug");
+    if (config.limits.headersTimeoutMs > config.limits.requestTimeoutMs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["limits", "headersTimeoutMs"],
+        message: "must be at most limits.requestTimeoutMs (the headers are part of the request)",
+      });
+    }
     if (config.queue.retryMaxMs < config.queue.retryBaseMs) {
       ctx.addIssue({
         code: "custom",

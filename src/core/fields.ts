@@ -45,3 +45,31 @@ export const txHashField = z
   .string({ error: "expected a 0x-prefixed 32-byte transaction hash" })
   .regex(/^0x[0-9a-fA-F]{64}$/, "expected a 0x-prefixed 32-byte transaction hash")
   .transform((s) => s.toLowerCase() as `0x${string}`);
+
+/**
+ * The path of the first string in `value` (any JSON: keys included) that text storage cannot hold
+ * (PostgreSQL refuses a NUL character, and an unpaired UTF-16 surrogate is not valid Unicode), or
+ * null. Such input is refused at the edge, naming the field, instead of failing deep down. Walks
+ * without recursion: a body may nest deeper than the call stack.
+ */
+export function unstorableTextAt(value: unknown, root = "(body)"): string | null {
+  const pending: { value: unknown; path: string }[] = [{ value, path: root }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (typeof next.value === "string") {
+      if (!storable(next.value)) return next.path;
+      continue;
+    }
+    if (typeof next.value !== "object" || next.value === null) continue;
+    for (const [key, item] of Object.entries(next.value)) {
+      const path = next.path === "(body)" ? key : `${next.path}.${key}`;
+      if (!storable(key)) return path;
+      pending.push({ value: item, path });
+    }
+  }
+  return null;
+}
+
+const storable = (text: string) => !text.includes("\u0000") && text.isWellFormed();
+
+export const unstorableTextMessage = (path: string) =>
+  `${path}: contains a NUL character or an unpaired UTF-16 surrogate, which cannot be stored; remove it`;

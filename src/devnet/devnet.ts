@@ -36,6 +36,8 @@ export interface DevnetOptions {
   log: Logger;
   /** Discard persisted chain state and deploy again. */
   reset?: boolean;
+  /** Start its own chains even if another process publishes some (that process is `junction chains`). */
+  own?: boolean;
 }
 
 function stateDir(config: Config): string {
@@ -51,10 +53,92 @@ function readDeployment(file: string): DeploymentFile | null {
 }
 
 /**
+ * What a process that runs the devnet's chains for others (`junction chains`) publishes in the
+ * data directory, so that Junction attaches to those chains instead of starting its own.
+ */
+export interface RunningChains {
+  /** The process that runs them: the file is stale once it is gone. */
+  pid: number;
+  generation: string;
+  chains: (ChainDeployment & { rpcUrl: string })[];
+}
+
+export const runningChainsFile = (config: Config) => join(stateDir(config), "running.json");
+
+/** Publishes `devnet`'s chains for other processes; returns the function that withdraws them. */
+export function publishChains(
+  config: Config,
+  devnet: Devnet,
+  rpcUrlOf = (c: DevnetChain) => c.rpcUrl,
+): () => void {
+  const file = runningChainsFile(config);
+  const running: RunningChains = {
+    pid: process.pid,
+    generation: devnet.generation,
+    chains: devnet.chains.map((c) => ({ ...c.deployment, rpcUrl: rpcUrlOf(c) })),
+  };
+  mkdirSync(stateDir(config), { recursive: true });
+  writeFileSync(file, JSON.stringify(running, null, 2));
+  return () => rmSync(file, { force: true });
+}
+
+/** Chains another process runs and published, if that process is alive and they answer. */
+async function runningChains(config: Config): Promise<RunningChains | null> {
+  let running: RunningChains;
+  try {
+    running = JSON.parse(readFileSync(runningChainsFile(config), "utf8")) as RunningChains;
+    process.kill(running.pid, 0);
+  } catch {
+    return null;
+  }
+  const answering = await Promise.all(
+    config.chains.map(async (chain) => {
+      const published = running.chains.find((c) => c.chainId === chain.chainId);
+      if (!published) return false;
+      return clientFor(chain, () => published.rpcUrl)
+        .getChainId()
+        .then(
+          (id) => id === chain.chainId,
+          () => false,
+        );
+    }),
+  );
+  return answering.every(Boolean) ? running : null;
+}
+
+/**
+ * The devnet's chains: those another process runs (`junction chains`), when it has published
+ * them, else one anvil per configured chain, started here.
+ */
+export async function startDevnet(options: DevnetOptions): Promise<Devnet> {
+  const running = await runningChains(options.config);
+  if (running && (options.reset || options.own)) {
+    throw new Error(
+      `the devnet's chains are run by process ${running.pid} (junction chains); stop it first${options.reset ? ", or run junction chains --reset" : ""}`,
+    );
+  }
+  if (!running) return startOwnDevnet(options);
+  options.log.info(`attaching to the chains run by process ${running.pid} (junction chains)`);
+  return {
+    generation: running.generation,
+    fresh: false,
+    chains: options.config.chains.map((config) => {
+      const { rpcUrl, ...deployment } = running.chains.find(
+        (c) => c.chainId === config.chainId,
+      ) as RunningChains["chains"][number];
+      options.log.info(`chain ${config.name} (${config.chainId}) at ${rpcUrl}`);
+      return { config, rpcUrl, deployment };
+    }),
+    // They belong to the process that runs them.
+    stop: async () => {},
+  };
+}
+
+/**
  * Starts one anvil per configured chain and makes sure Junction's contracts are there: reused
  * from the persisted state when it is intact, deployed from scratch otherwise.
  */
-export async function startDevnet({ config, log, reset = false }: DevnetOptions): Promise<Devnet> {
+async function startOwnDevnet({ config, log, reset = false }: DevnetOptions): Promise<Devnet> {
   const persist = config.devnet.persist;
   const dir = stateDir(config);
   const deploymentFile = join(dir, "deployment.json");
@@ -93,7 +177,7 @@ export async function startDevnet({ config, log, reset = false }: DevnetOptions)
     if (saved && !(await deploymentIntact(config.chains, saved, rpcUrl))) {
       log.warn("persisted chain state does not hold the recorded deployment; starting fresh");
       await stop();
-      return startDevnet({ config, log, reset: true });
+      return startOwnDevnet({ config, log, reset: true });
     }
     const fresh = !saved;
     const deployment: DeploymentFile = saved ?? {

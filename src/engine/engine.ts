@@ -4,6 +4,7 @@ import type { ExecutionPlan } from "../core/connect/plan.ts";
 import { parseWallet, walletIdentity } from "../core/connect/wallet.ts";
 import { JunctionError } from "../core/errors.ts";
 import type { IntentPlan } from "../core/intent/plan.ts";
+import type { CheckName, ReconcileReport } from "../core/reconcile.ts";
 import type { DatabaseTarget } from "../store/database.ts";
 import { pingDatabase } from "../store/database.ts";
 import { type ExecutionRow, executionPlanOf, findExecution, listExecutions } from "../store/executions.ts";
@@ -54,6 +55,7 @@ import {
   intentListingScope,
 } from "./listing.ts";
 import type { EngineDeps } from "./ports.ts";
+import { reconcileLedger } from "./reconcile.ts";
 import { type EngineWorkers, startWorkers } from "./runner.ts";
 import { type SignerGas, signerGas } from "./signer-gas.ts";
 import type { WorkSignal } from "./work-signal.ts";
@@ -288,6 +290,11 @@ export class Engine {
   /** How many rows each queue has parked for an operator, and how many are failing but retried. */
   queueCounts(): Promise<Record<QueueTable, QueueCounts>> {
     return queueCounts(this.deps.store.db);
+  }
+
+  /** The ledger check: the database against the chains (see core/reconcile.ts). */
+  reconcile(only?: readonly CheckName[]): Promise<ReconcileReport> {
+    return reconcileLedger(this.deps, only);
   }
 
   parked(limit: number): Promise<ParkedRow[]> {

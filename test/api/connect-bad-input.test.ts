@@ -280,6 +280,35 @@ describe("Intents Connect bad input", () => {
       ],
       ["DELETE", `/executions/${wallet}/${crypto.randomUUID()}`, { signature: "0x00" }, 404, /no execution/],
       ["GET", "/supported_tokens?flow=sideways", undefined, 400, /flow/],
+      // Text PostgreSQL cannot hold (a NUL, an unpaired surrogate), in a path, a query or a body.
+      ["GET", `/executions/${wallet}?id=%00`, undefined, 400, /^query\.id: contains a NUL character/],
+      [
+        "DELETE",
+        `/executions/${wallet}/%00`,
+        { signature: "0x00" },
+        400,
+        /^path\.executionId: contains a NUL/,
+      ],
+      [
+        "POST",
+        `/executions/${wallet}/steps`,
+        {
+          version: "1.0",
+          type: "evm",
+          destinationAsset: api.asset(1, "USDC").id,
+          steps: [],
+          metadata: { x: "a\ud800" },
+        },
+        400,
+        /^metadata\.x: contains a NUL character or an unpaired UTF-16 surrogate/,
+      ],
+      [
+        "DELETE",
+        `/executions/${wallet}/${crypto.randomUUID()}`,
+        { signature: `0x${"11".repeat(65)}`, nep413: { recipient: "junction", nonce: "AB==" } },
+        400,
+        /nep413\.nonce: expected 32 bytes in base64/,
+      ],
       ["GET", "/nowhere", undefined, 404, /no such route/],
     ];
     for (const [method, path, body, status, mentions] of cases) {

@@ -561,6 +561,14 @@ const otherRows: Row[] = [
     error: "InvalidArgument",
     mentions: ["byOwnerAddress"],
   },
+  {
+    name: "byQueryString with a NUL character",
+    method: "SearchIntents",
+    body: () => ({ byQueryString: "a\u0000b" }),
+    status: 400,
+    error: "InvalidArgument",
+    mentions: ["byQueryString: contains a NUL character"],
+  },
   // GetIntentHistory
   {
     name: "page.pageSize 0",

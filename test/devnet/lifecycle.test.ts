@@ -107,6 +107,28 @@ describe("npm start lifecycle", () => {
     expect(await next.stop("SIGTERM")).toBe(0);
   }, 120_000);
 
+  it("with junction chains running, Junction attaches to its chains, which outlive a SIGKILL of the engine", async () => {
+    const chainsDir = mkdtempSync(join(tmpdir(), "junction-chains-"));
+    const chainsEnv = { ...env, JUNCTION_DATA_DIR: chainsDir };
+    const chains = await spawnJunction([], chainsEnv, 90_000, "chains");
+    try {
+      const first = await spawnJunction([], chainsEnv);
+      expect(first.output()).toMatch(/attaching to the chains run by process \d+ \(junction chains\)/);
+      const body = await devnetOf(first.url);
+      await first.stop("SIGKILL");
+      // The engine is gone; the chains are not.
+      for (const chain of body.chains) {
+        expect((await fetch(chain.rpcUrl, { method: "POST", body: "{}" })).status).toBeLessThan(500);
+      }
+      const second = await spawnJunction([], chainsEnv);
+      expect((await devnetOf(second.url)).chains).toEqual(body.chains);
+      expect(await second.stop("SIGTERM")).toBe(0);
+    } finally {
+      expect(await chains.stop("SIGINT")).toBe(0);
+      rmSync(chainsDir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it("an invalid configuration stops the start with the field and the fix", async () => {
     await expect(spawnJunction([], { ...env, PORT: "not-a-port" }, 30_000)).rejects.toThrow(
       /exited with 2[\s\S]*server\.port: /,

@@ -1,13 +1,13 @@
 import { type FeeOption, type Intent, TradeType, WebrpcError } from "@0xtrails/api";
-import { type Address, type Hex, type PrivateKeyAccount, zeroAddress } from "viem";
+import { type Address, type PrivateKeyAccount, zeroAddress } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devTokenAbi, intentEntrypointAbi } from "../../src/chains/abi.gen.ts";
+import { devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { walletClientFor } from "../../src/chains/clients.ts";
 import { permitDomain } from "../../src/chains/gasless.ts";
-import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../../src/chains/typed-data.ts";
 import { devnetAccount, roleIndex } from "../../src/devnet/accounts.ts";
 import { mine, setAutomine, setBalance } from "../../src/devnet/anvil-rpc.ts";
+import { depositSignature, signGasless, type Tweak } from "../support/gasless.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { freshAddress } from "../support/onchain.ts";
 import { flows } from "../support/trails-flow.ts";
@@ -51,80 +51,15 @@ async function committedIntent(owner: Address, recipient: Address = freshAddress
 const entrypoint = () => f.chain(A).contracts.IntentEntrypoint;
 const chainNow = async () => (await f.client(A).getBlock()).timestamp;
 
-interface Signed {
-  intentSignature: Hex;
-  permitSignature: Hex;
-  permitAmount: bigint;
-  permitDeadline: bigint;
-  userNonce: bigint;
-  deadline: bigint;
-}
-
-/**
- * What the user's wallet signs, with viem's signTypedData: the ERC-2612 permit for the entrypoint
- * (deposit + fee) and the TrailsIntent. `tweak` changes what is signed, for the refusals.
- */
-async function sign(
-  signer: PrivateKeyAccount,
-  intent: Intent,
-  option: FeeOption,
-  tweak: { owner?: Address; nonce?: bigint; deadline?: bigint; permitAmount?: bigint } = {},
-): Promise<Signed> {
-  const owner = tweak.owner ?? signer.address;
-  const client = f.client(A);
-  const token = intent.depositTransaction.tokenAddress as Address;
-  const deadline = tweak.deadline ?? (await chainNow()) + 300n;
-  const userNonce =
-    tweak.nonce ??
-    (await client.readContract({
-      address: entrypoint(),
-      abi: intentEntrypointAbi,
-      functionName: "nonces",
-      args: [owner],
-    }));
-  const permitAmount = tweak.permitAmount ?? intent.depositTransaction.amount + option.amount;
-  const permitNonce = await client.readContract({
-    address: token,
-    abi: devTokenAbi,
-    functionName: "nonces",
-    args: [owner],
-  });
-  const domain = await permitDomain(client, token);
-  if (!domain) throw new Error("USDC has no permit domain");
-  const permitSignature = await signer.signTypedData({
-    domain,
-    types: permitTypes,
-    primaryType: "Permit",
-    message: { owner, spender: entrypoint(), value: permitAmount, nonce: permitNonce, deadline },
-  });
-  const intentSignature = await signer.signTypedData({
-    domain: trailsIntentDomain(f.chain(A).chainId, entrypoint()),
-    types: trailsIntentTypes,
-    primaryType: "TrailsIntent",
-    message: {
-      user: owner,
-      token,
-      amount: intent.depositTransaction.amount,
-      intentAddress: intent.depositTransaction.toAddress as Address,
-      deadline,
-      chainId: BigInt(f.chain(A).chainId),
-      nonce: userNonce,
-      feeAmount: option.amount,
-      feeCollector: option.feeCollectorAddress as Address,
-    },
-  });
-  return { intentSignature, permitSignature, permitAmount, permitDeadline: deadline, userNonce, deadline };
-}
-
-const depositSignature = (s: Signed, option: FeeOption) => ({
-  intentSignature: s.intentSignature,
-  permitSignature: s.permitSignature,
-  permitDeadline: Number(s.permitDeadline),
-  permitAmount: s.permitAmount,
-  selectedGasFeeOption: option,
-  userNonce: Number(s.userNonce),
-  deadline: Number(s.deadline),
-});
+/** Signs as the user's wallet would on chain A; `tweak` changes what is signed, for the refusals. */
+const sign = (signer: PrivateKeyAccount, intent: Intent, option: FeeOption, tweak?: Tweak) =>
+  signGasless(
+    { client: f.client(A), chainId: f.chain(A).chainId, entrypoint: entrypoint() },
+    signer,
+    intent,
+    option,
+    tweak,
+  );
 
 async function refusal(call: Promise<unknown>): Promise<WebrpcError> {
   const err = await call.then(

@@ -11,16 +11,19 @@ export interface RunningJunction {
 }
 
 /**
- * Runs `src/main.ts` as `npm start` does, in its own process, and resolves once it has printed
- * its summary (whose "Base URL" line gives the address).
+ * Runs `src/main.ts` as `npm start` does (or, with `command`, `junction <command>`), in its own
+ * process, and resolves once it has printed its summary (for `start`, whose "Base URL" line gives
+ * the address).
  */
 export async function spawnJunction(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 90_000,
+  command: "start" | "chains" = "start",
 ): Promise<RunningJunction> {
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], {
+  const entry = command === "start" ? ["--import", "tsx", "src/main.ts"] : ["bin/junction.mjs", command];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: projectRoot,
     env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -40,10 +43,10 @@ export async function spawnJunction(
     );
     const poll = setInterval(() => {
       const match = /Base URL\s+(http:\/\/\S+)/.exec(output);
-      if (match && output.includes("Press Ctrl-C to stop.")) {
+      if ((match || command !== "start") && output.includes("Press Ctrl-C to stop.")) {
         clearInterval(poll);
         clearTimeout(timer);
-        resolve(match[1] as string);
+        resolve(match?.[1] ?? "");
       }
     }, 50);
     void exited.then((code) => {

@@ -1,7 +1,9 @@
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from "fastify";
 import type { z } from "zod";
 import { JunctionError, type JunctionErrorKind } from "../../core/errors.ts";
+import { unstorableTextAt, unstorableTextMessage } from "../../core/fields.ts";
 import type { ExecutionListingCaller } from "../../engine/engine.ts";
+import type { Admission } from "../admission.ts";
 import type { AppContext } from "../context.ts";
 import { describeIssues } from "../issues.ts";
 import { renderExecution, renderTokens } from "./render.ts";
@@ -85,9 +87,13 @@ function listingCaller(h: z.output<typeof listHeaders>): ExecutionListingCaller 
  * documented HTTP status otherwise. Request bodies are parsed strictly (a duplicated key is a
  * 400), and every rule beyond their shape is the engine's.
  */
-export function connectPlugin(ctx: AppContext): FastifyPluginAsync {
+export function connectPlugin(ctx: AppContext, admission: Admission): FastifyPluginAsync {
   const e = ctx.engine;
   return async (app) => {
+    app.addHook(
+      "onRequest",
+      admission.limitRequests((message) => ({ error: message }), "x-api-key"),
+    );
     app.removeContentTypeParser("application/json");
     app.addContentTypeParser(
       "application/json",
@@ -117,6 +123,17 @@ export function connectPlugin(ctx: AppContext): FastifyPluginAsync {
     app.setNotFoundHandler((request, reply) =>
       reply.status(404).send({ error: `no such route: ${request.method} ${request.url}` }),
     );
+    // Text that cannot be stored is refused before any route looks at it: path, query or body.
+    app.addHook("preHandler", async (request) => {
+      for (const [where, value] of [
+        ["path", request.params],
+        ["query", request.query],
+        ["(body)", request.body],
+      ] as const) {
+        const at = unstorableTextAt(value, where);
+        if (at !== null) throw new HttpError(400, unstorableTextMessage(at));
+      }
+    });
 
     app.get("/supported_tokens", async (request, reply) => {
       parse(supportedTokensQuery, request.query);

@@ -1,3 +1,4 @@
+import { base64 } from "@scure/base";
 import { z } from "zod";
 import { executionStatuses } from "../../core/connect/execution-status.ts";
 import { STEP_LIMITS } from "../../core/connect/steps.ts";
@@ -104,6 +105,14 @@ export const createStepsRequest = z
 const signature = z
   .string({ error: "expected the wallet's signature" })
   .min(1, "expected the wallet's signature");
+/** A NEP-413 nonce: 32 bytes in canonical base64 (the decoder that checks signatures refuses any other). */
+const nep413Nonce = z.string().refine((text) => {
+  try {
+    return base64.decode(text).length === 32;
+  } catch {
+    return false;
+  }
+}, "expected 32 bytes in base64");
 const publicKey = z.string().optional().meta({ description: "NEAR: ed25519:<base58>; optional otherwise" });
 
 export const submitRequest = z
@@ -117,7 +126,7 @@ export const deleteRequest = z
     nep413: z
       .strictObject({
         recipient: z.string().min(1),
-        nonce: z.base64({ error: "expected 32 bytes in base64" }),
+        nonce: nep413Nonce,
       })
       .optional()
       .meta({ description: "NEAR wallets: the recipient and nonce they signed delete_execution:<id> with" }),
@@ -168,8 +177,7 @@ export const listHeaders = z
       .min(1)
       .optional()
       .meta({ description: "NEAR: the NEP-413 recipient signed with" }),
-    "x-nep413-nonce": z
-      .base64({ error: "expected 32 bytes in base64" })
+    "x-nep413-nonce": nep413Nonce
       .optional()
       .meta({ description: "NEAR: the NEP-413 nonce signed with (base64)" }),
   })

@@ -29,6 +29,7 @@ export async function requireSigned(
   message: string,
   auth: WalletSignature,
 ): Promise<void> {
+  const nep413 = auth.nep413 && { recipient: auth.nep413.recipient, nonce: decodeNonce(auth.nep413.nonce) };
   let verdict: Awaited<ReturnType<typeof verifyWalletSignature>>;
   try {
     verdict = await verifyWalletSignature({
@@ -36,9 +37,7 @@ export async function requireSigned(
       message,
       signature: auth.signature,
       ...(auth.publicKey !== undefined ? { publicKey: auth.publicKey } : {}),
-      ...(auth.nep413
-        ? { nep413: { recipient: auth.nep413.recipient, nonce: base64.decode(auth.nep413.nonce) } }
-        : {}),
+      ...(nep413 ? { nep413 } : {}),
       nearKeysOf: (id) => deps.nearKeys.keysOf(id),
     });
   } catch (err) {
@@ -49,6 +48,14 @@ export async function requireSigned(
     );
   }
   if (!verdict.ok) throw new JunctionError("invalid_argument", verdict.reason);
+}
+
+function decodeNonce(text: string): Uint8Array {
+  try {
+    return base64.decode(text);
+  } catch {
+    throw new JunctionError("invalid_argument", "nep413.nonce: expected 32 bytes in base64");
+  }
 }
 
 export interface Signature {

@@ -1,0 +1,96 @@
+import type { Address } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { intentTxs } from "../../src/store/chain-txs.ts";
+import { startTestJunction, type TestJunction } from "../support/junction.ts";
+import { freshAddress } from "../support/onchain.ts";
+import { flows } from "../support/trails-flow.ts";
+
+/**
+ * The ledger check against real chains: clean after payments that succeeded and were refunded;
+ * each kind of disagreement between the database and the chains is found and named.
+ */
+
+let t: TestJunction;
+let f: ReturnType<typeof flows>;
+beforeAll(async () => {
+  t = await startTestJunction();
+  f = flows(t);
+});
+afterAll(() => t?.stop());
+
+const USER = 7;
+const owner = devnetAccount(USER).address;
+const admin = { authorization: "Bearer devnet-admin" };
+
+async function pay(amount: bigint) {
+  const intent = await f.quotePayment(t.trails, owner, { amount, recipient: freshAddress() });
+  await t.trails.commitIntent({ intent });
+  const hash = await f.transfer(0, USER, f.token(0, "USDC"), intent.originIntentAddress as Address, amount);
+  await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+  return (await f.waitDone(t.trails, intent.intentId)).intentId as string;
+}
+
+async function reconcileOverHttp(query = "") {
+  const res = await fetch(`${t.url}/admin/reconcile${query}`, { headers: admin });
+  return {
+    status: res.status,
+    body: (await res.json()) as {
+      rows: unknown[];
+      discrepancies: { check: string; subject: string; message: string }[];
+    },
+  };
+}
+
+describe("the ledger check", () => {
+  let paid = "";
+
+  it("finds nothing wrong after a payment and a refund, with everything finished", async () => {
+    paid = await pay(10_000_000n);
+    const refunded = await f.quotePayment(t.trails, owner, { amount: 5_000_000n });
+    await t.trails.commitIntent({ intent: refunded });
+    await f.abort(t.trails, refunded.intentId, USER);
+    await f.transfer(0, USER, f.token(0, "USDC"), refunded.originIntentAddress as Address, 5_000_000n);
+    expect((await f.waitStatus(t.trails, refunded.intentId, "REFUNDED")).status).toBe("REFUNDED");
+
+    const report = await reconcileOverHttp("?finished=true");
+    expect(report.body.discrepancies).toEqual([]);
+    expect(report.status).toBe(200);
+    expect(report.body.rows).toContainEqual({ check: "paid once", checked: 2, discrepancies: 0 });
+    expect((await fetch(`${t.url}/admin/reconcile`)).status).toBe(401);
+  });
+
+  it("names an intent whose status the chain contradicts, and a fill the database lost track of", async () => {
+    await t.db.updateTable("intents").set({ status: "REFUNDED" }).where("id", "=", paid).execute();
+    const [fill] = (await intentTxs(t.db, paid)).filter((tx) => tx.kind === "fill");
+    const lost = `0x${"ee".repeat(32)}`;
+    await t.db
+      .updateTable("chain_txs")
+      .set({ hash: lost })
+      .where("id", "=", fill?.id as string)
+      .execute();
+
+    const report = await reconcileOverHttp();
+    expect(report.status).toBe(409);
+    expect(report.body.discrepancies).toEqual(
+      expect.arrayContaining([
+        {
+          check: "status matches the chain",
+          subject: paid,
+          message: "is REFUNDED but Settlement records a fill",
+        },
+        {
+          check: "status matches the chain",
+          subject: paid,
+          message: "is REFUNDED but its deposit was swept",
+        },
+        {
+          check: "transactions on chain",
+          subject: lost,
+          message: "recorded as mined, but the chain has no receipt for it",
+        },
+        expect.objectContaining({ check: "inventory outflows explained", subject: fill?.hash }),
+      ]),
+    );
+  });
+});
