@@ -78,3 +78,17 @@ describe("the ledger check's decisions", () => {
     ]);
   });
 });
+
+describe("everything finished", () => {
+  it("names intents in flight, not quotes no one committed", () => {
+    const f = facts({
+      intents: [
+        intent({ id: "0x01", status: "EXECUTING", settled: false }),
+        intent({ id: "0x02", status: "QUOTED", settled: false }),
+      ],
+    });
+    expect(reconcile(f, ["everything finished"]).discrepancies).toEqual([
+      { check: "everything finished", subject: "0x01", message: "intent still EXECUTING" },
+    ]);
+  });
+});

@@ -1,6 +1,6 @@
 import type { Address, Hex } from "viem";
 import type { RuntimeChain } from "../chains/registry.ts";
-import type { IntentPlan } from "../core/intent/plan.ts";
+import { fillRecipient, type IntentPlan } from "../core/intent/plan.ts";
 import { isSettled, type Stage } from "../core/intent/stages.ts";
 import type { IntentStatus } from "../core/intent/status.ts";
 import {
@@ -69,7 +69,7 @@ function summaryOf(row: IntentRow, plan: IntentPlan, txs: ChainTxRow[]): Reconci
     destinationChainId: plan.to.chainId,
     token: plan.to.address,
     toAmount: plan.quote.toAmount,
-    recipient: plan.recipient,
+    recipient: fillRecipient(plan),
     txs: txs.map((tx) => ({
       kind: tx.kind as TxKind,
       status: tx.status as TxStatus,

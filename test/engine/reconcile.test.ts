@@ -1,5 +1,8 @@
-import type { Address } from "viem";
+import { TradeType } from "@0xtrails/api";
+import { type Address, encodeFunctionData } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoVaultAbi } from "../../src/chains/abi.gen.ts";
+import { AMOUNT_PLACEHOLDER } from "../../src/core/calldata.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
 import { intentTxs } from "../../src/store/chain-txs.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
@@ -31,6 +34,30 @@ async function pay(amount: bigint) {
   return (await f.waitDone(t.trails, intent.intentId)).intentId as string;
 }
 
+/** A payment with a destination call: the fill names the owner (who gets the tokens if the call reverts). */
+async function payIntoVault(amount: bigint) {
+  const vault = f.chain(1).contracts.DemoVault as Address;
+  const { intent } = await t.trails.quoteIntent({
+    ownerAddress: owner,
+    originChainId: f.chain(0).chainId,
+    originTokenAddress: f.token(0, "USDC"),
+    destinationChainId: f.chain(1).chainId,
+    destinationTokenAddress: f.token(1, "USDC"),
+    destinationToAddress: vault,
+    destinationCallData: encodeFunctionData({
+      abi: demoVaultAbi,
+      functionName: "deposit",
+      args: [BigInt(AMOUNT_PLACEHOLDER), freshAddress()],
+    }),
+    tradeType: TradeType.EXACT_INPUT,
+    originTokenAmount: amount,
+  });
+  await t.trails.commitIntent({ intent });
+  const hash = await f.transfer(0, USER, f.token(0, "USDC"), intent.originIntentAddress as Address, amount);
+  await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+  expect((await f.waitDone(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+}
+
 async function reconcileOverHttp(query = "") {
   const res = await fetch(`${t.url}/admin/reconcile${query}`, { headers: admin });
   return {
@@ -52,11 +79,14 @@ describe("the ledger check", () => {
     await f.abort(t.trails, refunded.intentId, USER);
     await f.transfer(0, USER, f.token(0, "USDC"), refunded.originIntentAddress as Address, 5_000_000n);
     expect((await f.waitStatus(t.trails, refunded.intentId, "REFUNDED")).status).toBe("REFUNDED");
+    await payIntoVault(8_000_000n);
+    // A quote no one committed is not work in flight.
+    await f.quotePayment(t.trails, owner, { amount: 1_000_000n });
 
     const report = await reconcileOverHttp("?finished=true");
     expect(report.body.discrepancies).toEqual([]);
     expect(report.status).toBe(200);
-    expect(report.body.rows).toContainEqual({ check: "paid once", checked: 2, discrepancies: 0 });
+    expect(report.body.rows).toContainEqual({ check: "paid once", checked: 4, discrepancies: 0 });
     expect((await fetch(`${t.url}/admin/reconcile`)).status).toBe(401);
   });
 

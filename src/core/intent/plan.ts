@@ -1,4 +1,4 @@
-import type { Address, Hex } from "viem";
+import { type Address, encodeAbiParameters, type Hex, keccak256 } from "viem";
 import type { GaslessFeeOption } from "../gasless.ts";
 import type { Quote, TradeType } from "../quote.ts";
 
@@ -51,3 +51,22 @@ export interface IntentPlan {
   /** A deposit after the commit deadline revives the intent instead of being refunded (Intents Connect). */
   revivable?: boolean;
 }
+
+/**
+ * The CREATE2 salt of an intent's deposit address: `keccak256(abi.encode(intentId, owner, token))`,
+ * as DepositFactory derives it. The address follows from it, the factory and the sweeper's code.
+ */
+export function depositSalt(intentId: Hex, owner: Address, token: Address): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "address" }, { type: "address" }],
+      [intentId, owner, token],
+    ),
+  );
+}
+
+/**
+ * Who Settlement's fill names: a plain payment's recipient; for a fill with a call, the owner, who
+ * gets the tokens if the call reverts (the call's target is the quote's recipient).
+ */
+export const fillRecipient = (plan: IntentPlan): Address => (plan.call ? plan.owner : plan.recipient);

@@ -2,7 +2,7 @@ import { type Address, encodeFunctionData, type Hex } from "viem";
 import { depositFactoryAbi, settlementAbi } from "../../chains/abi.gen.ts";
 import type { RuntimeChain } from "../../chains/registry.ts";
 import type { PlannedTx } from "../../core/intent/decide.ts";
-import type { IntentPlan } from "../../core/intent/plan.ts";
+import { fillRecipient, type IntentPlan } from "../../core/intent/plan.ts";
 
 /** The solver's fill on the destination chain: a plain payment, or the payment through the Executor's call. */
 export function fillCalldata(plan: IntentPlan): Hex {
@@ -14,7 +14,7 @@ export function fillCalldata(plan: IntentPlan): Hex {
           plan.intentId,
           plan.to.address,
           plan.quote.toAmount,
-          plan.owner,
+          fillRecipient(plan),
           plan.call.target,
           plan.call.data,
           plan.call.amountOffset,
@@ -23,7 +23,7 @@ export function fillCalldata(plan: IntentPlan): Hex {
     : encodeFunctionData({
         abi: settlementAbi,
         functionName: "fill",
-        args: [plan.intentId, plan.to.address, plan.quote.toAmount, plan.recipient],
+        args: [plan.intentId, plan.to.address, plan.quote.toAmount, fillRecipient(plan)],
       });
 }
 
