@@ -87,6 +87,15 @@ describe("loadConfig", () => {
     expect(config.source.env).toContain("PORT");
   });
 
+  it("retires unused quotes after 7 days unless told otherwise", () => {
+    expect(loadConfig({}, emptyDir()).retention).toEqual({ unusedQuoteDays: 7 });
+    const env = { JUNCTION_UNUSED_QUOTE_RETENTION_DAYS: "30" };
+    expect(loadConfig(env, emptyDir()).retention).toEqual({ unusedQuoteDays: 30 });
+    expect(problemsOf(() => loadConfig({ JUNCTION_UNUSED_QUOTE_RETENTION_DAYS: "0" }, emptyDir()))).toEqual([
+      expect.stringMatching(/^retention\.unusedQuoteDays: /),
+    ]);
+  });
+
   it("names the field and what is expected when a value is wrong", () => {
     expect(problemsOf(() => loadConfig({ PORT: "eighty" }, dirWithConfig({ chains: [liveChain] })))).toEqual([
       expect.stringMatching(/^server\.port: .*number/),

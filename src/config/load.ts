@@ -42,6 +42,11 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
   { name: "JUNCTION_QUEUE_RETRY_BASE_MS", path: ["queue", "retryBaseMs"], parse: toNumber },
   { name: "JUNCTION_QUEUE_RETRY_MAX_MS", path: ["queue", "retryMaxMs"], parse: toNumber },
   { name: "JUNCTION_QUEUE_MAX_ATTEMPTS", path: ["queue", "maxAttempts"], parse: toNumber },
+  {
+    name: "JUNCTION_UNUSED_QUOTE_RETENTION_DAYS",
+    path: ["retention", "unusedQuoteDays"],
+    parse: toNumber,
+  },
   { name: "JUNCTION_TRUST_PROXY", path: ["limits", "trustProxy"], parse: toTrustProxy },
   { name: "JUNCTION_REQUEST_TIMEOUT_MS", path: ["limits", "requestTimeoutMs"], parse: toNumber },
   { name: "JUNCTION_HEADERS_TIMEOUT_MS", path: ["limits", "headersTimeoutMs"], parse: toNumber },

@@ -200,6 +200,17 @@ export const configSchema = z
       .default({ retryBaseMs: 1_000, retryMaxMs: 300_000, maxAttempts: 25 }),
     /** Admission control: how long a request may take to arrive, and how much one client may ask. */
     limits: limitsSchema.prefault({}),
+    retention: z
+      .object({
+        /**
+         * Days after its expiry that a quote never committed, with nothing sent to its deposit
+         * address, is retired: its plan is dropped and clients no longer find it; its address is
+         * still watched, and anything sent there is returned to the owner.
+         */
+        unusedQuoteDays: z.number().int().min(1).max(36_500).default(7),
+      })
+      .strict()
+      .prefault({}),
     /** Bearer key of the operator endpoints (/admin/*); the devnet's is "devnet-admin". */
     adminKey: z.string().min(8).optional(),
     devnet: z

@@ -40,7 +40,7 @@ export interface Ports {
 /** What the engine is configured with. */
 export type EngineSettings = Pick<
   Config,
-  "quoteLifetimeSeconds" | "commitLifetimeSeconds" | "fees" | "connect" | "queue" | "listings"
+  "quoteLifetimeSeconds" | "commitLifetimeSeconds" | "fees" | "connect" | "queue" | "listings" | "retention"
 >;
 
 /** Everything an engine operation may use: the ports, the chain and token registry, settings, a logger. */

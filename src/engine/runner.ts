@@ -11,6 +11,7 @@ import { errorText, failureKind } from "./errors.ts";
 import { stepExecution } from "./executions/step.ts";
 import { stepIntent } from "./intents/step.ts";
 import type { EngineDeps } from "./ports.ts";
+import { retireUnusedQuotes } from "./retirement.ts";
 import { DepositWatcher } from "./watcher.ts";
 import type { WorkSignal } from "./work-signal.ts";
 
@@ -23,6 +24,10 @@ const IDLE_MS = 100;
 const MAX_STEPS_PER_CLAIM = 8;
 /** How often a standby process tries to take over a chain's watcher. */
 const WATCHER_LOCK_RETRY_MS = 5_000;
+/** How often unused quotes past their retention are retired, in the engine's time. */
+const RETIRE_EVERY_MS = 3_600_000;
+/** How often the retirement task looks at the engine's clock. */
+const RETIRE_POLL_MS = 1_000;
 
 export interface EngineWorkers {
   stop(): Promise<void>;
@@ -88,6 +93,26 @@ function watchChain(deps: EngineDeps, chain: RuntimeChain, database: DatabaseTar
     held = null;
     await last?.lock.release();
   };
+}
+
+/**
+ * Retires unused quotes past their retention (`retirement.ts`), at start and then every
+ * RETIRE_EVERY_MS of the engine's clock, which tests move; every process does it (retiring a quote
+ * twice changes nothing; a page another process holds is skipped).
+ */
+function retireQuotes(deps: EngineDeps) {
+  let last = Number.NEGATIVE_INFINITY;
+  return loop(
+    "quote retirement",
+    deps,
+    (signal) => sleep(RETIRE_POLL_MS, undefined, { signal }).catch(() => {}),
+    async () => {
+      const now = deps.clock.now().getTime();
+      if (now - last < RETIRE_EVERY_MS) return;
+      last = now;
+      await retireUnusedQuotes(deps);
+    },
+  );
 }
 
 /** A work-queue table and how this process advances its rows. */
@@ -215,7 +240,7 @@ export function queues(deps: EngineDeps, signals: Record<QueueTable, WorkSignal>
 
 /**
  * Starts the engine's workers in this process: one deposit watcher per chain (where this process
- * holds the chain's lock), the intent runner and the execution runner.
+ * holds the chain's lock), the intent runner, the execution runner and the quote retirement.
  */
 export async function startWorkers(
   deps: EngineDeps,
@@ -232,7 +257,7 @@ export async function startWorkers(
   const worker = `${hostname()}:${process.pid}`;
   const q = queues(deps, signals);
   const stops = deps.registry.chains.map((chain) => watchChain(deps, chain, database));
-  stops.push(runQueue(deps, worker, q.intents), runQueue(deps, worker, q.executions));
+  stops.push(runQueue(deps, worker, q.intents), runQueue(deps, worker, q.executions), retireQuotes(deps));
   return {
     async stop() {
       await Promise.all(stops.map((stop) => stop()));

@@ -1,6 +1,7 @@
 import { type Address, type Hex, zeroAddress } from "viem";
+import type { TransferLog } from "../chains/gateway.ts";
 import type { RuntimeChain } from "../chains/registry.ts";
-import { depositAddressesSince, type NewDeposit, readCursor, writeCursor } from "../store/deposits.ts";
+import { intentsAt, type NewDeposit, readCursor, writeCursor } from "../store/deposits.ts";
 import type { EngineDeps } from "./ports.ts";
 
 /** Blocks per scan, so a long outage catches up in bounded requests. */
@@ -12,16 +13,27 @@ const REORG_RESCAN = 64n;
 /** How often the chain's senders' nonces are looked after. */
 const NONCE_UPKEEP_MS = 1_000;
 
+/** A transaction with value in a scanned block: native coin, perhaps into a deposit address. */
+interface NativeTransfer {
+  blockNumber: bigint;
+  blockHash: Hex;
+  hash: Hex;
+  from: Address;
+  to: Address;
+  value: bigint;
+}
+
 /**
  * Finds transfers into deposit addresses on one chain (those of the intents of every chain that
  * shares its DepositFactory's address): ERC-20 `Transfer` logs of the listed tokens and
  * native-coin transactions, block by block from a cursor kept in the database. Each find is
  * recorded once (block hash, transaction, log index) and wakes its intent; amounts are decided
  * later from confirmed balances, so a reorg that drops a block only leaves a stale record.
+ *
+ * It keeps no deposit address in memory: each scanned range's candidate recipients are looked up
+ * in the database in one indexed query, so its memory does not grow with the number of quotes.
  */
 export class DepositWatcher {
-  private readonly addresses = new Map<string, string>();
-  private lastSeq = "0";
   /** The last block scanned; null until read from the database. */
   private cursor: bigint | null = null;
   /** The hash of the block at the cursor, once this watcher has scanned it. */
@@ -46,13 +58,6 @@ export class DepositWatcher {
       .map((c) => c.chainId);
   }
 
-  private async refreshAddresses(): Promise<void> {
-    const rows = await depositAddressesSince(this.deps.store.db, this.originChains, this.lastSeq);
-    for (const row of rows) this.addresses.set(row.deposit_address.toLowerCase(), row.id);
-    const last = rows.at(-1);
-    if (last) this.lastSeq = last.seq;
-  }
-
   /** Scans the blocks after the cursor up to the head (bounded); returns how many blocks it covered. */
   async scanOnce(): Promise<bigint> {
     const { chainId } = this.chain;
@@ -69,10 +74,8 @@ export class DepositWatcher {
     if (this.cursorHash !== null && first.parentHash !== this.cursorHash) {
       return this.rewind(head, `block ${from} does not follow the block ${this.cursor} scanned before`);
     }
-    // After reading the head: every deposit in a block up to it was made to an address already quoted.
-    await this.refreshAddresses();
     const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
-    const deposits = [...(await this.tokenTransfers(from, to)), ...(await this.nativeTransfers(from, to))];
+    const deposits = await this.depositsIn(from, to);
     const woken = await this.deps.store.commit(this.deps.clock.now(), async (uow) => {
       const woken = await uow.recordDeposits(deposits);
       await writeCursor(uow.trx, chainId, to);
@@ -121,61 +124,96 @@ export class DepositWatcher {
     }
   }
 
-  private intentAt(address: string | undefined): string | undefined {
-    return address ? this.addresses.get(address.toLowerCase()) : undefined;
+  /**
+   * The transfers into deposit addresses in blocks `from`..`to`: the candidates (token transfers,
+   * transactions with value) are read first, then whose deposit addresses they reached, in one
+   * query. That query comes after the head was read: every transfer in a block up to it was made
+   * to an address already quoted, so it is found.
+   */
+  private async depositsIn(from: bigint, to: bigint): Promise<NewDeposit[]> {
+    const logs = await this.tokenTransfers(from, to);
+    const natives = await this.nativeTransfers(from, to);
+    const recipients = [...logs.map((l) => l.to), ...natives.map((n) => n.to)];
+    const intents = await intentsAt(this.deps.store.db, this.originChains, recipients);
+    const intentAt = (address: string) => intents.get(address.toLowerCase());
+    return [
+      ...logs.flatMap((log) => this.tokenDeposit(log, intentAt(log.to))),
+      ...(await this.nativeDeposits(natives, intentAt)),
+    ];
   }
 
-  private async tokenTransfers(fromBlock: bigint, toBlock: bigint): Promise<NewDeposit[]> {
+  private tokenTransfers(fromBlock: bigint, toBlock: bigint): Promise<TransferLog[]> {
     const tokens = this.chain.tokens.filter((t) => !t.native).map((t) => t.address);
-    if (tokens.length === 0 || this.addresses.size === 0) return [];
-    const logs = await this.deps.chains.transferLogs(this.chain.chainId, tokens, fromBlock, toBlock);
-    return logs.flatMap((log) => {
-      const intentId = this.intentAt(log.to);
-      if (!intentId) return [];
-      return [
-        {
-          intent_id: intentId,
-          chain_id: this.chain.chainId,
-          block_number: log.blockNumber,
-          block_hash: log.blockHash,
-          tx_hash: log.transactionHash,
-          log_index: log.logIndex,
-          token: log.token,
-          from_address: log.from,
-          amount: log.value.toString(),
-          at: this.deps.clock.now(),
-        },
-      ];
-    });
+    if (tokens.length === 0) return Promise.resolve([]);
+    return this.deps.chains.transferLogs(this.chain.chainId, tokens, fromBlock, toBlock);
   }
 
-  /** Native coin has no logs: look at each block's transactions for value sent to a deposit address. */
-  private async nativeTransfers(fromBlock: bigint, toBlock: bigint): Promise<NewDeposit[]> {
-    if (this.addresses.size === 0) return [];
-    const { chainId } = this.chain;
-    const found: NewDeposit[] = [];
+  private tokenDeposit(log: TransferLog, intentId: string | undefined): NewDeposit[] {
+    if (!intentId) return [];
+    return [
+      {
+        intent_id: intentId,
+        chain_id: this.chain.chainId,
+        block_number: log.blockNumber,
+        block_hash: log.blockHash,
+        tx_hash: log.transactionHash,
+        log_index: log.logIndex,
+        token: log.token,
+        from_address: log.from,
+        amount: log.value.toString(),
+        at: this.deps.clock.now(),
+      },
+    ];
+  }
+
+  /** Native coin has no logs: each block's transactions that send value to some address. */
+  private async nativeTransfers(fromBlock: bigint, toBlock: bigint): Promise<NativeTransfer[]> {
+    const found: NativeTransfer[] = [];
     for (let n = fromBlock; n <= toBlock; n++) {
-      const block = await this.deps.chains.blockWithTransactions(chainId, n);
+      const block = await this.deps.chains.blockWithTransactions(this.chain.chainId, n);
+      if (!block.hash) continue;
       for (const tx of block.transactions) {
-        const intentId = this.intentAt(tx.to ?? undefined);
-        if (!intentId || tx.value === 0n || !block.hash) continue;
-        const receipt = await this.deps.chains.receipt(chainId, tx.hash);
-        // A node that lists the transaction in a block but has no receipt is behind: scan again later.
-        if (!receipt) throw new Error(`chain ${chainId}: no receipt yet for ${tx.hash} in block ${n}`);
-        if (receipt.status !== "success") continue;
+        if (!tx.to || tx.value === 0n) continue;
         found.push({
-          intent_id: intentId,
-          chain_id: chainId,
-          block_number: n,
-          block_hash: block.hash,
-          tx_hash: tx.hash,
-          log_index: -1,
-          token: zeroAddress as Address,
-          from_address: tx.from,
-          amount: tx.value.toString(),
-          at: this.deps.clock.now(),
+          blockNumber: n,
+          blockHash: block.hash,
+          hash: tx.hash,
+          from: tx.from,
+          to: tx.to,
+          value: tx.value,
         });
       }
+    }
+    return found;
+  }
+
+  /** The native transfers into deposit addresses that succeeded (checked against their receipts). */
+  private async nativeDeposits(
+    natives: readonly NativeTransfer[],
+    intentAt: (address: string) => string | undefined,
+  ): Promise<NewDeposit[]> {
+    const { chainId } = this.chain;
+    const found: NewDeposit[] = [];
+    for (const tx of natives) {
+      const intentId = intentAt(tx.to);
+      if (!intentId) continue;
+      const receipt = await this.deps.chains.receipt(chainId, tx.hash);
+      // A node that lists the transaction in a block but has no receipt is behind: scan again later.
+      if (!receipt)
+        throw new Error(`chain ${chainId}: no receipt yet for ${tx.hash} in block ${tx.blockNumber}`);
+      if (receipt.status !== "success") continue;
+      found.push({
+        intent_id: intentId,
+        chain_id: chainId,
+        block_number: tx.blockNumber,
+        block_hash: tx.blockHash,
+        tx_hash: tx.hash,
+        log_index: -1,
+        token: zeroAddress as Address,
+        from_address: tx.from,
+        amount: tx.value.toString(),
+        at: this.deps.clock.now(),
+      });
     }
     return found;
   }

@@ -1,4 +1,4 @@
-import type { Selectable, Transaction } from "kysely";
+import { type Selectable, sql, type Transaction } from "kysely";
 import type { Db } from "./database.ts";
 import type { DepositsTable, Schema } from "./schema.ts";
 
@@ -44,15 +44,22 @@ export async function writeCursor(db: Executor, chainId: number, blockNumber: bi
 }
 
 /**
- * Deposit addresses of the intents of `originChainIds` created after `afterSeq`, for a watcher's
- * lookup: a chain watches the addresses of every intent whose address exists on it too.
+ * The intents whose deposit addresses are among `addresses` (any case), of the intents of
+ * `originChainIds`, by lowercase address: a watcher's lookup of the transfers it found in a range,
+ * one indexed query however many intents there are.
  */
-export function depositAddressesSince(db: Db, originChainIds: readonly number[], afterSeq: string) {
-  return db
+export async function intentsAt(
+  db: Db,
+  originChainIds: readonly number[],
+  addresses: readonly string[],
+): Promise<Map<string, string>> {
+  if (addresses.length === 0 || originChainIds.length === 0) return new Map();
+  const lower = [...new Set(addresses.map((a) => a.toLowerCase()))];
+  const rows = await db
     .selectFrom("intents")
-    .select(["id", "deposit_address", "seq"])
-    .where("origin_chain_id", "in", originChainIds.length > 0 ? originChainIds : [-1])
-    .where("seq", ">", afterSeq)
-    .orderBy("seq")
+    .select(["id", sql<string>`lower(deposit_address)`.as("address")])
+    .where(sql<boolean>`lower(deposit_address) = any(${lower}::text[])`)
+    .where("origin_chain_id", "in", originChainIds)
     .execute();
+  return new Map(rows.map((r) => [r.address, r.id]));
 }

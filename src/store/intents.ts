@@ -1,7 +1,10 @@
 import { type Selectable, type SelectQueryBuilder, sql, type Transaction } from "kysely";
+import type { Address, Hex } from "viem";
 import type { IntentPlan } from "../core/intent/plan.ts";
+import { type RetainedQuote, retiredPlan } from "../core/intent/retirement.ts";
 import { fromJson, toJsonText } from "../core/json.ts";
 import type { ListingScope } from "../core/listing.ts";
+import type { TradeType } from "../core/quote.ts";
 import type { Db } from "./database.ts";
 import { wakeable } from "./queue.ts";
 import type { IntentsTable, Schema } from "./schema.ts";
@@ -9,7 +12,30 @@ import type { IntentsTable, Schema } from "./schema.ts";
 export type IntentRow = Selectable<IntentsTable>;
 type Executor = Db | Transaction<Schema>;
 
-export const planOf = (row: Pick<IntentRow, "plan">): IntentPlan => fromJson<IntentPlan>(row.plan);
+/** The intent's plan: as quoted, or for a retired quote, rebuilt from the columns it kept. */
+export const planOf = (row: IntentRow): IntentPlan =>
+  isRetired(row) ? retiredPlan(retainedOf(row)) : fromJson<IntentPlan>(row.plan);
+
+/** An unused quote past its retention, whose plan was dropped: no client sees it any more. */
+export const isRetired = (row: Pick<IntentRow, "plan">): boolean => row.plan === null;
+
+const retainedOf = (row: IntentRow): RetainedQuote => ({
+  intentId: row.id as Hex,
+  owner: row.owner as Address,
+  tradeType: row.trade_type as TradeType,
+  originChainId: row.origin_chain_id,
+  originToken: row.origin_token as Address,
+  depositAddress: row.deposit_address as Address,
+  destinationChainId: row.destination_chain_id,
+  destinationToken: row.destination_token as Address,
+  recipient: row.recipient as Address,
+  fromAmount: BigInt(row.from_amount),
+  fromAmountMin: BigInt(row.from_amount_min),
+  toAmount: BigInt(row.to_amount),
+  toAmountMin: BigInt(row.to_amount_min),
+  createdAt: row.created_at,
+  quoteExpiresAt: row.quote_expires_at,
+});
 
 /** Engine bookkeeping an intent's change may set besides its status. */
 export interface IntentPatch {
@@ -72,7 +98,11 @@ export function findIntent(db: Executor, id: string): Promise<IntentRow | undefi
 }
 
 export function findIntentByDepositAddress(db: Executor, address: string): Promise<IntentRow | undefined> {
-  return db.selectFrom("intents").selectAll().where("deposit_address", "=", address).executeTakeFirst();
+  return db
+    .selectFrom("intents")
+    .selectAll()
+    .where(sql`lower(deposit_address)`, "=", address.toLowerCase())
+    .executeTakeFirst();
 }
 
 export function lockIntent(trx: Transaction<Schema>, id: string): Promise<IntentRow | undefined> {
@@ -180,11 +210,15 @@ export interface IntentSearch {
   scope?: ListingScope;
 }
 
-/** Rows a listing scope lets through: all, or those quoted with its key or of its owner. */
+/**
+ * Rows a listing scope lets through: all, or those quoted with its key or of its owner; never a
+ * retired quote.
+ */
 function inScope(
-  query: SelectQueryBuilder<Schema, "intents", IntentRow>,
+  all: SelectQueryBuilder<Schema, "intents", IntentRow>,
   scope: ListingScope | undefined,
 ): SelectQueryBuilder<Schema, "intents", IntentRow> {
+  const query = all.where("plan", "is not", null);
   if (scope === undefined || scope === "all") return query;
   const { createdBy, owner } = scope;
   return query.where((eb) =>
@@ -200,7 +234,9 @@ export function searchIntents(db: Db, filter: IntentSearch, limit: number): Prom
   let query = inScope(db.selectFrom("intents").selectAll(), filter.scope);
   if (filter.id) query = query.where("id", "=", filter.id);
   if (filter.owner) query = query.where("owner", "=", filter.owner);
-  if (filter.depositAddress) query = query.where("deposit_address", "=", filter.depositAddress);
+  if (filter.depositAddress) {
+    query = query.where(sql`lower(deposit_address)`, "=", filter.depositAddress.toLowerCase());
+  }
   if (filter.destinationChainIds) {
     query = query.where("destination_chain_id", "in", [...filter.destinationChainIds, -1]);
   }

@@ -47,7 +47,8 @@ export interface IntentsTable extends QueueColumns {
   to_amount: string;
   to_amount_min: string;
   reserved: Generated<boolean>;
-  plan: Json<unknown>;
+  /** The plan as quoted (jsonb); null once the quote was retired, unused (see core/intent/retirement.ts). */
+  plan: ColumnType<unknown, string, string | null>;
   quote_expires_at: Date;
   commit_expires_at: Date | null;
   deposit_tx_hash: string | null;

@@ -6,7 +6,7 @@
  * money where it must be, exactly once; its deposit address empty), and the ledger check must
  * find nothing wrong with everything finished.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TrailsApi } from "@0xtrails/api";
@@ -119,24 +119,33 @@ function chaosChains(devnet: Devnet): ChaosChain[] {
 /** The engine as a child process: started, SIGKILLed, started again, on one port and data directory. */
 class Engine {
   private running: RunningJunction | null = null;
+  private runs = 0;
 
   constructor(
     private readonly env: Record<string, string>,
     private readonly log: (line: string) => void,
+    /** Where each run's output goes, after the run: to find out why a payment went wrong. */
+    private readonly logFile: string,
   ) {}
 
   async start(): Promise<void> {
-    this.running = await spawnJunction([], this.env, 120_000);
+    this.running = await spawnJunction([], { ...this.env, LOG_LEVEL: "debug" }, 120_000);
   }
 
   async kill(): Promise<void> {
     await this.running?.stop("SIGKILL");
-    this.running = null;
+    this.keepOutput("SIGKILL");
   }
 
   async stop(): Promise<void> {
     const code = await this.running?.stop("SIGTERM");
     if (code !== undefined && code !== 0) this.log(`the engine stopped with exit code ${code}`);
+    this.keepOutput(`exit ${code}`);
+  }
+
+  private keepOutput(end: string): void {
+    if (!this.running) return;
+    appendFileSync(this.logFile, `\n===== engine run ${++this.runs} (${end}) =====\n${this.running.output()}`);
     this.running = null;
   }
 }
@@ -157,6 +166,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const random = prng(options.seed);
   const dataDir = mkdtempSync(join(tmpdir(), "junction-chaos-"));
   const port = await freePort();
+  const logFile = join(tmpdir(), `junction-chaos-${options.database}-${options.seed}-${Date.now()}.log`);
   const url = `http://127.0.0.1:${port}`;
   const config = loadConfig(
     { JUNCTION_DATA_DIR: dataDir, JUNCTION_PERSIST: "false", JUNCTION_DEVNET_PORT: "0" },
@@ -188,7 +198,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
         ...(options.database === "postgres" ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
       },
       progress,
+      logFile,
     );
+    progress(`engine logs: ${logFile}`);
     progress(`chains up; starting the engine (${options.database}${options.faults ? ", RPC faults" : ""})`);
     await engine.start();
     try {
@@ -229,7 +241,6 @@ async function drive(options: ChaosOptions, d: Drive): Promise<ChaosResult> {
   const settled: { payment: Payment; status: string | null }[] = [];
   const finishedAt: number[] = [];
   let next = 0;
-  let paymentsDone = false;
 
   const worker = async (w: number) => {
     const account = privateKeyToAccount(devnetAccount(w + 1).privateKey);
@@ -257,25 +268,25 @@ async function drive(options: ChaosOptions, d: Drive): Promise<ChaosResult> {
 
   const restartMs: number[] = [];
   const killedAt: number[] = [];
+  // Kill k comes once k/(kills+1) of the payments have started, a few seconds later: the kills
+  // are spread over the run, whatever its pace, and each lands with payments in flight.
   const killer = async () => {
-    for (let k = 0; k < options.kills; k++) {
-      const gap = (expectedMs / (options.kills + 1)) * (0.6 + 0.8 * d.random());
-      await sleep(gap);
-      if (paymentsDone) break;
+    for (let k = 1; k <= options.kills; k++) {
+      const threshold = Math.floor((k * kinds.length) / (options.kills + 1));
+      while (next < threshold) await sleep(100);
+      await sleep(d.random() * 3_000);
       const at = Date.now();
       await d.engine.kill();
       killedAt.push(at);
       await sleep(d.random() * 1_000);
       await d.engine.start();
       restartMs.push(Date.now() - at);
-      d.progress(`kill ${k + 1}/${options.kills}: back in ${((Date.now() - at) / 1000).toFixed(1)} s`);
+      d.progress(`kill ${k}/${options.kills}: back in ${((Date.now() - at) / 1000).toFixed(1)} s`);
     }
   };
 
   const killing = killer();
-  await Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
-  paymentsDone = true;
-  await killing;
+  await Promise.all([killing, ...Array.from({ length: workers }, (_, w) => worker(w))]);
 
   const verdicts: Record<Verdict, number> = { ok: 0, lost: 0, stuck: 0, "paid twice": 0, "wrong status": 0 };
   const byKind = Object.fromEntries(paymentKinds.map((k) => [k, 0])) as Record<PaymentKind, number>;

@@ -149,12 +149,13 @@ describe("a committed intent waiting for its deposit", () => {
     const a = decide(
       facts({ balances: short(40n), simulations: simulations([[returnOf(USDC), ok(60_000n)]]) }),
     );
+    // Why first, then the return: a client that sees it mined finds the reason already there.
     expect(a.effects).toEqual([
-      { type: "send", tx: returnOf(USDC), gas: 60_000n },
       {
         type: "change",
         change: { statusReason: returned, event: "deposit.returned", data: { amount: "40" } },
       },
+      { type: "send", tx: returnOf(USDC), gas: 60_000n },
     ]);
     // No transition, no stage move: still COMMITTED, still waiting.
     expect(changes(a).every((c) => c.transition === undefined && c.stage === undefined)).toBe(true);

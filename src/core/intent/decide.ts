@@ -205,7 +205,8 @@ function sendReturn(f: IntentFacts, h: Holding, next: Date | null, ...also: Inte
   const simulation = f.simulations[plannedTxKey(tx)];
   if (!simulation) return needs({ fact: "simulation", tx });
   if (!simulation.ok) return act(null, fail(`the refund would revert: ${simulation.reason}`));
-  return act(next, send(tx, simulation.gas), ...also);
+  // What the return is for is recorded first: once it is sent, a client may see it mined at once.
+  return act(next, ...also, send(tx, simulation.gas));
 }
 
 function awaitDeposit(f: IntentFacts): Step {

@@ -4,7 +4,7 @@ import { JunctionError } from "../../core/errors.ts";
 import { abortMessage, quotedWith } from "../../core/intent/authority.ts";
 import type { UnitOfWork } from "../../store/commit.ts";
 import { depositsOf, type NewDeposit } from "../../store/deposits.ts";
-import { findIntent, type IntentRow } from "../../store/intents.ts";
+import { findIntent, type IntentRow, isRetired } from "../../store/intents.ts";
 import type { EngineDeps } from "../ports.ts";
 import { availableInventory } from "./quote.ts";
 
@@ -13,8 +13,14 @@ import { availableInventory } from "./quote.ts";
  * outside a transaction, then re-checks and changes the locked row through the commit point.
  */
 
-export async function requireIntent(deps: EngineDeps, id: string): Promise<IntentRow> {
+/** The intent as clients may see it: a retired quote is not found (only the engine still steps it). */
+async function findShown(deps: EngineDeps, id: string): Promise<IntentRow | undefined> {
   const row = await findIntent(deps.store.db, id);
+  return row && !isRetired(row) ? row : undefined;
+}
+
+export async function requireIntent(deps: EngineDeps, id: string): Promise<IntentRow> {
+  const row = await findShown(deps, id);
   if (!row) throw new JunctionError("not_found", `intentId: no intent ${id}`);
   return row;
 }
@@ -92,7 +98,7 @@ async function requireAuthority(
   authority: Authority,
   action: { name: string; message: string },
 ): Promise<IntentRow> {
-  const row = await findIntent(deps.store.db, id);
+  const row = await findShown(deps, id);
   const allowed =
     row !== undefined &&
     (quotedWith(row.quoted_by, authority.accessKey) ||

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { type Address, bytesToHex, encodeAbiParameters, getContractAddress, type Hex, keccak256 } from "viem";
+import { type Address, bytesToHex, getContractAddress, type Hex } from "viem";
 import { PERMIT_DEPOSIT_GAS_FALLBACK, SWEEP_GAS } from "../../chains/gas.ts";
 import type { ChainRegistry, Token } from "../../chains/registry.ts";
 import { keyFingerprint } from "../../core/access-key.ts";
@@ -7,7 +7,7 @@ import { placeholderOffset } from "../../core/calldata.ts";
 import { JunctionError } from "../../core/errors.ts";
 import { chargedGasFee, type GaslessFeeOption } from "../../core/gasless.ts";
 import { checkParties, type PartyFields, type Sinks } from "../../core/intent/parties.ts";
-import type { IntentPlan, PlanToken } from "../../core/intent/plan.ts";
+import { depositSalt, type IntentPlan, type PlanToken } from "../../core/intent/plan.ts";
 import { type PricedToken, pricedToken } from "../../core/price.ts";
 import { priceQuote, type TradeType } from "../../core/quote.ts";
 import { reservedAmount } from "../../store/intents.ts";
@@ -83,12 +83,7 @@ export async function depositAddressFor(
   owner: Address,
   token: Address,
 ): Promise<{ address: Address; salt: Hex }> {
-  const salt = keccak256(
-    encodeAbiParameters(
-      [{ type: "bytes32" }, { type: "address" }, { type: "address" }],
-      [intentId, owner, token],
-    ),
-  );
+  const salt = depositSalt(intentId, owner, token);
   const address = getContractAddress({
     opcode: "CREATE2",
     from: deps.registry.requireChain(chainId, "chainId").contracts.DepositFactory,

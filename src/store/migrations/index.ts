@@ -4,6 +4,7 @@ import * as m002 from "./002_intents.ts";
 import * as m003 from "./003_executions.ts";
 import * as m004 from "./004_engine.ts";
 import * as m005 from "./005_chain_truth.ts";
+import * as m006 from "./006_unused_quotes.ts";
 
 /** Every migration, in order. Names sort lexically; never rename or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   "003_executions": m003,
   "004_engine": m004,
   "005_chain_truth": m005,
+  "006_unused_quotes": m006,
 };
