@@ -142,7 +142,8 @@ export interface Chains {
   feesPerGas(chainId: number): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }>;
   /** eth_estimateGas; throws with the revert reason when the call would revert. */
   estimateGas(chainId: number, call: CallRequest): Promise<bigint>;
-  transactionCount(chainId: number, address: Address, at: "pending" | "latest"): Promise<number>;
+  /** The account's transaction count at a block tag, or as of a block number. */
+  transactionCount(chainId: number, address: Address, at: "pending" | "latest" | bigint): Promise<number>;
   sendRawTransaction(chainId: number, raw: Hex): Promise<void>;
   /** The receipt of a mined transaction, or null if the node has none. */
   receipt(chainId: number, hash: Hex): Promise<TransactionReceipt | null>;
@@ -282,8 +283,10 @@ export class ChainGateway implements Chains {
     });
   }
 
-  transactionCount(chainId: number, address: Address, at: "pending" | "latest"): Promise<number> {
-    return this.client(chainId).getTransactionCount({ address, blockTag: at });
+  transactionCount(chainId: number, address: Address, at: "pending" | "latest" | bigint): Promise<number> {
+    return this.client(chainId).getTransactionCount(
+      typeof at === "bigint" ? { address, blockNumber: at } : { address, blockTag: at },
+    );
   }
 
   async sendRawTransaction(chainId: number, raw: Hex): Promise<void> {

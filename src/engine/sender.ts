@@ -42,6 +42,13 @@ export interface TxOutcome {
   receipt: TransactionReceipt | null;
 }
 
+/**
+ * How many blocks ago a nonce must have been spent for a transaction with no receipt to count as
+ * dropped: more than any node the engine reads from may lag, so a receipt missing that far back is
+ * missing on the chain, not only on a node that is behind.
+ */
+const DROPPED_AFTER_BLOCKS = 8n;
+
 /** Errors a node returns when it already has the transaction, or it has already been mined. */
 const harmlessBroadcastError = /already known|nonce too low|known transaction|already imported/i;
 
@@ -144,14 +151,30 @@ export class TxSender {
     if (BigInt(mined) > BigInt(row.nonce)) {
       // Mined between the two reads: follow it as any mined transaction.
       if (await this.receiptOfAnyVersion(row)) return this.track(row, now, withReceipt);
-      // The nonce is spent, yet not by any version this row knew of (no receipt): unless it was
-      // replaced meanwhile (then look again, at the new version too), it will never be mined.
+      // The nonce is spent and no version has a receipt. A node a few blocks behind the one that
+      // answered the count has no receipt for a recent block either: only a nonce spent
+      // DROPPED_AFTER_BLOCKS ago, whose receipt any node that close to the head would have, says
+      // that no version of this transaction will ever be mined.
+      if (!(await this.spentLongAgo(row))) return { status: "pending", receipt: null };
+      // Unless it was replaced meanwhile (then look again, at the new version too): dropped.
       const dropped = await settleTx(this.db, row, { status: "dropped", blockNumber: null }, now);
       if (!dropped) return this.track(await txById(this.db, row.id), now, withReceipt);
       return { status: "dropped", receipt: null };
     }
     await this.broadcast(row);
     return { status: "pending", receipt: null };
+  }
+
+  private async spentLongAgo(row: ChainTxRow): Promise<boolean> {
+    const chainId = this.chain.chainId;
+    const head = await this.chains.head(chainId);
+    if (head < DROPPED_AFTER_BLOCKS) return false;
+    const count = await this.chains.transactionCount(
+      chainId,
+      this.account.address,
+      head - DROPPED_AFTER_BLOCKS,
+    );
+    return BigInt(count) > BigInt(row.nonce);
   }
 
   private async receiptOfAnyVersion(row: ChainTxRow): Promise<TransactionReceipt | null> {

@@ -145,7 +145,10 @@ class Engine {
 
   private keepOutput(end: string): void {
     if (!this.running) return;
-    appendFileSync(this.logFile, `\n===== engine run ${++this.runs} (${end}) =====\n${this.running.output()}`);
+    appendFileSync(
+      this.logFile,
+      `\n===== engine run ${++this.runs} (${end}) =====\n${this.running.output()}`,
+    );
     this.running = null;
   }
 }
