@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { executionStatuses } from "../core/connect/execution-status.ts";
 import {
   createExecutionRequest,
   createStepsRequest,
@@ -161,7 +162,21 @@ function connectPaths() {
         parameters: wallet,
         requestBody: { required: true, ...json(ref(submitRequest)) },
         responses: {
-          200: ok("Signed", { type: "object", properties: { status: { type: "string" } } }),
+          200: ok(
+            "Signed. The answer has its own status set (Aurora's client's SubmitStatus): SIGNING for an " +
+              "out-operation or a steps-only execution (no deposit from the user: the steps run now), " +
+              "SIGNED_PENDING_DEPOSIT for a bridge-in waiting for its deposit, and for a bridge-in signed " +
+              "again after its deposit was seen, the execution's status.",
+            {
+              type: "object",
+              properties: {
+                status: {
+                  type: "string",
+                  enum: ["SIGNING", "SIGNED_PENDING_DEPOSIT", ...executionStatuses],
+                },
+              },
+            },
+          ),
           ...errors({
             ...common,
             404: "No such execution",
@@ -201,7 +216,7 @@ function connectPaths() {
         responses: {
           200: ok("Deleted", {
             type: "object",
-            properties: { executionId: { type: "string" }, deleted: { type: "boolean" } },
+            properties: { status: { type: "string", enum: ["DELETED"] }, executionId: { type: "string" } },
           }),
           ...errors({
             ...common,

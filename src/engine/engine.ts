@@ -18,7 +18,6 @@ import {
 } from "../store/queue.ts";
 import type { IntentChanges } from "./changes.ts";
 import {
-  announceExecutionDeposit,
   deleteExecution,
   type Signature,
   submitSignature,
@@ -30,6 +29,7 @@ import {
   type QuoteExecutionRequest,
   type StepsExecutionRequest,
 } from "./executions/create.ts";
+import { announceExecutionDeposit } from "./executions/deposit-announcements.ts";
 import { fillCalldata, sweepCalldata } from "./intents/calls.ts";
 import { type GaslessSubmission, relayGaslessDeposit } from "./intents/gasless.ts";
 import {

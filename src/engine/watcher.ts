@@ -2,6 +2,7 @@ import { type Address, type Hex, zeroAddress } from "viem";
 import type { TransferLog } from "../chains/gateway.ts";
 import type { RuntimeChain } from "../chains/registry.ts";
 import { intentsAt, type NewDeposit, readCursor, writeCursor } from "../store/deposits.ts";
+import { followAnnouncements } from "./executions/deposit-announcements.ts";
 import type { EngineDeps } from "./ports.ts";
 
 /** Blocks per scan, so a long outage catches up in bounded requests. */
@@ -86,6 +87,8 @@ export class DepositWatcher {
     this.cursor = to;
     this.cursorHash = to === from ? first.hash : (await this.deps.chains.blockLink(chainId, to)).hash;
     if (woken.length > 0) this.deps.log.debug({ chainId, intents: woken }, "deposits seen");
+    // Deposits announced before they were mined are acted on once they are (a new block is when).
+    await followAnnouncements(this.deps, chainId);
     return to - from + 1n;
   }
 

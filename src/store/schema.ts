@@ -135,6 +135,13 @@ export interface SenderNoncesTable {
   next_nonce: Int8;
 }
 
+export interface DepositAnnouncementsTable {
+  chain_id: number;
+  tx_hash: string;
+  deposit_address: string;
+  until: Date;
+}
+
 export interface ChainCursorsTable {
   chain_id: number;
   block_number: Int8;
@@ -149,4 +156,5 @@ export interface Schema {
   executions: ExecutionsTable;
   sender_nonces: SenderNoncesTable;
   chain_cursors: ChainCursorsTable;
+  deposit_announcements: DepositAnnouncementsTable;
 }

@@ -2,19 +2,23 @@ import { sha256 } from "@noble/hashes/sha2";
 import type { Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoVaultAbi } from "../../src/chains/abi.gen.ts";
+import { demoVaultAbi, devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { devnetAccount, devnetNearAccount, roleIndex } from "../../src/devnet/accounts.ts";
+import { mine, setAutomine } from "../../src/devnet/anvil-rpc.ts";
+import { ANNOUNCEMENT_TTL_MS } from "../../src/engine/executions/deposit-announcements.ts";
 import {
   type ConnectSigner,
   connectApi,
   evmSigner,
   nearSigner,
   solanaSigner,
+  stellarSigner,
   vaultSteps,
 } from "../support/connect.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { freshAddress } from "../support/onchain.ts";
 import { flows } from "../support/trails-flow.ts";
+import { until } from "../support/until.ts";
 
 let t: TestJunction;
 let f: ReturnType<typeof flows>;
@@ -70,6 +74,8 @@ async function bridgeIn(signer: ConnectSigner, depositor: number) {
   const collectorBefore = await f.balance(B, usdcB, collector);
   const execution = await api.createSigned(signer, bridgeInBody(receiver));
   const { quote, details, steps } = execution;
+  // Aurora's client reads depositMemo as string | null; no configured chain needs one.
+  expect(quote.depositMemo).toBeNull();
   expect(steps.at(-1)).toMatchObject({
     to: usdcB,
     functionSignature: "transfer(address,uint256)",
@@ -133,5 +139,113 @@ describe("Intents Connect bridge-in: a deposit on chain A ends as vault shares o
   it("2c. a Solana wallet (raw_ed25519)", async () => {
     const execution = await bridgeIn(solanaSigner(seed("solana wallet")), FUNDER);
     expect(execution.details.signingStandard).toBe("raw_ed25519");
+  });
+
+  it("2d. a Stellar wallet (sep53), which can also cancel with its signature", async () => {
+    const signer = stellarSigner(seed("stellar wallet"));
+    expect(signer.wallet).toMatch(/^G[A-Z2-7]{55}$/);
+    const execution = await bridgeIn(signer, FUNDER);
+    expect(execution.details.signingStandard).toBe("sep53");
+    expect(execution.details.payload.standard).toBe("sep53");
+    const intermediary = await api.call("GET", `/executions/${signer.wallet}/intermediary`);
+    expect(intermediary.body.result).toMatchObject({
+      originAccount: signer.wallet,
+      originType: "stellar",
+      evm: execution.details.intermediaryAddress,
+    });
+    // A second execution, cancelled with a SEP-53 signature over delete_execution:<id>.
+    const created = await api.create(signer.wallet, bridgeInBody(freshAddress()));
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.result.id;
+    const forged = await api.remove(signer.wallet, id, await stellarSigner(seed("another")).signDelete(id));
+    expect(forged.status).toBe(400);
+    const removed = await api.remove(signer.wallet, id, await signer.signDelete(id));
+    expect(removed.body).toEqual({ result: { status: "DELETED", executionId: id } });
+  });
+});
+
+describe("deposit/submit as a wallet calls it: right after the broadcast", () => {
+  const unmined = async (run: () => Promise<void>) => {
+    await setAutomine(f.client(A), false);
+    try {
+      await run();
+    } finally {
+      await setAutomine(f.client(A), true);
+    }
+  };
+
+  it("a hash not mined yet is accepted, followed, and acted on once mined", async () => {
+    const signer = evmSigner(privateKeyToAccount(devnetAccount(5).privateKey));
+    const execution = await api.createSigned(signer, bridgeInBody(freshAddress()));
+    const { depositAddress, amountIn } = execution.quote;
+    await unmined(async () => {
+      const hash = await f.wallet(A, 5).writeContract({
+        address: f.token(A, "USDC"),
+        abi: devTokenAbi,
+        functionName: "transfer",
+        args: [depositAddress, BigInt(amountIn)],
+      });
+      // Pending in the pool: announced as the client does, at once.
+      const announced = await api.depositSubmit({ txHash: hash, depositAddress });
+      expect(announced.status, JSON.stringify(announced.body)).toBe(200);
+      expect(announced.body.result.status).toBe("DEPOSIT_PENDING");
+      const followed = await t.db.selectFrom("deposit_announcements").selectAll().execute();
+      expect(followed.map((a) => a.tx_hash)).toContain(hash.toLowerCase());
+      await mine(f.client(A));
+    });
+    await api.waitStatus(signer.wallet, execution.id, "SUCCESS");
+    // Acted on and forgotten.
+    await until(
+      () => t.db.selectFrom("deposit_announcements").selectAll().execute(),
+      (rows) => rows.length === 0,
+      "the announcement to be forgotten once mined",
+    );
+  });
+
+  it("a hash the node has never seen is accepted and forgotten without harm after an hour", async () => {
+    const signer = evmSigner(privateKeyToAccount(devnetAccount(6).privateKey));
+    const execution = await api.createSigned(signer, bridgeInBody(freshAddress()));
+    const hash = `0x${"5e".repeat(32)}`;
+    const announced = await api.depositSubmit({
+      txHash: hash,
+      depositAddress: execution.quote.depositAddress,
+    });
+    expect(announced.status, JSON.stringify(announced.body)).toBe(200);
+    t.advanceClock(ANNOUNCEMENT_TTL_MS + 1_000);
+    try {
+      await f.transfer(B, 6, f.token(B, "USDC"), freshAddress(), 1n); // a new block on chain B
+      await f.transfer(A, 6, f.token(A, "USDC"), freshAddress(), 1n); // and on chain A, which follows it
+      await until(
+        () => t.db.selectFrom("deposit_announcements").selectAll().where("tx_hash", "=", hash).execute(),
+        (rows) => rows.length === 0,
+        "the unmined announcement to be forgotten",
+      );
+    } finally {
+      t.advanceClock(-(ANNOUNCEMENT_TTL_MS + 1_000));
+    }
+    // Nothing was acted on: the execution waited for a deposit that never came (its own deadline,
+    // passed with the clock moved on, decides the rest).
+    const [listed] = (await api.list(signer.wallet, `?id=${execution.id}`)).body.result;
+    expect(["DEPOSIT_PENDING", "EXPIRED"]).toContain(listed.status);
+  });
+
+  it("refuses at once what can be judged now, naming its own fields only", async () => {
+    const signer = evmSigner(privateKeyToAccount(devnetAccount(7).privateKey));
+    const execution = await api.createSigned(signer, bridgeInBody(freshAddress()));
+    const { depositAddress } = execution.quote;
+    // Mined, and pays someone else.
+    const elsewhere = await f.transfer(A, 7, f.token(A, "USDC"), freshAddress(), 1_000_000n);
+    const refused = await api.depositSubmit({ txHash: elsewhere, depositAddress });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toMatch(/^txHash: .* transfers nothing to the deposit address/);
+    for (const bad of [
+      { txHash: "0x1234", depositAddress },
+      { txHash: elsewhere, depositAddress: freshAddress() },
+    ]) {
+      const res = await api.depositSubmit(bad);
+      expect([400, 404]).toContain(res.status);
+      expect(res.body.error).not.toMatch(/ExecuteIntent|depositTransactionHash|intentId/);
+    }
+    expect(refused.body.error).not.toMatch(/ExecuteIntent|depositTransactionHash/);
   });
 });

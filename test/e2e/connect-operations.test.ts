@@ -140,6 +140,11 @@ describe("Intents Connect: out-operations, signatures, conflicts, failures", () 
       undefined,
     ]);
     expect(out.steps[2].parameters).toEqual([out.quote.depositAddress, out.quote.amountIn]);
+    // Signed, it runs at once: never a status that tells a client to deposit.
+    const [running] = (await api.list(signer.wallet, `?id=${out.id}`)).body.result;
+    expect(["OPERATION_PENDING", "OPERATION_PROCESSING", "DEPOSIT_PROCESSING", "SUCCESS"]).toContain(
+      running.status,
+    );
     const done = await api.waitStatus(signer.wallet, out.id, "SUCCESS");
     expect(done.quote.recipient).toBe(recipient);
     expect(await f.balance(A, f.token(A, "USDC"), recipient)).toBe(BigInt(out.quote.amountOut));
@@ -172,10 +177,11 @@ describe("Intents Connect: out-operations, signatures, conflicts, failures", () 
     expect((await api.submit(signer.wallet, { executionId: first.id, ...good })).status).toBe(200);
     // The same signature again answers the status; it cannot authorise another execution.
     expect((await api.submit(signer.wallet, { executionId: first.id, ...good })).body.result.status).toBe(
-      "DEPOSIT_PENDING",
+      "SIGNED_PENDING_DEPOSIT",
     );
     const del = await api.remove(signer.wallet, first.id, await signer.signDelete(first.id));
     expect(del.status).toBe(200);
+    expect(del.body.result.status).toBe("DELETED");
     const second = (await api.create(signer.wallet, body)).body.result;
     const replay = await api.submit(signer.wallet, { executionId: second.id, ...good });
     expect(replay.status).toBe(400);

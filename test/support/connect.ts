@@ -1,10 +1,12 @@
 import { ed25519 } from "@noble/curves/ed25519";
+import { sha256 } from "@noble/hashes/sha2";
 import { base58, base64 } from "@scure/base";
 import { type Address, bytesToHex, zeroAddress } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import { expect } from "vitest";
 import { assetIdOf } from "../../src/core/connect/assets.ts";
 import { nep413Hash } from "../../src/core/connect/signing.ts";
+import { stellarAccountId } from "../../src/core/connect/stellar.ts";
 import type { TestJunction } from "./junction.ts";
 
 /** A wallet of one of the three kinds, able to sign what the Connect API hands it. */
@@ -56,6 +58,22 @@ export function nearSigner(secretKey: Uint8Array, accountId?: string): ConnectSi
         nep413: { recipient: "junction", nonce: base64.encode(nonce) },
       };
     },
+  };
+}
+
+/** A Stellar wallet: SEP-53, ed25519 over SHA-256 of "Stellar Signed Message:\n" and the text. */
+export function stellarSigner(secretKey: Uint8Array): ConnectSigner {
+  const publicKey = ed25519.getPublicKey(secretKey);
+  const sign = (text: string) => ({
+    signature: ed25519Wire(
+      ed25519.sign(sha256(new TextEncoder().encode(`Stellar Signed Message:\n${text}`)), secretKey),
+    ),
+    publicKey: ed25519Wire(publicKey),
+  });
+  return {
+    wallet: stellarAccountId(publicKey),
+    sign: async (p) => sign(p.payload_json),
+    signDelete: async (id) => sign(`delete_execution:${id}`),
   };
 }
 
@@ -127,6 +145,11 @@ export function connectApi(t: TestJunction, apiKey = "devnet") {
         ...(await signer.sign(execution.details.payload)),
       });
       expect(signed.status, JSON.stringify(signed.body)).toBe(200);
+      // Aurora's client asks the wallet for a deposit on any answer but SIGNING.
+      const outOperation = (body as { outOperation?: boolean }).outOperation === true;
+      expect(signed.body.result.status).toBe(
+        path === "steps" || outOperation ? "SIGNING" : "SIGNED_PENDING_DEPOSIT",
+      );
       return execution;
     },
     /** Polls until the execution reaches `status`; returns it. */

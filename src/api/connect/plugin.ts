@@ -6,7 +6,7 @@ import type { ExecutionListingCaller } from "../../engine/engine.ts";
 import type { Admission } from "../admission.ts";
 import type { AppContext } from "../context.ts";
 import { describeIssues } from "../issues.ts";
-import { renderExecution, renderTokens } from "./render.ts";
+import { renderExecution, renderSubmitStatus, renderTokens } from "./render.ts";
 import {
   createExecutionRequest,
   createStepsRequest,
@@ -176,7 +176,7 @@ export function connectPlugin(ctx: AppContext, admission: Admission): FastifyPlu
         signature: req.signature,
         ...(req.publicKey !== undefined ? { publicKey: req.publicKey } : {}),
       });
-      return result(reply, 200, { status: execution.status });
+      return result(reply, 200, { status: renderSubmitStatus(execution) });
     });
 
     // A static segment: it wins over /executions/:wallet/submit for the path "deposit".
@@ -208,7 +208,7 @@ export function connectPlugin(ctx: AppContext, admission: Admission): FastifyPlu
           ...(req.publicKey !== undefined ? { publicKey: req.publicKey } : {}),
           ...(req.nep413 ? { nep413: req.nep413 } : {}),
         });
-        return result(reply, 200, { executionId: request.params.executionId, deleted: true });
+        return result(reply, 200, { status: "DELETED", executionId: request.params.executionId });
       },
     );
   };

@@ -36,6 +36,8 @@ export function renderExecution(execution: ExecutionRecord) {
             minAmountOut: q.minAmountOut.toString(),
             deadline: plan.deadline,
             ...(stored ? { depositAddress: q.depositAddress } : {}),
+            // No configured chain needs a memo beside the deposit address (Stellar would).
+            depositMemo: null,
             originAsset: q.originAsset,
             destinationAsset: q.destinationAsset,
             recipient: q.recipient,
@@ -61,6 +63,21 @@ export function renderExecution(execution: ExecutionRecord) {
         : {}),
     },
   };
+}
+
+/** What POST /executions/{wallet}/submit answers: its own status set, beside the execution's. */
+export type SubmitStatus = "SIGNING" | "SIGNED_PENDING_DEPOSIT" | ExecutionRecord["status"];
+
+/**
+ * The submit answer as Aurora's client reads it: anything but SIGNING makes it ask the wallet for
+ * a deposit. So SIGNING for every execution that takes no deposit from the user (an
+ * out-operation, whose own steps pay the deposit address; a steps-only execution), whatever its
+ * status; SIGNED_PENDING_DEPOSIT for a bridge-in waiting for its deposit; a bridge-in signed again
+ * later answers its status.
+ */
+export function renderSubmitStatus(execution: ExecutionRecord): SubmitStatus {
+  if (execution.plan.direction !== "in") return "SIGNING";
+  return execution.status === "DEPOSIT_PENDING" ? "SIGNED_PENDING_DEPOSIT" : execution.status;
 }
 
 /** Every listed token in the Connect API's shape; prices are the configured ones, as of start-up. */

@@ -198,7 +198,8 @@ export const supportedTokensQuery = z.object({
 
 export const walletParam = z.object({
   wallet: z.string().meta({
-    description: "EVM address, NEAR account, NEAR implicit account (64 hex) or Solana public key (base58)",
+    description:
+      "EVM address, NEAR account, NEAR implicit account (64 hex), Solana public key (base58) or Stellar account (G…)",
   }),
 });
 
@@ -227,6 +228,9 @@ export const executionDoc = z
         minAmountOut: z.string(),
         deadline: z.string(),
         depositAddress: z.string().optional(),
+        depositMemo: z
+          .null()
+          .meta({ description: "Always null: no configured chain needs a memo beside the deposit address" }),
         originAsset: z.string(),
         destinationAsset: z.string(),
         recipient: z.string(),
@@ -239,7 +243,7 @@ export const executionDoc = z
       messageSigned: z.boolean(),
       messageToSign: z.string().optional(),
       networkFee: z.string(),
-      signingStandard: z.enum(["erc191", "nep413", "raw_ed25519"]),
+      signingStandard: z.enum(["erc191", "nep413", "raw_ed25519", "sep53"]),
       payload: z
         .object({ standard: z.string(), payload_json: z.string(), payload_bytes_base64: z.string() })
         .optional(),

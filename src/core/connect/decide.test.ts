@@ -75,12 +75,22 @@ describe("an unsigned execution", () => {
     expect(decide(f)).toEqual({ effects: [], next: f.execution.deadline });
   });
 
-  it("expires at the deadline", () => {
-    expect(decide(facts({ status: "CREATED", deadline: NOW }))).toEqual({
+  it("a bridge-in expires at the deadline (a late deposit could still revive it)", () => {
+    expect(decide(facts({ status: "CREATED", deadline: NOW, direction: "in" }))).toEqual({
       effects: [move(["expire"], "not signed by the deadline")],
       next: null,
     });
   });
+
+  it.each(["out", "steps"] as const)(
+    "a %s execution fails at the deadline: never EXPIRED, which would invite a deposit it does not take",
+    (direction) => {
+      expect(decide(facts({ status: "CREATED", deadline: NOW, direction }))).toEqual({
+        effects: [move(["lapse"], "not signed by the deadline")],
+        next: null,
+      });
+    },
+  );
 });
 
 describe("a bridge-in follows its intent", () => {

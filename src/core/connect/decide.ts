@@ -145,10 +145,10 @@ export function decideExecution(f: ExecutionFacts): ExecutionDecision {
   if (execution.deleted) return act(null);
   switch (execution.status) {
     case "CREATED":
-      // An unsigned execution expires at its deadline.
+      // An unsigned execution ends at its deadline; only a bridge-in's could still take a deposit.
       return now < execution.deadline
         ? act(execution.deadline)
-        : act(null, move(["expire"], "not signed by the deadline"));
+        : act(null, move([execution.direction === "in" ? "expire" : "lapse"], "not signed by the deadline"));
     case "DEPOSIT_PENDING":
     case "DEPOSIT_PROCESSING":
     case "EXPIRED":

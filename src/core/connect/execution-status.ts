@@ -66,8 +66,13 @@ export const executionTransitions = {
     to: "DEPOSIT_FAILED",
     event: "execution.deposit_failed",
   },
-  /** No (sufficient) deposit, or no signature, by the deadline. */
+  /** Bridge-in: no (sufficient) deposit, or no signature, by the deadline; a late deposit revives it. */
   expire: { from: ["CREATED", "DEPOSIT_PENDING"], to: "EXPIRED", event: "execution.expired" },
+  /**
+   * Out-operation and steps-only: no signature by the deadline. Not EXPIRED, which tells a client
+   * that a deposit could still revive the execution: these take no deposit from the user.
+   */
+  lapse: { from: ["CREATED"], to: "OPERATION_FAILED", event: "execution.operation_failed" },
 } as const satisfies Record<string, { from: readonly ExecutionStatus[]; to: ExecutionStatus; event: string }>;
 
 export type ExecutionTransition = keyof typeof executionTransitions;

@@ -10,7 +10,7 @@ export type { SigningStandard } from "./wallet.ts";
 /** What the server hands a wallet to sign, in each form a client may need. */
 export interface SigningPayload {
   standard: SigningStandard;
-  /** erc191 and raw_ed25519: the text itself; nep413: the NEP-413 request as JSON. */
+  /** erc191, raw_ed25519 and sep53: the text itself; nep413: the NEP-413 request as JSON. */
   payload_json: string;
   /** base64 of the UTF-8 bytes of payload_json: for raw_ed25519, exactly the bytes to sign. */
   payload_bytes_base64: string;

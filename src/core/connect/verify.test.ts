@@ -4,6 +4,7 @@ import { bytesToHex, type Hex, hexToBytes } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { describe, expect, it, vi } from "vitest";
 import { type Nep413Context, nep413Hash } from "./signing.ts";
+import { stellarAccountId } from "./stellar.ts";
 import {
   parseEd25519PublicKey,
   parseEd25519Signature,
@@ -384,5 +385,56 @@ describe("verifyWalletSignature: raw_ed25519 (Solana)", () => {
       ok: false,
       reason: expect.stringMatching(reason),
     });
+  });
+});
+
+describe("verifyWalletSignature: sep53 (Stellar)", () => {
+  // SEP-53's own test vectors (stellar-protocol, ecosystem/sep-0053.md): the account of the seed
+  // SAKICEVQLYWGSOJS4WW7HZJWAHZVEEBS527LHK5V4MLJALYKICQCJXMW and its signatures of two messages.
+  const wallet = parseWallet("GBXFXNDLV4LSWA4VB7YIL5GBD7BVNR22SGBTDKMO2SBZZHDXSKZYCP7L");
+  const key = "ed25519:8Rnx9t35CLs3zKcHdQyKJPTnnkXGz9RB5R83CiWGpoXN";
+  const vectors = [
+    [
+      "Hello, World!",
+      "fO5dbYhXUhBMhe6kId/cuVq/AfEnHRHEvsP8vXh03M1uLpi5e46yO2Q8rEBzu3feXQewcQE5GArp88u6ePK6BA==",
+    ],
+    [
+      "こんにちは、世界！",
+      "CDU265Xs8y3OWbB/56H9jPgUss5G9A0qFuTqH2zs2YDgTm+++dIfmAEceFqB7bhfN3am59lCtDXrCtwH2k1GBA==",
+    ],
+  ] as const;
+  const wire = (b64: string) => nearText(base64.decode(b64));
+
+  it.each(vectors)(
+    "accepts the published signature of %j, with or without publicKey",
+    async (message, b64) => {
+      const signature = wire(b64);
+      expect(await verdict({ wallet, message, signature })).toEqual({ ok: true });
+      expect(await verdict({ wallet, message, signature, publicKey: key })).toEqual({ ok: true });
+    },
+  );
+
+  it("refuses it for another message, or from another account", async () => {
+    const [[, first], [second]] = vectors;
+    expect(await verdict({ wallet, message: second, signature: wire(first) })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^signature: not a signature of this payload/),
+    });
+    const other = ed25519Signer();
+    expect(
+      await verdict({
+        wallet,
+        message: "Hello, World!",
+        signature: wire(first),
+        publicKey: nearText(other.key),
+      }),
+    ).toMatchObject({ ok: false, reason: expect.stringMatching(/^publicKey: .* is not the key of G/) });
+  });
+
+  it("is not a plain ed25519 signature of the message: the SEP-53 prefix and hash are required", async () => {
+    const signer = ed25519Signer();
+    const stellar = parseWallet(stellarAccountId(signer.key));
+    const plain = nearText(ed25519.sign(new TextEncoder().encode(MESSAGE), signer.secret));
+    expect((await verdict({ wallet: stellar, signature: plain })).ok).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 import { ed25519 } from "@noble/curves/ed25519";
 import { equalBytes } from "@noble/curves/utils";
+import { sha256 } from "@noble/hashes/sha2";
 import { base58 } from "@scure/base";
 import {
   type Address,
@@ -13,6 +14,7 @@ import {
 } from "viem";
 import { JunctionError } from "../errors.ts";
 import { type Nep413Context, nep413Hash } from "./signing.ts";
+import { stellarAccountKey } from "./stellar.ts";
 import { decodeBase58, type SigningStandard, signingStandardOf, type Wallet } from "./wallet.ts";
 
 /** A signature check's verdict; `reason` names the field at fault and what did not match. */
@@ -101,6 +103,7 @@ const CHECKS: Record<SigningStandard, (input: WalletSignatureInput) => Promise<v
   erc191: checkErc191,
   nep413: checkNep413,
   raw_ed25519: checkRawEd25519,
+  sep53: checkSep53,
 };
 
 async function checkErc191({ wallet, message, signature }: WalletSignatureInput): Promise<void> {
@@ -133,6 +136,16 @@ async function checkNep413(input: WalletSignatureInput): Promise<void> {
 async function checkRawEd25519(input: WalletSignatureInput): Promise<void> {
   const signature = parseEd25519Signature(input.signature);
   checkEd25519(input.wallet, signature, new TextEncoder().encode(input.message), solanaKey(input));
+}
+
+/** SEP-53's prefix: a signed message can never be a Stellar transaction. */
+const SEP53_PREFIX = "Stellar Signed Message:\n";
+
+/** SEP-53: ed25519 over SHA-256 of the prefix and the message, by the account's own key. */
+async function checkSep53(input: WalletSignatureInput): Promise<void> {
+  const signature = parseEd25519Signature(input.signature);
+  const key = ownKey(input.wallet, stellarAccountKey(input.wallet.id) as Uint8Array, input.publicKey);
+  checkEd25519(input.wallet, signature, sha256(new TextEncoder().encode(SEP53_PREFIX + input.message)), key);
 }
 
 /** An implicit account's id is the hex of its only key; a publicKey sent along must be that key. */

@@ -6,6 +6,8 @@ const CHECKSUMMED = "0x5a95B4a393f0a8DEf7AC46907e1fb0782Cd3538A";
 const IMPLICIT = "d3b7f5e2041835a9329d9ab0fcf29685a63f40f43ae92b31808529b39da19743";
 const USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
 
+const STELLAR = "GBXFXNDLV4LSWA4VB7YIL5GBD7BVNR22SGBTDKMO2SBZZHDXSKZYCP7L";
+
 describe("parseWallet", () => {
   it.each<[string, string, Wallet]>([
     ["a lowercase EVM address", CHECKSUMMED.toLowerCase(), { type: "evm", kind: "evm", id: CHECKSUMMED }],
@@ -17,6 +19,7 @@ describe("parseWallet", () => {
     ["a checksummed EVM address", CHECKSUMMED, { type: "evm", kind: "evm", id: CHECKSUMMED }],
     ["a NEAR implicit account", IMPLICIT, { type: "near", kind: "near-implicit", id: IMPLICIT }],
     ["a Solana public key", USDC_MINT, { type: "solana", kind: "solana", id: USDC_MINT }],
+    ["a Stellar account", STELLAR, { type: "stellar", kind: "stellar", id: STELLAR }],
     // 32 zero bytes; "1" is a digit, so this reads as a NEAR name too, and Solana wins by precedence.
     [
       "the Solana system program (also a valid NEAR name)",
@@ -68,7 +71,7 @@ describe("parseWallet", () => {
       expect.objectContaining({
         kind: "invalid_argument",
         message:
-          'wallet: "abc!" is not a wallet id; expected an EVM address (0x + 40 hex), a NEAR account (alice.near), a NEAR implicit account (64 lowercase hex) or a Solana public key (base58, 32 bytes)',
+          'wallet: "abc!" is not a wallet id; expected an EVM address (0x + 40 hex), a NEAR account (alice.near), a NEAR implicit account (64 lowercase hex), a Solana public key (base58, 32 bytes) or a Stellar account (G…, 56 characters)',
       }),
     );
   });
@@ -107,6 +110,7 @@ describe("signingStandardOf", () => {
     [IMPLICIT, "nep413"],
     ["alice.near", "nep413"],
     [USDC_MINT, "raw_ed25519"],
+    [STELLAR, "sep53"],
   ])("%s signs with %s", (raw, standard) => {
     expect(signingStandardOf(parseWallet(raw))).toBe(standard);
   });

@@ -1,23 +1,24 @@
 import { base58 } from "@scure/base";
 import { encodeAbiParameters, getAddress, type Hex, isAddress, keccak256 } from "viem";
 import { JunctionError } from "../errors.ts";
+import { stellarAccountKey } from "./stellar.ts";
 
 /** The chain family of a user's origin wallet. */
-export type WalletType = "evm" | "near" | "solana";
+export type WalletType = "evm" | "near" | "solana" | "stellar";
 
 /**
  * A user's origin wallet. `id` is normalised: an EVM address in its EIP-55 checksum form, a NEAR
- * account id or a Solana public key as given.
+ * account id, a Solana public key or a Stellar account id as given.
  */
 export interface Wallet {
   type: WalletType;
   /** NEAR splits in two because a named account's keys must be looked up, an implicit one's are its id. */
-  kind: "evm" | "near-named" | "near-implicit" | "solana";
+  kind: "evm" | "near-named" | "near-implicit" | "solana" | "stellar";
   id: string;
 }
 
 /** How a wallet of each type signs the payload it is handed. */
-export type SigningStandard = "erc191" | "nep413" | "raw_ed25519";
+export type SigningStandard = "erc191" | "nep413" | "raw_ed25519" | "sep53";
 
 const EVM_UPPERCASE = /^0x[0-9A-F]{40}$/;
 const NEAR_IMPLICIT = /^[0-9a-f]{64}$/;
@@ -31,16 +32,17 @@ const SOLANA_KEY_BYTES = 32;
 
 /**
  * The wallet `raw` names. The forms overlap (a lowercase base58 key can also read as a NEAR name),
- * so they are tried in a fixed order: EVM, NEAR implicit, Solana, NEAR named.
+ * so they are tried in a fixed order: EVM, NEAR implicit, Stellar, Solana, NEAR named.
  */
 export function parseWallet(raw: string): Wallet {
   if (isEvmAddress(raw)) return { type: "evm", kind: "evm", id: getAddress(raw) };
   if (NEAR_IMPLICIT.test(raw)) return { type: "near", kind: "near-implicit", id: raw };
+  if (stellarAccountKey(raw)) return { type: "stellar", kind: "stellar", id: raw };
   if (isSolanaKey(raw)) return { type: "solana", kind: "solana", id: raw };
   if (isNearNamed(raw)) return { type: "near", kind: "near-named", id: raw };
   throw new JunctionError(
     "invalid_argument",
-    `wallet: ${JSON.stringify(raw)} is not a wallet id; expected an EVM address (0x + 40 hex), a NEAR account (alice.near), a NEAR implicit account (64 lowercase hex) or a Solana public key (base58, 32 bytes)`,
+    `wallet: ${JSON.stringify(raw)} is not a wallet id; expected an EVM address (0x + 40 hex), a NEAR account (alice.near), a NEAR implicit account (64 lowercase hex), a Solana public key (base58, 32 bytes) or a Stellar account (G…, 56 characters)`,
   );
 }
 
@@ -85,9 +87,10 @@ const STANDARD_OF: Record<WalletType, SigningStandard> = {
   evm: "erc191",
   near: "nep413",
   solana: "raw_ed25519",
+  stellar: "sep53",
 };
 
-/** The signing standard a wallet of this type uses: personal_sign, NEP-413, or plain ed25519. */
+/** The signing standard a wallet of this type uses: personal_sign, NEP-413, plain ed25519, or SEP-53. */
 export function signingStandardOf(wallet: Wallet): SigningStandard {
   return STANDARD_OF[wallet.type];
 }

@@ -1,13 +1,12 @@
 import { base64 } from "@scure/base";
-import type { Hex } from "viem";
 import { checkDeletable, type ExecutionStatus } from "../../core/connect/execution-status.ts";
 import { verifyWalletSignature } from "../../core/connect/verify.ts";
 import { parseWallet, type Wallet } from "../../core/connect/wallet.ts";
 import { JunctionError } from "../../core/errors.ts";
 import type { UnitOfWork } from "../../store/commit.ts";
-import { type ExecutionRow, executionById, executionPlanOf, findExecution } from "../../store/executions.ts";
-import { findIntent, findIntentByDepositAddress, type IntentRow } from "../../store/intents.ts";
-import { abortIntentIn, announceDeposit, commitIntentIn } from "../intents/lifecycle.ts";
+import { type ExecutionRow, executionPlanOf, findExecution } from "../../store/executions.ts";
+import { findIntent, type IntentRow } from "../../store/intents.ts";
+import { abortIntentIn, commitIntentIn } from "../intents/lifecycle.ts";
 import type { EngineDeps } from "../ports.ts";
 
 /** The wallet's execution, or `not_found`. */
@@ -157,39 +156,4 @@ export async function deleteExecution(
       patch: { deleted_at: uow.now, next_action_at: null },
     });
   });
-}
-
-/**
- * POST /executions/deposit/submit: the deposit transaction for an execution's deposit address,
- * checked and recorded at once rather than when the watcher gets to it. Only a signed execution's
- * address takes deposits.
- */
-export async function announceExecutionDeposit(
-  deps: EngineDeps,
-  depositAddress: string,
-  txHash: Hex,
-): Promise<ExecutionRow> {
-  const intent = await findIntentByDepositAddress(deps.store.db, depositAddress);
-  const execution = intent?.execution_id
-    ? await executionById(deps.store.db, intent.execution_id)
-    : undefined;
-  if (!intent || !execution || execution.deleted_at) {
-    throw new JunctionError(
-      "not_found",
-      `depositAddress: no execution has the deposit address ${depositAddress}`,
-    );
-  }
-  if (execution.status === "CREATED") {
-    throw new JunctionError(
-      "conflict",
-      `execution ${execution.id} is not signed yet: sign before depositing; the deposit address is only usable once the signature is stored`,
-    );
-  }
-  if (intent.status === "COMMITTED" || (intent.status === "EXECUTING" && intent.deposit_tx_hash === null)) {
-    await announceDeposit(deps, intent.id, txHash);
-  } else {
-    // Past its deadline (a late deposit revives it) or already on its way: let the engine look now.
-    await deps.store.commit(deps.clock.now(), (uow) => uow.wake("intents", [intent.id]));
-  }
-  return (await executionById(deps.store.db, execution.id)) ?? execution;
 }

@@ -57,7 +57,7 @@ export async function commitIntentIn(
   if (row.status === "QUOTED" && uow.now >= row.quote_expires_at) {
     throw new JunctionError(
       "quote_expired",
-      `the quote expired at ${row.quote_expires_at.toISOString()}; request a new one with QuoteIntent`,
+      `the quote expired at ${row.quote_expires_at.toISOString()}; request a new quote`,
     );
   }
   if (row.status === "COMMITTED") return row;
@@ -136,17 +136,22 @@ export async function abortIntentIn(uow: UnitOfWork, known: IntentRow): Promise<
 }
 
 /** Transfers into the intent's deposit address that a mined transaction made, read from its receipt. */
-async function depositsInReceipt(deps: EngineDeps, row: IntentRow, hash: Address): Promise<NewDeposit[]> {
+async function depositsInReceipt(
+  deps: EngineDeps,
+  row: IntentRow,
+  hash: Address,
+  field: string,
+): Promise<NewDeposit[]> {
   const chainId = row.origin_chain_id;
   const receipt = await deps.chains.receipt(chainId, hash);
   if (!receipt) {
     throw new JunctionError(
       "invalid_argument",
-      `depositTransactionHash: no mined transaction ${hash} on chain ${chainId}; call ExecuteIntent once it is mined`,
+      `${field}: no mined transaction ${hash} on chain ${chainId}; announce it again once it is mined`,
     );
   }
   if (receipt.status !== "success") {
-    throw new JunctionError("invalid_argument", `depositTransactionHash: transaction ${hash} reverted`);
+    throw new JunctionError("invalid_argument", `${field}: transaction ${hash} reverted`);
   }
   const base = {
     intent_id: row.id,
@@ -186,7 +191,7 @@ async function depositsInReceipt(deps: EngineDeps, row: IntentRow, hash: Address
  * owner while the intent keeps waiting for its real deposit (so a stranger's dust announced with
  * ExecuteIntent cannot push someone's intent to a refund).
  */
-async function requireEnough(deps: EngineDeps, row: IntentRow): Promise<void> {
+async function requireEnough(deps: EngineDeps, row: IntentRow, field: string): Promise<void> {
   const held = await deps.chains.balanceOf(
     row.origin_chain_id,
     row.origin_token as Address,
@@ -197,17 +202,23 @@ async function requireEnough(deps: EngineDeps, row: IntentRow): Promise<void> {
   const by = row.commit_expires_at ? ` before ${row.commit_expires_at.toISOString()}` : "";
   throw new JunctionError(
     "invalid_argument",
-    `depositTransactionHash: the deposit address holds ${held} of the ${min} the quote needs; a deposit that falls short is returned to the owner, and the intent waits for one transfer of ${row.from_amount}${by}`,
+    `${field}: the deposit address holds ${held} of the ${min} the quote needs; a deposit that falls short is returned to the owner, and the intent waits for one transfer of ${row.from_amount}${by}`,
   );
 }
 
 /**
- * ExecuteIntent with a deposit transaction: checks on chain that it transferred the intent's token
+ * A deposit transaction announced (Trails ExecuteIntent, Connect deposit/submit): checks on chain that it transferred the intent's token
  * into the deposit address, records it, and moves COMMITTED → EXECUTING. The same hash again is
  * answered with the current state, as is the deposit the watcher already acted on (the engine may
  * start executing before the client calls); another hash once executing is refused.
  */
-export async function announceDeposit(deps: EngineDeps, id: string, hash: Address): Promise<IntentRow> {
+export async function announceDeposit(
+  deps: EngineDeps,
+  id: string,
+  hash: Address,
+  /** The request field that carries the hash, which errors name (each dialect has its own). */
+  field = "depositTransactionHash",
+): Promise<IntentRow> {
   const known = await requireIntent(deps, id);
   const same = (other: string | null) => other?.toLowerCase() === hash.toLowerCase();
   if (same(known.deposit_tx_hash)) return known;
@@ -223,7 +234,7 @@ export async function announceDeposit(deps: EngineDeps, id: string, hash: Addres
       `intent ${id} is ${known.status}${detail}; only a COMMITTED intent accepts a deposit transaction`,
     );
   }
-  const deposits = await depositsInReceipt(deps, known, hash);
+  const deposits = await depositsInReceipt(deps, known, hash, field);
   const right = deposits.filter((dep) => dep.token.toLowerCase() === known.origin_token.toLowerCase());
   // Recorded whatever they are: the engine returns what the intent cannot use.
   await deps.store.commit(deps.clock.now(), (uow) => uow.recordDeposits(deposits));
@@ -231,10 +242,10 @@ export async function announceDeposit(deps: EngineDeps, id: string, hash: Addres
     const sent = deposits.length > 0 ? "transfers another token" : "transfers nothing";
     throw new JunctionError(
       "invalid_argument",
-      `depositTransactionHash: ${hash} ${sent} to the deposit address ${known.deposit_address}; send ${known.origin_token}`,
+      `${field}: ${hash} ${sent} to the deposit address ${known.deposit_address}; send ${known.origin_token}`,
     );
   }
-  if (known.status === "COMMITTED") await requireEnough(deps, known);
+  if (known.status === "COMMITTED") await requireEnough(deps, known, field);
   return deps.store.commit(deps.clock.now(), async (uow) => {
     const row = await lockedIntent(uow, id);
     if (same(row.deposit_tx_hash)) return row;

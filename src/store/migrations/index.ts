@@ -5,6 +5,7 @@ import * as m003 from "./003_executions.ts";
 import * as m004 from "./004_engine.ts";
 import * as m005 from "./005_chain_truth.ts";
 import * as m006 from "./006_unused_quotes.ts";
+import * as m007 from "./007_deposit_announcements.ts";
 
 /** Every migration, in order. Names sort lexically; never rename or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "004_engine": m004,
   "005_chain_truth": m005,
   "006_unused_quotes": m006,
+  "007_deposit_announcements": m007,
 };
