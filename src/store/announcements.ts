@@ -37,6 +37,17 @@ export async function announcementsOn(db: Db, chainId: number): Promise<Announce
   }));
 }
 
+/** The transactions announced for one deposit address, still followed. */
+export async function announcedTo(db: Db, chainId: number, depositAddress: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom("deposit_announcements")
+    .select("tx_hash")
+    .where("chain_id", "=", chainId)
+    .where("deposit_address", "=", depositAddress)
+    .execute();
+  return rows.map((r) => r.tx_hash);
+}
+
 export async function forgetAnnouncement(db: Db, a: Announcement): Promise<void> {
   await db
     .deleteFrom("deposit_announcements")

@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoVaultAbi, devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { devnetAccount, devnetNearAccount, roleIndex } from "../../src/devnet/accounts.ts";
 import { mine, setAutomine } from "../../src/devnet/anvil-rpc.ts";
-import { ANNOUNCEMENT_TTL_MS } from "../../src/engine/executions/deposit-announcements.ts";
+import {
+  ANNOUNCEMENT_TTL_MS,
+  MAX_FOLLOWED_PER_ADDRESS,
+} from "../../src/engine/executions/deposit-announcements.ts";
 import {
   type ConnectSigner,
   connectApi,
@@ -202,21 +205,36 @@ describe("deposit/submit as a wallet calls it: right after the broadcast", () =>
     );
   });
 
-  it("a hash the node has never seen is accepted and forgotten without harm after an hour", async () => {
+  it("a hash the node has never seen is accepted, a few per address, and forgotten without harm after an hour", async () => {
     const signer = evmSigner(privateKeyToAccount(devnetAccount(6).privateKey));
     const execution = await api.createSigned(signer, bridgeInBody(freshAddress()));
     const hash = `0x${"5e".repeat(32)}`;
-    const announced = await api.depositSubmit({
-      txHash: hash,
-      depositAddress: execution.quote.depositAddress,
-    });
+    const depositAddress = execution.quote.depositAddress;
+    const announced = await api.depositSubmit({ txHash: hash, depositAddress });
     expect(announced.status, JSON.stringify(announced.body)).toBe(200);
+    // Made-up hashes cannot pile up: a few are followed per address, the same one again is fine.
+    for (let i = 1; i < MAX_FOLLOWED_PER_ADDRESS; i++) {
+      const more = await api.depositSubmit({
+        txHash: `0x${String(i).padStart(2, "0").repeat(32)}`,
+        depositAddress,
+      });
+      expect(more.status).toBe(200);
+    }
+    expect((await api.depositSubmit({ txHash: hash, depositAddress })).status).toBe(200);
+    const refused = await api.depositSubmit({ txHash: `0x${"77".repeat(32)}`, depositAddress });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/^txHash: 4 transactions not mined yet are already announced/);
     t.advanceClock(ANNOUNCEMENT_TTL_MS + 1_000);
     try {
       await f.transfer(B, 6, f.token(B, "USDC"), freshAddress(), 1n); // a new block on chain B
       await f.transfer(A, 6, f.token(A, "USDC"), freshAddress(), 1n); // and on chain A, which follows it
       await until(
-        () => t.db.selectFrom("deposit_announcements").selectAll().where("tx_hash", "=", hash).execute(),
+        () =>
+          t.db
+            .selectFrom("deposit_announcements")
+            .selectAll()
+            .where("deposit_address", "=", depositAddress)
+            .execute(),
         (rows) => rows.length === 0,
         "the unmined announcement to be forgotten",
       );

@@ -2,6 +2,7 @@ import type { Hex } from "viem";
 import { JunctionError } from "../../core/errors.ts";
 import {
   type Announcement,
+  announcedTo,
   announcementsOn,
   forgetAnnouncement,
   rememberAnnouncement,
@@ -17,6 +18,13 @@ import type { EngineDeps } from "../ports.ts";
  * deposit watcher still finds the transfer it makes, so forgetting it loses nothing.
  */
 export const ANNOUNCEMENT_TTL_MS = 3_600_000;
+
+/**
+ * Unmined announcements followed per deposit address: a wallet announces one deposit, perhaps
+ * again after a fee bump; every one costs a receipt read at each block, so a client may not make
+ * the watcher follow any number of made-up hashes.
+ */
+export const MAX_FOLLOWED_PER_ADDRESS = 4;
 
 /**
  * POST /executions/deposit/submit: the deposit transaction for an execution's deposit address,
@@ -48,6 +56,13 @@ export async function announceExecutionDeposit(
     );
   }
   if (!(await deps.chains.receipt(intent.origin_chain_id, txHash))) {
+    const followed = await announcedTo(deps.store.db, intent.origin_chain_id, intent.deposit_address);
+    if (followed.length >= MAX_FOLLOWED_PER_ADDRESS && !followed.includes(txHash.toLowerCase())) {
+      throw new JunctionError(
+        "conflict",
+        `txHash: ${followed.length} transactions not mined yet are already announced for ${intent.deposit_address}; announce this one again once it is mined`,
+      );
+    }
     await rememberAnnouncement(deps.store.db, {
       chainId: intent.origin_chain_id,
       txHash,
