@@ -79,7 +79,15 @@ export function adminPlugin(ctx: AppContext): FastifyPluginAsync {
       const query = reconcileQuery.safeParse(request.query);
       if (!query.success) return reply.status(400).send({ error: describeIssues(query.error) });
       const only = query.data.finished ? checkNames : checkNames.filter((c) => c !== "everything finished");
-      const report = await ctx.engine.reconcile(only);
+      // The check reads every chain: a node that fails it is an outage to wait out, not a finding.
+      const report = await ctx.engine.reconcile(only).catch((err: unknown) => {
+        const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
+        void reply
+          .status(503)
+          .send({ error: `the ledger check could not read the chains: ${reason}; try again` });
+        return null;
+      });
+      if (!report) return reply;
       return reply.status(report.discrepancies.length === 0 ? 200 : 409).send(report);
     });
 

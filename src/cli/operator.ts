@@ -27,7 +27,7 @@ export const operatorUsage = `Operator commands talk to a running Junction's /ad
   --json  print the answer as JSON
 
 Exit codes: 0 ok; 1 discrepancies found (reconcile) or nothing to retry; 2 bad usage or
-configuration; 3 Junction not reachable or the admin key refused.`;
+configuration; 3 Junction not reachable, the admin key refused, or (reconcile) a chain not reachable.`;
 
 interface Answer {
   status: number;
@@ -59,7 +59,15 @@ async function admin(url: string | undefined, method: string, path: string): Pro
 export async function reconcileCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { ...common, finished: { type: "boolean" } } });
   if (values.help) return help();
-  const { body } = await admin(values.url, "GET", `/reconcile${values.finished ? "?finished=true" : ""}`);
+  const { status, body } = await admin(
+    values.url,
+    "GET",
+    `/reconcile${values.finished ? "?finished=true" : ""}`,
+  );
+  if (status === 503) {
+    console.error((body as { error: string }).error);
+    return exitCodes.unreachable;
+  }
   const report = body as ReconcileReport;
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else {
