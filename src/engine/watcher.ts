@@ -2,7 +2,7 @@ import { type Address, type Hex, zeroAddress } from "viem";
 import type { TransferLog } from "../chains/gateway.ts";
 import type { RuntimeChain } from "../chains/registry.ts";
 import { intentsAt, type NewDeposit, readCursor, writeCursor } from "../store/deposits.ts";
-import { followAnnouncements } from "./executions/deposit-announcements.ts";
+import { followAnnouncements } from "./announcements.ts";
 import type { EngineDeps } from "./ports.ts";
 
 /** Blocks per scan, so a long outage catches up in bounded requests. */

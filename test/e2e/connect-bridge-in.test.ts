@@ -5,10 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoVaultAbi, devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { devnetAccount, devnetNearAccount, roleIndex } from "../../src/devnet/accounts.ts";
 import { mine, setAutomine } from "../../src/devnet/anvil-rpc.ts";
-import {
-  ANNOUNCEMENT_TTL_MS,
-  MAX_FOLLOWED_PER_ADDRESS,
-} from "../../src/engine/executions/deposit-announcements.ts";
+import { ANNOUNCEMENT_TTL_MS, MAX_FOLLOWED_PER_ADDRESS } from "../../src/engine/intents/follow.ts";
 import {
   type ConnectSigner,
   connectApi,

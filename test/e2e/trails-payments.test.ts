@@ -1,9 +1,10 @@
 import { TradeType, WebrpcError } from "@0xtrails/api";
 import { type Address, encodeFunctionData, zeroAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoVaultAbi } from "../../src/chains/abi.gen.ts";
+import { demoVaultAbi, devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { AMOUNT_PLACEHOLDER } from "../../src/core/calldata.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { mine, setAutomine } from "../../src/devnet/anvil-rpc.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { freshAddress } from "../support/onchain.ts";
 import { flows } from "../support/trails-flow.ts";
@@ -199,6 +200,30 @@ describe("payments through the real Trails client", () => {
     }
     expect(await f.balance(A, usdcA, user)).toBe(before);
     expect(await f.balance(A, usdcA, intent.originIntentAddress as Address)).toBe(0n);
+  });
+
+  it("5d. ExecuteIntent right after the broadcast, before the deposit is mined: followed, then acted on once mined", async () => {
+    const recipient = freshAddress();
+    const intent = await quoteAndCommit(usdcQuote(A, B, 25_000_000n, recipient));
+    const client = f.client(A);
+    await setAutomine(client, false);
+    try {
+      const hash = await f.wallet(A, USER).writeContract({
+        address: f.token(A, "USDC"),
+        abi: devTokenAbi,
+        functionName: "transfer",
+        args: [intent.originIntentAddress as Address, 25_000_000n],
+      });
+      // As a wallet-driven client calls it: at once. Not refused; the intent waits for the block.
+      const res = await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+      expect(res.intentStatus).toBe("COMMITTED");
+      await mine(client);
+    } finally {
+      await setAutomine(client, true);
+    }
+    const receipt = await f.waitDone(t.trails, intent.intentId);
+    expect(receipt.status).toBe("SUCCEEDED");
+    expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
   });
 
   it("5c. a stranger's dust and ExecuteIntent cannot push an intent off its path: the real deposit still fills it", async () => {

@@ -24,8 +24,9 @@ const errorNames: Record<JunctionErrorKind, WebrpcErrorName> = {
   wrong_status: "IntentStatus",
   quote_expired: "QuoteExpired",
   insufficient_inventory: "InvalidArgument",
-  // Connect-only refusals; the Trails methods never raise them.
+  // In Trails only: too many unmined deposit transactions announced for one intent.
   conflict: "IntentStatus",
+  // Connect-only: the Trails methods never raise it.
   upstream_unavailable: "Unavailable",
   unauthorized: "Unauthorized",
   unavailable: "Unavailable",

@@ -6,6 +6,7 @@ import type { UnitOfWork } from "../../store/commit.ts";
 import { depositsOf, type NewDeposit } from "../../store/deposits.ts";
 import { findIntent, type IntentRow, isRetired } from "../../store/intents.ts";
 import type { EngineDeps } from "../ports.ts";
+import { followLater } from "./follow.ts";
 import { availableInventory } from "./quote.ts";
 
 /**
@@ -144,10 +145,11 @@ async function depositsInReceipt(
 ): Promise<NewDeposit[]> {
   const chainId = row.origin_chain_id;
   const receipt = await deps.chains.receipt(chainId, hash);
+  // Gone between the two reads (a reorg): announced again later, it is followed then.
   if (!receipt) {
     throw new JunctionError(
-      "invalid_argument",
-      `${field}: no mined transaction ${hash} on chain ${chainId}; announce it again once it is mined`,
+      "unavailable",
+      `${field}: the node no longer has a receipt for ${hash} on chain ${chainId} (a reorg?); announce it again`,
     );
   }
   if (receipt.status !== "success") {
@@ -207,10 +209,12 @@ async function requireEnough(deps: EngineDeps, row: IntentRow, field: string): P
 }
 
 /**
- * A deposit transaction announced (Trails ExecuteIntent, Connect deposit/submit): checks on chain that it transferred the intent's token
- * into the deposit address, records it, and moves COMMITTED → EXECUTING. The same hash again is
- * answered with the current state, as is the deposit the watcher already acted on (the engine may
- * start executing before the client calls); another hash once executing is refused.
+ * A deposit transaction announced (Trails ExecuteIntent, Connect deposit/submit): checks on chain
+ * that it transferred the intent's token into the deposit address, records it, and moves COMMITTED
+ * → EXECUTING. One not mined yet (a wallet announces at broadcast) is followed and acted on once
+ * mined (`followLater`), the intent answered as it is. The same hash again is answered with the
+ * current state, as is the deposit the watcher already acted on (the engine may start executing
+ * before the client calls); another hash once executing is refused.
  */
 export async function announceDeposit(
   deps: EngineDeps,
@@ -233,6 +237,11 @@ export async function announceDeposit(
       "wrong_status",
       `intent ${id} is ${known.status}${detail}; only a COMMITTED intent accepts a deposit transaction`,
     );
+  }
+  if (!(await deps.chains.receipt(known.origin_chain_id, hash))) {
+    // Announced at broadcast, as wallets do: acted on once mined.
+    await followLater(deps, known, hash, field);
+    return known;
   }
   const deposits = await depositsInReceipt(deps, known, hash, field);
   const right = deposits.filter((dep) => dep.token.toLowerCase() === known.origin_token.toLowerCase());
