@@ -1,5 +1,5 @@
-import { TrailsApi, WebrpcError } from "@0xtrails/api";
-import { createPublicClient, http } from "viem";
+import { TradeType, TrailsApi, WebrpcError } from "@0xtrails/api";
+import { createPublicClient, http, zeroAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settlementAbi } from "../../src/chains/abi.gen.ts";
@@ -158,8 +158,24 @@ describe("Trails RPC through the real @0xtrails/api client", () => {
     });
   });
 
+  it("GetTokenList skips chains it does not serve (a widget asks with every chain it knows)", async () => {
+    const beta = await t.trails.getTokenList({ chainIds: [900002] });
+    expect((await t.trails.getTokenList({ chainIds: [1, 900002, 8453] })).tokens).toEqual(beta.tokens);
+    expect((await t.trails.getTokenList({ chainIds: [1] })).tokens).toEqual([]);
+  });
+
   it("an unknown chain is UnsupportedNetwork, through the client's own error type", async () => {
-    const error = await t.trails.getTokenList({ chainIds: [1] }).catch((e: unknown) => e);
+    const error = await t.trails
+      .quoteIntent({
+        ownerAddress: devnetAccount(1).address,
+        originChainId: 1,
+        originTokenAddress: zeroAddress,
+        destinationChainId: 900002,
+        destinationTokenAddress: zeroAddress,
+        tradeType: TradeType.EXACT_INPUT,
+        originTokenAmount: 1n,
+      })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WebrpcError);
     expect(error).toMatchObject({ code: 8008, status: 422 });
     expect((error as Error).message).toMatch(/chain 1 is not supported/);
