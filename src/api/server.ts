@@ -1,3 +1,4 @@
+import cors from "@fastify/cors";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -50,6 +51,36 @@ function frameworkError(error: FastifyError, request: FastifyRequest, reply: Fas
   void reply.status(error.statusCode ?? 400).send({ error: message });
 }
 
+/**
+ * CORS for browser pages on other origins: the configured origins (`*`: any), the headers the two
+ * APIs and the operator endpoints read, and the preflight cached for a day. No credentials: every
+ * API is authorised by headers, never cookies.
+ */
+function corsOptions(origins: readonly string[]) {
+  return {
+    origin: origins.includes("*") ? "*" : [...origins],
+    methods: ["GET", "POST", "DELETE", "OPTIONS"],
+    allowedHeaders: [
+      "content-type",
+      "x-access-key",
+      "x-api-key",
+      "authorization",
+      "last-event-id",
+      // A Connect listing signed by the wallet (listings: own).
+      "x-signature",
+      "x-signature-deadline",
+      "x-public-key",
+      "x-nep413-recipient",
+      "x-nep413-nonce",
+    ],
+    exposedHeaders: ["retry-after"],
+    maxAge: 86_400,
+    // An OPTIONS request that is not a full preflight gets a plain 204, not the plugin's text 400
+    // (every error of the APIs is JSON in its dialect's format).
+    strictPreflight: false,
+  };
+}
+
 /** The operator endpoints, limited per address as the APIs are, refused in their `{error}` shape. */
 function limitedAdmin(ctx: AppContext, admission: Admission): FastifyPluginAsync {
   return async (app) => {
@@ -74,6 +105,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     frameworkErrors: frameworkError,
     ...requestTimeouts(ctx.config.limits),
   });
+  await app.register(cors, corsOptions(ctx.config.cors.origins));
   const admission = await Admission.register(app, ctx.config.limits);
   // Per-request logs only at debug level: a busy API would otherwise drown everything else.
   const logLevel = "warn";

@@ -48,6 +48,12 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
     parse: toNumber,
   },
   { name: "JUNCTION_TRUST_PROXY", path: ["limits", "trustProxy"], parse: toTrustProxy },
+  {
+    name: "JUNCTION_CORS_ORIGINS",
+    path: ["cors", "origins"],
+    // An empty variable counts as unset, so "none" is how to say: no other origin.
+    parse: (v) => (v === "none" ? [] : v.split(",").filter(Boolean)),
+  },
   { name: "JUNCTION_REQUEST_TIMEOUT_MS", path: ["limits", "requestTimeoutMs"], parse: toNumber },
   { name: "JUNCTION_HEADERS_TIMEOUT_MS", path: ["limits", "headersTimeoutMs"], parse: toNumber },
   { name: "JUNCTION_LONG_POLLS_PER_CLIENT", path: ["limits", "longPollsPerClient"], parse: toNumber },

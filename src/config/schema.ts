@@ -200,6 +200,21 @@ export const configSchema = z
       .default({ retryBaseMs: 1_000, retryMaxMs: 300_000, maxAttempts: 25 }),
     /** Admission control: how long a request may take to arrive, and how much one client may ask. */
     limits: limitsSchema.prefault({}),
+    /** Which web pages on other origins may call the APIs from a browser. */
+    cors: z
+      .object({
+        /** Exact origins (`https://app.example`), or `"*"` for any; empty: none (same origin only). */
+        origins: z
+          .array(
+            z.union([
+              z.literal("*"),
+              z.url({ error: "expected an origin such as https://app.example, or *" }),
+            ]),
+          )
+          .default([]),
+      })
+      .strict()
+      .prefault({}),
     retention: z
       .object({
         /**
