@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { JunctionError } from "./errors.ts";
 import type { Price, PricedToken } from "./price.ts";
 import {
+  checkBound,
   type GasCost,
   type GasFee,
   PPM,
@@ -452,5 +453,32 @@ describe("settleDeposit", () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("checkBound", () => {
+  const quote = (tradeType: "EXACT_INPUT" | "EXACT_OUTPUT") =>
+    ({ tradeType, fromAmount: 105n, toAmount: 100n }) as Parameters<typeof checkBound>[0];
+
+  it("EXACT_OUTPUT: the deposit may not exceed the most the client will spend", () => {
+    expect(() =>
+      checkBound(quote("EXACT_OUTPUT"), { amount: 105n, field: "originTokenAmount" }),
+    ).not.toThrow();
+    expect(() => checkBound(quote("EXACT_OUTPUT"), { amount: 104n, field: "originTokenAmount" })).toThrow(
+      /^originTokenAmount: the quote needs a deposit of 105, fees included, more than the 104/,
+    );
+  });
+
+  it("EXACT_INPUT: what is delivered may not fall under the least the client must receive", () => {
+    expect(() =>
+      checkBound(quote("EXACT_INPUT"), { amount: 100n, field: "destinationTokenAmount" }),
+    ).not.toThrow();
+    expect(() => checkBound(quote("EXACT_INPUT"), { amount: 101n, field: "destinationTokenAmount" })).toThrow(
+      /^destinationTokenAmount: the quote delivers 100, less than the 101/,
+    );
+  });
+
+  it("no bound, no check", () => {
+    expect(() => checkBound(quote("EXACT_OUTPUT"), undefined)).not.toThrow();
   });
 });

@@ -162,3 +162,30 @@ export function settleDeposit(
   const keep = balance < quote.fromAmount ? balance : quote.fromAmount;
   return { fill: true, keep, excess: balance - keep };
 }
+
+/**
+ * The other side's amount a client may send beside the fixed one: for EXACT_OUTPUT the most it will
+ * deposit (a wallet sends the payer's balance), for EXACT_INPUT the least it must receive. `field`
+ * is the request field it came in, which a refusal names.
+ */
+export interface QuoteBound {
+  amount: bigint;
+  field: string;
+}
+
+/** Refuses a quote outside the client's bound, saying what the quote needs. */
+export function checkBound(quote: Quote, bound: QuoteBound | undefined): void {
+  if (!bound) return;
+  if (quote.tradeType === "EXACT_OUTPUT" && quote.fromAmount > bound.amount) {
+    throw new JunctionError(
+      "invalid_argument",
+      `${bound.field}: the quote needs a deposit of ${quote.fromAmount}, fees included, more than the ${bound.amount} given as the most to spend; ask for less, or allow more`,
+    );
+  }
+  if (quote.tradeType === "EXACT_INPUT" && quote.toAmount < bound.amount) {
+    throw new JunctionError(
+      "invalid_argument",
+      `${bound.field}: the quote delivers ${quote.toAmount}, less than the ${bound.amount} given as the least to receive; deposit more, or accept less`,
+    );
+  }
+}

@@ -158,6 +158,26 @@ describe("Trails RPC through the real @0xtrails/api client", () => {
     });
   });
 
+  it("QuoteIntent EXACT_OUTPUT with the payer's balance as originTokenAmount: quoted within it (as the widget sends it)", async () => {
+    const usdc = (chainId: number) =>
+      t.junction.ctx.registry.chains
+        .find((c) => c.chainId === chainId)
+        ?.tokens.find((tk) => tk.symbol === "USDC")?.address as `0x${string}`;
+    const { intent } = await t.trails.quoteIntent({
+      ownerAddress: devnetAccount(1).address,
+      originChainId: 900001,
+      originTokenAddress: usdc(900001),
+      destinationChainId: 900002,
+      destinationTokenAddress: usdc(900002),
+      tradeType: TradeType.EXACT_OUTPUT,
+      destinationTokenAmount: 10_000_000n,
+      originTokenAmount: 1_000_000_000n,
+    });
+    expect(intent.quote.toAmount).toBe(10_000_000n);
+    expect(intent.depositTransaction.amount).toBeGreaterThan(10_000_000n);
+    expect(intent.depositTransaction.amount).toBeLessThanOrEqual(1_000_000_000n);
+  });
+
   it("GetTokenList skips chains it does not serve (a widget asks with every chain it knows)", async () => {
     const beta = await t.trails.getTokenList({ chainIds: [900002] });
     expect((await t.trails.getTokenList({ chainIds: [1, 900002, 8453] })).tokens).toEqual(beta.tokens);

@@ -9,7 +9,7 @@ import { chargedGasFee, type GaslessFeeOption } from "../../core/gasless.ts";
 import { checkParties, type PartyFields, type Sinks } from "../../core/intent/parties.ts";
 import { depositSalt, type IntentPlan, type PlanToken } from "../../core/intent/plan.ts";
 import { type PricedToken, pricedToken } from "../../core/price.ts";
-import { priceQuote, type TradeType } from "../../core/quote.ts";
+import { checkBound, priceQuote, type QuoteBound, type TradeType } from "../../core/quote.ts";
 import { reservedAmount } from "../../store/intents.ts";
 import type { EngineDeps } from "../ports.ts";
 import { requireSignerGas } from "../signer-gas.ts";
@@ -34,6 +34,8 @@ export interface QuoteRequest {
   revivable?: boolean;
   /** How the caller's dialect names the owner and the recipient, for messages. */
   fields?: PartyFields;
+  /** The most the client will deposit (EXACT_OUTPUT) or the least it must receive (EXACT_INPUT). */
+  bound?: QuoteBound;
 }
 
 const trailsFields: PartyFields = { owner: "ownerAddress", recipient: "destinationToAddress" };
@@ -152,6 +154,7 @@ export async function planIntent(deps: EngineDeps, req: QuoteRequest): Promise<I
     protocolFeeBps: settings.fees.protocolFeeBps,
     slippagePpm: req.slippagePpm,
   });
+  checkBound(quote, req.bound);
   const available = await availableInventory(deps, req.destinationChainId, to.address, false);
   if (quote.toAmount > available) {
     throw new JunctionError(

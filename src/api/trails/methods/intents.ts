@@ -2,7 +2,7 @@ import type { Hex } from "viem";
 import { z } from "zod";
 import { JunctionError } from "../../../core/errors.ts";
 import { addressField, chainIdField, txHashField } from "../../../core/fields.ts";
-import { DEFAULT_SLIPPAGE, slippageToPpm, type TradeType } from "../../../core/quote.ts";
+import { DEFAULT_SLIPPAGE, type QuoteBound, slippageToPpm, type TradeType } from "../../../core/quote.ts";
 import type { GaslessSubmission, IntentListingCaller, IntentSearch } from "../../../engine/engine.ts";
 import type { AppContext } from "../../context.ts";
 import { type Caller, method } from "../method.ts";
@@ -56,23 +56,38 @@ const quoteRequest = z.object({
     .optional(),
 });
 
-/** Which side is fixed: the trade type, if given, must agree with the one amount given. */
-function tradeOf(req: z.output<typeof quoteRequest>): { tradeType: TradeType; amount: bigint } {
+/**
+ * Which side is fixed, by tradeType (or, without it, by the one amount given). The other amount,
+ * when sent too (a wallet sends the payer's balance beside an EXACT_OUTPUT amount), bounds the
+ * quote: the most to deposit, or the least to receive.
+ */
+function tradeOf(req: z.output<typeof quoteRequest>): {
+  tradeType: TradeType;
+  amount: bigint;
+  bound?: QuoteBound;
+} {
   const input = req.originTokenAmount;
   const output = req.destinationTokenAmount;
-  if (input !== undefined && output !== undefined) {
+  if (input !== undefined && output !== undefined && req.tradeType === undefined) {
     throw new JunctionError(
       "invalid_argument",
-      "originTokenAmount, destinationTokenAmount: give one: originTokenAmount for EXACT_INPUT, destinationTokenAmount for EXACT_OUTPUT",
+      "tradeType: required when both originTokenAmount and destinationTokenAmount are given (EXACT_INPUT fixes the first, EXACT_OUTPUT the second)",
     );
   }
   const tradeType = req.tradeType ?? (output !== undefined ? "EXACT_OUTPUT" : "EXACT_INPUT");
-  const amount = tradeType === "EXACT_INPUT" ? input : output;
+  const [amount, other, otherField] =
+    tradeType === "EXACT_INPUT"
+      ? [input, output, "destinationTokenAmount"]
+      : [output, input, "originTokenAmount"];
   if (amount === undefined) {
     const field = tradeType === "EXACT_INPUT" ? "originTokenAmount" : "destinationTokenAmount";
     throw new JunctionError("invalid_argument", `${field}: required for tradeType ${tradeType}`);
   }
-  return { tradeType, amount };
+  return {
+    tradeType,
+    amount,
+    ...(other !== undefined ? { bound: { amount: other, field: otherField } } : {}),
+  };
 }
 
 function callDataOf(req: z.output<typeof quoteRequest>) {
@@ -97,7 +112,7 @@ function checkCallValue(value: string | number | undefined): void {
 }
 
 async function quote(req: z.output<typeof quoteRequest>, ctx: AppContext, caller: Caller) {
-  const { tradeType, amount } = tradeOf(req);
+  const { tradeType, amount, bound } = tradeOf(req);
   checkCallValue(req.destinationCallValue);
   const slippage = req.options?.slippageTolerance ?? DEFAULT_SLIPPAGE;
   const callData = callDataOf(req);
@@ -112,6 +127,7 @@ async function quote(req: z.output<typeof quoteRequest>, ctx: AppContext, caller
       ...(callData ? { callData } : {}),
       tradeType,
       amount,
+      ...(bound ? { bound } : {}),
       slippagePpm: slippageToPpm(slippage),
       raw: {
         ownerAddress: req.ownerAddress,
