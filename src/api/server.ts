@@ -52,6 +52,20 @@ function frameworkError(error: FastifyError, request: FastifyRequest, reply: Fas
 }
 
 /**
+ * A path no route serves: under /rpc/ (a webrpc service Junction does not run, e.g. a widget's
+ * TrailsOnramp) a webrpc error body, so webrpc clients read it as one; elsewhere `{error}`.
+ */
+function notFound(request: FastifyRequest, reply: FastifyReply): void {
+  const message = `no such route: ${request.method} ${request.url}`;
+  if (request.url.startsWith("/rpc/")) {
+    const webrpc = new WebrpcError("WebrpcBadRoute", message);
+    void reply.status(webrpc.status).send(webrpc.toBody());
+    return;
+  }
+  void reply.status(404).send({ error: message });
+}
+
+/**
  * CORS for browser pages on other origins: the configured origins (`*`: any), the headers the two
  * APIs and the operator endpoints read, and the preflight cached for a day. No credentials: every
  * API is authorised by headers, never cookies.
@@ -105,6 +119,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     frameworkErrors: frameworkError,
     ...requestTimeouts(ctx.config.limits),
   });
+  app.setNotFoundHandler(notFound);
   await app.register(cors, corsOptions(ctx.config.cors.origins));
   const admission = await Admission.register(app, ctx.config.limits);
   // Per-request logs only at debug level: a busy API would otherwise drown everything else.

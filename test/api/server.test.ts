@@ -227,6 +227,14 @@ describe("webrpc errors for malformed calls", () => {
       404,
       /no such route/,
     ],
+    [
+      "a webrpc service Junction does not run (a widget's TrailsOnramp)",
+      () => post("/rpc/TrailsOnramp/GetOnrampQuote", "{}"),
+      "WebrpcBadRoute",
+      -2,
+      404,
+      /no such route: POST \/rpc\/TrailsOnramp\/GetOnrampQuote/,
+    ],
     ["malformed JSON", () => post("/rpc/Trails/Ping", "{nope"), "WebrpcBadRequest", -4, 400, /bad request/],
     [
       "JSON array body",
