@@ -7,31 +7,18 @@
  * work of one quote (price, one INSERT, render) plus inject's small share. Rounds on a shared
  * machine vary; read the best and the median.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import pino from "pino";
 import { startJunction } from "../src/app.ts";
-import { loadConfig } from "../src/config/load.ts";
-import { devnetAccount, devnetDefaults } from "../src/devnet/accounts.ts";
-import { fmt, machine, percentile, table } from "./support.ts";
+import { devnetAccount } from "../src/devnet/accounts.ts";
+import { fmt, inProcessDevnetConfig, machine, percentile, table } from "./support.ts";
 
 const N = Number(process.env.N ?? 1500);
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const WARM_UP = 200;
 
-const dataDir = mkdtempSync(join(tmpdir(), "junction-bench-"));
-const config = loadConfig(
-  {
-    PORT: "0",
-    JUNCTION_DATA_DIR: dataDir,
-    JUNCTION_DEVNET_PORT: "0",
-    JUNCTION_MINING: "auto",
-    JUNCTION_PERSIST: "false",
-  },
-  dataDir,
-  devnetDefaults(),
-);
+const { dataDir, config } = inProcessDevnetConfig();
+
 const junction = await startJunction({ config, log: pino({ level: "silent" }) });
 try {
   const [a, b] = junction.ctx.registry.chains;

@@ -16,22 +16,19 @@
  * Then the engine's clock moves past the quotes' expiry and the retention, the engine's periodic
  * task retires them, and both are measured again.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { sql } from "kysely";
 import pino from "pino";
 import { type Junction, startJunction } from "../src/app.ts";
 import { publicClientFor } from "../src/chains/clients.ts";
-import { loadConfig } from "../src/config/load.ts";
-import { devnetAccount, devnetDefaults } from "../src/devnet/accounts.ts";
+import { devnetAccount } from "../src/devnet/accounts.ts";
 import { mine } from "../src/devnet/anvil-rpc.ts";
 import type { EngineDeps } from "../src/engine/ports.ts";
 import { DepositWatcher } from "../src/engine/watcher.ts";
 import { wireEngine } from "../src/engine/wiring.ts";
-import { fmt, machine, percentile, table } from "./support.ts";
+import { fmt, inProcessDevnetConfig, machine, percentile, table } from "./support.ts";
 
 const flag = process.argv.indexOf("--quotes");
 const N = flag >= 0 ? Number(process.argv[flag + 1]) : 2_000;
@@ -159,19 +156,9 @@ async function measure(junction: Junction, deps: EngineDeps, clock: { offsetMs: 
 }
 
 async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), "junction-bench-"));
+  const { dataDir, config } = inProcessDevnetConfig();
   const clock = { offsetMs: 0 };
-  const config = loadConfig(
-    {
-      PORT: "0",
-      JUNCTION_DATA_DIR: dataDir,
-      JUNCTION_DEVNET_PORT: "0",
-      JUNCTION_MINING: "auto",
-      JUNCTION_PERSIST: "false",
-    },
-    dataDir,
-    devnetDefaults(),
-  );
+
   const log = pino({ level: "silent" });
   const ports = { clock: { now: () => new Date(Date.now() + clock.offsetMs) } };
   const junction = await startJunction({ config, log, ports });

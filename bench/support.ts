@@ -9,6 +9,9 @@ import { createServer } from "node:net";
 import { cpus, freemem, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import type { Address } from "viem";
+import { loadConfig } from "../src/config/load.ts";
+import type { Config } from "../src/config/schema.ts";
+import { devnetDefaults } from "../src/devnet/accounts.ts";
 import { projectRoot } from "../src/paths.ts";
 
 /** A port nothing listens on right now: the kernel's pick for a throwaway listener. */
@@ -297,3 +300,23 @@ export function table(header: string[], body: string[][], rightAligned: boolean[
 
 export const fmt = (n: number | null, digits = 1): string =>
   n === null || Number.isNaN(n) ? "n/a" : n.toFixed(digits);
+
+/**
+ * The devnet profile for a Junction run inside the bench's own process: free ports, automine,
+ * nothing persisted, in a fresh temporary data directory (the caller removes it).
+ */
+export function inProcessDevnetConfig(): { dataDir: string; config: Config } {
+  const dataDir = mkdtempSync(join(tmpdir(), "junction-bench-"));
+  const config = loadConfig(
+    {
+      PORT: "0",
+      JUNCTION_DATA_DIR: dataDir,
+      JUNCTION_DEVNET_PORT: "0",
+      JUNCTION_MINING: "auto",
+      JUNCTION_PERSIST: "false",
+    },
+    dataDir,
+    devnetDefaults(),
+  );
+  return { dataDir, config };
+}

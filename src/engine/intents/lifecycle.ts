@@ -1,4 +1,4 @@
-import { type Address, type Hex, zeroAddress } from "viem";
+import { type Address, type Hex, type TransactionReceipt, zeroAddress } from "viem";
 import { transfersIn } from "../../chains/gateway.ts";
 import { JunctionError } from "../../core/errors.ts";
 import { abortMessage, quotedWith } from "../../core/intent/authority.ts";
@@ -141,17 +141,10 @@ async function depositsInReceipt(
   deps: EngineDeps,
   row: IntentRow,
   hash: Address,
+  receipt: TransactionReceipt,
   field: string,
 ): Promise<NewDeposit[]> {
   const chainId = row.origin_chain_id;
-  const receipt = await deps.chains.receipt(chainId, hash);
-  // Gone between the two reads (a reorg): announced again later, it is followed then.
-  if (!receipt) {
-    throw new JunctionError(
-      "unavailable",
-      `${field}: the node no longer has a receipt for ${hash} on chain ${chainId} (a reorg?); announce it again`,
-    );
-  }
   if (receipt.status !== "success") {
     throw new JunctionError("invalid_argument", `${field}: transaction ${hash} reverted`);
   }
@@ -238,12 +231,13 @@ export async function announceDeposit(
       `intent ${id} is ${known.status}${detail}; only a COMMITTED intent accepts a deposit transaction`,
     );
   }
-  if (!(await deps.chains.receipt(known.origin_chain_id, hash))) {
+  const receipt = await deps.chains.receipt(known.origin_chain_id, hash);
+  if (!receipt) {
     // Announced at broadcast, as wallets do: acted on once mined.
     await followLater(deps, known, hash, field);
     return known;
   }
-  const deposits = await depositsInReceipt(deps, known, hash, field);
+  const deposits = await depositsInReceipt(deps, known, hash, receipt, field);
   const right = deposits.filter((dep) => dep.token.toLowerCase() === known.origin_token.toLowerCase());
   // Recorded whatever they are: the engine returns what the intent cannot use.
   await deps.store.commit(deps.clock.now(), (uow) => uow.recordDeposits(deposits));
