@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { AppContext } from "./api/context.ts";
+import { eventRenderer } from "./api/push/render.ts";
 import { buildServer } from "./api/server.ts";
 import { type ChainAddresses, ChainRegistry } from "./chains/registry.ts";
 import type { ChainConfig, Config } from "./config/schema.ts";
@@ -122,11 +123,6 @@ export async function startJunction({ config, log, reset, ports }: StartOptions)
 
     const registry = registryFor(config, devnet);
     const engine = createEngine(config, database.db, registry, log, ports);
-    const workers = await engine.start(target);
-    cleanups.push(() => workers.stop());
-    log.info(
-      `engine running: deposit watchers on ${registry.chains.length} chains, intent and execution runners`,
-    );
     const ctx: AppContext = {
       config,
       engine,
@@ -136,6 +132,11 @@ export async function startJunction({ config, log, reset, ports }: StartOptions)
       startedAt: new Date(),
       ...(devnet ? { devnet: { accounts: testAccounts() } } : {}),
     };
+    const workers = await engine.start(target, eventRenderer(ctx));
+    cleanups.push(() => workers.stop());
+    log.info(
+      `engine running: deposit watchers on ${registry.chains.length} chains, intent and execution runners, webhooks`,
+    );
     const server = await buildServer(ctx);
     cleanups.push(() => server.close());
     const address = await server.listen({ host: config.server.host, port: config.server.port });

@@ -1,6 +1,7 @@
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
 import { checkNames } from "../core/reconcile.ts";
+import { authorize } from "./admin-key.ts";
 import type { AppContext } from "./context.ts";
 import { describeIssues } from "./issues.ts";
 
@@ -17,22 +18,6 @@ const retryParams = z.object({
   kind: z.enum(["intents", "executions"], { error: "expected intents or executions" }),
   id: z.string().min(1).max(100),
 });
-
-/** The bearer admin key, or 401; without a configured key the operator endpoints are closed. */
-function authorize(ctx: AppContext, request: FastifyRequest, reply: FastifyReply): boolean {
-  const key = ctx.config.adminKey;
-  if (!key) {
-    void reply
-      .status(401)
-      .send({ error: "no admin key is configured: set adminKey in the config or JUNCTION_ADMIN_KEY" });
-    return false;
-  }
-  if (request.headers.authorization !== `Bearer ${key}`) {
-    void reply.status(401).send({ error: "Authorization: Bearer <admin key> is required" });
-    return false;
-  }
-  return true;
-}
 
 /**
  * Operator endpoints under /admin, behind the admin key: the rows the work queues parked (a step

@@ -42,22 +42,42 @@ export class Admission {
   private readonly exempt: BlockList;
   private readonly perIp: Limiter | null;
   private readonly longPolls: LongPolls;
+  private readonly streams: LongPolls;
 
   private constructor(
     private readonly app: FastifyInstance,
     private readonly limits: Limits,
+    streamsPerClient: number,
   ) {
     this.exempt = addressList(limits.exemptAddresses);
     this.perIp = this.limiter(limits.requestsPerMinutePerIp, (request) => this.countedAddress(request) ?? "");
     this.longPolls = new LongPolls(limits.longPollsPerClient);
+    this.streams = new LongPolls(streamsPerClient);
   }
 
   /** Registers the rate limiter on the root instance: one per-address count across every API. */
-  static async register(app: FastifyInstance, limits: Limits): Promise<Admission> {
+  static async register(app: FastifyInstance, limits: Limits, streamsPerClient: number): Promise<Admission> {
     // Not global: a request is counted against two limits (its address, its key), which the
     // plugin's own per-route hook cannot do, and refused in its dialect's error format.
     await app.register(rateLimit, { global: false });
-    return new Admission(app, limits);
+    return new Admission(app, limits, streamsPerClient);
+  }
+
+  /**
+   * One of the client's event-stream slots (push.streamsPerClient), held at most `maxHoldMs`;
+   * exempt addresses are not counted.
+   */
+  openStream(request: FastifyRequest, maxHoldMs: number): { release(): void } | TooMany {
+    const address = this.countedAddress(request);
+    if (address === null) return { release: () => {} };
+    const slot = this.streams.take(address, maxHoldMs);
+    if ("release" in slot) return slot;
+    return {
+      message:
+        `this client already holds ${this.streams.cap} open event streams, the most push.streamsPerClient ` +
+        `allows: one stream can follow many subjects (repeat intentId, executionId, owner)`,
+      retryAfterSeconds: slot.retryAfterSeconds,
+    };
   }
 
   /**

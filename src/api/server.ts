@@ -15,6 +15,8 @@ import type { AppContext } from "./context.ts";
 import { devnetRoute } from "./devnet-route.ts";
 import { docsRoute } from "./docs-route.ts";
 import { healthRoute } from "./health.ts";
+import { eventsRoute } from "./push/events-route.ts";
+import { webhooksRoutes } from "./push/webhooks-routes.ts";
 import { WebrpcError } from "./trails/errors.ts";
 import { trailsPlugin } from "./trails/plugin.ts";
 
@@ -103,6 +105,18 @@ function limitedAdmin(ctx: AppContext, admission: Admission): FastifyPluginAsync
       admission.limitRequests((message) => ({ error: message })),
     );
     await app.register(adminPlugin(ctx));
+    await app.register(webhooksRoutes(ctx));
+  };
+}
+
+/** The event stream, its opening counted against the client's request budget. */
+function limitedEvents(ctx: AppContext, admission: Admission): FastifyPluginAsync {
+  return async (app) => {
+    app.addHook(
+      "onRequest",
+      admission.limitRequests((message) => ({ error: message })),
+    );
+    await app.register(eventsRoute(ctx, admission));
   };
 }
 
@@ -121,7 +135,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler(notFound);
   await app.register(cors, corsOptions(ctx.config.cors.origins));
-  const admission = await Admission.register(app, ctx.config.limits);
+  const admission = await Admission.register(app, ctx.config.limits, ctx.config.push.streamsPerClient);
   // Per-request logs only at debug level: a busy API would otherwise drown everything else.
   const logLevel = "warn";
   await app.register(healthRoute(ctx), { logLevel });
@@ -130,5 +144,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(trailsPlugin(ctx, admission), { prefix: "/rpc/Trails", logLevel });
   await app.register(connectPlugin(ctx, admission), { prefix: "/api/v1", logLevel });
   await app.register(limitedAdmin(ctx, admission), { prefix: "/admin", logLevel });
+  await app.register(limitedEvents(ctx, admission), { logLevel });
   return app;
 }

@@ -60,6 +60,22 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
   { name: "JUNCTION_RATE_LIMIT_PER_IP", path: ["limits", "requestsPerMinutePerIp"], parse: toNumber },
   { name: "JUNCTION_RATE_LIMIT_PER_KEY", path: ["limits", "requestsPerMinutePerKey"], parse: toNumber },
   {
+    name: "JUNCTION_WEBHOOK_RETRY_SECONDS",
+    path: ["push", "webhooks", "retryScheduleSeconds"],
+    parse: (v) => v.split(",").filter(Boolean).map(toNumber),
+  },
+  {
+    name: "JUNCTION_WEBHOOK_DISABLE_AFTER",
+    path: ["push", "webhooks", "disableAfterFailures"],
+    parse: toNumber,
+  },
+  {
+    name: "JUNCTION_WEBHOOK_ALLOW_PRIVATE",
+    path: ["push", "webhooks", "allowPrivateUrls"],
+    parse: (v) => v === "true" || v === "1",
+  },
+  { name: "JUNCTION_STREAM_HEARTBEAT_SECONDS", path: ["push", "heartbeatSeconds"], parse: toNumber },
+  {
     name: "JUNCTION_LIMITS_EXEMPT_ADDRESSES",
     path: ["limits", "exemptAddresses"],
     // An empty variable counts as unset, so "none" is how to say: no address is exempt.

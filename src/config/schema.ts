@@ -226,6 +226,54 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** The event stream (GET /events) and webhooks. */
+    push: z
+      .object({
+        /** A comment line this often keeps proxies from closing an idle stream. */
+        heartbeatSeconds: z.number().int().min(1).max(300).default(15),
+        /**
+         * A stream is ended after this long; EventSource reconnects by itself with Last-Event-ID,
+         * so nothing is missed, and long-lived connections spread again over the processes.
+         */
+        streamMaxSeconds: z.number().int().min(10).max(86_400).default(900),
+        /** Streams one client (address) may hold at once. */
+        streamsPerClient: z.number().int().min(1).max(100_000).default(32),
+        /** A stream whose client has this much unread (bytes) is ended rather than buffered further. */
+        maxBufferedBytes: z
+          .number()
+          .int()
+          .min(4_096)
+          .max(1 << 30)
+          .default(1 << 20),
+        webhooks: z
+          .object({
+            /**
+             * Seconds before each retry after a failed delivery (the last repeats): the Standard
+             * Webhooks schedule, about 28 hours in all.
+             */
+            retryScheduleSeconds: z
+              .array(
+                z
+                  .number()
+                  .int()
+                  .min(0)
+                  .max(7 * 86_400),
+              )
+              .min(1)
+              .default([5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]),
+            /** Failed attempts in a row after which an endpoint is disabled until re-enabled. */
+            disableAfterFailures: z.number().int().min(1).max(1_000).default(8),
+            /** Allow endpoints on loopback, private or link-local addresses (the devnet does). */
+            allowPrivateUrls: z.boolean().default(false),
+            connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+            /** The whole delivery, connection to answer. */
+            timeoutMs: z.number().int().min(100).max(120_000).default(15_000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
     /** Bearer key of the operator endpoints (/admin/*); the devnet's is "devnet-admin". */
     adminKey: z.string().min(8).optional(),
     devnet: z

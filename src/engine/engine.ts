@@ -3,11 +3,19 @@ import type { ExecutionStatus } from "../core/connect/execution-status.ts";
 import type { ExecutionPlan } from "../core/connect/plan.ts";
 import { parseWallet, walletIdentity } from "../core/connect/wallet.ts";
 import { JunctionError } from "../core/errors.ts";
+import type { EventFilter } from "../core/events.ts";
 import type { IntentPlan } from "../core/intent/plan.ts";
 import type { CheckName, ReconcileReport } from "../core/reconcile.ts";
 import type { DatabaseTarget } from "../store/database.ts";
 import { pingDatabase } from "../store/database.ts";
-import { type ExecutionRow, executionPlanOf, findExecution, listExecutions } from "../store/executions.ts";
+import { lastSequence } from "../store/events.ts";
+import {
+  type ExecutionRow,
+  executionById,
+  executionPlanOf,
+  findExecution,
+  listExecutions,
+} from "../store/executions.ts";
 import { type IntentSearch, intentPage, searchIntents } from "../store/intents.ts";
 import {
   type ParkedRow,
@@ -16,6 +24,7 @@ import {
   type QueueTable,
   queueCounts,
 } from "../store/queue.ts";
+import type { DeliveryRow } from "../store/webhooks.ts";
 import type { IntentChanges } from "./changes.ts";
 import {
   deleteExecution,
@@ -55,6 +64,18 @@ import {
   intentListingScope,
 } from "./listing.ts";
 import type { EngineDeps } from "./ports.ts";
+import {
+  createEndpoint,
+  endpointDeliveries,
+  endpoints,
+  type NewEndpoint,
+  removeEndpoint,
+  resumeEndpoint,
+  type WebhookEndpoint,
+} from "./push/endpoints.ts";
+import type { FeedSink, FeedStart, Subscription } from "./push/feed.ts";
+import type { PushHub } from "./push/hub.ts";
+import type { RenderEvent } from "./push/webhooks.ts";
 import { reconcileLedger } from "./reconcile.ts";
 import { type EngineWorkers, startWorkers } from "./runner.ts";
 import { type SignerGas, signerGas } from "./signer-gas.ts";
@@ -62,16 +83,23 @@ import type { WorkSignal } from "./work-signal.ts";
 
 /** The read models and requests of the façade: what the dialects see of the engine. */
 export type {
+  DeliveryRow,
   ExecutionListingCaller,
+  FeedSink,
+  FeedStart,
   GaslessSubmission,
   IntentListingCaller,
   IntentRecord,
   IntentSearch,
   IntentView,
+  NewEndpoint,
   QuoteExecutionRequest,
   RelayedDeposit,
+  RenderEvent,
   SignerGas,
+  Subscription,
   TxView,
+  WebhookEndpoint,
 };
 
 /** An execution as the Connect dialect shows it. */
@@ -120,15 +148,27 @@ export class Engine {
     private readonly deps: EngineDeps,
     private readonly signals: Record<QueueTable, WorkSignal>,
     private readonly changes: IntentChanges,
+    private readonly push: PushHub,
   ) {}
 
   get registry() {
     return this.deps.registry;
   }
 
-  /** Starts the watchers and runners in this process. */
-  start(database: DatabaseTarget): Promise<EngineWorkers> {
-    return startWorkers(this.deps, this.signals, database);
+  /**
+   * Starts the watchers and runners in this process, and the event feed; `render` gives each
+   * event's data for webhooks, which are delivered from then on.
+   */
+  async start(database: DatabaseTarget, render: RenderEvent): Promise<EngineWorkers> {
+    await this.push.start(database, (queue) => this.signals[queue].wake());
+    this.push.startWebhooks(this.deps.settings.push.webhooks, render, this.deps.clock);
+    const workers = await startWorkers(this.deps, this.signals, database);
+    return {
+      stop: async () => {
+        await workers.stop();
+        await this.push.stop();
+      },
+    };
   }
 
   // Intents
@@ -263,6 +303,53 @@ export class Engine {
     const first = this.registry.chains[0];
     if (!first) throw new Error("no chains configured");
     return { wallet, evm: await this.deps.chains.intermediary(first.chainId, walletIdentity(wallet)) };
+  }
+
+  /** Any execution by id (for the event stream, which knows no wallet); deleted ones too. */
+  async executionById(id: string): Promise<ExecutionRecord> {
+    const row = await executionById(this.deps.store.db, id);
+    if (!row) throw new JunctionError("not_found", `executionId: no execution ${id}`);
+    return executionRecordOf(row);
+  }
+
+  // Events
+
+  /** Subscribes `sink` to the events `filter` matches, from `start` (see EventFeed). */
+  subscribe(filter: EventFilter, start: FeedStart, sink: FeedSink): Subscription {
+    return this.push.feed.subscribe(filter, start, sink);
+  }
+
+  /** Ends a subscription the feed still holds, telling its sink why. */
+  dropSubscriber(sink: FeedSink, reason: string): void {
+    this.push.feed.drop(sink, reason);
+  }
+
+  /** The sequence number of the newest committed event. */
+  lastEventSequence(): Promise<bigint> {
+    return lastSequence(this.deps.store.db);
+  }
+
+  createWebhook(req: NewEndpoint): Promise<WebhookEndpoint & { secret: string }> {
+    return createEndpoint(this.deps, req);
+  }
+
+  webhooks(): Promise<WebhookEndpoint[]> {
+    return endpoints(this.deps);
+  }
+
+  deleteWebhook(id: string): Promise<void> {
+    return removeEndpoint(this.deps, id);
+  }
+
+  webhookDeliveries(id: string, limit: number): Promise<DeliveryRow[]> {
+    return endpointDeliveries(this.deps, id, limit);
+  }
+
+  /** A replay from `fromSequence`, or without one the resumption of a disabled endpoint. */
+  async resumeWebhook(id: string, fromSequence?: bigint): Promise<WebhookEndpoint> {
+    const endpoint = await resumeEndpoint(this.deps, id, fromSequence);
+    this.push.news();
+    return endpoint;
   }
 
   // Operations

@@ -40,7 +40,14 @@ export interface Ports {
 /** What the engine is configured with. */
 export type EngineSettings = Pick<
   Config,
-  "quoteLifetimeSeconds" | "commitLifetimeSeconds" | "fees" | "connect" | "queue" | "listings" | "retention"
+  | "quoteLifetimeSeconds"
+  | "commitLifetimeSeconds"
+  | "fees"
+  | "connect"
+  | "queue"
+  | "listings"
+  | "retention"
+  | "push"
 >;
 
 /** Everything an engine operation may use: the ports, the chain and token registry, settings, a logger. */

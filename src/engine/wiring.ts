@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { ChainGateway, type Chains } from "../chains/gateway.ts";
@@ -5,12 +6,14 @@ import type { ChainRegistry } from "../chains/registry.ts";
 import type { Config } from "../config/schema.ts";
 import { type Committed, Store } from "../store/commit.ts";
 import type { Db } from "../store/database.ts";
+import { commitChannel } from "../store/notifications.ts";
 import type { QueueTable } from "../store/queue.ts";
 import { IntentChanges } from "./changes.ts";
 import { Engine } from "./engine.ts";
 import { TerminalError } from "./errors.ts";
 import { type NearKeyResolver, nearRpcKeyResolver, registryKeyResolver } from "./near-keys.ts";
 import type { Clock, EngineDeps, Role, Senders } from "./ports.ts";
+import { PushHub } from "./push/hub.ts";
 import { TxSender } from "./sender.ts";
 import { WorkSignal } from "./work-signal.ts";
 
@@ -93,15 +96,21 @@ export function wireEngine(
   const chains = overrides.chains ? overrides.chains(gateway) : gateway;
   const signals: Record<QueueTable, WorkSignal> = { intents: new WorkSignal(), executions: new WorkSignal() };
   const changes = new IntentChanges();
+  // Other processes on the same PostgreSQL hear of each commit through NOTIFY.
+  const notice = config.database.url
+    ? { channel: commitChannel(config.database.schema), from: randomUUID() }
+    : null;
+  const push = new PushHub(db, notice, log);
   // What the commit point announces once a change is durable: the runners wake for what it made
-  // due, and long-polls hear of the intents it changed.
+  // due, long-polls hear of the intents it changed, the event feed and webhooks of its events.
   const announce = (committed: Committed) => {
     for (const queue of committed.due) signals[queue].wake();
     for (const id of committed.intents) changes.notify(id);
+    if (committed.events.length > 0) push.news();
   };
   const deps: EngineDeps = {
     chains,
-    store: new Store(db, announce),
+    store: new Store(db, announce, notice),
     clock: overrides.clock ?? { now: () => new Date() },
     senders: sendersFor(
       (account, chainId) => {
@@ -117,5 +126,5 @@ export function wireEngine(
     nearKeys: nearKeyResolver(config),
     log,
   };
-  return { engine: new Engine(deps, signals, changes), deps };
+  return { engine: new Engine(deps, signals, changes, push), deps };
 }

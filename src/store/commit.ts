@@ -32,6 +32,7 @@ import {
   updateIntent,
   wakeBlockWaiters,
 } from "./intents.ts";
+import { notifyCommit } from "./notifications.ts";
 import { park, type QueueTable, recordFailure, unpark, wake } from "./queue.ts";
 import type { Schema } from "./schema.ts";
 
@@ -73,18 +74,20 @@ export interface RowChange<P> {
  * nonce, and last the event log.
  */
 export class Store {
+  /**
+   * @param notify On PostgreSQL, where other processes share the database: the channel each commit
+   * with events or due work is announced on (NOTIFY is sent at commit, and only if it commits), and
+   * this process's id in the payload, so it can tell its own commits from others'.
+   */
   constructor(
     readonly db: Db,
     private readonly listener: CommitListener,
+    private readonly notify: CommitNotice | null = null,
   ) {}
 
-  /**
-   * A new QUOTED intent on its own: one statement, atomic by itself, so it needs no transaction
-   * around it (quoting is the API's busiest write). It records no event and makes nothing due.
-   */
-  async insertIntent(plan: IntentPlan, now: Date, quotedBy: string | null): Promise<void> {
-    await insertQuotedIntent(this.db, plan, now, quotedBy ? { quotedBy } : {});
-    this.listener({ events: [], intents: new Set([plan.intentId]), executions: new Set(), due: new Set() });
+  /** A new QUOTED intent of its own (no execution built on it), with its `intent.quoted` event. */
+  insertIntent(plan: IntentPlan, now: Date, quotedBy: string | null): Promise<void> {
+    return this.commit(now, (uow) => uow.insertIntent(plan, { quotedBy }));
   }
 
   async commit<T>(now: Date, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {
@@ -92,7 +95,7 @@ export class Store {
     const result = await this.db.transaction().execute(async (trx) => {
       uow = new UnitOfWork(trx, now);
       const value = await work(uow);
-      await uow.finish();
+      await uow.finish(this.notify);
       return value;
     });
     // Assigned inside the transaction, which has run to completion here.
@@ -100,6 +103,18 @@ export class Store {
     this.listener(done.committed());
     return result;
   }
+}
+
+/** Where a commit is announced to other processes, and as whom. */
+export interface CommitNotice {
+  channel: string;
+  from: string;
+}
+
+/** What a commit's NOTIFY says: who committed, and which queues it made due. */
+export interface CommitNotification {
+  from: string;
+  due: QueueTable[];
 }
 
 /**
@@ -141,13 +156,20 @@ export class UnitOfWork {
 
   // Intents
 
-  /** An execution's intent, with the key fingerprint that created it (none for a steps-only one). */
-  insertIntent(plan: IntentPlan, links: { executionId: string; quotedBy: string | null }): Promise<void> {
-    this.intents.add(plan.intentId);
-    return insertQuotedIntent(this.trx, plan, this.now, {
-      executionId: links.executionId,
+  /**
+   * A new QUOTED intent and its `intent.quoted` event, with the key fingerprint that quoted it
+   * (none for a steps-only execution's) and the execution built on it, if any.
+   */
+  async insertIntent(
+    plan: IntentPlan,
+    links: { executionId?: string; quotedBy: string | null },
+  ): Promise<void> {
+    await insertQuotedIntent(this.trx, plan, this.now, {
+      ...(links.executionId ? { executionId: links.executionId } : {}),
       ...(links.quotedBy ? { quotedBy: links.quotedBy } : {}),
     });
+    const row = { id: plan.intentId, status: "QUOTED", execution_id: links.executionId ?? null };
+    this.intentEvent(row, "intent.quoted", {});
   }
 
   lockIntent(id: string): Promise<IntentRow | undefined> {
@@ -304,9 +326,26 @@ export class UnitOfWork {
     return woken;
   }
 
-  /** Records transfers into deposit addresses (each once) and makes their intents due. */
+  /**
+   * Records transfers into deposit addresses (each once), with an `intent.deposit_detected` event
+   * for each, and makes their intents due.
+   */
   async recordDeposits(deposits: readonly NewDeposit[]): Promise<string[]> {
-    const intents = await recordDeposits(this.trx, deposits);
+    const recorded = await recordDeposits(this.trx, deposits);
+    for (const d of recorded) {
+      this.intentEvent(
+        { id: d.intent_id, status: d.status, execution_id: d.execution_id },
+        "deposit.detected",
+        {
+          chainId: d.chain_id,
+          hash: d.tx_hash,
+          token: d.token,
+          amount: d.amount,
+          blockNumber: d.block_number,
+        },
+      );
+    }
+    const intents = [...new Set(recorded.map((d) => d.intent_id))];
     await this.wake("intents", intents);
     return intents;
   }
@@ -387,12 +426,19 @@ export class UnitOfWork {
     this.touched(table, row.id, null);
   }
 
-  /** Last statements of the transaction: wake the executions that follow a changed intent, append the events. */
-  async finish(): Promise<void> {
+  /**
+   * Last statements of the transaction: wake the executions that follow a changed intent, append
+   * the events, and tell other processes (`notice`) when there is news.
+   */
+  async finish(notice: CommitNotice | null): Promise<void> {
     for (const id of this.followers) {
       if (await wakeExecution(this.trx, id, this.now)) this.due.add("executions");
     }
     this.appended = await appendEvents(this.trx, this.events);
+    if (notice && (this.appended.length > 0 || this.due.size > 0)) {
+      const payload: CommitNotification = { from: notice.from, due: [...this.due] };
+      await notifyCommit(this.trx, notice.channel, payload);
+    }
   }
 
   committed(): Committed {

@@ -7,19 +7,48 @@ type Executor = Db | Transaction<Schema>;
 export type DepositRow = Selectable<DepositsTable>;
 export type NewDeposit = Omit<DepositRow, "id" | "block_number"> & { block_number: bigint };
 
+/** A transfer recorded for the first time, with its intent's status and execution. */
+export interface RecordedDeposit {
+  intent_id: string;
+  status: string;
+  execution_id: string | null;
+  chain_id: number;
+  tx_hash: string;
+  token: string;
+  amount: string;
+  block_number: string;
+}
+
 /**
  * Records transfers into deposit addresses; one seen twice (same block hash, transaction and log
- * index) is kept once. Returns the intents that gained a deposit.
+ * index) is kept once. Returns those recorded now.
  */
-export async function recordDeposits(db: Executor, deposits: readonly NewDeposit[]): Promise<string[]> {
+export async function recordDeposits(
+  db: Executor,
+  deposits: readonly NewDeposit[],
+): Promise<RecordedDeposit[]> {
   if (deposits.length === 0) return [];
-  const inserted = await db
-    .insertInto("deposits")
-    .values(deposits.map((d) => ({ ...d, block_number: d.block_number.toString() })))
-    .onConflict((oc) => oc.constraint("deposits_seen_once").doNothing())
-    .returning("intent_id")
+  return db
+    .with("inserted", (q) =>
+      q
+        .insertInto("deposits")
+        .values(deposits.map((d) => ({ ...d, block_number: d.block_number.toString() })))
+        .onConflict((oc) => oc.constraint("deposits_seen_once").doNothing())
+        .returning(["intent_id", "chain_id", "tx_hash", "token", "amount", "block_number"]),
+    )
+    .selectFrom("inserted")
+    .innerJoin("intents", "intents.id", "inserted.intent_id")
+    .select([
+      "inserted.intent_id",
+      "intents.status",
+      "intents.execution_id",
+      "inserted.chain_id",
+      "inserted.tx_hash",
+      "inserted.token",
+      "inserted.amount",
+      "inserted.block_number",
+    ])
     .execute();
-  return [...new Set(inserted.map((r) => r.intent_id))];
 }
 
 export function depositsOf(db: Db, intentId: string): Promise<DepositRow[]> {

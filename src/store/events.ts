@@ -48,3 +48,67 @@ export async function appendEvents(trx: Transaction<Schema>, events: readonly Ne
 export function intentEvents(db: Db, intentId: string) {
   return db.selectFrom("events").selectAll().where("intent_id", "=", intentId).orderBy("seq").execute();
 }
+
+/** An event with what subscribers filter it by: its execution (also for an intent under one) and owners. */
+export interface EventWithOwners {
+  seq: string;
+  type: string;
+  intent_id: string | null;
+  execution_id: string | null;
+  status: string;
+  data: Record<string, unknown>;
+  at: Date;
+  intent_owner: string | null;
+  wallet: string | null;
+}
+
+/**
+ * Events after sequence `after`, oldest first, at most `limit`; with `subjects`, only those of the
+ * named intents and executions (an execution's include its intent's). Reading on from the last
+ * sequence seen misses nothing: sequence numbers follow commit order (see `appendEvents`).
+ */
+export function eventsAfter(
+  db: Db,
+  after: bigint,
+  limit: number,
+  subjects?: { intentIds: readonly string[]; executionIds: readonly string[] },
+): Promise<EventWithOwners[]> {
+  let query = db
+    .selectFrom("events as e")
+    .leftJoin("intents as i", "i.id", "e.intent_id")
+    .leftJoin("executions as x", (join) =>
+      join.on(sql`x.id`, "=", sql`coalesce(e.execution_id, i.execution_id)`),
+    )
+    .select([
+      "e.seq",
+      "e.type",
+      "e.intent_id",
+      sql<string | null>`coalesce(e.execution_id, i.execution_id)`.as("execution_id"),
+      "e.status",
+      "e.data",
+      "e.at",
+      "i.owner as intent_owner",
+      "x.wallet",
+    ])
+    .where("e.seq", ">", after.toString());
+  if (subjects) {
+    const intents = [...subjects.intentIds];
+    const executions = [...subjects.executionIds];
+    query = query.where((eb) =>
+      eb.or([
+        ...(intents.length > 0 ? [eb("e.intent_id", "in", intents)] : []),
+        ...(executions.length > 0
+          ? [eb("e.execution_id", "in", executions), eb("i.execution_id", "in", executions)]
+          : []),
+        ...(intents.length + executions.length === 0 ? [sql<boolean>`false`] : []),
+      ]),
+    );
+  }
+  return query.orderBy("e.seq").limit(limit).execute() as Promise<EventWithOwners[]>;
+}
+
+/** The sequence number of the last committed event (0 when there is none). */
+export async function lastSequence(db: Db): Promise<bigint> {
+  const row = await db.selectFrom("events").select(sql<string | null>`max(seq)`.as("seq")).executeTakeFirst();
+  return BigInt(row?.seq ?? 0);
+}

@@ -147,6 +147,41 @@ export interface ChainCursorsTable {
   block_number: Int8;
 }
 
+/** A webhook endpoint: where events go, which, and how far it has acknowledged them. */
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  /** Event types (or `intent.*`, `execution.*`, `*`) it receives. */
+  events: ColumnType<string[], string[], string[]>;
+  /** Only one owner's events, when set. */
+  owner: string | null;
+  /** The signing secret, `whsec_…`. */
+  secret: string;
+  enabled: Generated<boolean>;
+  disabled_reason: string | null;
+  /** The last event acknowledged (or skipped as not matching). */
+  cursor: Int8;
+  /** Failed attempts in a row. */
+  failures: Generated<number>;
+  next_attempt_at: Date;
+  lease_owner: string | null;
+  lease_until: Date | null;
+  created_at: Date;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<string>;
+  webhook_id: string;
+  seq: Int8;
+  event_type: string;
+  attempt: number;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+  response_excerpt: string | null;
+  at: Date;
+}
+
 export interface Schema {
   meta: MetaTable;
   intents: IntentsTable;
@@ -157,4 +192,6 @@ export interface Schema {
   sender_nonces: SenderNoncesTable;
   chain_cursors: ChainCursorsTable;
   deposit_announcements: DepositAnnouncementsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

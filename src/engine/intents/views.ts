@@ -46,6 +46,7 @@ export interface RelayedDeposit {
 /** One of the engine's transactions for an intent. */
 export interface TxView {
   kind: TxKind;
+  chainId: number;
   status: TxStatus;
   hash: string;
   /** For a relayed gasless deposit: what it was signed with. */
@@ -85,6 +86,7 @@ export function intentRecordOf(row: IntentRow): IntentRecord {
 
 const txView = (tx: ChainTxRow): TxView => ({
   kind: tx.kind as TxKind,
+  chainId: tx.chain_id,
   status: tx.status as TxStatus,
   hash: tx.hash,
   detail: tx.kind === "deposit" && tx.detail ? fromJson<RelayedDeposit>(tx.detail) : null,

@@ -1,0 +1,208 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { JunctionError } from "../../core/errors.ts";
+import {
+  type EventFilter,
+  type PushEvent,
+  parseEventPatterns,
+  parseOwner,
+  parseSequence,
+} from "../../core/events.ts";
+import type { FeedSink, FeedStart } from "../../engine/engine.ts";
+import { isAdmin } from "../admin-key.ts";
+import type { Admission } from "../admission.ts";
+import type { AppContext } from "../context.ts";
+import { describeIssues } from "../issues.ts";
+import { eventRenderer } from "./render.ts";
+
+/** Subjects one stream may name. */
+const MAX_SUBJECTS = 100;
+
+const many = z
+  .union([z.string().min(1).max(100), z.array(z.string().min(1).max(100)).max(MAX_SUBJECTS)])
+  .optional()
+  .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
+
+const eventsQuery = z
+  .object({
+    intentId: many,
+    executionId: many,
+    owner: many,
+    /** Comma-separated or repeated event types (or `intent.*`, `execution.*`). */
+    types: many,
+    lastEventId: z.string().max(40).optional(),
+  })
+  .strict();
+
+/** An error of the push API, in its `{error}` shape. */
+const refuse = (reply: FastifyReply, status: number, error: string) => reply.status(status).send({ error });
+
+const statusOf: Partial<Record<JunctionError["kind"], number>> = { not_found: 404, invalid_argument: 400 };
+
+/** One open stream: events are rendered and written in order, and it ends when the client is too slow. */
+class Stream implements FeedSink {
+  private chain: Promise<void> = Promise.resolve();
+  private ended = false;
+  onEnd: () => void = () => {};
+
+  constructor(
+    private readonly reply: FastifyReply,
+    private readonly render: (event: PushEvent) => Promise<Record<string, unknown>>,
+    private readonly maxBufferedBytes: number,
+  ) {}
+
+  event(event: PushEvent): void {
+    const rendered = this.render(event);
+    this.chain = this.chain.then(async () => {
+      const data = await rendered.catch((err: unknown) => ({
+        type: event.type,
+        sequence: event.sequence,
+        error: String(err),
+      }));
+      this.write(`id: ${event.sequence}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
+    });
+  }
+
+  /** A comment line: ignored by clients, keeps proxies from closing an idle connection. */
+  comment(text: string): void {
+    this.write(`: ${text}\n\n`);
+  }
+
+  write(text: string): void {
+    if (this.ended) return;
+    const raw = this.reply.raw;
+    if (raw.writableLength > this.maxBufferedBytes) {
+      this.close("the client read too slowly; reconnect with Last-Event-ID");
+      return;
+    }
+    raw.write(text);
+  }
+
+  close(reason: string): void {
+    if (this.ended) return;
+    this.comment(`closing: ${reason}`);
+    this.ended = true;
+    this.reply.raw.end();
+    this.onEnd();
+  }
+}
+
+/** The filter a request names, or the refusal. Unknown ids are a 404: a typo would wait forever. */
+async function filterOf(
+  ctx: AppContext,
+  query: z.infer<typeof eventsQuery>,
+  admin: boolean,
+): Promise<EventFilter> {
+  const owners = query.owner.map((o, i) => parseOwner(o, `owner[${i}]`));
+  if (owners.length > 0 && ctx.config.listings === "own" && !admin) {
+    throw new JunctionError(
+      "unauthorized",
+      "owner: streams by owner need the admin key here (listings: own)",
+    );
+  }
+  const all = query.intentId.length + query.executionId.length + owners.length === 0;
+  if (all && !admin) {
+    throw new JunctionError(
+      "unauthorized",
+      "name intentId, executionId or owner in the query, or send Authorization: Bearer <admin key> for every event",
+    );
+  }
+  await Promise.all([
+    ...query.intentId.map((id) => ctx.engine.intent(id)),
+    ...query.executionId.map((id) => ctx.engine.executionById(id)),
+  ]);
+  const types = parseEventPatterns(query.types.flatMap((t) => t.split(",")).filter(Boolean), "types");
+  return {
+    all,
+    intentIds: query.intentId,
+    executionIds: query.executionId,
+    owners,
+    types: types.length > 0 ? types : ["*"],
+  };
+}
+
+/** Where the stream starts: after Last-Event-ID; else its subjects' history; else now. */
+async function startOf(
+  ctx: AppContext,
+  request: FastifyRequest,
+  filter: EventFilter,
+  lastEventId?: string,
+): Promise<FeedStart> {
+  const header = request.headers["last-event-id"];
+  const resume = typeof header === "string" && header !== "" ? header : lastEventId;
+  if (resume !== undefined) {
+    const field = typeof header === "string" && header !== "" ? "Last-Event-ID" : "lastEventId";
+    return { after: parseSequence(resume, field) };
+  }
+  if (!filter.all && filter.owners.length === 0) return "history";
+  return { after: await ctx.engine.lastEventSequence() };
+}
+
+/**
+ * GET /events: Server-Sent Events of intents and executions. See docs/push.md for the filters,
+ * event types and resumption.
+ */
+export function eventsRoute(ctx: AppContext, admission: Admission): FastifyPluginAsync {
+  return async (app) => {
+    const render = eventRenderer(ctx);
+    const open = new Set<Stream>();
+    app.addHook("preClose", async () => {
+      for (const stream of open) stream.close("the server is shutting down; reconnect with Last-Event-ID");
+    });
+
+    app.get("/events", async (request, reply) => {
+      const parsed = eventsQuery.safeParse(request.query);
+      if (!parsed.success) return refuse(reply, 400, describeIssues(parsed.error));
+      const admin = isAdmin(ctx, request);
+      if (admin === "wrong")
+        return refuse(reply, 401, "the Authorization header does not carry the admin key");
+      let filter: EventFilter;
+      let start: FeedStart;
+      try {
+        filter = await filterOf(ctx, parsed.data, admin === "yes");
+        start = await startOf(ctx, request, filter, parsed.data.lastEventId);
+      } catch (err) {
+        if (!(err instanceof JunctionError)) throw err;
+        return refuse(reply, err.kind === "unauthorized" ? 401 : (statusOf[err.kind] ?? 400), err.message);
+      }
+      const push = ctx.config.push;
+      const slot = admission.openStream(request, push.streamMaxSeconds * 1000);
+      if (!("release" in slot)) {
+        reply.header("retry-after", slot.retryAfterSeconds);
+        return refuse(reply, 429, slot.message);
+      }
+
+      reply.hijack();
+      reply.raw.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache, no-transform",
+        connection: "keep-alive",
+        // Proxies (nginx) must pass each event on at once rather than buffer the response.
+        "x-accel-buffering": "no",
+      });
+      const stream = new Stream(reply, render, push.maxBufferedBytes);
+      open.add(stream);
+      stream.write("retry: 1000\n\n");
+      const subscription = ctx.engine.subscribe(filter, start, stream);
+      const heartbeat = setInterval(() => stream.comment("heartbeat"), push.heartbeatSeconds * 1000);
+      const lifetime = setTimeout(
+        () => stream.close("the stream reached push.streamMaxSeconds; reconnect with Last-Event-ID"),
+        push.streamMaxSeconds * 1000,
+      );
+      const end = () => {
+        clearInterval(heartbeat);
+        clearTimeout(lifetime);
+        subscription.unsubscribe();
+        open.delete(stream);
+        slot.release();
+      };
+      stream.onEnd = end;
+      reply.raw.on("close", () => {
+        if (open.has(stream)) stream.close("the client went away");
+      });
+      await subscription.ready;
+      stream.comment("live");
+    });
+  };
+}

@@ -1,0 +1,434 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
+import type { Address } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { connectApi, evmSigner, vaultSteps } from "../support/connect.ts";
+import { startTestJunction, type TestJunction } from "../support/junction.ts";
+import { freshAddress } from "../support/onchain.ts";
+import { openStream, type SseEvent } from "../support/sse.ts";
+import { flows } from "../support/trails-flow.ts";
+import { until } from "../support/until.ts";
+
+let t: TestJunction;
+let f: ReturnType<typeof flows>;
+let api: ReturnType<typeof connectApi>;
+beforeAll(async () => {
+  // Retries a second apart, so a receiver's outage is waited out within the test.
+  t = await startTestJunction({ JUNCTION_WEBHOOK_RETRY_SECONDS: "1", JUNCTION_WEBHOOK_DISABLE_AFTER: "4" });
+  f = flows(t);
+  api = connectApi(t);
+});
+afterAll(() => t?.stop());
+
+const ADMIN = { authorization: "Bearer devnet-admin" };
+const USER = 2;
+const user = devnetAccount(USER).address;
+
+const events = (query: string, headers: Record<string, string> = {}) =>
+  openStream(`${t.url}/events?${query}`, headers);
+
+async function admin(method: string, path: string, body?: unknown, headers: Record<string, string> = ADMIN) {
+  const res = await fetch(`${t.url}/admin${path}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever the server sent
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+type Quoted = Awaited<ReturnType<ReturnType<typeof flows>["quotePayment"]>>;
+
+/** Commits a quoted payment and pays its 10 USDC deposit from the test account; returns the deposit's hash. */
+async function pay(intent: Quoted) {
+  await t.trails.commitIntent({ intent });
+  const to = intent.depositTransaction.toAddress as Address;
+  const hash = await f.transfer(0, USER, f.token(0, "USDC"), to, intent.quote.fromAmount);
+  await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+  return hash;
+}
+
+/** A whole payment from chain A to chain B for `owner` through the real Trails client; returns the intent id. */
+async function payment(owner: Address = user): Promise<string> {
+  const intent = await f.quotePayment(t.trails, owner);
+  await pay(intent);
+  return intent.intentId;
+}
+
+const sequences = (list: SseEvent[]) => list.map((e) => BigInt(e.id));
+const increasing = (list: bigint[]) => list.every((s, i) => i === 0 || s > (list[i - 1] as bigint));
+
+describe("GET /events (Server-Sent Events)", () => {
+  it("a Trails payment: a stream filtered by the intent sees every status in order, ending in SUCCEEDED", async () => {
+    const intent = await f.quotePayment(t.trails, user);
+    const stream = await events(`intentId=${intent.intentId}`);
+    expect(stream.status).toBe(200);
+    const hash = await pay(intent);
+    const receipt = await f.waitDone(t.trails, intent.intentId);
+    expect(receipt.status).toBe("SUCCEEDED");
+    const seen = await stream.until((list) => list.some((e) => e.event === "intent.succeeded"));
+    stream.close();
+
+    const types = seen.map((e) => e.event);
+    // The history from the quote on, then live: each status change in order, the terminal one last.
+    expect(types[0]).toBe("intent.quoted");
+    const statusChanges = types.filter((ty) =>
+      ["intent.quoted", "intent.committed", "intent.executing", "intent.succeeded"].includes(ty),
+    );
+    expect(statusChanges).toEqual([
+      "intent.quoted",
+      "intent.committed",
+      "intent.executing",
+      "intent.succeeded",
+    ]);
+    expect(types).toContain("intent.deposit_detected");
+    expect(types).toContain("intent.fill_sent");
+    expect(types.indexOf("intent.fill_sent")).toBeLessThan(types.indexOf("intent.fill_mined"));
+    expect(increasing(sequences(seen))).toBe(true);
+    for (const e of seen) {
+      expect(e.data).toMatchObject({ type: e.event, sequence: e.id, intentId: intent.intentId });
+      expect(typeof e.data.occurredAt).toBe("string");
+      expect(e.data.intentReceipt.intentId).toBe(intent.intentId);
+    }
+    const last = seen.at(-1) as SseEvent;
+    expect(last.data.status).toBe("SUCCEEDED");
+    expect(last.data.intentReceipt.status).toBe("SUCCEEDED");
+    // The transactions concerned, by chain: the deposit on A, the fill on B.
+    const detected = seen.find((e) => e.event === "intent.deposit_detected") as SseEvent;
+    expect(detected.data.transaction).toEqual({ chainId: f.chain(0).chainId, hash });
+    const fill = seen.find((e) => e.event === "intent.fill_sent") as SseEvent;
+    expect(fill.data.transaction.chainId).toBe(f.chain(1).chainId);
+  });
+
+  it("a Connect bridge-in streamed by executionId sees each execution status in order, ending in SUCCESS", async () => {
+    const wallet = privateKeyToAccount(devnetAccount(3).privateKey);
+    const usdcA = api.asset(0, "USDC");
+    const usdcB = api.asset(1, "USDC");
+    const execution = await api.createSigned(evmSigner(wallet), {
+      version: "1.0",
+      type: "evm",
+      dry: false,
+      outOperation: false,
+      metadata: {},
+      quote: {
+        originAsset: usdcA.id,
+        destinationAsset: usdcB.id,
+        amount: "50000000",
+        swapType: "EXACT_INPUT",
+        slippageTolerance: 50,
+        deadline: new Date(Date.now() + 10 * 60_000).toISOString(),
+      },
+      steps: vaultSteps(usdcB.address, usdcB.chain.contracts.DemoVault as Address, freshAddress()),
+    });
+    const stream = await events(`executionId=${execution.id}&types=execution.*`);
+    const hash = await f.transfer(
+      0,
+      3,
+      f.token(0, "USDC"),
+      execution.quote.depositAddress,
+      BigInt(execution.quote.amountIn),
+    );
+    await api.depositSubmit({ txHash: hash, depositAddress: execution.quote.depositAddress });
+    const seen = await stream.until((list) => list.some((e) => e.event === "execution.succeeded"), 45_000);
+    stream.close();
+    expect(seen.map((e) => e.data.status)).toEqual([
+      "DEPOSIT_PENDING",
+      "DEPOSIT_PROCESSING",
+      "OPERATION_PENDING",
+      "OPERATION_PROCESSING",
+      "SUCCESS",
+    ]);
+    expect(seen.map((e) => e.event)).toEqual([
+      "execution.signed",
+      "execution.deposit_seen",
+      "execution.delivered_to_intermediary",
+      "execution.steps_sent",
+      "execution.succeeded",
+    ]);
+    expect(seen.at(-1)?.data.execution).toMatchObject({ id: execution.id, status: "SUCCESS" });
+    expect(increasing(sequences(seen))).toBe(true);
+  });
+
+  it("resumes with Last-Event-ID: exactly the events missed while disconnected", async () => {
+    const owner = `owner=${user.toLowerCase()}`;
+    const first = await events(owner);
+    const a = await payment();
+    await first.until((list) => list.some((e) => e.event === "intent.succeeded" && e.data.intentId === a));
+    first.close();
+    const lastId = first.events.at(-1)?.id as string;
+    // While nobody listens: a whole payment.
+    const b = await payment();
+    await f.waitDone(t.trails, b);
+    const resumed = await events(owner, { "last-event-id": lastId });
+    await resumed.until((list) => list.some((e) => e.event === "intent.succeeded" && e.data.intentId === b));
+    await new Promise((r) => setTimeout(r, 300));
+    resumed.close();
+    // Exactly what the log holds for this owner after lastId, from b's quote to its end.
+    const logged = await t.db
+      .selectFrom("events")
+      .innerJoin("intents", "intents.id", "events.intent_id")
+      .select("events.seq")
+      .where("events.seq", ">", lastId)
+      .where("intents.owner", "=", user)
+      .orderBy("events.seq")
+      .execute();
+    expect(resumed.events.map((e) => e.id)).toEqual(logged.map((r) => r.seq));
+    expect(resumed.events[0]?.event).toBe("intent.quoted");
+    expect(resumed.events.every((e) => e.data.intentId === b)).toBe(true);
+    // The query form resumes the same way.
+    const again = await events(`${owner}&lastEventId=${lastId}`);
+    await again.until((list) => list.length === logged.length);
+    again.close();
+    expect(again.events.map((e) => e.id)).toEqual(logged.map((r) => r.seq));
+  });
+
+  it("with the admin key and no filter, every event; heartbeats keep the stream alive", async () => {
+    const stream = await events("", ADMIN);
+    expect(stream.status).toBe(200);
+    const intent = await f.quotePayment(t.trails, user);
+    await stream.until((list) => list.some((e) => e.data.intentId === intent.intentId));
+    await stream.until(() => stream.comments.includes("live"));
+    stream.close();
+  });
+
+  it.each([
+    ["an unknown filter", "intent=abc", {}, 400, /intent/],
+    [
+      "a malformed lastEventId",
+      "owner=0x0000000000000000000000000000000000000001&lastEventId=abc",
+      {},
+      400,
+      /lastEventId/,
+    ],
+    ["no filter without the admin key", "", {}, 401, /admin key/],
+    ["a wrong admin key", "", { authorization: "Bearer nope" }, 401, /admin key/],
+    ["an unknown intent", "intentId=0xdead", {}, 404, /0xdead/],
+    ["an unknown execution", "executionId=nope", {}, 404, /nope/],
+    ["an owner that is no wallet", "owner=not%20a%20wallet", {}, 400, /owner/],
+    [
+      "an unknown event type",
+      "owner=0x0000000000000000000000000000000000000001&types=intent.nope",
+      {},
+      400,
+      /intent\.nope/,
+    ],
+  ])("refuses %s with a clear error", async (_name, query, headers, status, message) => {
+    const stream = await events(query, headers as Record<string, string>);
+    expect(stream.status).toBe(status);
+    expect(stream.error.error).toMatch(message);
+  });
+
+  it("refuses a malformed Last-Event-ID header", async () => {
+    const stream = await events("owner=0x0000000000000000000000000000000000000001", {
+      "last-event-id": "-1",
+    });
+    expect(stream.status).toBe(400);
+    expect(stream.error.error).toMatch(/Last-Event-ID/);
+  });
+});
+
+/** A webhook receiver that verifies every delivery and can be made to fail. */
+interface Receiver {
+  url: string;
+  server: Server;
+  /** Verified deliveries, in arrival order. */
+  got: { id: string; type: string; sequence: string; data: Record<string, unknown> }[];
+  attempts: number;
+  failing: boolean;
+  secret: string;
+}
+
+async function receiver(): Promise<Receiver> {
+  const r: Receiver = { url: "", server: createServer(), got: [], attempts: 0, failing: false, secret: "" };
+  r.server.on("request", (req: IncomingMessage, res) => {
+    let body = "";
+    req.on("data", (c) => {
+      body += c;
+    });
+    req.on("end", () => {
+      r.attempts += 1;
+      // The package's own verification: signature, timestamp tolerance, id.
+      const payload = new Webhook(r.secret).verify(body, req.headers as Record<string, string>) as {
+        type: string;
+        data: { sequence: string } & Record<string, unknown>;
+      };
+      if (r.failing) {
+        res.writeHead(500).end("down for maintenance");
+        return;
+      }
+      r.got.push({
+        id: req.headers["webhook-id"] as string,
+        type: payload.type,
+        sequence: payload.data.sequence,
+        data: payload.data,
+      });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => r.server.listen(0, "127.0.0.1", resolve));
+  r.url = `http://127.0.0.1:${(r.server.address() as AddressInfo).port}/hook`;
+  return r;
+}
+
+describe("webhooks", () => {
+  const receivers: Receiver[] = [];
+  afterAll(() => Promise.all(receivers.map((r) => new Promise((resolve) => r.server.close(resolve)))));
+
+  async function subscribe(owner: string, events?: string[]) {
+    const r = await receiver();
+    receivers.push(r);
+    const created = await admin("POST", "/webhooks", { url: r.url, owner, ...(events ? { events } : {}) });
+    expect(created.status).toBe(201);
+    expect(created.body.secret).toMatch(/^whsec_/);
+    r.secret = created.body.secret;
+    return { r, id: created.body.id as string };
+  }
+
+  it("delivers signed events in order; while the receiver fails they are retried, then each is delivered once", async () => {
+    const owner = freshAddress();
+    const { r, id } = await subscribe(owner);
+    r.failing = true;
+    // A payment for this owner, paid for by the test account (anyone may fund a deposit address).
+    const intentId = await payment(owner);
+    await until(
+      async () => r.attempts,
+      (n) => n >= 2,
+      "two failed attempts",
+      15_000,
+    );
+    const failed = await admin("GET", `/webhooks/${id}/deliveries`);
+    expect(failed.body.deliveries[0]).toMatchObject({
+      statusCode: 500,
+      responseExcerpt: "down for maintenance",
+    });
+    expect(r.got).toEqual([]);
+    r.failing = false;
+    await f.waitDone(t.trails, intentId);
+    await until(
+      async () => r.got.map((g) => g.type),
+      (types) => types.includes("intent.succeeded"),
+      "intent.succeeded delivered",
+      20_000,
+    );
+    const sent = r.got.map((g) => g.sequence);
+    expect(new Set(r.got.map((g) => g.id)).size).toBe(r.got.length);
+    expect(increasing(sent.map(BigInt))).toBe(true);
+    const logged = await t.db
+      .selectFrom("events")
+      .select("seq")
+      .where("intent_id", "=", intentId)
+      .orderBy("seq")
+      .execute();
+    expect(sent).toEqual(logged.map((l) => l.seq));
+    expect(r.got[0]).toMatchObject({ type: "intent.quoted", id: `msg_${id}_${logged[0]?.seq}` });
+    expect(r.got.at(-1)?.data).toMatchObject({ status: "SUCCEEDED", intentId });
+  });
+
+  it("a replay sends the events again from a sequence, under the same webhook-ids", async () => {
+    const owner = freshAddress();
+    const { r, id } = await subscribe(owner, ["intent.quoted"]);
+    const quoted = await f.quotePayment(t.trails, owner);
+    await until(
+      async () => r.got.length,
+      (n) => n === 1,
+      "one delivery",
+      10_000,
+    );
+    expect(r.got[0]?.data.intentId).toBe(quoted.intentId);
+    const replay = await admin("POST", `/webhooks/${id}/replay`, { fromSequence: r.got[0]?.sequence });
+    expect(replay.status).toBe(202);
+    await until(
+      async () => r.got.length,
+      (n) => n === 2,
+      "the replayed delivery",
+      10_000,
+    );
+    expect(r.got[1]?.id).toBe(r.got[0]?.id);
+  });
+
+  it("disables an endpoint after a run of failures; enabling it resumes where it stopped", async () => {
+    const owner = freshAddress();
+    const { r, id } = await subscribe(owner, ["intent.quoted"]);
+    r.failing = true;
+    await f.quotePayment(t.trails, owner);
+    await until(
+      async () => (await admin("GET", "/webhooks")).body.webhooks.find((w: { id: string }) => w.id === id),
+      (hook) => hook.enabled === false,
+      "the endpoint disabled",
+      20_000,
+    );
+    const attempts = r.attempts;
+    expect(attempts).toBe(4);
+    r.failing = false;
+    const enabled = await admin("POST", `/webhooks/${id}/enable`);
+    expect(enabled.body).toMatchObject({ enabled: true, failures: 0 });
+    await until(
+      async () => r.got.length,
+      (n) => n === 1,
+      "one delivery",
+      10_000,
+    );
+  });
+
+  it("a lease left by a process that died mid-delivery runs out, and another delivers", async () => {
+    const owner = freshAddress();
+    const { r, id } = await subscribe(owner, ["intent.quoted"]);
+    // As a crashed process leaves it: claimed, the lease not yet run out.
+    await t.db
+      .updateTable("webhooks")
+      .set({ lease_owner: "dead", lease_until: new Date(Date.now() + 1_500) })
+      .where("id", "=", id)
+      .execute();
+    await f.quotePayment(t.trails, owner);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(r.got).toEqual([]);
+    await until(
+      async () => r.got.length,
+      (n) => n === 1,
+      "one delivery",
+      10_000,
+    );
+  });
+
+  it.each([
+    ["a URL that is not http(s)", { url: "ftp://example.com/x" }, ADMIN, 400, /url: the scheme ftp:/],
+    [
+      "an unknown event type",
+      { url: "https://example.com/x", events: ["intent.nope"] },
+      ADMIN,
+      400,
+      /events\[0\]/,
+    ],
+    ["an unknown field", { url: "https://example.com/x", secret: "mine" }, ADMIN, 400, /secret/],
+    ["an owner that is no wallet", { url: "https://example.com/x", owner: "?" }, ADMIN, 400, /owner/],
+    ["no admin key", { url: "https://example.com/x" }, {}, 401, /admin key/],
+    [
+      "a wrong admin key",
+      { url: "https://example.com/x" },
+      { authorization: "Bearer wrong-key" },
+      401,
+      /admin key/,
+    ],
+  ])("refuses %s, storing nothing", async (_name, body, headers, status, message) => {
+    const before = (await admin("GET", "/webhooks")).body.webhooks.length;
+    const res = await admin("POST", "/webhooks", body, headers as Record<string, string>);
+    expect(res.status).toBe(status);
+    expect(res.body.error).toMatch(message);
+    expect((await admin("GET", "/webhooks")).body.webhooks.length).toBe(before);
+  });
+
+  it("answers 404 for an unknown webhook id, 400 for a malformed replay, and deletes", async () => {
+    expect((await admin("DELETE", "/webhooks/wh_nope")).status).toBe(404);
+    expect((await admin("GET", "/webhooks/wh_nope/deliveries")).status).toBe(404);
+    expect((await admin("POST", "/webhooks/wh_nope/replay", { fromSequence: 1 })).status).toBe(404);
+    const { id } = await subscribe(freshAddress());
+    const bad = await admin("POST", `/webhooks/${id}/replay`, { fromSequence: "abc" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/fromSequence/);
+    expect((await admin("DELETE", `/webhooks/${id}`)).body).toEqual({ status: "DELETED", id });
+    expect((await admin("DELETE", `/webhooks/${id}`)).status).toBe(404);
+  });
+});
