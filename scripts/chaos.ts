@@ -61,6 +61,7 @@ function row(r: ChaosResult): string[] {
     `${seconds(r.restartMs, 50)} / ${seconds(r.restartMs, 100)}`,
     `${seconds(r.resumeMs, 50)} / ${seconds(r.resumeMs, 100)}`,
     r.reconcile.clean ? "clean" : `${r.reconcile.discrepancies.length} found`,
+    `${r.push.delivered}/${r.push.events} (${r.push.duplicates} dup, ${r.push.outOfOrder} out of order)`,
     `${fmt(r.durationMs / 1000, 0)} s`,
   ];
 }
@@ -100,10 +101,11 @@ console.log(
       "restart p50 / max",
       "resumed p50 / max",
       "ledger",
+      "webhook events",
       "took",
     ],
     results.map(row),
-    [false, true, true, true, true, true, true, true, true, true, true, false, true],
+    [false, true, true, true, true, true, true, true, true, true, true, false, true, true],
   ),
 );
 for (const r of results) {
@@ -114,9 +116,16 @@ for (const r of results) {
   for (const p of [...r.problems, ...r.reconcile.discrepancies]) console.log(`  - ${p}`);
 }
 console.log(
-  "\nrestart: SIGKILL until the new engine answers; resumed: SIGKILL until the next payment finished.",
+  "\nrestart: SIGKILL until the new engine answers; resumed: SIGKILL until the next payment finished;" +
+    "\nwebhook events: events delivered at least once to an endpoint subscribed to all, of those logged.",
 );
 const clean = results.every(
-  (r) => r.problems.length === 0 && r.reconcile.clean && r.verdicts.ok === r.options.payments,
+  (r) =>
+    r.problems.length === 0 &&
+    r.reconcile.clean &&
+    r.verdicts.ok === r.options.payments &&
+    r.push.missing === 0 &&
+    r.push.outOfOrder === 0 &&
+    r.push.forged === 0,
 );
 process.exit(clean ? 0 : 1);

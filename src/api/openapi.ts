@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { executionStatuses } from "../core/connect/execution-status.ts";
+import { eventTypes } from "../core/events.ts";
 import {
   createExecutionRequest,
   createStepsRequest,
@@ -14,6 +15,8 @@ import {
   tokenDoc,
   walletParam,
 } from "./connect/schemas.ts";
+import { eventsQuery } from "./push/events-route.ts";
+import { createWebhookBody, replayBody } from "./push/webhooks-routes.ts";
 import { trailsMethods } from "./trails/plugin.ts";
 
 type JsonSchema = Record<string, unknown>;
@@ -264,6 +267,130 @@ function trailsPaths() {
   );
 }
 
+const plainErrors = (statuses: Record<number, string>) =>
+  Object.fromEntries(
+    Object.entries(statuses).map(([status, description]) => [
+      status,
+      { description, ...json({ type: "object", properties: { error: { type: "string" } } }) },
+    ]),
+  );
+
+const webhookDoc: JsonSchema = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    url: { type: "string" },
+    events: { type: "array", items: { type: "string" } },
+    owner: { type: ["string", "null"] },
+    enabled: { type: "boolean" },
+    disabledReason: { type: ["string", "null"] },
+    cursor: { type: "string", description: "The last event acknowledged" },
+    failures: { type: "integer", description: "Failed attempts in a row" },
+    nextAttemptAt: { type: "string", format: "date-time" },
+    createdAt: { type: "string", format: "date-time" },
+  },
+};
+const webhookId = [{ name: "id", in: "path", required: true, schema: { type: "string" } }];
+const admin = { tags: ["Push"], security: [{ adminKey: [] }] };
+const adminErrors = plainErrors({ 401: "Missing or wrong admin key", 404: "No such webhook" });
+
+/** The event stream and the webhook admin API. */
+function pushPaths() {
+  return {
+    "/events": {
+      get: {
+        tags: ["Push"],
+        summary:
+          "Server-Sent Events of intents and executions: name intentId, executionId or owner (each repeatable; " +
+          "the union), or send the admin key for every event. Resume with Last-Event-ID.",
+        parameters: [
+          ...parameters(eventsQuery, "query"),
+          { name: "Last-Event-ID", in: "header", required: false, schema: { type: "string" } },
+        ],
+        responses: {
+          200: {
+            description: `text/event-stream; each event's type is one of: ${eventTypes.join(", ")}`,
+            content: { "text/event-stream": { schema: { type: "string" } } },
+          },
+          ...plainErrors({
+            400: "Bad request: the message names the parameter",
+            401: "No filter without the admin key, or a wrong key",
+            404: "A named intent or execution does not exist",
+            429: "Too many open streams from this client",
+          }),
+        },
+      },
+    },
+    "/admin/webhooks": {
+      post: {
+        ...admin,
+        summary: "Add a webhook endpoint; the answer carries its signing secret (whsec_…), shown once",
+        requestBody: { required: true, ...json(inline(createWebhookBody)) },
+        responses: {
+          201: { description: "Added", ...json(webhookDoc) },
+          ...plainErrors({
+            400: "Bad request: the message names the field",
+            401: "Missing or wrong admin key",
+          }),
+        },
+      },
+      get: {
+        ...admin,
+        summary: "Every webhook endpoint",
+        responses: {
+          200: {
+            description: "The endpoints",
+            ...json({ type: "object", properties: { webhooks: { type: "array", items: webhookDoc } } }),
+          },
+          ...adminErrors,
+        },
+      },
+    },
+    "/admin/webhooks/{id}": {
+      delete: {
+        ...admin,
+        summary: "Remove an endpoint",
+        parameters: webhookId,
+        responses: { 200: { description: "Removed" }, ...adminErrors },
+      },
+    },
+    "/admin/webhooks/{id}/deliveries": {
+      get: {
+        ...admin,
+        summary: "The endpoint's latest delivery attempts, newest first",
+        parameters: [
+          ...webhookId,
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 500 } },
+        ],
+        responses: {
+          200: {
+            description:
+              "Attempts: sequence, eventType, webhookId, attempt, at, statusCode, latencyMs, error, responseExcerpt",
+          },
+          ...adminErrors,
+        },
+      },
+    },
+    "/admin/webhooks/{id}/replay": {
+      post: {
+        ...admin,
+        summary: "Send every event from fromSequence on again (same webhook-ids)",
+        parameters: webhookId,
+        requestBody: { required: true, ...json(inline(replayBody)) },
+        responses: { 202: { description: "Replaying", ...json(webhookDoc) }, ...adminErrors },
+      },
+    },
+    "/admin/webhooks/{id}/enable": {
+      post: {
+        ...admin,
+        summary: "Enable a disabled endpoint: it resumes where it stopped",
+        parameters: webhookId,
+        responses: { 200: { description: "Enabled", ...json(webhookDoc) }, ...adminErrors },
+      },
+    },
+  };
+}
+
 /** The OpenAPI 3.1 document of both APIs, generated from the schemas that validate their requests. */
 export function openApiDocument(version: string) {
   return {
@@ -274,10 +401,13 @@ export function openApiDocument(version: string) {
       description:
         "A self-hostable cross-chain intents engine: the Trails RPC and the Intents Connect REST API on one engine.",
     },
-    paths: { ...connectPaths(), ...trailsPaths() },
+    paths: { ...connectPaths(), ...trailsPaths(), ...pushPaths() },
     components: {
       schemas: components(),
-      securitySchemes: { apiKey: { type: "apiKey", in: "header", name: "x-api-key" } },
+      securitySchemes: {
+        apiKey: { type: "apiKey", in: "header", name: "x-api-key" },
+        adminKey: { type: "http", scheme: "bearer" },
+      },
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Selectable } from "kysely";
+import { type Selectable, sql } from "kysely";
 import type { Db } from "./database.ts";
 import type { WebhookDeliveriesTable, WebhooksTable } from "./schema.ts";
 
@@ -62,15 +62,15 @@ export async function resumeWebhook(
 }
 
 /**
- * Claims up to `limit` enabled endpoints that are due and have events after their cursor
- * (`last`, the newest sequence), for `worker` until `leaseUntil`. SKIP LOCKED and the lease keep
+ * Claims up to `limit` enabled endpoints that are due and have events after their cursor, for
+ * `worker` until `leaseUntil`: one statement, as it runs after every commit. SKIP LOCKED and the lease keep
  * two processes from delivering to one endpoint at once; a lease that ran out (its process died)
  * makes the endpoint claimable again.
  */
 export function claimWebhooks(
   db: Db,
   worker: string,
-  claim: { now: Date; leaseUntil: Date; last: bigint; limit: number },
+  claim: { now: Date; leaseUntil: Date; limit: number },
 ): Promise<WebhookRow[]> {
   return db
     .updateTable("webhooks")
@@ -83,7 +83,7 @@ export function claimWebhooks(
         .select("id")
         .where("enabled", "=", true)
         .where("next_attempt_at", "<=", claim.now)
-        .where("cursor", "<", claim.last.toString())
+        .where("cursor", "<", sql<string>`(select max(seq) from events)`)
         .where((eb) => eb.or([eb("lease_until", "is", null), eb("lease_until", "<", claim.now)]))
         .orderBy("next_attempt_at")
         .limit(claim.limit)
@@ -154,4 +154,9 @@ export function deliveriesOf(db: Db, webhookId: string, limit: number): Promise<
 /** Drops delivery attempts older than `before`: the log is for looking into recent trouble. */
 export async function pruneDeliveries(db: Db, before: Date): Promise<void> {
   await db.deleteFrom("webhook_deliveries").where("at", "<", before).execute();
+}
+
+/** Frees every endpoint's lease: on PGlite, which serves one process, any lease is a previous run's. */
+export async function dropWebhookLeases(db: Db): Promise<void> {
+  await db.updateTable("webhooks").set({ lease_owner: null, lease_until: null }).execute();
 }

@@ -15,6 +15,9 @@ describe("chaos: engine killed and RPC faulty in the middle of payments", () => 
     expect(result.problems, summary).toEqual([]);
     expect(result.verdicts.ok, summary).toBe(16);
     expect(result.reconcile, summary).toEqual({ clean: true, discrepancies: [] });
+    // The webhook endpoint subscribed throughout got every event, in order, despite the kills.
+    expect(result.push, summary).toMatchObject({ missing: 0, outOfOrder: 0, forged: 0 });
+    expect(result.push.events).toBeGreaterThan(16 * 4);
     expect(result.kills).toBe(2);
     expect(result.restartMs).toHaveLength(2);
   }, 300_000);

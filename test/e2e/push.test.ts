@@ -1,6 +1,3 @@
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { Webhook } from "standardwebhooks";
 import type { Address } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +8,7 @@ import { freshAddress } from "../support/onchain.ts";
 import { openStream, type SseEvent } from "../support/sse.ts";
 import { flows } from "../support/trails-flow.ts";
 import { until } from "../support/until.ts";
+import { type Receiver, startReceiver } from "../support/webhook-receiver.ts";
 
 let t: TestJunction;
 let f: ReturnType<typeof flows>;
@@ -230,55 +228,12 @@ describe("GET /events (Server-Sent Events)", () => {
   });
 });
 
-/** A webhook receiver that verifies every delivery and can be made to fail. */
-interface Receiver {
-  url: string;
-  server: Server;
-  /** Verified deliveries, in arrival order. */
-  got: { id: string; type: string; sequence: string; data: Record<string, unknown> }[];
-  attempts: number;
-  failing: boolean;
-  secret: string;
-}
-
-async function receiver(): Promise<Receiver> {
-  const r: Receiver = { url: "", server: createServer(), got: [], attempts: 0, failing: false, secret: "" };
-  r.server.on("request", (req: IncomingMessage, res) => {
-    let body = "";
-    req.on("data", (c) => {
-      body += c;
-    });
-    req.on("end", () => {
-      r.attempts += 1;
-      // The package's own verification: signature, timestamp tolerance, id.
-      const payload = new Webhook(r.secret).verify(body, req.headers as Record<string, string>) as {
-        type: string;
-        data: { sequence: string } & Record<string, unknown>;
-      };
-      if (r.failing) {
-        res.writeHead(500).end("down for maintenance");
-        return;
-      }
-      r.got.push({
-        id: req.headers["webhook-id"] as string,
-        type: payload.type,
-        sequence: payload.data.sequence,
-        data: payload.data,
-      });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => r.server.listen(0, "127.0.0.1", resolve));
-  r.url = `http://127.0.0.1:${(r.server.address() as AddressInfo).port}/hook`;
-  return r;
-}
-
 describe("webhooks", () => {
   const receivers: Receiver[] = [];
-  afterAll(() => Promise.all(receivers.map((r) => new Promise((resolve) => r.server.close(resolve)))));
+  afterAll(() => Promise.all(receivers.map((r) => r.close())));
 
   async function subscribe(owner: string, events?: string[]) {
-    const r = await receiver();
+    const r = await startReceiver();
     receivers.push(r);
     const created = await admin("POST", "/webhooks", { url: r.url, owner, ...(events ? { events } : {}) });
     expect(created.status).toBe(201);

@@ -31,6 +31,7 @@ import {
   settle,
   startPayment,
 } from "./chaos-payments.ts";
+import { type PushVerdict, type PushWatch, watchPush } from "./chaos-push.ts";
 import { dropSchema, uniqueSchema } from "./databases.ts";
 import { balanceOf } from "./onchain.ts";
 import { type RunningJunction, spawnJunction } from "./process.ts";
@@ -60,6 +61,8 @@ export interface ChaosResult {
   /** Each kill until the next payment finished, ms: how long the work stood still. */
   resumeMs: number[];
   reconcile: { clean: boolean; discrepancies: string[] };
+  /** The webhook endpoint subscribed to every event throughout. */
+  push: PushVerdict;
   /** What went wrong, one line each (a payment judged other than ok, a client call refused). */
   problems: string[];
   durationMs: number;
@@ -153,10 +156,26 @@ class Engine {
   }
 }
 
-/** Judges a finished payment from the chains. */
+/** How long a finished payment's deposit address may still hold its deposit: the sweep follows the status. */
+const SWEEP_GRACE_MS = 60_000;
+
+/** The deposit address's balance once it is empty, or after the grace period. */
+async function leftAtDeposit(payment: Payment): Promise<bigint> {
+  const deadline = Date.now() + SWEEP_GRACE_MS;
+  for (;;) {
+    const left = await balanceOf(payment.origin.client, payment.origin.usdc, payment.depositAddress);
+    if (left === 0n || Date.now() > deadline) return left;
+    await sleep(500);
+  }
+}
+
+/**
+ * Judges a finished payment from the chains. A client may be told SUCCESS (an execution's steps
+ * mined) while the sweep of the deposit address is still on its way, so that is waited for.
+ */
 async function judge(payment: Payment, status: string | null): Promise<Verdict> {
+  const left = await leftAtDeposit(payment);
   const held = await payment.expect.holding();
-  const left = await balanceOf(payment.origin.client, payment.origin.usdc, payment.depositAddress);
   if (held > payment.expect.amount) return "paid twice";
   if (status === null || !payment.final.includes(status) || left > 0n) return "stuck";
   if (held < payment.expect.amount) return "lost";
@@ -206,14 +225,16 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     progress(`engine logs: ${logFile}`);
     progress(`chains up; starting the engine (${options.database}${options.faults ? ", RPC faults" : ""})`);
     await engine.start();
+    const push = await watchPush(url, ADMIN_KEY);
     try {
       // The ledger check at the end verifies the payments, not its own fault tolerance: it runs
       // with the faults switched off.
       const calm = () => {
         for (const proxy of proxies) proxy.setFaults({});
       };
-      return await drive(options, { engine, devnet, url, random, progress, started, recorded, calm });
+      return await drive(options, { engine, devnet, url, random, progress, started, recorded, calm, push });
     } finally {
+      await push.close();
       await engine.stop();
     }
   } finally {
@@ -234,6 +255,7 @@ interface Drive {
   recorded: Omit<ChaosOptions, "progress">;
   /** Switches the RPC faults off. */
   calm: () => void;
+  push: PushWatch;
 }
 
 /** About how long one payment takes on 1-second blocks, to spread the kills over the run. */
@@ -312,6 +334,7 @@ async function drive(options: ChaosOptions, d: Drive): Promise<ChaosResult> {
   }
   d.calm();
   const reconcile = await reconciled(d.url);
+  const push = await d.push.verdict(90_000);
   const resumeMs = killedAt.flatMap((at) => {
     const first = finishedAt.filter((t) => t > at).sort((a, b) => a - b)[0];
     return first === undefined ? [] : [first - at];
@@ -324,6 +347,7 @@ async function drive(options: ChaosOptions, d: Drive): Promise<ChaosResult> {
     restartMs,
     resumeMs,
     reconcile,
+    push,
     problems,
     durationMs: Date.now() - d.started,
   };

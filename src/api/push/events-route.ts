@@ -14,6 +14,7 @@ import type { Admission } from "../admission.ts";
 import type { AppContext } from "../context.ts";
 import { describeIssues } from "../issues.ts";
 import { eventRenderer } from "./render.ts";
+import { Stream } from "./stream.ts";
 
 /** Subjects one stream may name. */
 const MAX_SUBJECTS = 100;
@@ -23,7 +24,7 @@ const many = z
   .optional()
   .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
 
-const eventsQuery = z
+export const eventsQuery = z
   .object({
     intentId: many,
     executionId: many,
@@ -38,54 +39,6 @@ const eventsQuery = z
 const refuse = (reply: FastifyReply, status: number, error: string) => reply.status(status).send({ error });
 
 const statusOf: Partial<Record<JunctionError["kind"], number>> = { not_found: 404, invalid_argument: 400 };
-
-/** One open stream: events are rendered and written in order, and it ends when the client is too slow. */
-class Stream implements FeedSink {
-  private chain: Promise<void> = Promise.resolve();
-  private ended = false;
-  onEnd: () => void = () => {};
-
-  constructor(
-    private readonly reply: FastifyReply,
-    private readonly render: (event: PushEvent) => Promise<Record<string, unknown>>,
-    private readonly maxBufferedBytes: number,
-  ) {}
-
-  event(event: PushEvent): void {
-    const rendered = this.render(event);
-    this.chain = this.chain.then(async () => {
-      const data = await rendered.catch((err: unknown) => ({
-        type: event.type,
-        sequence: event.sequence,
-        error: String(err),
-      }));
-      this.write(`id: ${event.sequence}\nevent: ${event.type}\ndata: ${JSON.stringify(data)}\n\n`);
-    });
-  }
-
-  /** A comment line: ignored by clients, keeps proxies from closing an idle connection. */
-  comment(text: string): void {
-    this.write(`: ${text}\n\n`);
-  }
-
-  write(text: string): void {
-    if (this.ended) return;
-    const raw = this.reply.raw;
-    if (raw.writableLength > this.maxBufferedBytes) {
-      this.close("the client read too slowly; reconnect with Last-Event-ID");
-      return;
-    }
-    raw.write(text);
-  }
-
-  close(reason: string): void {
-    if (this.ended) return;
-    this.comment(`closing: ${reason}`);
-    this.ended = true;
-    this.reply.raw.end();
-    this.onEnd();
-  }
-}
 
 /** The filter a request names, or the refusal. Unknown ids are a 404: a typo would wait forever. */
 async function filterOf(

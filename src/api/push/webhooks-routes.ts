@@ -7,7 +7,7 @@ import { authorize } from "../admin-key.ts";
 import type { AppContext } from "../context.ts";
 import { describeIssues } from "../issues.ts";
 
-const createBody = z
+export const createWebhookBody = z
   .object({
     url: z.string().min(1).max(2_000),
     events: z.array(z.string().min(1).max(100)).min(1).max(100).optional(),
@@ -15,7 +15,7 @@ const createBody = z
   })
   .strict();
 
-const replayBody = z.object({ fromSequence: z.union([z.string(), z.number().int().min(0)]) }).strict();
+export const replayBody = z.object({ fromSequence: z.union([z.string(), z.number().int().min(0)]) }).strict();
 
 const idParams = z.object({ id: z.string().min(1).max(100) });
 
@@ -70,7 +70,7 @@ export function webhooksRoutes(ctx: AppContext): FastifyPluginAsync {
     });
 
     app.post("/webhooks", async (request, reply) => {
-      const body = parse(createBody, request.body, reply);
+      const body = parse(createWebhookBody, request.body, reply);
       if (!body) return reply;
       const created = await ctx.engine.createWebhook({
         url: body.url,

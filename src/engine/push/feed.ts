@@ -69,8 +69,8 @@ export class EventFeed {
   /** The last sequence read. */
   private cursor = 0n;
   private readonly subscribers = new Set<Subscriber>();
-  /** Counts subscriptions, so a read that skipped ahead can tell one came meanwhile. */
-  private registrations = 0;
+  /** Events were committed while nobody subscribed, and the cursor was not moved. */
+  private stale = false;
   private reading: Promise<void> | null = null;
   private again = false;
   private timer: NodeJS.Timeout | null = null;
@@ -116,16 +116,13 @@ export class EventFeed {
   }
 
   private async readAll(): Promise<void> {
+    // Nobody to tell: no query at all (every commit pokes). The cursor is moved on at the next
+    // read that has someone to tell.
     if (this.subscribers.size === 0) {
-      // Nobody to tell: skip ahead. Unless someone subscribed while the number was read, in which
-      // case the events up to it must still pass through (its catch-up may have read before them).
-      const registrations = this.registrations;
-      const last = await lastSequence(this.db);
-      if (registrations === this.registrations) {
-        if (last > this.cursor) this.cursor = last;
-        return;
-      }
+      this.stale = true;
+      return;
     }
+    if (this.stale) await this.skipAhead();
     for (;;) {
       const rows = await eventsAfter(this.db, this.cursor, PAGE);
       for (const row of rows) this.dispatch(pushEventOf(row));
@@ -133,6 +130,20 @@ export class EventFeed {
       if (last) this.cursor = BigInt(last.seq);
       if (rows.length < PAGE) return;
     }
+  }
+
+  /**
+   * After reading nothing for a while, the cursor jumps over what no subscriber needs: events up
+   * to the lowest sequence a subscriber has been sent (its catch-up covers those), but never past
+   * the log's end. A subscriber that came during the lookup catches up from the database after it,
+   * which holds everything up to that end.
+   */
+  private async skipAhead(): Promise<void> {
+    const last = await lastSequence(this.db);
+    let lowest = last;
+    for (const sub of this.subscribers) if (sub.sent < lowest) lowest = sub.sent;
+    if (lowest > this.cursor) this.cursor = lowest;
+    this.stale = false;
   }
 
   private dispatch(event: PushEvent): void {
@@ -163,7 +174,6 @@ export class EventFeed {
       buffer: [],
     };
     this.subscribers.add(sub);
-    this.registrations += 1;
     const ready = this.catchUp(sub, start === "history").catch((err: unknown) => {
       this.log.warn({ err }, "event stream catch-up failed");
       this.drop(sub, "its catch-up could not be read; reconnect with Last-Event-ID");

@@ -3,6 +3,7 @@ import type { CommitNotice } from "../../store/commit.ts";
 import type { DatabaseTarget, Db } from "../../store/database.ts";
 import { listenForCommits } from "../../store/notifications.ts";
 import type { QueueTable } from "../../store/queue.ts";
+import { dropWebhookLeases } from "../../store/webhooks.ts";
 import type { Clock } from "../ports.ts";
 import { EventFeed } from "./feed.ts";
 import { type RenderEvent, WebhookDispatcher, type WebhookSettings } from "./webhooks.ts";
@@ -38,6 +39,7 @@ export class PushHub {
 
   async start(database: DatabaseTarget, wakeQueue: (queue: QueueTable) => void): Promise<void> {
     await this.feed.start();
+    if (database.kind === "pglite") await dropWebhookLeases(this.db);
     const notice = this.notice;
     if (database.kind !== "postgres" || !notice) return;
     this.stopListening = listenForCommits(

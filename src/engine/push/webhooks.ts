@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { Webhook } from "standardwebhooks";
 import type { Config } from "../../config/schema.ts";
@@ -10,7 +11,7 @@ import {
   webhookRetryAt,
 } from "../../core/events.ts";
 import type { Db } from "../../store/database.ts";
-import { eventsAfter, lastSequence } from "../../store/events.ts";
+import { eventsAfter } from "../../store/events.ts";
 import {
   claimWebhooks,
   pruneDeliveries,
@@ -36,6 +37,8 @@ const CLAIM = 8;
 const PAGE = 100;
 /** Longest wait with nothing due; news of a commit ends it early. */
 const IDLE_MS = 1_000;
+/** Least time between rounds that found nothing due. */
+const QUIET_GAP_MS = 20;
 /** Delivery attempts are kept this long. */
 const DELIVERY_LOG_MS = 7 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -68,11 +71,15 @@ export class WebhookDispatcher {
   start(): void {
     this.done = (async () => {
       while (!this.stopping.signal.aborted) {
+        let claimed = false;
         try {
-          await this.round();
+          claimed = await this.round();
         } catch (err) {
           this.log.warn({ err }, "webhook round failed; retrying");
         }
+        // A round that found nothing to send is not repeated at once for every commit after it:
+        // news within the gap is taken together.
+        if (!claimed) await sleep(QUIET_GAP_MS, undefined, { signal: this.stopping.signal }).catch(() => {});
         await this.signal.wait(IDLE_MS, this.stopping.signal);
       }
     })();
@@ -90,11 +97,9 @@ export class WebhookDispatcher {
       this.prunedAt = now.getTime();
       await pruneDeliveries(this.db, new Date(now.getTime() - DELIVERY_LOG_MS));
     }
-    const last = await lastSequence(this.db);
     const hooks = await claimWebhooks(this.db, this.worker, {
       now,
       leaseUntil: new Date(now.getTime() + LEASE_MS),
-      last,
       limit: CLAIM,
     });
     await Promise.all(
