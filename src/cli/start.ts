@@ -49,6 +49,7 @@ function summary(junction: Junction): string {
     `  Base URL     ${junction.url}`,
     `  Trails RPC   ${junction.url}/rpc/Trails/`,
     `  Connect API  ${junction.url}/api/v1/  (x-api-key: ${junction.ctx.config.connect.apiKeys[0] ?? "none configured"})`,
+    `  Events       ${junction.url}/events?intentId=<id>  (Server-Sent Events; webhooks: /admin/webhooks)`,
     `  API docs     ${junction.url}/docs`,
     `  Health       ${junction.url}/health`,
   );

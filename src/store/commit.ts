@@ -11,7 +11,7 @@ import { applyTransition, type IntentStatus, type TransitionName } from "../core
 import { type ChainTxRow, insertTx, type NewTx, takeNonce } from "./chain-txs.ts";
 import type { Db } from "./database.ts";
 import { type NewDeposit, recordDeposits } from "./deposits.ts";
-import { appendEvents, type CommittedEvent, type NewEvent } from "./events.ts";
+import { appendEvents, type CommittedEvent, insertQuotedIntentWithEvent, type NewEvent } from "./events.ts";
 import {
   type ExecutionPatch,
   type ExecutionRow,
@@ -85,9 +85,20 @@ export class Store {
     private readonly notify: CommitNotice | null = null,
   ) {}
 
-  /** A new QUOTED intent of its own (no execution built on it), with its `intent.quoted` event. */
-  insertIntent(plan: IntentPlan, now: Date, quotedBy: string | null): Promise<void> {
-    return this.commit(now, (uow) => uow.insertIntent(plan, { quotedBy }));
+  /**
+   * A new QUOTED intent of its own (no execution built on it), with its `intent.quoted` event: one
+   * statement, atomic by itself. Other processes are told after it (a notification lost to a crash
+   * in between only delays their streams until they look for themselves).
+   */
+  async insertIntent(plan: IntentPlan, now: Date, quotedBy: string | null): Promise<void> {
+    const event = await insertQuotedIntentWithEvent(this.db, plan, now, quotedBy);
+    if (this.notify) await notifyCommit(this.db, this.notify.channel, { from: this.notify.from, due: [] });
+    this.listener({
+      events: [event],
+      intents: new Set([plan.intentId]),
+      executions: new Set(),
+      due: new Set(),
+    });
   }
 
   async commit<T>(now: Date, work: (uow: UnitOfWork) => Promise<T>): Promise<T> {

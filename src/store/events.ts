@@ -1,7 +1,12 @@
 import { sql, type Transaction } from "kysely";
+import type { IntentPlan } from "../core/intent/plan.ts";
 import { toJsonText } from "../core/json.ts";
 import type { Db } from "./database.ts";
+import { quotedIntentRow } from "./intents.ts";
 import type { Schema } from "./schema.ts";
+
+/** Held from an event's numbering to its commit: see `appendEvents`. */
+const eventsLock = sql`pg_advisory_xact_lock(hashtext('junction:events'))`;
 
 /** A state change to record: of an intent, or of an execution (with the intent under it, if any). */
 export interface NewEvent {
@@ -26,7 +31,7 @@ export interface CommittedEvent extends NewEvent {
  */
 export async function appendEvents(trx: Transaction<Schema>, events: readonly NewEvent[]) {
   if (events.length === 0) return [];
-  await sql`select pg_advisory_xact_lock(hashtext('junction:events'))`.execute(trx);
+  await sql`select ${eventsLock}`.execute(trx);
   const rows = await trx
     .insertInto("events")
     .values(
@@ -42,6 +47,53 @@ export async function appendEvents(trx: Transaction<Schema>, events: readonly Ne
     .returning("seq")
     .execute();
   return events.map((e, i): CommittedEvent => ({ ...e, seq: rows[i]?.seq ?? "" }));
+}
+
+/**
+ * A quote of its own (no execution built on it) and its `intent.quoted` event, in one statement:
+ * atomic by itself, one round trip on the API's busiest write, where BEGIN and COMMIT would add
+ * two. The event lock is taken (the join's lock row is read) before the event's number is drawn,
+ * and held until the statement commits, as `appendEvents` holds it.
+ */
+export async function insertQuotedIntentWithEvent(
+  db: Db,
+  plan: IntentPlan,
+  now: Date,
+  quotedBy: string | null,
+): Promise<CommittedEvent> {
+  const event: NewEvent = {
+    intentId: plan.intentId,
+    executionId: null,
+    type: "intent.quoted",
+    status: "QUOTED",
+    data: {},
+    at: now,
+  };
+  const row = await db
+    .with("quoted", (q) =>
+      q
+        .insertInto("intents")
+        .values(quotedIntentRow(plan, now, quotedBy ? { quotedBy } : {}))
+        .returning("id"),
+    )
+    .with("locked", (q) => q.selectNoFrom(sql<string>`${eventsLock}::text`.as("locked")))
+    .insertInto("events")
+    .columns(["intent_id", "execution_id", "type", "status", "data", "at"])
+    .expression((q) =>
+      q
+        .selectFrom(["quoted", "locked"])
+        .select([
+          "quoted.id",
+          sql<null>`null`.as("execution_id"),
+          sql<string>`${event.type}`.as("type"),
+          sql<string>`${event.status}`.as("status"),
+          sql<string>`${toJsonText(event.data)}::jsonb`.as("data"),
+          sql<Date>`${now}::timestamptz`.as("at"),
+        ]),
+    )
+    .returning("seq")
+    .executeTakeFirstOrThrow();
+  return { ...event, seq: row.seq };
 }
 
 /** An intent's events, oldest first. */

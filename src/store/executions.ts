@@ -2,7 +2,7 @@ import type { Selectable, Transaction } from "kysely";
 import { type ExecutionPlan, executionModeOf } from "../core/connect/plan.ts";
 import { fromJson, toJsonText } from "../core/json.ts";
 import type { Db } from "./database.ts";
-import { wakeable } from "./queue.ts";
+import { newQueueColumns, wakeable } from "./queue.ts";
 import type { ExecutionsTable, Schema } from "./schema.ts";
 
 export type ExecutionRow = Selectable<ExecutionsTable>;
@@ -51,14 +51,7 @@ export async function insertExecution(
       deadline,
       deleted_at: null,
       // The first look is at the deadline: an unsigned execution expires then.
-      next_action_at: deadline,
-      lease_owner: null,
-      lease_until: null,
-      last_error: null,
-      parked_at: null,
-      retried_at: null,
-      created_at: now,
-      updated_at: now,
+      ...newQueueColumns(deadline, now),
     })
     .execute();
 }

@@ -6,7 +6,7 @@ import { fromJson, toJsonText } from "../core/json.ts";
 import type { ListingScope } from "../core/listing.ts";
 import type { TradeType } from "../core/quote.ts";
 import type { Db } from "./database.ts";
-import { wakeable } from "./queue.ts";
+import { newQueueColumns, wakeable } from "./queue.ts";
 import type { IntentsTable, Schema } from "./schema.ts";
 
 export type IntentRow = Selectable<IntentsTable>;
@@ -48,48 +48,50 @@ export interface IntentPatch {
   next_action_at?: Date | null;
 }
 
+/** The row of a newly quoted intent, with the execution built on it and the key that quoted it. */
+export function quotedIntentRow(
+  plan: IntentPlan,
+  now: Date,
+  by: { executionId?: string; quotedBy?: string } = {},
+) {
+  const q = plan.quote;
+  return {
+    id: plan.intentId,
+    status: "QUOTED",
+    stage: "quoted",
+    status_reason: null,
+    owner: plan.owner,
+    trade_type: plan.tradeType,
+    origin_chain_id: plan.from.chainId,
+    origin_token: plan.from.address,
+    deposit_address: plan.depositAddress,
+    destination_chain_id: plan.to.chainId,
+    destination_token: plan.to.address,
+    recipient: plan.recipient,
+    from_amount: q.fromAmount.toString(),
+    from_amount_min: q.fromAmountMin.toString(),
+    to_amount: q.toAmount.toString(),
+    to_amount_min: q.toAmountMin.toString(),
+    plan: toJsonText(plan),
+    quote_expires_at: new Date(plan.expiresAt),
+    commit_expires_at: null,
+    deposit_tx_hash: null,
+    destination_call_succeeded: null,
+    execution_id: by.executionId ?? null,
+    quoted_by: by.quotedBy ?? null,
+    ...newQueueColumns(null, now),
+  };
+}
+
 export async function insertQuotedIntent(
   db: Executor,
   plan: IntentPlan,
   now: Date,
   by: { executionId?: string; quotedBy?: string } = {},
 ): Promise<void> {
-  const q = plan.quote;
   await db
     .insertInto("intents")
-    .values({
-      id: plan.intentId,
-      status: "QUOTED",
-      stage: "quoted",
-      status_reason: null,
-      owner: plan.owner,
-      trade_type: plan.tradeType,
-      origin_chain_id: plan.from.chainId,
-      origin_token: plan.from.address,
-      deposit_address: plan.depositAddress,
-      destination_chain_id: plan.to.chainId,
-      destination_token: plan.to.address,
-      recipient: plan.recipient,
-      from_amount: q.fromAmount.toString(),
-      from_amount_min: q.fromAmountMin.toString(),
-      to_amount: q.toAmount.toString(),
-      to_amount_min: q.toAmountMin.toString(),
-      plan: toJsonText(plan),
-      quote_expires_at: new Date(plan.expiresAt),
-      commit_expires_at: null,
-      deposit_tx_hash: null,
-      destination_call_succeeded: null,
-      execution_id: by.executionId ?? null,
-      quoted_by: by.quotedBy ?? null,
-      next_action_at: null,
-      lease_owner: null,
-      lease_until: null,
-      last_error: null,
-      parked_at: null,
-      retried_at: null,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(quotedIntentRow(plan, now, by))
     .execute();
 }
 

@@ -2,14 +2,15 @@ import { sql, type Transaction } from "kysely";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { CommitNotification } from "./commit.ts";
+import type { Db } from "./database.ts";
 import type { Schema } from "./schema.ts";
 
 /** The channel a database schema's commits are announced on (one per schema: schemas share a server). */
 export const commitChannel = (schema: string) => `junction_commits_${schema}`;
 
-/** Sent inside the transaction: PostgreSQL delivers it at commit, and never if it rolls back. */
+/** Sent inside a transaction, PostgreSQL delivers it at commit, and never if it rolls back. */
 export async function notifyCommit(
-  trx: Transaction<Schema>,
+  trx: Db | Transaction<Schema>,
   channel: string,
   payload: CommitNotification,
 ): Promise<void> {

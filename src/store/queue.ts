@@ -16,6 +16,20 @@ const queue = (db: Executor) => db as unknown as Kysely<Record<QueueTable, Queue
 /** One literal table type for the query builder; every queue table has the queue columns. */
 const as = (table: QueueTable) => table as "intents";
 
+/** The queue columns of a new row: due at `next`, held by nobody, never failed. */
+export function newQueueColumns(next: Date | null, now: Date) {
+  return {
+    next_action_at: next,
+    lease_owner: null,
+    lease_until: null,
+    last_error: null,
+    parked_at: null,
+    retried_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 /**
  * Claims up to `limit` due rows of `table` for `worker` until `leaseUntil`. The claim clears
  * `next_action_at`, so a wake during the step (which sets it) survives the release; a lease that

@@ -6,6 +6,7 @@ import { isRetirable } from "../core/intent/retirement.ts";
 import { insertTx } from "./chain-txs.ts";
 import { type Database, openDatabase } from "./database.ts";
 import { intentsAt, recordDeposits } from "./deposits.ts";
+import { insertQuotedIntentWithEvent, intentEvents } from "./events.ts";
 import {
   findIntent,
   findIntentByDepositAddress,
@@ -43,7 +44,7 @@ describe.each(databaseTargets())("unused quotes on $name", ({ target }) => {
     if (!db) throw new Error("no database");
     const expires = daysAgo(expiredDaysAgo);
     const plan = testPlan({ expiresAt: expires.toISOString() }, new Date(expires.getTime() - 300_000));
-    await insertQuotedIntent(db, plan, new Date(plan.createdAt));
+    await insertQuotedIntentWithEvent(db, plan, new Date(plan.createdAt), null);
     return plan;
   }
 
@@ -157,6 +158,8 @@ describe.each(databaseTargets())("unused quotes on $name", ({ target }) => {
     const row = await findIntent(db, plan.intentId);
     if (!row) throw new Error("the row is gone");
     expect(row.plan).toBeNull();
+    // Its quoted event, its only one, left the event log with it.
+    expect(await intentEvents(db, plan.intentId)).toEqual([]);
     const rebuilt = planOf(row);
     expect([rebuilt.intentId, rebuilt.owner, rebuilt.from, rebuilt.depositAddress]).toEqual([
       plan.intentId,

@@ -60,11 +60,13 @@ export async function expiredQuotes(
 }
 
 /**
- * Retires the quotes `ids`: drops their plans. The rest of each row stays as it was, its deposit
- * address with it, and no version moves: no decision about such a quote changes (its plan is
- * rebuilt from the columns, exact in everything those decisions read).
+ * Retires the quotes `ids`: drops their plans and their `intent.quoted` events (their only ones),
+ * so unused quotes do not pile up in the event log either. The rest of each row stays as it was,
+ * its deposit address with it, and no version moves: no decision about such a quote changes (its
+ * plan is rebuilt from the columns, exact in everything those decisions read).
  */
 export async function dropPlans(trx: Transaction<Schema>, ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await trx.updateTable("intents").set({ plan: null }).where("id", "in", ids).execute();
+  await trx.deleteFrom("events").where("intent_id", "in", ids).where("type", "=", "intent.quoted").execute();
 }

@@ -2,6 +2,8 @@
 export interface SseEvent {
   id: string;
   event: string;
+  /** When this process parsed it (Date.now()). */
+  receivedAt: number;
   // biome-ignore lint/suspicious/noExplicitAny: the test reads whatever the server sent
   data: any;
 }
@@ -31,7 +33,8 @@ function parseBlock(block: string, stream: SseStream): void {
     else if (line.startsWith("event:")) event = line.slice(6).trim();
     else if (line.startsWith("data:")) data.push(line.slice(5).trim());
   }
-  if (data.length > 0) stream.events.push({ id, event, data: JSON.parse(data.join("\n")) });
+  if (data.length > 0)
+    stream.events.push({ id, event, receivedAt: Date.now(), data: JSON.parse(data.join("\n")) });
 }
 
 /** Opens GET `url` as an event stream (a plain fetch, as a non-browser client would). */

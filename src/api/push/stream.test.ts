@@ -45,6 +45,7 @@ describe("an event stream", () => {
     const stream = new Stream(reply, render, 1_000);
     stream.event(event("1"));
     stream.event(event("2"));
+    stream.comment("live");
     resolvers["2"]?.({ n: 2 });
     await tick();
     expect(raw.written).toEqual([]);
@@ -53,6 +54,7 @@ describe("an event stream", () => {
     expect(raw.written).toEqual([
       'id: 1\nevent: intent.committed\ndata: {"n":1}\n\n',
       'id: 2\nevent: intent.committed\ndata: {"n":2}\n\n',
+      ": live\n\n",
     ]);
   });
 

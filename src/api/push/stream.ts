@@ -28,7 +28,8 @@ export class Stream implements FeedSink {
 
   /** A comment line: ignored by clients, keeps proxies from closing an idle connection. */
   comment(text: string): void {
-    this.write(`: ${text}\n\n`);
+    // After the events before it, whose data may still be on its way.
+    this.chain = this.chain.then(() => this.write(`: ${text}\n\n`));
   }
 
   write(text: string): void {
