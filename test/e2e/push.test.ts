@@ -219,6 +219,16 @@ describe("GET /events (Server-Sent Events)", () => {
     expect(stream.error.error).toMatch(message);
   });
 
+  it("resumes at the log's end from a Last-Event-ID beyond it (another deployment's), not in silence", async () => {
+    const owner = freshAddress();
+    const stream = await events(`owner=${owner}`, { "last-event-id": "99999999999" });
+    expect(stream.status).toBe(200);
+    const quoted = await f.quotePayment(t.trails, owner);
+    const [first] = await stream.until((list) => list.length === 1);
+    stream.close();
+    expect(first?.data.intentId).toBe(quoted.intentId);
+  });
+
   it("refuses a malformed Last-Event-ID header", async () => {
     const stream = await events("owner=0x0000000000000000000000000000000000000001", {
       "last-event-id": "-1",
@@ -239,7 +249,7 @@ describe("webhooks", () => {
     expect(created.status).toBe(201);
     expect(created.body.secret).toMatch(/^whsec_/);
     r.secret = created.body.secret;
-    return { r, id: created.body.id as string };
+    return { r, id: created.body.id as string, created: created.body };
   }
 
   it("delivers signed events in order; while the receiver fails they are retried, then each is delivered once", async () => {
@@ -379,10 +389,15 @@ describe("webhooks", () => {
     expect((await admin("DELETE", "/webhooks/wh_nope")).status).toBe(404);
     expect((await admin("GET", "/webhooks/wh_nope/deliveries")).status).toBe(404);
     expect((await admin("POST", "/webhooks/wh_nope/replay", { fromSequence: 1 })).status).toBe(404);
-    const { id } = await subscribe(freshAddress());
-    const bad = await admin("POST", `/webhooks/${id}/replay`, { fromSequence: "abc" });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatch(/fromSequence/);
+    const { id, created } = await subscribe(freshAddress());
+    for (const fromSequence of ["abc", -1, "99999999999"]) {
+      const bad = await admin("POST", `/webhooks/${id}/replay`, { fromSequence });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatch(/fromSequence/);
+    }
+    expect(
+      (await admin("GET", "/webhooks")).body.webhooks.find((w: { id: string }) => w.id === id),
+    ).toMatchObject({ cursor: created.cursor });
     expect((await admin("DELETE", `/webhooks/${id}`)).body).toEqual({ status: "DELETED", id });
     expect((await admin("DELETE", `/webhooks/${id}`)).status).toBe(404);
   });

@@ -85,7 +85,11 @@ async function startOf(
   const resume = typeof header === "string" && header !== "" ? header : lastEventId;
   if (resume !== undefined) {
     const field = typeof header === "string" && header !== "" ? "Last-Event-ID" : "lastEventId";
-    return { after: parseSequence(resume, field) };
+    const after = parseSequence(resume, field);
+    // An id from beyond the log's end (another deployment's, a reset devnet's) resumes at the end
+    // rather than waiting in silence until the log reaches it.
+    const last = await ctx.engine.lastEventSequence();
+    return { after: after < last ? after : last };
   }
   if (!filter.all && filter.owners.length === 0) return "history";
   return { after: await ctx.engine.lastEventSequence() };

@@ -138,6 +138,14 @@ export async function resumeEndpoint(
   fromSequence?: bigint,
 ): Promise<WebhookEndpoint> {
   const cursor = fromSequence === undefined ? undefined : fromSequence > 0n ? fromSequence - 1n : 0n;
+  const last = await lastSequence(deps.store.db);
+  if (cursor !== undefined && cursor > last) {
+    // The endpoint would silently skip every event up to it.
+    throw new JunctionError(
+      "invalid_argument",
+      `fromSequence: ${fromSequence} is past the newest event, ${last}; replay from an event's sequence`,
+    );
+  }
   const row = await resumeWebhook(deps.store.db, id, deps.clock.now(), cursor);
   if (!row) return endpointOf(await requireEndpoint(deps, id));
   return endpointOf(row);
