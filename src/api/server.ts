@@ -18,7 +18,7 @@ import { healthRoute } from "./health.ts";
 import { eventsRoute } from "./push/events-route.ts";
 import { webhooksRoutes } from "./push/webhooks-routes.ts";
 import { WebrpcError } from "./trails/errors.ts";
-import { trailsPlugin } from "./trails/plugin.ts";
+import { trailsMethods, trailsPlugin } from "./trails/plugin.ts";
 
 /**
  * Node's timeouts on receiving a request: a client that trickles its headers or body gets a 408
@@ -134,6 +134,20 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     ...requestTimeouts(ctx.config.limits),
   });
   app.setNotFoundHandler(notFound);
+  // Every answer timed by its route's pattern (not its URL: ids would make a series each); the
+  // Trails RPC's one route by its method, when it is one Junction serves.
+  app.addHook("onResponse", async (request, reply) => {
+    const pattern = request.routeOptions.url ?? "(no route)";
+    const method = (request.params as { method?: string } | undefined)?.method;
+    const route =
+      pattern === "/rpc/Trails/:method" && method && Object.hasOwn(trailsMethods, method)
+        ? `/rpc/Trails/${method}`
+        : pattern;
+    ctx.engine.metrics.httpRequest(
+      { method: request.method, route, status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
+  });
   await app.register(cors, corsOptions(ctx.config.cors.origins));
   const admission = await Admission.register(app, ctx.config.limits, ctx.config.push.streamsPerClient);
   // Per-request logs only at debug level: a busy API would otherwise drown everything else.

@@ -4,8 +4,10 @@ import {
   createPublicClient,
   createWalletClient,
   fallback,
+  HttpRequestError,
   http,
   type PublicClient,
+  TimeoutError,
   type Transport,
   type WalletClient,
 } from "viem";
@@ -17,8 +19,32 @@ const pollingInterval = 100;
  * `cacheTime: 0`: viem otherwise answers eth_blockNumber from a cache as old as the polling
  * interval, and the engine decides from the head (a deposit's confirmations, new blocks to scan).
  */
-export function publicClientFor(chain: Chain): PublicClient<Transport, Chain> {
-  return createPublicClient({ chain, transport: transportFor(chain), pollingInterval, cacheTime: 0 });
+export function publicClientFor(
+  chain: Chain,
+  onTransportError?: (err: Error) => void,
+): PublicClient<Transport, Chain> {
+  const transport = onTransportError ? reporting(transportFor(chain), onTransportError) : transportFor(chain);
+  return createPublicClient({ chain, transport, pollingInterval, cacheTime: 0 });
+}
+
+/**
+ * `transport`, telling `onError` of each request the node failed: no answer, an HTTP error status
+ * or a timeout, after the transport's own retries. A JSON-RPC error answer (a call that reverts) is
+ * an answer, not a failure of the node.
+ */
+function reporting(transport: Transport, onError: (err: Error) => void): Transport {
+  return (config) => {
+    const inner = transport(config);
+    const request: typeof inner.request = async (args, options) => {
+      try {
+        return await inner.request(args, options);
+      } catch (err) {
+        if (err instanceof HttpRequestError || err instanceof TimeoutError) onError(err);
+        throw err;
+      }
+    };
+    return { ...inner, request };
+  };
 }
 
 export function walletClientFor(chain: Chain, account: Account): WalletClient<Transport, Chain, Account> {

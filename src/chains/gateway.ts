@@ -130,6 +130,8 @@ export interface TransferLog {
  */
 export interface Chains {
   head(chainId: number): Promise<bigint>;
+  /** The newest block's number and timestamp (seconds): how fresh the node's view is. */
+  latestBlock(chainId: number): Promise<{ number: bigint; timestamp: bigint }>;
   /** ERC-20 balance, or native balance for the zero address, at `blockNumber` (default latest). */
   balanceOf(chainId: number, token: Address, holder: Address, blockNumber?: bigint): Promise<bigint>;
   /** Whether Settlement records `intentId` as filled. */
@@ -236,6 +238,11 @@ export class ChainGateway implements Chains {
 
   head(chainId: number): Promise<bigint> {
     return this.client(chainId).getBlockNumber();
+  }
+
+  async latestBlock(chainId: number): Promise<{ number: bigint; timestamp: bigint }> {
+    const block = await this.client(chainId).getBlock({ blockTag: "latest" });
+    return { number: block.number, timestamp: block.timestamp };
   }
 
   balanceOf(chainId: number, token: Address, holder: Address, blockNumber?: bigint): Promise<bigint> {

@@ -274,6 +274,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** When GET /ready says this process should not be sent traffic. */
+    ready: z
+      .object({
+        /** A chain whose newest block is older than this (seconds) makes the process not ready. */
+        maxHeadAgeSeconds: z.number().int().min(1).max(86_400).default(120),
+        /** More parked rows than this (both queues) make the process not ready. */
+        maxParked: z.number().int().min(0).default(50),
+      })
+      .strict()
+      .prefault({}),
     /** Bearer key of the operator endpoints (/admin/*); the devnet's is "devnet-admin". */
     adminKey: z.string().min(8).optional(),
     devnet: z

@@ -63,6 +63,7 @@ import {
   type IntentListingCaller,
   intentListingScope,
 } from "./listing.ts";
+import type { EngineMetrics } from "./metrics.ts";
 import type { EngineDeps } from "./ports.ts";
 import {
   createEndpoint,
@@ -76,6 +77,7 @@ import {
 import type { FeedSink, FeedStart, Subscription } from "./push/feed.ts";
 import type { PushHub } from "./push/hub.ts";
 import type { RenderEvent } from "./push/webhooks.ts";
+import { type ReadyCheck, type ReadyLimits, readiness } from "./readiness.ts";
 import { reconcileLedger } from "./reconcile.ts";
 import { type EngineWorkers, startWorkers } from "./runner.ts";
 import { type SignerGas, signerGas } from "./signer-gas.ts";
@@ -149,7 +151,12 @@ export class Engine {
     private readonly signals: Record<QueueTable, WorkSignal>,
     private readonly changes: IntentChanges,
     private readonly push: PushHub,
+    /** Every metric Junction exports; the API adds its request timings. */
+    readonly metrics: EngineMetrics,
   ) {}
+
+  /** Where the engine's database is, once started. */
+  private database: DatabaseTarget | null = null;
 
   get registry() {
     return this.deps.registry;
@@ -160,6 +167,7 @@ export class Engine {
    * event's data for webhooks, which are delivered from then on.
    */
   async start(database: DatabaseTarget, render: RenderEvent): Promise<EngineWorkers> {
+    this.database = database;
     await this.push.start(database, (queue) => this.signals[queue].wake());
     this.push.startWebhooks(this.deps.settings.push.webhooks, render, this.deps.clock);
     const workers = await startWorkers(this.deps, this.signals, database);
@@ -374,9 +382,15 @@ export class Engine {
     ]);
   }
 
+  /** Whether this process should be sent traffic (GET /ready); not before it has started. */
+  async readiness(limits: ReadyLimits): Promise<ReadyCheck[]> {
+    if (!this.database) return [{ name: "engine", ok: false, detail: "starting" }];
+    return readiness(this.deps, this.database, limits);
+  }
+
   /** How many rows each queue has parked for an operator, and how many are failing but retried. */
   queueCounts(): Promise<Record<QueueTable, QueueCounts>> {
-    return queueCounts(this.deps.store.db);
+    return queueCounts(this.deps.store.db, this.deps.clock.now());
   }
 
   /** The ledger check: the database against the chains (see core/reconcile.ts). */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
+import { publicClientFor } from "../chains/clients.ts";
 import { ChainGateway, type Chains } from "../chains/gateway.ts";
 import type { ChainRegistry } from "../chains/registry.ts";
 import type { Config } from "../config/schema.ts";
@@ -11,6 +12,7 @@ import type { QueueTable } from "../store/queue.ts";
 import { IntentChanges } from "./changes.ts";
 import { Engine } from "./engine.ts";
 import { TerminalError } from "./errors.ts";
+import { EngineMetrics } from "./metrics.ts";
 import { type NearKeyResolver, nearRpcKeyResolver, registryKeyResolver } from "./near-keys.ts";
 import type { Clock, EngineDeps, Role, Senders } from "./ports.ts";
 import { PushHub } from "./push/hub.ts";
@@ -88,10 +90,13 @@ export function wireEngine(
     relayer: privateKeyToAccount(config.keys.relayer.reveal()),
     executor: privateKeyToAccount(config.keys.executor.reveal()),
   };
+  const metrics = new EngineMetrics();
   const gateway = new ChainGateway(
     registry,
     { solver: keys.solver.address, relayer: keys.relayer.address, feeCollector: config.fees.feeCollector },
     log,
+    (chain) =>
+      publicClientFor(chain, () => metrics.rpcError(registry.chain(chain.id)?.slug ?? String(chain.id))),
   );
   const chains = overrides.chains ? overrides.chains(gateway) : gateway;
   const signals: Record<QueueTable, WorkSignal> = { intents: new WorkSignal(), executions: new WorkSignal() };
@@ -107,6 +112,7 @@ export function wireEngine(
     for (const queue of committed.due) signals[queue].wake();
     for (const id of committed.intents) changes.notify(id);
     if (committed.events.length > 0) push.news();
+    metrics.committed(committed, deps);
   };
   const deps: EngineDeps = {
     chains,
@@ -126,5 +132,6 @@ export function wireEngine(
     nearKeys: nearKeyResolver(config),
     log,
   };
-  return { engine: new Engine(deps, signals, changes, push), deps };
+  metrics.observe(deps);
+  return { engine: new Engine(deps, signals, changes, push, metrics), deps };
 }

@@ -1,5 +1,6 @@
+import { sql } from "kysely";
 import pg from "pg";
-import type { DatabaseTarget } from "./database.ts";
+import type { DatabaseTarget, Db } from "./database.ts";
 
 /** A lock this process holds until it releases it, or until its connection is lost. */
 export interface HeldLock {
@@ -39,4 +40,18 @@ export async function tryAdvisoryLock(target: DatabaseTarget, name: string): Pro
       await client.end();
     },
   };
+}
+
+/**
+ * Whether some session holds the named lock (`tryAdvisoryLock` on a PostgreSQL `schema`): read
+ * from pg_locks, where a one-key advisory lock is split into its high (classid) and low (objid)
+ * 32 bits.
+ */
+export async function advisoryLockHeld(db: Db, schema: string, name: string): Promise<boolean> {
+  const { rows } = await sql<{ held: boolean }>`select exists (
+      select 1 from pg_locks
+      where locktype = 'advisory' and objsubid = 1 and granted
+        and ((classid::bigint << 32) | objid::bigint) = hashtext(${`${schema}:${name}`})::bigint
+    ) as held`.execute(db);
+  return rows[0]?.held ?? false;
 }

@@ -180,7 +180,7 @@ export class UnitOfWork {
       ...(links.quotedBy ? { quotedBy: links.quotedBy } : {}),
     });
     const row = { id: plan.intentId, status: "QUOTED", execution_id: links.executionId ?? null };
-    this.intentEvent(row, "intent.quoted", {});
+    this.intentEvent(row, "intent.quoted", links.executionId ? { executionId: links.executionId } : {});
   }
 
   lockIntent(id: string): Promise<IntentRow | undefined> {

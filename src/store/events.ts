@@ -96,6 +96,20 @@ export async function insertQuotedIntentWithEvent(
   return { ...event, seq: row.seq };
 }
 
+/**
+ * When the intent's deposit was last confirmed: its move to EXECUTING, or for a deposit announced
+ * before it was mined, its later `deposit.confirmed`.
+ */
+export async function depositConfirmedAt(db: Db, intentId: string): Promise<Date | null> {
+  const row = await db
+    .selectFrom("events")
+    .select((eb) => eb.fn.max("at").as("at"))
+    .where("intent_id", "=", intentId)
+    .where("type", "in", ["intent.executing", "deposit.confirmed"])
+    .executeTakeFirst();
+  return row?.at ? new Date(row.at) : null;
+}
+
 /** An intent's events, oldest first. */
 export function intentEvents(db: Db, intentId: string) {
   return db.selectFrom("events").selectAll().where("intent_id", "=", intentId).orderBy("seq").execute();

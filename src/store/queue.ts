@@ -198,23 +198,44 @@ export interface QueueCounts {
   parked: number;
   /** Rows whose last attempts failed, backing off before the next. */
   failing: number;
+  /** Rows due now (not parked), held or not. */
+  due: number;
 }
 
-/** How many rows of each queue are parked, and how many are failing but still retried. */
-export async function queueCounts(db: Db): Promise<Record<QueueTable, QueueCounts>> {
+/** Each queue's parked, failing and due rows. */
+export async function queueCounts(db: Db, now: Date): Promise<Record<QueueTable, QueueCounts>> {
   const count = async (table: QueueTable): Promise<QueueCounts> => {
     const row = await queue(db)
       .selectFrom(as(table))
       .select((eb) => [
         eb.fn.count<string>("parked_at").as("parked"),
-        eb.fn.countAll<string>().filterWhere("parked_at", "is", null).as("failing"),
+        eb.fn
+          .countAll<string>()
+          .filterWhere((w) => w.and([w("parked_at", "is", null), w("attempts", ">", 0)]))
+          .as("failing"),
+        eb.fn
+          .countAll<string>()
+          .filterWhere((w) => w.and([w("parked_at", "is", null), w("next_action_at", "<=", now)]))
+          .as("due"),
       ])
-      .where((eb) => eb.or([eb("parked_at", "is not", null), eb("attempts", ">", 0)]))
+      .where((eb) =>
+        eb.or([eb("parked_at", "is not", null), eb("attempts", ">", 0), eb("next_action_at", "<=", now)]),
+      )
       .executeTakeFirstOrThrow();
-    return { parked: Number(row.parked), failing: Number(row.failing) };
+    return { parked: Number(row.parked), failing: Number(row.failing), due: Number(row.due) };
   };
   const [intents, executions] = await Promise.all([count("intents"), count("executions")]);
   return { intents, executions };
+}
+
+/** How many rows of a queue table are in each status. */
+export async function countByStatus(db: Db, table: QueueTable): Promise<Map<string, number>> {
+  const rows = await queue(db)
+    .selectFrom(as(table))
+    .select(["status", (eb) => eb.fn.countAll<string>().as("n")])
+    .groupBy("status")
+    .execute();
+  return new Map(rows.map((r) => [r.status, Number(r.n)]));
 }
 
 /**

@@ -1,0 +1,91 @@
+import type { Address } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { startTestJunction, type TestJunction } from "../support/junction.ts";
+import { flows } from "../support/trails-flow.ts";
+
+let t: TestJunction;
+let f: ReturnType<typeof flows>;
+beforeAll(async () => {
+  t = await startTestJunction();
+  f = flows(t);
+});
+afterAll(() => t?.stop());
+
+/** The scrape, as sample name with labels → value. */
+async function scrape(): Promise<Map<string, number>> {
+  const res = await fetch(`${t.url}/metrics`);
+  expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+  const samples = new Map<string, number>();
+  for (const line of (await res.text()).split("\n")) {
+    if (line.startsWith("#") || line === "") continue;
+    const at = line.lastIndexOf(" ");
+    samples.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return samples;
+}
+
+const sample = (s: Map<string, number>, key: string) => s.get(key) ?? 0;
+
+describe("GET /metrics", () => {
+  it("moves with a payment: quotes, transitions, fill latency, intents by status, inventory, requests", async () => {
+    const before = await scrape();
+    const user = devnetAccount(2).address;
+    const intent = await f.quotePayment(t.trails, user, { amount: 10_000_000n });
+    await t.trails.commitIntent({ intent });
+    const hash = await f.transfer(
+      0,
+      2,
+      f.token(0, "USDC"),
+      intent.depositTransaction.toAddress as Address,
+      10_000_000n,
+    );
+    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+    await f.waitDone(t.trails, intent.intentId);
+    const after = await scrape();
+    const grew = (key: string) => sample(after, key) - sample(before, key);
+
+    expect(grew('junction_quotes_total{dialect="trails"}')).toBe(1);
+    expect(grew('junction_intent_transitions_total{from="QUOTED",to="COMMITTED"}')).toBe(1);
+    expect(grew('junction_intent_transitions_total{from="COMMITTED",to="EXECUTING"}')).toBe(1);
+    expect(grew('junction_intent_transitions_total{from="EXECUTING",to="SUCCEEDED"}')).toBe(1);
+    expect(grew("junction_fill_latency_seconds_count")).toBe(1);
+    expect(grew('junction_intents{status="SUCCEEDED"}')).toBe(1);
+    // The solver paid out on chain B: its inventory there went down by what the recipient got.
+    const inventoryB = `junction_inventory{chain="${f.chain(1).slug}",token="USDC"}`;
+    expect(grew(inventoryB)).toBe(-Number(intent.quote.toAmount));
+    expect(
+      sample(after, `junction_signer_balance_wei{chain="${f.chain(0).slug}",role="solver"}`),
+    ).toBeGreaterThan(0);
+    expect(after.has('junction_queue_due{queue="intents"}')).toBe(true);
+    expect(after.has('junction_queue_parked{queue="executions"}')).toBe(true);
+    expect(after.has('junction_executions{status="SUCCESS"}')).toBe(true);
+    expect(
+      grew(
+        'junction_http_request_duration_seconds_count{method="POST",route="/rpc/Trails/QuoteIntent",status="200"}',
+      ),
+    ).toBe(1);
+    expect(after.has("process_resident_memory_bytes")).toBe(true);
+  });
+});
+
+describe("GET /ready", () => {
+  it("is ready with the database, every chain fresh and watched, nothing parked", async () => {
+    const res = await fetch(`${t.url}/ready`);
+    const body = (await res.json()) as {
+      ready: boolean;
+      notReady: string[];
+      checks: { name: string; ok: boolean }[];
+    };
+    expect(res.status).toBe(200);
+    expect(body.ready).toBe(true);
+    expect(body.checks.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        "database",
+        "parked",
+        `chain:${f.chain(0).slug}`,
+        `watcher:${f.chain(0).slug}`,
+      ]),
+    );
+  });
+});
