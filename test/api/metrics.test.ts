@@ -1,20 +1,13 @@
 import type { Address } from "viem";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
-import { startTestJunction, type TestJunction } from "../support/junction.ts";
-import { flows } from "../support/trails-flow.ts";
+import { testJunctionFixture } from "../support/junction.ts";
 
-let t: TestJunction;
-let f: ReturnType<typeof flows>;
-beforeAll(async () => {
-  t = await startTestJunction();
-  f = flows(t);
-});
-afterAll(() => t?.stop());
+const j = testJunctionFixture();
 
 /** The scrape, as sample name with labels → value. */
 async function scrape(): Promise<Map<string, number>> {
-  const res = await fetch(`${t.url}/metrics`);
+  const res = await fetch(`${j.t.url}/metrics`);
   expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
   const samples = new Map<string, number>();
   for (const line of (await res.text()).split("\n")) {
@@ -31,17 +24,17 @@ describe("GET /metrics", () => {
   it("moves with a payment: quotes, transitions, fill latency, intents by status, inventory, requests", async () => {
     const before = await scrape();
     const user = devnetAccount(2).address;
-    const intent = await f.quotePayment(t.trails, user, { amount: 10_000_000n });
-    await t.trails.commitIntent({ intent });
-    const hash = await f.transfer(
+    const intent = await j.f.quotePayment(j.t.trails, user, { amount: 10_000_000n });
+    await j.t.trails.commitIntent({ intent });
+    const hash = await j.f.transfer(
       0,
       2,
-      f.token(0, "USDC"),
+      j.f.token(0, "USDC"),
       intent.depositTransaction.toAddress as Address,
       10_000_000n,
     );
-    await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    await f.waitDone(t.trails, intent.intentId);
+    await j.t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+    await j.f.waitDone(j.t.trails, intent.intentId);
     const after = await scrape();
     const grew = (key: string) => sample(after, key) - sample(before, key);
 
@@ -52,10 +45,10 @@ describe("GET /metrics", () => {
     expect(grew("junction_fill_latency_seconds_count")).toBe(1);
     expect(grew('junction_intents{status="SUCCEEDED"}')).toBe(1);
     // The solver paid out on chain B: its inventory there went down by what the recipient got.
-    const inventoryB = `junction_inventory{chain="${f.chain(1).slug}",token="USDC"}`;
+    const inventoryB = `junction_inventory{chain="${j.f.chain(1).slug}",token="USDC"}`;
     expect(grew(inventoryB)).toBe(-Number(intent.quote.toAmount));
     expect(
-      sample(after, `junction_signer_balance_wei{chain="${f.chain(0).slug}",role="solver"}`),
+      sample(after, `junction_signer_balance_wei{chain="${j.f.chain(0).slug}",role="solver"}`),
     ).toBeGreaterThan(0);
     expect(after.has('junction_queue_due{queue="intents"}')).toBe(true);
     expect(after.has('junction_queue_parked{queue="executions"}')).toBe(true);
@@ -71,7 +64,7 @@ describe("GET /metrics", () => {
 
 describe("GET /ready", () => {
   it("is ready with the database, every chain fresh and watched, nothing parked", async () => {
-    const res = await fetch(`${t.url}/ready`);
+    const res = await fetch(`${j.t.url}/ready`);
     const body = (await res.json()) as {
       ready: boolean;
       notReady: string[];
@@ -83,8 +76,8 @@ describe("GET /ready", () => {
       expect.arrayContaining([
         "database",
         "parked",
-        `chain:${f.chain(0).slug}`,
-        `watcher:${f.chain(0).slug}`,
+        `chain:${j.f.chain(0).slug}`,
+        `watcher:${j.f.chain(0).slug}`,
       ]),
     );
   });

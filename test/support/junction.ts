@@ -3,12 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TrailsApi } from "@0xtrails/api";
 import pino from "pino";
+import { afterAll, beforeAll } from "vitest";
 import { type Junction, startJunction } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { devnetDefaults } from "../../src/devnet/accounts.ts";
 import type { PortOverrides } from "../../src/engine/wiring.ts";
 import type { Db } from "../../src/store/database.ts";
 import { dropSchema, uniqueSchema } from "./databases.ts";
+import { flows } from "./trails-flow.ts";
 
 export interface TestJunction {
   junction: Junction;
@@ -69,4 +71,18 @@ export async function startTestJunction(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A test Junction for a whole test file: started before its tests (with `env` as
+ * `startTestJunction` takes it), stopped after; `t` and its payment helpers `f` once started.
+ */
+export function testJunctionFixture(env: Record<string, string> = {}) {
+  const fixture = {} as { t: TestJunction; f: ReturnType<typeof flows> };
+  beforeAll(async () => {
+    fixture.t = await startTestJunction(env);
+    fixture.f = flows(fixture.t);
+  });
+  afterAll(() => fixture.t?.stop());
+  return fixture;
 }
