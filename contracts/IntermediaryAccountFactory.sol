@@ -19,7 +19,8 @@ contract IntermediaryAccountFactory is Ownable {
     error NotExecutor();
     error RenounceDisabled();
 
-    constructor(address executor_) Ownable(msg.sender) {
+    /// @param owner_ May change the executor; given, not the deployer (see Settlement).
+    constructor(address executor_, address owner_) Ownable(owner_) {
         implementation = new IntermediaryAccount();
         executor = executor_;
     }

@@ -29,7 +29,9 @@ contract Settlement is Ownable {
     error AlreadyFilled(bytes32 intentId);
     error RenounceDisabled();
 
-    constructor(Executor executor_, address solver_) Ownable(msg.sender) {
+    /// @param owner_ May withdraw inventory and change the solver; given, not the deployer, so a
+    /// deployment through a CREATE2 factory has the same owner (and address) on every chain.
+    constructor(Executor executor_, address solver_, address owner_) Ownable(owner_) {
         executor = executor_;
         solver = solver_;
     }

@@ -928,6 +928,11 @@ export const settlementAbi = [
         "internalType": "address",
         "name": "solver_",
         "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "owner_",
+        "type": "address"
       }
     ],
     "stateMutability": "nonpayable",
@@ -1762,6 +1767,11 @@ export const intermediaryAccountFactoryAbi = [
       {
         "internalType": "address",
         "name": "executor_",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "owner_",
         "type": "address"
       }
     ],

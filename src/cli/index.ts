@@ -1,4 +1,5 @@
 import { chains, chainsUsage } from "./chains.ts";
+import { deployCommand, deployUsage } from "./deploy.ts";
 import { exitCodes, operatorUsage, parkedCommand, reconcileCommand, retryCommand } from "./operator.ts";
 import { start, startUsage } from "./start.ts";
 
@@ -7,6 +8,7 @@ const usage = `Usage: junction <command> [options]
 Commands:
   start       run Junction (what npm start does)
   chains      run only the devnet's chains, for Junction processes to attach to
+  deploy      deploy Junction's contracts to an EVM chain (the same addresses on every chain)
   reconcile   the ledger check of a running Junction
   parked      rows parked for an operator
   retry       make parked rows due again
@@ -16,6 +18,8 @@ junction <command> --help shows a command's options.
 ${startUsage}
 
 ${chainsUsage}
+
+${deployUsage}
 
 ${operatorUsage}`;
 
@@ -29,6 +33,7 @@ const commands: Record<string, (args: string[]) => Promise<number | undefined>> 
     await chains(args);
     return undefined;
   },
+  deploy: deployCommand,
   reconcile: reconcileCommand,
   parked: parkedCommand,
   retry: retryCommand,

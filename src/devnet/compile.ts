@@ -19,7 +19,12 @@ export type ContractName = (typeof contractNames)[number];
 
 export interface Artifact {
   abi: Abi;
+  /** The init code (constructor arguments are appended to it). */
   bytecode: Hex;
+  /** The runtime code as compiled: zeros where the constructor writes immutables. */
+  deployedBytecode: Hex;
+  /** Where in the runtime code the immutables are (byte offsets), for comparing code on chain. */
+  immutableRanges: { start: number; length: number }[];
 }
 export type Artifacts = Record<ContractName, Artifact>;
 
@@ -30,7 +35,16 @@ const require = createRequire(import.meta.url);
 const settings = {
   optimizer: { enabled: true, runs: 10_000 },
   evmVersion: "cancun",
-  outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } },
+  outputSelection: {
+    "*": {
+      "*": [
+        "abi",
+        "evm.bytecode.object",
+        "evm.deployedBytecode.object",
+        "evm.deployedBytecode.immutableReferences",
+      ],
+    },
+  },
 } as const;
 
 function readSources(): Record<string, { content: string }> {
@@ -65,7 +79,22 @@ function cacheKey(sources: Record<string, { content: string }>): string {
 
 interface SolcOutput {
   errors?: { severity: string; formattedMessage: string }[];
-  contracts: Record<string, Record<string, { abi: Abi; evm: { bytecode: { object: string } } }>>;
+  contracts: Record<
+    string,
+    Record<
+      string,
+      {
+        abi: Abi;
+        evm: {
+          bytecode: { object: string };
+          deployedBytecode: {
+            object: string;
+            immutableReferences?: Record<string, { start: number; length: number }[]>;
+          };
+        };
+      }
+    >
+  >;
 }
 
 function runSolc(sources: Record<string, { content: string }>): Artifacts {
@@ -81,7 +110,13 @@ function runSolc(sources: Record<string, { content: string }>): Artifacts {
     const file = Object.keys(output.contracts).find((f) => output.contracts[f]?.[name] && !f.startsWith("@"));
     const contract = file ? output.contracts[file]?.[name] : undefined;
     if (!contract) throw new Error(`contract ${name} missing from compiler output`);
-    artifacts[name] = { abi: contract.abi, bytecode: `0x${contract.evm.bytecode.object}` };
+    const deployed = contract.evm.deployedBytecode;
+    artifacts[name] = {
+      abi: contract.abi,
+      bytecode: `0x${contract.evm.bytecode.object}`,
+      deployedBytecode: `0x${deployed.object}`,
+      immutableRanges: Object.values(deployed.immutableReferences ?? {}).flat(),
+    };
   }
   return artifacts;
 }

@@ -102,11 +102,14 @@ export async function deployChain({
   await batch.start();
 
   const executor = await batch.deploy(artifacts.Executor);
-  const settlement = await batch.deploy(artifacts.Settlement, [executor, solver.address]);
+  const settlement = await batch.deploy(artifacts.Settlement, [executor, solver.address, solver.address]);
   const depositFactory = await batch.deploy(artifacts.DepositFactory, [settlement, solver.address]);
   const intentEntrypoint = await batch.deploy(artifacts.IntentEntrypoint);
   const executorKey = privateKeyToAccount(config.keys.executor.reveal()).address;
-  const intermediaryAccountFactory = await batch.deploy(artifacts.IntermediaryAccountFactory, [executorKey]);
+  const intermediaryAccountFactory = await batch.deploy(artifacts.IntermediaryAccountFactory, [
+    executorKey,
+    solver.address,
+  ]);
 
   const tokens: Record<string, Address> = {};
   for (const token of chain.tokens) {
