@@ -1,5 +1,15 @@
 import { parseArgs } from "node:util";
-import { type Address, defineChain, encodeDeployData, type Hex, isHex, keccak256, stringToHex } from "viem";
+import {
+  type Address,
+  defineChain,
+  encodeDeployData,
+  getAddress,
+  type Hex,
+  isAddress,
+  isHex,
+  keccak256,
+  stringToHex,
+} from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { publicClientFor, walletClientFor } from "../chains/clients.ts";
 import {
@@ -9,23 +19,26 @@ import {
   ensureDeployerProxy,
 } from "../chains/deterministic-deployer.ts";
 import type { ChainContractName } from "../config/schema.ts";
+import { devnetDefaults } from "../devnet/accounts.ts";
 import { type Artifact, compileContracts } from "../devnet/compile.ts";
 import { exitCodes } from "./operator.ts";
-import { loadCliConfig } from "./start.ts";
 
-export const deployUsage = `Usage: junction deploy --rpc-url URL [--chain-id N] [--json]
+export const deployUsage = `Usage: junction deploy --rpc-url URL [--chain-id N] [--solver ADDR] [--executor ADDR] [--json]
 
 Deploys Junction's contracts (Executor, Settlement, DepositFactory, IntentEntrypoint,
 IntermediaryAccountFactory) to an EVM chain at the same addresses on every chain: CREATE2 through
 the well-known deployment proxy at ${DEPLOYER_PROXY} (itself deployed first if the chain lacks
 it). The key in JUNCTION_DEPLOYER_KEY pays and becomes the owner (inventory withdrawals, key
-rotation); the solver and executor roles are the configured keys' addresses (JUNCTION_SOLVER_KEY,
-JUNCTION_EXECUTOR_KEY, or the devnet's). A second run finds them and deploys nothing. Each
+rotation). The solver and executor the contracts trust: --solver and --executor, else the
+addresses of JUNCTION_SOLVER_KEY and JUNCTION_EXECUTOR_KEY, else the devnet's. The configuration
+file is not read. A second run finds them and deploys nothing. Each
 contract's code on chain is checked against the compiled code. Prints the chain's "contracts"
 block for the configuration.
 
   --rpc-url   the chain's JSON-RPC endpoint
   --chain-id  refuse to run unless the endpoint's chain has this id
+  --solver    the solver's address (Settlement lets only it fill)
+  --executor  the executor's address (IntermediaryAccountFactory lets only it run steps)
   --json      print {"chainId": N, "contracts": {name: address}} only
   --help      show this text
 
@@ -62,6 +75,8 @@ function parse(args: string[]) {
       options: {
         "rpc-url": { type: "string" },
         "chain-id": { type: "string" },
+        solver: { type: "string" },
+        executor: { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -71,6 +86,40 @@ function parse(args: string[]) {
     console.error(`${(err as Error).message}; junction deploy --help shows the options`);
     process.exit(exitCodes.usage);
   }
+}
+
+/**
+ * The solver and executor the contracts trust: `--solver` / `--executor` addresses, else the
+ * addresses of JUNCTION_SOLVER_KEY / JUNCTION_EXECUTOR_KEY, else the devnet's. Not from the
+ * configuration file: a live configuration needs the addresses this command prints.
+ */
+function roleAddresses(values: { solver?: string; executor?: string }): {
+  solver: Address;
+  executor: Address;
+} {
+  const defaults = devnetDefaults();
+  const pick = (role: "solver" | "executor", flag: string | undefined, envName: string): Address => {
+    if (flag !== undefined) {
+      if (!isAddress(flag, { strict: false })) {
+        console.error(`--${role}: ${flag} is not an address (0x + 40 hex)`);
+        process.exit(exitCodes.usage);
+      }
+      return getAddress(flag);
+    }
+    const key = process.env[envName];
+    if (key !== undefined) {
+      if (!isHex(key) || key.length !== 66) {
+        console.error(`${envName}: expected a 0x-prefixed 32-byte hex private key`);
+        process.exit(exitCodes.usage);
+      }
+      return privateKeyToAccount(key).address;
+    }
+    return privateKeyToAccount(defaults.keys[role]).address;
+  };
+  return {
+    solver: pick("solver", values.solver, "JUNCTION_SOLVER_KEY"),
+    executor: pick("executor", values.executor, "JUNCTION_EXECUTOR_KEY"),
+  };
 }
 
 /** `junction deploy`: see deployUsage. */
@@ -90,7 +139,7 @@ export async function deployCommand(args: string[]): Promise<number> {
     console.error(`--chain-id: ${values["chain-id"]} is not a chain id (a positive integer)`);
     return exitCodes.usage;
   }
-  const config = loadCliConfig();
+  const roles = roleAddresses(values);
   const owner = deployerAccount();
   const say = (line: string) => {
     if (!values.json) console.log(line);
@@ -125,10 +174,6 @@ export async function deployCommand(args: string[]): Promise<number> {
   const wallet = walletClientFor(chain, owner);
 
   const { artifacts } = compileContracts();
-  const roles = {
-    solver: privateKeyToAccount(config.keys.solver.reveal()).address,
-    executor: privateKeyToAccount(config.keys.executor.reveal()).address,
-  };
   say(`chain ${chainId} at ${rpcUrl}; deployer and owner ${owner.address}`);
   if (await ensureDeployerProxy(client, wallet)) say(`  deployment proxy deployed at ${DEPLOYER_PROXY}`);
 

@@ -97,8 +97,24 @@ export interface ApiAnswer {
   body: any;
 }
 
-/** The Connect REST API of a test Junction, over plain HTTP. */
-export function connectApi(t: TestJunction, apiKey = "devnet") {
+/** Where a Connect API runs: its base URL and the chains it serves (slug and tokens). */
+export interface ConnectSite {
+  url: string;
+  chains: readonly {
+    slug: string;
+    tokens: readonly { symbol: string; address: Address }[];
+    contracts: Partial<Record<string, Address>>;
+  }[];
+}
+
+/** The Connect REST API of a test Junction (or any Junction at `site`), over plain HTTP. */
+export function connectApi(target: TestJunction | ConnectSite, apiKey = "devnet") {
+  const site: ConnectSite =
+    "junction" in target ? { url: target.url, chains: target.junction.ctx.registry.chains } : target;
+  return connectApiAt(site, apiKey);
+}
+
+function connectApiAt(t: ConnectSite, apiKey: string) {
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(`${t.url}/api/v1${path}`, {
       method,
@@ -107,9 +123,8 @@ export function connectApi(t: TestJunction, apiKey = "devnet") {
     });
     return { status: res.status, body: await res.json() } as ApiAnswer;
   };
-  const registry = t.junction.ctx.registry;
   const chainAt = (i: number) => {
-    const chain = registry.chains[i];
+    const chain = t.chains[i];
     if (!chain) throw new Error(`no chain ${i}`);
     return chain;
   };
