@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
+import { projectRoot } from "../paths.ts";
 import { ConfigError, type DevnetDefaults, loadConfig as load } from "./load.ts";
 
 function dirWithConfig(config: unknown): string {
@@ -168,5 +169,22 @@ describe("loadConfig", () => {
     expect(inspect(config, { depth: 10 })).not.toContain(secret);
     expect(`${config.keys.solver}`).not.toContain(secret);
     expect(config.keys.solver.reveal()).toBe(key(7));
+  });
+});
+
+describe("config/live.example.json", () => {
+  it("is a complete live configuration: it loads with the role keys from the environment", () => {
+    const keys = {
+      JUNCTION_SOLVER_KEY: `0x${"11".repeat(32)}`,
+      JUNCTION_RELAYER_KEY: `0x${"22".repeat(32)}`,
+      JUNCTION_EXECUTOR_KEY: `0x${"33".repeat(32)}`,
+    };
+    const config = load(
+      { JUNCTION_CONFIG: join(projectRoot, "config", "live.example.json"), ...keys },
+      emptyDir(),
+    );
+    expect(config.profile).toBe("live");
+    expect(config.chains).toHaveLength(2);
+    expect(config.chains.every((c) => c.contracts && c.rpcUrl)).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { type ParseError, parse as parseJsonc, printParseErrorCode } from "jsonc-parser";
 import { type Address, type Hex, isHex } from "viem";
 import type { z } from "zod";
 import { projectRoot } from "../paths.ts";
@@ -106,12 +107,24 @@ export function formatIssues(error: z.ZodError): string[] {
   return error.issues.map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`);
 }
 
+/** The file as JSON with comments (line and block), so a configuration can explain itself. */
 function readFile(file: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigError(file, [`cannot read as JSON: ${(err as Error).message}`]);
+    throw new ConfigError(file, [`cannot read: ${(err as Error).message}`]);
   }
+  const errors: ParseError[] = [];
+  const value: unknown = parseJsonc(text, errors, { allowTrailingComma: false });
+  const first = errors[0];
+  if (first) {
+    const line = text.slice(0, first.offset).split("\n").length;
+    throw new ConfigError(file, [
+      `cannot read as JSON: ${printParseErrorCode(first.error)} at line ${line} (comments are allowed, trailing commas are not)`,
+    ]);
+  }
+  return value;
 }
 
 const keyEnv = {
