@@ -3,11 +3,22 @@ import type { ChainConfig, ChainContractName, TokenConfig } from "../config/sche
 import { JunctionError } from "../core/errors.ts";
 import { isNative, nativeToken, toViemChain } from "./chain.ts";
 
-export interface Token extends Omit<TokenConfig, "address"> {
+/** A token's price as Junction uses it now: fixed, or the last good read of its feed. */
+export interface TokenPrice {
+  usd: string;
+  /** When the feed last answered; null for a fixed price, or a feed not read yet. */
+  updatedAt: Date | null;
+  /** The feed, for a price that is read (and can grow stale). */
+  feed: Extract<TokenConfig["price"], { source: "http" }> | null;
+}
+
+export interface Token extends Omit<TokenConfig, "address" | "price"> {
   chainId: number;
   address: Address;
   name: string;
   native: boolean;
+  /** Updated in place by the price feeds (`price-feeds.ts`). */
+  price: TokenPrice;
 }
 
 export interface RuntimeChain {
@@ -52,6 +63,10 @@ export class ChainRegistry {
           address,
           name: token.name ?? token.symbol,
           native: isNative(token),
+          price:
+            token.price.source === "fixed"
+              ? { usd: token.price.usd, updatedAt: null, feed: null }
+              : { usd: "0", updatedAt: null, feed: token.price },
         };
       });
       return {

@@ -11,6 +11,20 @@ const decimalString = z
 
 const priceSource = z.discriminatedUnion("source", [
   z.object({ source: z.literal("fixed"), usd: decimalString }).strict(),
+  /**
+   * A JSON document at `url` polled every `pollSeconds`; `path` (dot-separated keys and array
+   * indexes, e.g. "ethereum.usd") leads to the price in US dollars, a number or a numeric string.
+   * Quotes that need the token are refused while its last good read is older than `maxAgeSeconds`.
+   */
+  z
+    .object({
+      source: z.literal("http"),
+      url: z.url(),
+      path: z.string().min(1),
+      pollSeconds: z.number().int().min(1).max(3_600).default(30),
+      maxAgeSeconds: z.number().int().min(1).max(86_400).default(300),
+    })
+    .strict(),
 ]);
 
 const tokenSchema = z

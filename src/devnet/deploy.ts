@@ -29,7 +29,10 @@ const testAccountUsd = "1000000";
 
 /** Whole-token amount worth `usd` at the token's configured price, in base units. */
 export function amountForUsd(token: TokenConfig, usd: string): bigint {
-  const whole = parseUnits(usd, 18) / parseUnits(token.price.usd, 18);
+  // A token priced by a feed is funded as if worth a dollar: the feed is not read before the
+  // chains exist, and the devnet needs only plenty of it.
+  const price = token.price.source === "fixed" ? token.price.usd : "1";
+  const whole = parseUnits(usd, 18) / parseUnits(price, 18);
   return whole * 10n ** BigInt(token.decimals);
 }
 

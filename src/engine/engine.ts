@@ -1,4 +1,5 @@
 import type { Address, Hex } from "viem";
+import { startPriceFeeds } from "../chains/price-feeds.ts";
 import type { ExecutionStatus } from "../core/connect/execution-status.ts";
 import type { ExecutionPlan } from "../core/connect/plan.ts";
 import { parseWallet, walletIdentity } from "../core/connect/wallet.ts";
@@ -170,9 +171,11 @@ export class Engine {
     this.database = database;
     await this.push.start(database, (queue) => this.signals[queue].wake());
     this.push.startWebhooks(this.deps.settings.push.webhooks, render, this.deps.clock);
+    const stopFeeds = await startPriceFeeds(this.registry, () => this.deps.clock.now(), this.deps.log);
     const workers = await startWorkers(this.deps, this.signals, database);
     return {
       stop: async () => {
+        stopFeeds();
         await workers.stop();
         await this.push.stop();
       },

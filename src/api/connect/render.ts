@@ -80,9 +80,8 @@ export function renderSubmitStatus(execution: ExecutionRecord): SubmitStatus {
   return execution.status === "DEPOSIT_PENDING" ? "SIGNED_PENDING_DEPOSIT" : execution.status;
 }
 
-/** Every listed token in the Connect API's shape; prices are the configured ones, as of start-up. */
+/** Every listed token in the Connect API's shape; a fixed price is as of start-up, a feed's as of its last read. */
 export function renderTokens(ctx: AppContext) {
-  const at = ctx.startedAt.toISOString();
   return ctx.registry.chains.flatMap((chain) =>
     chain.tokens.map((t) => ({
       assetId: assetIdOf({ slug: chain.slug, address: t.address, native: t.native }),
@@ -90,7 +89,7 @@ export function renderTokens(ctx: AppContext) {
       contractAddress: t.address,
       decimals: t.decimals,
       price: Number(t.price.usd),
-      priceUpdatedAt: at,
+      priceUpdatedAt: (t.price.updatedAt ?? ctx.startedAt).toISOString(),
       symbol: t.symbol,
     })),
   );

@@ -12,6 +12,7 @@ import { type PricedToken, pricedToken } from "../../core/price.ts";
 import { checkBound, priceQuote, type QuoteBound, type TradeType } from "../../core/quote.ts";
 import { reservedAmount } from "../../store/intents.ts";
 import type { EngineDeps } from "../ports.ts";
+import { requireFreshPrices } from "../prices.ts";
 import { requireSignerGas } from "../signer-gas.ts";
 
 export interface QuoteRequest {
@@ -132,6 +133,7 @@ export async function planIntent(deps: EngineDeps, req: QuoteRequest): Promise<I
   if (!originNative || !destinationNative) {
     throw new JunctionError("unsupported_network", "a chain's native coin has no configured price");
   }
+  requireFreshPrices([from, to, originNative, destinationNative], deps.clock.now());
   const call = req.callData
     ? { target: req.recipient as Address, data: req.callData, amountOffset: placeholderOffset(req.callData) }
     : null;

@@ -71,18 +71,23 @@ export const catalogMethods = {
     return { tokens: tokens.slice(0, req.limit ?? tokens.length).map(tokenInfo) };
   }),
 
-  /** Tokens Junction does not list come back without `priceUsd`, as webrpc's optional field allows. */
+  /**
+   * Tokens Junction does not list, or whose feed has not answered yet, come back without
+   * `priceUsd`, as webrpc's optional field allows; `updatedAt` is the feed's last read (a fixed
+   * price: the start).
+   */
   GetTokenPrices: method(getTokenPricesRequest, (req, ctx) => ({
     tokenPrices: req.tokens.map((token) => {
       const known = ctx.registry.token(token.chainId, token.tokenAddress);
+      const read = known && (known.price.feed === null || known.price.updatedAt !== null);
       return {
         token: {
           chainId: token.chainId,
           tokenAddress: token.tokenAddress,
           tokenSymbol: known?.symbol ?? token.tokenSymbol,
         },
-        ...(known ? { priceUsd: Number(known.price.usd) } : {}),
-        updatedAt: ctx.startedAt.toISOString(),
+        ...(known && read ? { priceUsd: Number(known.price.usd) } : {}),
+        updatedAt: (known?.price.updatedAt ?? ctx.startedAt).toISOString(),
       };
     }),
   })),
