@@ -186,7 +186,17 @@ export class Engine {
 
   /** Quotes and records the intent; `accessKey`, the caller's, may change it later. */
   quote(req: QuoteRequest, accessKey: string | null): Promise<IntentPlan> {
-    return quoteIntent(this.deps, req, accessKey);
+    return this.countingRefusals("trails", () => quoteIntent(this.deps, req, accessKey));
+  }
+
+  /** Runs a quoting call, counting the engine's refusals of it by reason. */
+  private async countingRefusals<T>(dialect: "trails" | "connect", work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof JunctionError) this.metrics.quoteRefused(dialect, err.kind);
+      throw err;
+    }
   }
 
   async intent(id: string): Promise<IntentRecord> {
@@ -256,7 +266,9 @@ export class Engine {
     req: QuoteExecutionRequest,
     apiKey: string,
   ): Promise<ExecutionRecord> {
-    const plan = await createQuoteExecution(this.deps, wallet, req, apiKey);
+    const plan = await this.countingRefusals("connect", () =>
+      createQuoteExecution(this.deps, wallet, req, apiKey),
+    );
     if (req.dry) return { plan, status: "CREATED", statusReason: null, signed: false, stored: false };
     return this.execution(plan.wallet.id, plan.id);
   }

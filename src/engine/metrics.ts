@@ -20,6 +20,12 @@ export class EngineMetrics {
     labelNames: ["dialect"] as const,
     registers: [this.registry],
   });
+  private readonly refused = new Counter({
+    name: "junction_quotes_refused_total",
+    help: "Quotes refused, by reason (insufficient_inventory, unavailable: a signer short of gas or a stale price, …)",
+    labelNames: ["dialect", "reason"] as const,
+    registers: [this.registry],
+  });
   private readonly transitions = new Counter({
     name: "junction_intent_transitions_total",
     help: "Intent status changes committed by this process",
@@ -145,6 +151,10 @@ export class EngineMetrics {
         );
       }
     }
+  }
+
+  quoteRefused(dialect: "trails" | "connect", reason: string): void {
+    this.refused.inc({ dialect, reason });
   }
 
   rpcError(chainSlug: string): void {

@@ -62,6 +62,18 @@ describe("GET /metrics", () => {
   });
 });
 
+describe("a refused quote", () => {
+  it("is counted by its reason", async () => {
+    const before = await scrape();
+    const huge = 10n ** 15n * 1_000_000n; // more USDC than the solver holds
+    await expect(j.f.quotePayment(j.t.trails, devnetAccount(2).address, { amount: huge })).rejects.toThrow(
+      /can deliver at most/,
+    );
+    const key = 'junction_quotes_refused_total{dialect="trails",reason="insufficient_inventory"}';
+    expect(sample(await scrape(), key) - sample(before, key)).toBe(1);
+  });
+});
+
 describe("GET /ready", () => {
   it("is ready with the database, every chain fresh and watched, nothing parked", async () => {
     const res = await fetch(`${j.t.url}/ready`);

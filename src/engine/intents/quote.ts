@@ -159,6 +159,16 @@ export async function planIntent(deps: EngineDeps, req: QuoteRequest): Promise<I
   checkBound(quote, req.bound);
   const available = await availableInventory(deps, req.destinationChainId, to.address, false);
   if (quote.toAmount > available) {
+    deps.log.warn(
+      {
+        alert: "inventory_short",
+        chainId: destinationChain.chainId,
+        token: to.symbol,
+        available: String(available),
+        asked: String(quote.toAmount),
+      },
+      "a quote was refused: the solver's inventory cannot cover it",
+    );
     throw new JunctionError(
       "insufficient_inventory",
       `the solver can deliver at most ${available} ${to.symbol} (base units) on chain ${destinationChain.chainId} right now; ask for less`,
