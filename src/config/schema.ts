@@ -252,13 +252,13 @@ export const configSchema = z
         streamMaxSeconds: z.number().int().min(10).max(86_400).default(900),
         /** Streams one client (address) may hold at once. */
         streamsPerClient: z.number().int().min(1).max(100_000).default(32),
-        /** A stream whose client has this much unread (bytes) is ended rather than buffered further. */
-        maxBufferedBytes: z
-          .number()
-          .int()
-          .min(4_096)
-          .max(1 << 30)
-          .default(1 << 20),
+        /**
+         * A stream's events waiting for a client that does not read (rendering, or behind its full
+         * socket): past this, the client is cut off rather than buffered further.
+         */
+        maxQueuedEvents: z.number().int().min(10).max(1_000_000).default(2_000),
+        /** How long a client's full socket may stay unread before the client is cut off (seconds). */
+        drainTimeoutSeconds: z.number().int().min(1).max(3_600).default(30),
         webhooks: z
           .object({
             /**

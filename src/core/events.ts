@@ -95,6 +95,13 @@ export function ownerKey(raw: string): string {
 
 /** The owner a filter names, as events are compared by: an EVM address or a wallet id. */
 export function parseOwner(raw: string, field: string): string {
+  // A NEAR name may start with 0x too; one that is 0x and hex is a mistyped EVM address.
+  if (/^0x[0-9a-fA-F]*$/.test(raw) && raw.length !== 42) {
+    throw new JunctionError(
+      "invalid_argument",
+      `${field}: ${JSON.stringify(raw.slice(0, 100))} looks like an EVM address but is not 0x + 40 hex digits`,
+    );
+  }
   try {
     return ownerKey(parseWallet(raw).id);
   } catch {

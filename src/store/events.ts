@@ -130,14 +130,14 @@ export interface EventWithOwners {
 
 /**
  * Events after sequence `after`, oldest first, at most `limit`; with `subjects`, only those of the
- * named intents and executions (an execution's include its intent's). Reading on from the last
+ * named intents, executions (an execution's include its intent's) and owners. Reading on from the last
  * sequence seen misses nothing: sequence numbers follow commit order (see `appendEvents`).
  */
 export function eventsAfter(
   db: Db,
   after: bigint,
   limit: number,
-  subjects?: { intentIds: readonly string[]; executionIds: readonly string[] },
+  subjects?: { intentIds: readonly string[]; executionIds: readonly string[]; owners?: readonly string[] },
 ): Promise<EventWithOwners[]> {
   let query = db
     .selectFrom("events as e")
@@ -160,13 +160,22 @@ export function eventsAfter(
   if (subjects) {
     const intents = [...subjects.intentIds];
     const executions = [...subjects.executionIds];
+    // Owners as `ownerKey` gives them: EVM addresses in lowercase, other wallet ids as they are.
+    const owners = [...(subjects.owners ?? [])];
     query = query.where((eb) =>
       eb.or([
         ...(intents.length > 0 ? [eb("e.intent_id", "in", intents)] : []),
         ...(executions.length > 0
           ? [eb("e.execution_id", "in", executions), eb("i.execution_id", "in", executions)]
           : []),
-        ...(intents.length + executions.length === 0 ? [sql<boolean>`false`] : []),
+        ...(owners.length > 0
+          ? [
+              sql<boolean>`lower(i.owner) = any(${owners}::text[])`,
+              sql<boolean>`x.wallet = any(${owners}::text[])`,
+              sql<boolean>`lower(x.wallet) = any(${owners}::text[])`,
+            ]
+          : []),
+        ...(intents.length + executions.length + owners.length === 0 ? [sql<boolean>`false`] : []),
       ]),
     );
   }

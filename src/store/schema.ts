@@ -163,6 +163,8 @@ export interface WebhooksTable {
   cursor: Int8;
   /** Failed attempts in a row. */
   failures: Generated<number>;
+  /** Moved by every replay and resumption: a delivery that began before one stops writing. */
+  version: Generated<number>;
   next_attempt_at: Date;
   lease_owner: string | null;
   lease_until: Date | null;

@@ -49,13 +49,14 @@ export async function resumeWebhook(
 ): Promise<WebhookRow | undefined> {
   return db
     .updateTable("webhooks")
-    .set({
+    .set((eb) => ({
       enabled: true,
       disabled_reason: null,
       failures: 0,
       next_attempt_at: now,
+      version: eb("version", "+", 1),
       ...(cursor === undefined ? {} : { cursor: cursor.toString() }),
-    })
+    }))
     .where("id", "=", id)
     .returningAll()
     .executeTakeFirst();
@@ -103,10 +104,13 @@ export interface WebhookProgress {
   leaseUntil?: Date | null;
 }
 
-/** Applies `progress` if `worker` still holds the endpoint; false when it lost it (or it was deleted). */
+/**
+ * Applies `progress` if `worker` still holds the endpoint at the version it claimed; false when it
+ * lost it, it was replayed or resumed meanwhile, or it was deleted.
+ */
 export async function updateClaimedWebhook(
   db: Db,
-  id: string,
+  claimed: { id: string; version: number },
   worker: string,
   progress: WebhookProgress,
 ): Promise<boolean> {
@@ -124,20 +128,60 @@ export async function updateClaimedWebhook(
             ...(progress.leaseUntil === null ? { lease_owner: null } : {}),
           }),
     })
-    .where("id", "=", id)
+    .where("id", "=", claimed.id)
+    .where("version", "=", claimed.version)
     .where("lease_owner", "=", worker)
     .executeTakeFirst();
   return result.numUpdatedRows > 0n;
 }
 
+/** Gives the endpoint back if `worker` still holds it, whatever its version. */
+export async function releaseWebhook(db: Db, id: string, worker: string): Promise<void> {
+  await db
+    .updateTable("webhooks")
+    .set({ lease_owner: null, lease_until: null })
+    .where("id", "=", id)
+    .where("lease_owner", "=", worker)
+    .execute();
+}
+
+/** Logs a delivery attempt; false when the endpoint no longer exists (deleted meanwhile). */
 export async function recordDelivery(
   db: Db,
   delivery: Omit<DeliveryRow, "id" | "seq"> & { seq: bigint },
-): Promise<void> {
-  await db
+): Promise<boolean> {
+  const row = await db
     .insertInto("webhook_deliveries")
-    .values({ ...delivery, seq: delivery.seq.toString() })
-    .execute();
+    .columns([
+      "webhook_id",
+      "seq",
+      "event_type",
+      "attempt",
+      "status_code",
+      "latency_ms",
+      "error",
+      "response_excerpt",
+      "at",
+    ])
+    .expression((eb) =>
+      eb
+        .selectFrom("webhooks")
+        .select([
+          "webhooks.id",
+          sql<string>`${delivery.seq.toString()}::bigint`.as("seq"),
+          sql<string>`${delivery.event_type}`.as("event_type"),
+          sql<number>`${delivery.attempt}::int`.as("attempt"),
+          sql<number | null>`${delivery.status_code}::int`.as("status_code"),
+          sql<number>`${delivery.latency_ms}::int`.as("latency_ms"),
+          sql<string | null>`${delivery.error}::text`.as("error"),
+          sql<string | null>`${delivery.response_excerpt}::text`.as("response_excerpt"),
+          sql<Date>`${delivery.at}::timestamptz`.as("at"),
+        ])
+        .where("webhooks.id", "=", delivery.webhook_id),
+    )
+    .returning("id")
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
 /** The endpoint's latest delivery attempts, newest first. */

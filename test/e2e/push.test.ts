@@ -213,6 +213,22 @@ describe("GET /events (Server-Sent Events)", () => {
       400,
       /intent\.nope/,
     ],
+    ["a NUL in an id", "intentId=%00", {}, 400, /NUL/],
+    ["a truncated EVM address as owner", "owner=0x123", {}, 400, /not 0x \+ 40 hex/],
+    [
+      "an empty list of types",
+      "owner=0x0000000000000000000000000000000000000001&types=,,",
+      {},
+      400,
+      /types: empty/,
+    ],
+    [
+      "more than 100 intent ids",
+      Array.from({ length: 101 }, (_, i) => `intentId=${i}`).join("&"),
+      {},
+      400,
+      /at most 100/,
+    ],
   ])("refuses %s with a clear error", async (_name, query, headers, status, message) => {
     const stream = await events(query, headers as Record<string, string>);
     expect(stream.status).toBe(status);
@@ -228,6 +244,33 @@ describe("GET /events (Server-Sent Events)", () => {
     stream.close();
     expect(first?.data.intentId).toBe(quoted.intentId);
   });
+
+  it("answers HEAD with the stream's headers and ends (an uptime check does not hold a stream)", async () => {
+    const intent = await f.quotePayment(t.trails, user);
+    const res = await fetch(`${t.url}/events?intentId=${intent.intentId}`, { method: "HEAD" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
+  });
+
+  it("takes an intent id in any case, as GetIntentReceipt does", async () => {
+    const intent = await f.quotePayment(t.trails, user);
+    const stream = await events(`intentId=0x${intent.intentId.slice(2).toUpperCase()}`);
+    expect(stream.status).toBe(200);
+    await stream.until((list) => list.some((e) => e.event === "intent.quoted"));
+    stream.close();
+  });
+
+  it("sends a long history to a client that reads at its pace, without cutting it off", async () => {
+    const owner = freshAddress();
+    const quotes = 450;
+    for (let i = 0; i < quotes; i++) await f.quotePayment(t.trails, owner);
+    const stream = await events(`owner=${owner}&lastEventId=0`);
+    await stream.until((list) => list.length === quotes, 60_000);
+    await stream.until(() => stream.comments.includes("live"));
+    stream.close();
+    expect(stream.comments.some((c) => c.startsWith("closing"))).toBe(false);
+    expect(new Set(stream.events.map((e) => e.id)).size).toBe(quotes);
+  }, 90_000);
 
   it("refuses a malformed Last-Event-ID header", async () => {
     const stream = await events("owner=0x0000000000000000000000000000000000000001", {
@@ -336,6 +379,60 @@ describe("webhooks", () => {
       "one delivery",
       10_000,
     );
+  });
+
+  it("a receiver that hangs holds up only its own endpoint", async () => {
+    const owner = freshAddress();
+    const hung = await subscribe(owner, ["intent.quoted"]);
+    const healthy = await subscribe(owner, ["intent.quoted"]);
+    hung.r.hanging = true;
+    await f.quotePayment(t.trails, owner);
+    await until(
+      async () => hung.r.attempts,
+      (n) => n === 1,
+      "the hanging delivery under way",
+      10_000,
+    );
+    await f.quotePayment(t.trails, owner);
+    // Both events reach the healthy endpoint while the first delivery to the other still hangs.
+    await until(
+      async () => healthy.r.got.length,
+      (n) => n === 2,
+      "both deliveries to the healthy endpoint",
+      10_000,
+    );
+    expect(hung.r.got).toEqual([]);
+    expect(hung.r.attempts).toBe(1);
+  });
+
+  it("a replay while a delivery is under way takes effect: the early events come again", async () => {
+    const owner = freshAddress();
+    const { r, id } = await subscribe(owner, ["intent.quoted"]);
+    r.delayMs = 300;
+    for (let i = 0; i < 4; i++) await f.quotePayment(t.trails, owner);
+    await until(
+      async () => r.got.length,
+      (n) => n >= 1,
+      "the first delivery",
+      10_000,
+    );
+    const first = r.got[0]?.sequence as string;
+    expect((await admin("POST", `/webhooks/${id}/replay`, { fromSequence: first })).status).toBe(202);
+    await until(
+      async () => r.got.filter((g) => g.sequence === first).length,
+      (n) => n === 2,
+      "the first event again after the replay",
+      15_000,
+    );
+    // And the rest follows in order after it.
+    await until(
+      async () => r.got.length,
+      (n) => n >= 5,
+      "the events after the replayed one",
+      15_000,
+    );
+    const again = r.got.findLastIndex((g) => g.sequence === first);
+    expect(increasing(r.got.slice(again).map((g) => BigInt(g.sequence)))).toBe(true);
   });
 
   it("a lease left by a process that died mid-delivery runs out, and another delivers", async () => {

@@ -23,6 +23,10 @@ export interface Receiver {
   forged: number;
   /** While true it answers 500. */
   failing: boolean;
+  /** While true it never answers (the request hangs until Junction gives up on it). */
+  hanging: boolean;
+  /** Milliseconds it takes before each answer. */
+  delayMs: number;
   /** The endpoint's secret, set once Junction has made it. */
   secret: string;
   close(): Promise<void>;
@@ -37,16 +41,25 @@ export async function startReceiver(): Promise<Receiver> {
     attempts: 0,
     forged: 0,
     failing: false,
+    hanging: false,
+    delayMs: 0,
     secret: "",
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        // A request it left hanging would otherwise hold the close.
+        server.closeAllConnections();
+      }),
   };
   server.on("request", (req: IncomingMessage, res) => {
     let body = "";
     req.on("data", (c) => {
       body += c;
     });
-    req.on("end", () => {
+    req.on("end", async () => {
       r.attempts += 1;
+      if (r.hanging) return;
+      if (r.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, r.delayMs));
       let payload: { type: string; data: { sequence: string } & Record<string, unknown> };
       try {
         // The package's own verification: signature, timestamp tolerance, id.

@@ -19,10 +19,21 @@ import { Stream } from "./stream.ts";
 /** Subjects one stream may name. */
 const MAX_SUBJECTS = 100;
 
-const many = z
-  .union([z.string().min(1).max(100), z.array(z.string().min(1).max(100)).max(MAX_SUBJECTS)])
-  .optional()
-  .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]));
+const value = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^\u0000]*$/, "must not contain NUL characters");
+/** A parameter given once or repeated, as a list. */
+const many = z.preprocess(
+  (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]),
+  z
+    .array(value)
+    .max(MAX_SUBJECTS, { error: `at most ${MAX_SUBJECTS} per stream; open another stream for more` }),
+);
+
+/** An intent id as GetIntentReceipt takes it: hex in any case. */
+const intentIdOf = (id: string) => (/^0x[0-9a-fA-F]+$/.test(id) ? id.toLowerCase() : id);
 
 export const eventsQuery = z
   .object({
@@ -31,7 +42,7 @@ export const eventsQuery = z
     owner: many,
     /** Comma-separated or repeated event types (or `intent.*`, `execution.*`). */
     types: many,
-    lastEventId: z.string().max(40).optional(),
+    lastEventId: z.string({ error: "expected one value: give lastEventId once" }).max(40).optional(),
   })
   .strict();
 
@@ -60,14 +71,21 @@ async function filterOf(
       "name intentId, executionId or owner in the query, or send Authorization: Bearer <admin key> for every event",
     );
   }
+  const intentIds = query.intentId.map(intentIdOf);
   await Promise.all([
-    ...query.intentId.map((id) => ctx.engine.intent(id)),
+    ...intentIds.map((id) => ctx.engine.intent(id)),
     ...query.executionId.map((id) => ctx.engine.executionById(id)),
   ]);
   const types = parseEventPatterns(query.types.flatMap((t) => t.split(",")).filter(Boolean), "types");
+  if (query.types.length > 0 && types.length === 0) {
+    throw new JunctionError(
+      "invalid_argument",
+      "types: empty; name event types (e.g. intent.*), or leave types out for all",
+    );
+  }
   return {
     all,
-    intentIds: query.intentId,
+    intentIds,
     executionIds: query.executionId,
     owners,
     types: types.length > 0 ? types : ["*"],
@@ -122,6 +140,8 @@ export function eventsRoute(ctx: AppContext, admission: Admission): FastifyPlugi
         if (!(err instanceof JunctionError)) throw err;
         return refuse(reply, err.kind === "unauthorized" ? 401 : (statusOf[err.kind] ?? 400), err.message);
       }
+      // A HEAD (an uptime check) gets the stream's headers, not a stream that would never end.
+      if (request.method === "HEAD") return reply.type("text/event-stream; charset=utf-8").send();
       const push = ctx.config.push;
       const slot = admission.openStream(request, push.streamMaxSeconds * 1000);
       if (!("release" in slot)) {
@@ -138,25 +158,28 @@ export function eventsRoute(ctx: AppContext, admission: Admission): FastifyPlugi
         // Proxies (nginx) must pass each event on at once rather than buffer the response.
         "x-accel-buffering": "no",
       });
-      const stream = new Stream(reply, render, push.maxBufferedBytes);
+      const stream = new Stream(reply, render, {
+        maxQueuedEvents: push.maxQueuedEvents,
+        drainTimeoutMs: push.drainTimeoutSeconds * 1000,
+      });
       open.add(stream);
-      stream.write("retry: 1000\n\n");
+      reply.raw.write("retry: 1000\n\n");
       const subscription = ctx.engine.subscribe(filter, start, stream);
       const heartbeat = setInterval(() => stream.comment("heartbeat"), push.heartbeatSeconds * 1000);
       const lifetime = setTimeout(
         () => stream.close("the stream reached push.streamMaxSeconds; reconnect with Last-Event-ID"),
         push.streamMaxSeconds * 1000,
       );
-      const end = () => {
+      stream.onEnd = () => {
         clearInterval(heartbeat);
         clearTimeout(lifetime);
         subscription.unsubscribe();
         open.delete(stream);
-        slot.release();
       };
-      stream.onEnd = end;
+      // The client's slot is free only once its connection is gone, not when its stream ends.
       reply.raw.on("close", () => {
-        if (open.has(stream)) stream.close("the client went away");
+        stream.close("the client went away");
+        slot.release();
       });
       await subscription.ready;
       stream.comment("live");

@@ -15,9 +15,21 @@ export const createWebhookBody = z
   })
   .strict();
 
-export const replayBody = z.object({ fromSequence: z.union([z.string(), z.number().int().min(0)]) }).strict();
+export const replayBody = z
+  .object({
+    fromSequence: z.union([z.string(), z.number().int().min(0)], {
+      error: "expected an event's sequence number (a non-negative integer, or a string of one)",
+    }),
+  })
+  .strict();
 
-const idParams = z.object({ id: z.string().min(1).max(100) });
+const idParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[^\u0000]*$/, "must not contain NUL characters"),
+});
 
 const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }).strict();
 
@@ -63,6 +75,11 @@ export function webhooksRoutes(ctx: AppContext): FastifyPluginAsync {
     // Malformed JSON, a wrong content type, an engine refusal: `{error}` with its status.
     app.setErrorHandler((err: FastifyError, _request, reply) => {
       if (err instanceof JunctionError) return reply.status(statusOf(err)).send({ error: err.message });
+      if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+        return reply
+          .status(413)
+          .send({ error: "the body is over 256 KB; a webhook request is a few hundred bytes" });
+      }
       if (err.statusCode && err.statusCode < 500) {
         return reply.status(err.statusCode).send({ error: `${err.message}: send a JSON body` });
       }

@@ -49,6 +49,15 @@ export interface NewEndpoint {
   owner?: string;
 }
 
+/** Names that mean this machine (a name that resolves to it otherwise is refused when connecting). */
+function loopbackName(host: string): boolean {
+  const name = host.toLowerCase().replace(/\.$/, "");
+  return (
+    ["localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"].includes(name) ||
+    name.endsWith(".localhost")
+  );
+}
+
 /** Parses a receiver's URL: http(s), no credentials, and a public host unless private ones are allowed. */
 function parseEndpointUrl(raw: string, allowPrivate: boolean): string {
   let url: URL;
@@ -72,9 +81,15 @@ function parseEndpointUrl(raw: string, allowPrivate: boolean): string {
       "url: credentials in the URL are not allowed; authenticate with the signature instead",
     );
   }
+  if (url.port === "0") {
+    throw new JunctionError(
+      "invalid_argument",
+      "url: port 0 cannot be connected to; give the receiver's port",
+    );
+  }
   const host = url.hostname.replace(/^\[|\]$/g, "");
   const literal = /^[\d.]+$|:/.test(host) ? blockedAddress(host, allowPrivate) : null;
-  const local = !allowPrivate && (host === "localhost" || host.endsWith(".localhost"));
+  const local = !allowPrivate && loopbackName(host);
   if (literal || local) {
     throw new JunctionError(
       "invalid_argument",

@@ -39,6 +39,8 @@ export type FeedStart = { after: bigint } | "history";
 export interface FeedSink {
   event(event: PushEvent): void;
   close(reason: string): void;
+  /** Resolves once what it was handed is delivered: the catch-up reads on at the sink's pace. */
+  flushed?(): Promise<void>;
 }
 
 export interface Subscription {
@@ -182,8 +184,8 @@ export class EventFeed {
   }
 
   private async catchUp(sub: Subscriber, history: boolean): Promise<void> {
-    // History is only of the named subjects; resuming after a sequence reads every later event.
-    const subjects = history || !sub.filter.all ? subjectsOf(sub.filter) : undefined;
+    // Only the named subjects' and owners' events are read; everything, for a stream of all.
+    const subjects = sub.filter.all ? undefined : subjectsOf(sub.filter);
     for (;;) {
       const rows = await eventsAfter(this.db, sub.sent, PAGE, subjects);
       if (!this.subscribers.has(sub)) return;
@@ -193,6 +195,8 @@ export class EventFeed {
         if (matchesEvent(sub.filter, event)) sub.sink.event(event);
       }
       if (rows.length < PAGE) break;
+      await sub.sink.flushed?.();
+      if (!this.subscribers.has(sub)) return;
     }
     const buffered = sub.buffer ?? [];
     sub.buffer = null;
@@ -215,11 +219,7 @@ export class EventFeed {
   }
 }
 
-/**
- * The subjects a filter names, for reading only their events; undefined when it names an owner,
- * whose events can be of any subject.
- */
+/** The subjects and owners a filter names, for reading only their events. */
 function subjectsOf(filter: EventFilter) {
-  if (filter.owners.length > 0) return undefined;
-  return { intentIds: filter.intentIds, executionIds: filter.executionIds };
+  return { intentIds: filter.intentIds, executionIds: filter.executionIds, owners: filter.owners };
 }

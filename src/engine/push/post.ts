@@ -19,6 +19,8 @@ export interface PostOptions {
   allowPrivate: boolean;
   connectTimeoutMs: number;
   timeoutMs: number;
+  /** Aborts the attempt when the caller stops (the result is then "stopped", not a failure). */
+  stop?: AbortSignal;
 }
 
 /** Characters of the receiver's answer kept. */
@@ -69,33 +71,40 @@ export function postWebhook(
   headers: Record<string, string>,
   body: string,
   options: PostOptions,
-): Promise<PostResult> {
+): Promise<PostResult | "stopped"> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     const finish = (result: Omit<PostResult, "latencyMs">) => resolve({ ...result, latencyMs: elapsed() });
+    if (options.stop?.aborted) return resolve("stopped");
     const target = new URL(url);
     const host = target.hostname.replace(/^\[|\]$/g, "");
     // A literal address is connected to without a lookup, so it is checked here.
     const literal = isIP(host) ? blockedAddress(host, options.allowPrivate) : null;
     if (literal) return finish({ statusCode: null, error: `${literal}: not allowed`, excerpt: null });
     const client = target.protocol === "https:" ? https : http;
+    const timeout = AbortSignal.timeout(options.timeoutMs);
     const request = client.request(target, {
       method: "POST",
       headers: { ...headers, "content-length": Buffer.byteLength(body).toString() },
       lookup: guardedLookup(options.allowPrivate) as never,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      // A connection of its own each time: every connection is checked by the lookup, and nothing
+      // is kept per delivery on a shared socket.
+      agent: false,
+      signal: options.stop ? AbortSignal.any([timeout, options.stop]) : timeout,
     });
+    let answered = false;
     const connectTimer = setTimeout(
       () => request.destroy(new Error(`no connection within ${options.connectTimeoutMs} ms`)),
       options.connectTimeoutMs,
     );
     request.on("socket", (socket) => {
-      if (!socket.connecting) clearTimeout(connectTimer);
-      socket.once("connect", () => clearTimeout(connectTimer));
+      if (socket.connecting) socket.once("connect", () => clearTimeout(connectTimer));
+      else clearTimeout(connectTimer);
     });
     request.on("response", (response) => {
       clearTimeout(connectTimer);
+      answered = true;
       let excerpt = "";
       response.setEncoding("utf8");
       response.on("data", (chunk: string) => {
@@ -103,10 +112,12 @@ export function postWebhook(
         // Only the start is kept; the rest is not worth reading.
         if (excerpt.length >= EXCERPT_CHARS) response.destroy();
       });
+      const status = response.statusCode ?? null;
+      const redirect = status !== null && status >= 300 && status < 400;
       const done = () =>
         finish({
-          statusCode: response.statusCode ?? null,
-          error: null,
+          statusCode: status,
+          error: redirect ? `HTTP ${status}: redirects are not followed; register the final URL` : null,
           excerpt: excerpt.slice(0, EXCERPT_CHARS) || null,
         });
       response.on("end", done);
@@ -114,10 +125,13 @@ export function postWebhook(
     });
     request.on("error", (err) => {
       clearTimeout(connectTimer);
-      const message =
-        err.name === "AbortError" || err.name === "TimeoutError"
-          ? `no answer within ${options.timeoutMs} ms`
-          : err.message;
+      if (options.stop?.aborted) return resolve("stopped");
+      const timedOut = err.name === "AbortError" || err.name === "TimeoutError";
+      const message = !timedOut
+        ? err.message
+        : answered
+          ? `the answer did not finish within ${options.timeoutMs} ms`
+          : `no answer within ${options.timeoutMs} ms`;
       finish({ statusCode: null, error: message, excerpt: null });
     });
     request.end(body);

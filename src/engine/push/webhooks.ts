@@ -16,6 +16,7 @@ import {
   claimWebhooks,
   pruneDeliveries,
   recordDelivery,
+  releaseWebhook,
   updateClaimedWebhook,
   type WebhookRow,
 } from "../../store/webhooks.ts";
@@ -52,6 +53,8 @@ export class WebhookDispatcher {
   private readonly signal = new WorkSignal();
   private readonly worker = `webhooks:${randomUUID()}`;
   private readonly stopping = new AbortController();
+  /** Endpoint id → its delivery under way: each endpoint goes at its own pace. */
+  private readonly inFlight = new Map<string, Promise<void>>();
   private done: Promise<void> | null = null;
   private prunedAt = 0;
 
@@ -85,40 +88,50 @@ export class WebhookDispatcher {
     })();
   }
 
+  /** Stops claiming, cuts the deliveries under way short (they are sent again later) and waits for them. */
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.done;
+    await Promise.all(this.inFlight.values());
   }
 
-  /** Claims the endpoints that are due and delivers to each; true when any was claimed. */
+  /**
+   * Claims the endpoints that are due, as many as there are free places, and starts delivering to
+   * each on its own (a slow receiver holds up only itself); true when any was claimed.
+   */
   async round(): Promise<boolean> {
     const now = this.clock.now();
     if (now.getTime() - this.prunedAt > PRUNE_EVERY_MS) {
       this.prunedAt = now.getTime();
       await pruneDeliveries(this.db, new Date(now.getTime() - DELIVERY_LOG_MS));
     }
+    const free = CLAIM - this.inFlight.size;
+    if (free <= 0) return false;
     const hooks = await claimWebhooks(this.db, this.worker, {
       now,
       leaseUntil: new Date(now.getTime() + LEASE_MS),
-      limit: CLAIM,
+      limit: free,
     });
-    await Promise.all(
-      hooks.map((hook) =>
-        this.deliverTo(hook).catch(async (err: unknown) => {
+    for (const hook of hooks) {
+      const task = this.deliverTo(hook)
+        .catch(async (err: unknown) => {
           // Given back at once (not held until the lease runs out); what it acknowledged stays.
-          this.log.warn({ err, webhook: hook.id }, "webhook delivery round failed; retrying");
-          await updateClaimedWebhook(this.db, hook.id, this.worker, { leaseUntil: null });
-        }),
-      ),
-    );
-    // More may be due than one claim took.
-    if (hooks.length === CLAIM) this.signal.wake();
+          this.log.warn({ err, webhook: hook.id }, "webhook delivery failed on Junction's side; retrying");
+          await releaseWebhook(this.db, hook.id, this.worker);
+        })
+        .finally(() => {
+          this.inFlight.delete(hook.id);
+          this.signal.wake();
+        });
+      this.inFlight.set(hook.id, task);
+    }
     return hooks.length > 0;
   }
 
   /**
    * Sends the endpoint its events after its cursor, in order, until one fails (it is retried on
-   * the schedule, and later events wait behind it) or none are left; then gives the endpoint back.
+   * the schedule, and later events wait behind it), none are left, or the dispatcher stops; then
+   * gives the endpoint back. A replay or resumption meanwhile (the version moved) ends it too.
    */
   private async deliverTo(hook: WebhookRow): Promise<void> {
     const filter: EventFilter = {
@@ -129,30 +142,48 @@ export class WebhookDispatcher {
       types: hook.events,
     };
     let cursor = BigInt(hook.cursor);
+    let failures = hook.failures;
     for (;;) {
       const rows = await eventsAfter(this.db, cursor, PAGE);
       for (const row of rows) {
+        if (this.stopping.signal.aborted) return this.giveBack(hook, cursor);
         const event = pushEventOf(row);
         if (matchesEvent(filter, event)) {
-          const result = await this.send(hook, event);
-          if (!ok(result)) return this.failed(hook, cursor, result);
-          const renewed = await updateClaimedWebhook(this.db, hook.id, this.worker, {
+          const result = await this.send(hook, event, failures + 1);
+          if (result === "stopped") return this.giveBack(hook, cursor);
+          if (result === "endpoint gone") return;
+          if (!ok(result)) return this.failed(hook, cursor, failures + 1, result);
+          failures = 0;
+          const renewed = await updateClaimedWebhook(this.db, hook, this.worker, {
             cursor: BigInt(event.sequence),
             failures: 0,
             leaseUntil: new Date(this.clock.now().getTime() + LEASE_MS),
           });
-          // Another process took it over (this one stalled past its lease), or it was deleted.
-          if (!renewed) return;
-          hook.failures = 0;
+          // Replayed or resumed meanwhile, taken over (this process stalled past its lease), or deleted.
+          if (!renewed) return releaseWebhook(this.db, hook.id, this.worker);
         }
         cursor = BigInt(event.sequence);
       }
       if (rows.length < PAGE) break;
     }
-    await updateClaimedWebhook(this.db, hook.id, this.worker, { cursor, leaseUntil: null });
+    await this.giveBack(hook, cursor);
   }
 
-  private async send(hook: WebhookRow, event: PushEvent): Promise<PostResult> {
+  /** Gives the endpoint back with the events skipped as not its own acknowledged. */
+  private async giveBack(hook: WebhookRow, cursor: bigint): Promise<void> {
+    const given = await updateClaimedWebhook(this.db, hook, this.worker, { cursor, leaseUntil: null });
+    if (!given) await releaseWebhook(this.db, hook.id, this.worker);
+  }
+
+  /**
+   * One attempt at one event, logged; "stopped" when the dispatcher stopped during it (not a
+   * failure of the receiver), "endpoint gone" when the endpoint was deleted meanwhile.
+   */
+  private async send(
+    hook: WebhookRow,
+    event: PushEvent,
+    attempt: number,
+  ): Promise<PostResult | "stopped" | "endpoint gone"> {
     const id = messageId(hook.id, event.sequence);
     const body = JSON.stringify({
       type: event.type,
@@ -175,29 +206,35 @@ export class WebhookDispatcher {
         allowPrivate: this.settings.allowPrivateUrls,
         connectTimeoutMs: this.settings.connectTimeoutMs,
         timeoutMs: this.settings.timeoutMs,
+        stop: this.stopping.signal,
       },
     );
-    await recordDelivery(this.db, {
+    if (result === "stopped") return result;
+    const logged = await recordDelivery(this.db, {
       webhook_id: hook.id,
       seq: BigInt(event.sequence),
       event_type: event.type,
-      attempt: hook.failures + 1,
+      attempt,
       status_code: result.statusCode,
       latency_ms: result.latencyMs,
       error: result.error,
       response_excerpt: result.excerpt,
       at,
     });
-    return result;
+    return logged ? result : "endpoint gone";
   }
 
   /** A failed attempt: retried on the schedule, or after a run of failures the endpoint is disabled. */
-  private async failed(hook: WebhookRow, cursor: bigint, result: PostResult): Promise<void> {
-    const failures = hook.failures + 1;
+  private async failed(
+    hook: WebhookRow,
+    cursor: bigint,
+    failures: number,
+    result: PostResult,
+  ): Promise<void> {
     const now = this.clock.now();
     const disable = failures >= this.settings.disableAfterFailures;
     const why = result.error ?? `HTTP ${result.statusCode}`;
-    await updateClaimedWebhook(this.db, hook.id, this.worker, {
+    const updated = await updateClaimedWebhook(this.db, hook, this.worker, {
       cursor,
       failures,
       nextAttemptAt: webhookRetryAt(failures, this.settings.retryScheduleSeconds, now, Math.random()),
@@ -208,6 +245,7 @@ export class WebhookDispatcher {
         : {}),
       leaseUntil: null,
     });
+    if (!updated) await releaseWebhook(this.db, hook.id, this.worker);
     this.log.info({ webhook: hook.id, failures, disabled: disable, error: why }, "webhook delivery failed");
   }
 }

@@ -16,6 +16,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     disabled_reason text,
     cursor bigint not null,
     failures integer not null default 0,
+    -- Moved by every replay and resumption: a delivery that began before one stops writing.
+    version integer not null default 0,
     next_attempt_at timestamptz not null,
     lease_owner text,
     lease_until timestamptz,
