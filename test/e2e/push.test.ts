@@ -371,7 +371,11 @@ describe("webhooks", () => {
     const attempts = r.attempts;
     expect(attempts).toBe(4);
     r.failing = false;
-    const enabled = await admin("POST", `/webhooks/${id}/enable`);
+    // As a client library sends it: a JSON content type and no body.
+    const enabled = await admin("POST", `/webhooks/${id}/enable`, undefined, {
+      ...ADMIN,
+      "content-type": "application/json",
+    });
     expect(enabled.body).toMatchObject({ enabled: true, failures: 0 });
     await until(
       async () => r.got.length,

@@ -72,6 +72,15 @@ export function webhooksRoutes(ctx: AppContext): FastifyPluginAsync {
     app.addHook("onRequest", async (request, reply) => {
       if (!authorize(ctx, request, reply)) return reply;
     });
+    // A body-less POST (enable) sent with a JSON content type is not a malformed body.
+    app.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+      if (body === "") return done(null, undefined);
+      try {
+        done(null, JSON.parse(body as string));
+      } catch (err) {
+        done(Object.assign(err as Error, { statusCode: 400 }), undefined);
+      }
+    });
     // Malformed JSON, a wrong content type, an engine refusal: `{error}` with its status.
     app.setErrorHandler((err: FastifyError, _request, reply) => {
       if (err instanceof JunctionError) return reply.status(statusOf(err)).send({ error: err.message });
