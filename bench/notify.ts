@@ -3,20 +3,20 @@
  * long a commit in one Junction process takes to reach another through LISTEN/NOTIFY. Two
  * connections pools on one schema stand for the two processes, each with the engine's own commit
  * point and push hub; the reader's feed never polls, so only the notification makes it read.
- * Each of N commits (default 500, one at a time, 20 ms apart) appends an event and makes an
- * intent due; measured: from just before the commit starts to the reader's feed handing the event
- * to a subscriber, and to the reader's queue being woken. Side by side: the same process's own
+ * Each of N rounds (default 500) quotes a fresh intent, then times one commit that appends an
+ * event and makes the intent due: from just before the commit starts to the first event each
+ * subscriber is handed after it, and to the reader's queue being woken. Side by side: the same process's own
  * commits (the commit point's listener, no database round trip).
  */
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
-import { testPlan } from "../test/support/plans.ts";
 import type { PushEvent } from "../src/core/events.ts";
 import { PushHub } from "../src/engine/push/hub.ts";
 import { Store } from "../src/store/commit.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { commitChannel } from "../src/store/notifications.ts";
+import { testPlan } from "../test/support/plans.ts";
 import { fmt, machine, percentile, table } from "./support.ts";
 
 const url = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -57,27 +57,30 @@ while (arrived.other.size === 0) {
   await sleep(50);
 }
 
-const rounds: { started: number; seq: string; wokenBefore: number }[] = [];
+const rounds: { started: number; wokenBefore: number }[] = [];
 for (let i = 0; i < N; i++) {
+  // A fresh intent each round, so the commit makes it due (an intent already due is not woken).
+  const next = testPlan();
+  await writer.insertIntent(next, new Date(), null);
+  await sleep(20);
   const wokenBefore = woken.length;
   const started = performance.now();
-  const seq = await writer.commit(new Date(), async (uow) => {
-    uow.intentEvent(row, "bench.ping", { i });
-    await uow.wake("intents", [plan.intentId]);
-    return "";
+  await writer.commit(new Date(), async (uow) => {
+    uow.intentEvent({ id: next.intentId, status: "QUOTED", execution_id: null }, "bench.ping", { i });
+    await uow.wake("intents", [next.intentId]);
   });
-  void seq;
-  rounds.push({ started, seq: "", wokenBefore });
-  await sleep(20);
+  rounds.push({ started, wokenBefore });
 }
 await sleep(500);
-// Sequences in commit order: the reader saw them in order, so pair them by position.
-const otherTimes = [...arrived.other.entries()].sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1)).slice(-N);
-const sameTimes = [...arrived.same.entries()].sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1)).slice(-N);
-const other = rounds.map((r, i) => (otherTimes[i]?.[1] ?? Number.NaN) - r.started);
-const same = rounds.map((r, i) => (sameTimes[i]?.[1] ?? Number.NaN) - r.started);
+// Each round's event is the last one its commit appended: pair the arrivals with rounds by the
+// order of the events named "bench.ping" (every other event is a quote's).
+const pings = (arrivals: Map<string, number>) =>
+  [...arrivals.entries()].sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1)).map(([, at]) => at);
+const otherTimes = pings(arrived.other);
+const sameTimes = pings(arrived.same);
+const other = rounds.map((r) => (otherTimes.find((at) => at >= r.started) ?? Number.NaN) - r.started);
+const same = rounds.map((r) => (sameTimes.find((at) => at >= r.started) ?? Number.NaN) - r.started);
 const wake = rounds.map((r) => (woken[r.wokenBefore] ?? Number.NaN) - r.started);
-
 const row3 = (name: string, ms: number[]) => [
   name,
   String(ms.filter((m) => !Number.isNaN(m)).length),
