@@ -10,7 +10,6 @@ import { insertQuotedIntentWithEvent, intentEvents } from "./events.ts";
 import {
   findIntent,
   findIntentByDepositAddress,
-  insertQuotedIntent,
   intentPage,
   isRetired,
   planOf,

@@ -1,14 +1,8 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { JunctionError } from "../../core/errors.ts";
-import {
-  type EventFilter,
-  type PushEvent,
-  parseEventPatterns,
-  parseOwner,
-  parseSequence,
-} from "../../core/events.ts";
-import type { FeedSink, FeedStart } from "../../engine/engine.ts";
+import { type EventFilter, parseEventPatterns, parseOwner, parseSequence } from "../../core/events.ts";
+import type { FeedStart } from "../../engine/engine.ts";
 import { isAdmin } from "../admin-key.ts";
 import type { Admission } from "../admission.ts";
 import type { AppContext } from "../context.ts";
@@ -23,7 +17,7 @@ const value = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[^\u0000]*$/, "must not contain NUL characters");
+  .refine((v) => !v.includes("\0"), "must not contain NUL characters");
 /** A parameter given once or repeated, as a list. */
 const many = z.preprocess(
   (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]),
@@ -107,7 +101,8 @@ async function startOf(
     // An id from beyond the log's end (another deployment's, a reset devnet's) resumes at the end
     // rather than waiting in silence until the log reaches it.
     const last = await ctx.engine.lastEventSequence();
-    return { after: after < last ? after : last };
+    if (after > last) return { after: last };
+    return { after };
   }
   if (!filter.all && filter.owners.length === 0) return "history";
   return { after: await ctx.engine.lastEventSequence() };

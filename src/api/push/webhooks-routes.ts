@@ -28,7 +28,7 @@ const idParams = z.object({
     .string()
     .min(1)
     .max(100)
-    .regex(/^[^\u0000]*$/, "must not contain NUL characters"),
+    .refine((v) => !v.includes("\0"), "must not contain NUL characters"),
 });
 
 const deliveriesQuery = z.object({ limit: z.coerce.number().int().min(1).max(500).default(100) }).strict();

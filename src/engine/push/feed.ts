@@ -176,14 +176,14 @@ export class EventFeed {
       buffer: [],
     };
     this.subscribers.add(sub);
-    const ready = this.catchUp(sub, start === "history").catch((err: unknown) => {
+    const ready = this.catchUp(sub).catch((err: unknown) => {
       this.log.warn({ err }, "event stream catch-up failed");
       this.drop(sub, "its catch-up could not be read; reconnect with Last-Event-ID");
     });
     return { ready, unsubscribe: () => this.subscribers.delete(sub) };
   }
 
-  private async catchUp(sub: Subscriber, history: boolean): Promise<void> {
+  private async catchUp(sub: Subscriber): Promise<void> {
     // Only the named subjects' and owners' events are read; everything, for a stream of all.
     const subjects = sub.filter.all ? undefined : subjectsOf(sub.filter);
     for (;;) {
