@@ -15,6 +15,7 @@
  * reached a block per intent, and every deposit address is empty; from the API: each intent ended
  * SUCCEEDED, once, with its receipt naming the mined fill and sweep. Exits 1 if any check fails.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { TradeType, TrailsApi } from "@0xtrails/api";
 import {
   type Address,
@@ -369,6 +370,22 @@ interface Round {
   rssPeak: number;
 }
 
+/**
+ * Waits until every intent's sweep is mined: a client is told SUCCEEDED when its fill is mined,
+ * and the sweep (the solver's own bookkeeping) follows.
+ */
+async function sweepsSettled(trails: TrailsApi, outcomes: Outcome[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (const o of outcomes) {
+    if (!o.intentId) continue;
+    while (Date.now() < deadline) {
+      const { intentReceipt } = await trails.getIntentReceipt({ intentId: o.intentId });
+      if (!["ON_HOLD", "SENT"].includes(intentReceipt.originTransaction.status)) break;
+      await sleep(100);
+    }
+  }
+}
+
 /** N users pay at once; then every payment is checked against the chains and the API. */
 async function round(server: Server, chains: ChainCtx[], devnet: DevnetInfo, n: number): Promise<Round> {
   const funder = devnet.accounts[0]?.privateKey;
@@ -386,8 +403,9 @@ async function round(server: Server, chains: ChainCtx[], devnet: DevnetInfo, n: 
   const outcomes = await Promise.all(users.map((u) => pay(server.url, u)));
   const done = outcomes.flatMap((o) => (o.t.done === undefined ? [] : [o.t.done]));
   const rssPeak = server.takeSampledPeakMb();
-  const engineTxs = await engineTransactions(chains);
   const trails = new TrailsApi("", { hostname: server.url });
+  await sweepsSettled(trails, outcomes);
+  const engineTxs = await engineTransactions(chains);
   const problems: string[] = [];
   for (const o of outcomes) {
     const txs = engineTxs.get(o.intentId?.toLowerCase() ?? "") ?? [];

@@ -198,7 +198,7 @@ export class UnitOfWork {
 
   /**
    * Changes a locked intent: the transition (along the status table, recording its event), the
-   * stage (along the stage table) and the rest of `patch`; with no transition, `event` if given.
+   * stage (along the stage table) and the rest of `patch`; `event`, if given, is recorded first.
    */
   async changeIntent(locked: IntentRow, change: IntentChangeRequest): Promise<IntentRow> {
     const row = await this.applyIntentChange(locked, change, false);
@@ -232,8 +232,8 @@ export class UnitOfWork {
     );
     if (!row) return undefined;
     const data = change.data ?? {};
+    if (change.event) this.intentEvent(row, change.event, data);
     if (moved) this.intentEvent(row, moved.event, { from: base.status, ...data });
-    else if (change.event) this.intentEvent(row, change.event, data);
     const followed = moved !== null || patch.stage !== undefined || patch.status_reason !== undefined;
     this.intentTouched(row, patch.next_action_at, followed);
     return row;

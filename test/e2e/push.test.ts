@@ -154,7 +154,8 @@ describe("GET /events (Server-Sent Events)", () => {
     const owner = `owner=${user.toLowerCase()}`;
     const first = await events(owner);
     const a = await payment();
-    await first.until((list) => list.some((e) => e.event === "intent.succeeded" && e.data.intentId === a));
+    // The payment's last event: the sweep, after the user was told SUCCEEDED.
+    await first.until((list) => list.some((e) => e.event === "intent.sweep_mined" && e.data.intentId === a));
     first.close();
     const lastId = first.events.at(-1)?.id as string;
     // While nobody listens: a whole payment.
@@ -317,8 +318,8 @@ describe("webhooks", () => {
     await f.waitDone(t.trails, intentId);
     await until(
       async () => r.got.map((g) => g.type),
-      (types) => types.includes("intent.succeeded"),
-      "intent.succeeded delivered",
+      (types) => types.includes("intent.sweep_mined"),
+      "the payment's last event delivered",
       20_000,
     );
     const sent = r.got.map((g) => g.sequence);
@@ -332,7 +333,7 @@ describe("webhooks", () => {
       .execute();
     expect(sent).toEqual(logged.map((l) => l.seq));
     expect(r.got[0]).toMatchObject({ type: "intent.quoted", id: `msg_${id}_${logged[0]?.seq}` });
-    expect(r.got.at(-1)?.data).toMatchObject({ status: "SUCCEEDED", intentId });
+    expect(r.got.at(-1)?.data).toMatchObject({ type: "intent.sweep_mined", status: "SUCCEEDED", intentId });
   });
 
   it("a replay sends the events again from a sequence, under the same webhook-ids", async () => {

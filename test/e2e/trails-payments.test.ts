@@ -72,8 +72,24 @@ describe("payments through the real Trails client", () => {
     );
     const executed = await t.trails.executeIntent({ intentId, depositTransactionHash: hash });
     expect(executed.intentStatus).toBe("EXECUTING");
+    // The client is told as soon as the user is paid: the receipt is done with the fill mined.
+    const final = await f.waitFinal(t.trails, intentId);
+    expect(final.status).toBe("SUCCEEDED");
+    expect(final.destinationTransaction?.status).toBe("SUCCEEDED");
     const receipt = await f.waitDone(t.trails, intentId);
     expect(receipt.status).toBe("SUCCEEDED");
+    // SUCCEEDED is committed with the mined fill, in one transaction; the sweep follows.
+    const types = (
+      await t.db
+        .selectFrom("events")
+        .select("type")
+        .where("intent_id", "=", intentId)
+        .orderBy("seq")
+        .execute()
+    ).map((e) => e.type);
+    const filled = types.indexOf("fill.mined");
+    expect(types[filled + 1]).toBe("intent.succeeded");
+    expect(types.indexOf("sweep.mined")).toBeGreaterThan(filled + 1);
     expect(await f.balance(1, usdcB, recipient)).toBe(intent.quote.toAmount);
     expect(before - (await f.balance(0, usdcA, user))).toBe(100_000_000n);
     expect(await f.balance(0, usdcA, intent.originIntentAddress as `0x${string}`)).toBe(0n);

@@ -45,7 +45,6 @@ export function flows(t: TestJunction) {
     return hash;
   }
 
-  /** Long-polls with the client until the receipt is done; returns it. */
   /** Quotes a plain USDC payment from chain 0 to chain 1 for `owner` (to `recipient`, else the owner). */
   async function quotePayment(
     trails: TrailsApi,
@@ -65,7 +64,8 @@ export function flows(t: TestJunction) {
     return intent;
   }
 
-  async function waitDone(trails: TrailsApi, intentId: string, timeoutMs = 45_000) {
+  /** Long-polls with the client until the receipt is done (the client's answer is final). */
+  async function waitFinal(trails: TrailsApi, intentId: string, timeoutMs = 45_000) {
     const deadline = Date.now() + timeoutMs;
     let states: string[] | undefined;
     for (;;) {
@@ -77,6 +77,22 @@ export function flows(t: TestJunction) {
       states = res.receiptStates;
       if (Date.now() > deadline)
         throw new Error(`intent ${intentId} not done: ${JSON.stringify(res.receiptStates)}`);
+    }
+  }
+
+  /**
+   * `waitFinal`, then until Junction's own transaction on the origin chain (the sweep, or a
+   * refund) has settled too: a client is told SUCCEEDED when its fill is mined, before the sweep,
+   * and tests that check the chains afterwards need both.
+   */
+  async function waitDone(trails: TrailsApi, intentId: string, timeoutMs = 45_000) {
+    const deadline = Date.now() + timeoutMs;
+    await waitFinal(trails, intentId, timeoutMs);
+    for (;;) {
+      const { intentReceipt } = await trails.getIntentReceipt({ intentId });
+      if (!["ON_HOLD", "SENT"].includes(intentReceipt.originTransaction.status)) return intentReceipt;
+      if (Date.now() > deadline) throw new Error(`intent ${intentId}: its sweep has not settled`);
+      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
@@ -126,6 +142,7 @@ export function flows(t: TestJunction) {
     wallet,
     transfer,
     quotePayment,
+    waitFinal,
     waitDone,
     waitStatus,
     abort,

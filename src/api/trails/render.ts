@@ -470,7 +470,7 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
       ...(view.statusReason ? { memo: view.statusReason } : {}),
       createdAt: view.createdAt.toISOString(),
       expiresAt: plan.expiresAt,
-      ...(view.settled ? { finishedAt: view.updatedAt.toISOString() } : {}),
+      ...(view.final ? { finishedAt: view.updatedAt.toISOString() } : {}),
     },
     createdAt: view.createdAt.toISOString(),
     updatedAt: view.updatedAt.toISOString(),
@@ -478,7 +478,7 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
   return {
     receipt,
     states: [depositLeg.status, originLeg.status, destinationLeg.status],
-    done: view.settled,
+    done: view.final,
   };
 }
 

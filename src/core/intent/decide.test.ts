@@ -454,7 +454,23 @@ describe("the fill", () => {
     expect(a).toEqual({ effects: [], next: new Date(NOW.getTime() + TX_POLL_MS) });
   });
 
-  it("a mined fill releases the reservation and moves to the sweep, keeping the call's outcome", () => {
+  it("a mined fill: SUCCEEDED at once (the user is paid), the reservation released, the sweep next", () => {
+    const mined = tx("fill", "mined");
+    const a = decide(facts({ state: filling, txs: [mined], tracked: { [mined.id]: { status: "mined" } } }));
+    expect(changes(a)).toEqual([
+      {
+        transition: "succeed",
+        stage: "sweep",
+        event: "fill.mined",
+        data: { hash: mined.hash, callSucceeded: true },
+        destinationCallSucceeded: true,
+        release: true,
+      },
+    ]);
+    expect(a.next).toEqual(NOW);
+  });
+
+  it("a mined fill whose destination call reverted: FAILED at once, the tokens went to the owner on the destination chain", () => {
     const mined = tx("fill", "mined");
     const a = decide(
       facts({
@@ -465,6 +481,8 @@ describe("the fill", () => {
     );
     expect(changes(a)).toEqual([
       {
+        transition: "failDestinationCall",
+        statusReason: `the destination call reverted; 90 USDC went to the owner ${OWNER} on chain 2`,
         stage: "sweep",
         event: "fill.mined",
         data: { hash: mined.hash, callSucceeded: false },
@@ -472,13 +490,14 @@ describe("the fill", () => {
         release: true,
       },
     ]);
-    expect(a.next).toEqual(NOW);
   });
 
-  it("Settlement's record of a fill the database lost outranks ours: no second fill", () => {
+  it("Settlement's record of a fill the database lost outranks ours: no second fill, delivered", () => {
     const a = decide(facts({ state: filling, balances: deposited, filledOnChain: true }));
     expect(sends(a)).toEqual([]);
-    expect(changes(a)).toEqual([{ stage: "sweep", event: "fill.found_on_chain", release: true }]);
+    expect(changes(a)).toEqual([
+      { transition: "succeed", stage: "sweep", event: "fill.found_on_chain", release: true },
+    ]);
   });
 
   it("the fill cannot be made when the solver's inventory is gone: refund", () => {
@@ -602,20 +621,38 @@ describe("the sweep", () => {
     expect(sends(a)).toEqual([keep]);
   });
 
-  it("a mined sweep with the destination call done: SUCCEEDED", () => {
+  it.each([
+    ["SUCCEEDED", true],
+    ["FAILED", false],
+  ] as const)(
+    "a mined sweep of a delivered intent (%s): its status stays, the sweep is recorded",
+    (status, call) => {
+      const mined = tx("sweep", "mined");
+      const a = decide(
+        facts({ state: { ...sweeping, status, destinationCallSucceeded: call }, txs: [mined] }),
+      );
+      expect(changes(a)).toEqual([{ stage: "watch", event: "sweep.mined", data: { hash: mined.hash } }]);
+      expect(a.next).toBeNull();
+    },
+  );
+
+  it("a mined sweep of a row filled before statuses moved at the fill: SUCCEEDED now", () => {
     const mined = tx("sweep", "mined");
     const a = decide(facts({ state: { ...sweeping, destinationCallSucceeded: true }, txs: [mined] }));
-    expect(changes(a)).toEqual([{ transition: "succeed", stage: "watch", data: { sweep: mined.hash } }]);
-    expect(a.next).toBeNull();
+    expect(changes(a)).toEqual([
+      { stage: "watch", event: "sweep.mined", data: { hash: mined.hash }, transition: "succeed" },
+    ]);
   });
 
-  it("a mined sweep after a reverted destination call: FAILED, the tokens went to the owner on the destination chain", () => {
+  it("the same after a reverted destination call: FAILED now", () => {
     const mined = tx("sweep", "mined");
     const a = decide(facts({ state: { ...sweeping, destinationCallSucceeded: false }, txs: [mined] }));
     expect(changes(a)).toEqual([
       {
-        transition: "failDestinationCall",
         stage: "watch",
+        event: "sweep.mined",
+        data: { hash: mined.hash },
+        transition: "failDestinationCall",
         statusReason: `the destination call reverted; 90 USDC went to the owner ${OWNER} on chain 2`,
       },
     ]);

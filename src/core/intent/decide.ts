@@ -113,7 +113,7 @@ export type IntentNeed =
 /** A change to the intent's row, applied with its event in one database transaction. */
 export interface IntentChange {
   transition?: TransitionName;
-  /** Without a transition: the event recorded, if any. */
+  /** An event recorded with the change (before the transition's own, when there is one). */
   event?: string;
   data?: Record<string, unknown>;
   stage?: Stage;
@@ -156,6 +156,25 @@ const change = (c: IntentChange): IntentEffect => ({ type: "change", change: c }
 const send = (tx: PlannedTx, gas: bigint): IntentEffect => ({ type: "send", tx, gas });
 const log = (level: "warn" | "error", message: string): IntentEffect => ({ type: "log", level, message });
 const fail = (reason: string): IntentEffect => ({ type: "fail", reason });
+
+/**
+ * The status a mined fill gives, if the intent can still take it: SUCCEEDED, or FAILED when the
+ * destination call reverted (the tokens went to the owner on the destination chain instead).
+ */
+function delivered(intent: IntentState, callSucceeded: boolean | null): Partial<IntentChange> {
+  if (!canTransition(intent.status, "succeed")) return {};
+  const { plan } = intent;
+  return callSucceeded === false
+    ? {
+        transition: "failDestinationCall",
+        statusReason: `the destination call reverted; ${plan.quote.toAmount} ${plan.to.symbol} went to the owner ${plan.owner} on chain ${plan.to.chainId}`,
+      }
+    : { transition: "succeed" };
+}
+
+/** Whether the intent's status already says it was delivered (by its mined fill). */
+const wasDelivered = (intent: IntentState) =>
+  intent.status === "SUCCEEDED" || (intent.status === "FAILED" && intent.destinationCallSucceeded === false);
 
 function toRefund(reason: string): IntentEffect {
   return change({
@@ -321,10 +340,13 @@ function fill(f: IntentFacts): Step {
     if (!outcome) return needs({ fact: "track", tx: last });
     if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
     if (outcome.status === "mined") {
+      // The user is paid now: the status says so at once, and the sweep (the solver's own
+      // bookkeeping) follows in the sweep stage.
       const callSucceeded = outcome.callSucceeded ?? true;
       return act(
         now,
         change({
+          ...delivered(intent, callSucceeded),
           stage: "sweep",
           event: "fill.mined",
           data: { hash: last.hash, callSucceeded },
@@ -343,7 +365,7 @@ function fill(f: IntentFacts): Step {
     return act(
       now,
       log("warn", "Settlement shows the intent filled without a mined fill on record"),
-      change({ stage: "sweep", event: "fill.found_on_chain", release: true }),
+      change({ ...delivered(intent, null), stage: "sweep", event: "fill.found_on_chain", release: true }),
     );
   }
   // The chain is the truth: the deposit is read again, at a confirmed block, before any fill is
@@ -382,30 +404,18 @@ function sweep(f: IntentFacts): Step {
     const outcome = outcomeOf(f, last);
     if (!outcome) return needs({ fact: "track", tx: last });
     if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
-    if (outcome.status === "mined" && !canTransition(intent.status, "succeed")) {
+    if (outcome.status === "mined") {
+      const swept = { stage: "watch" as const, event: "sweep.mined", data: { hash: last.hash } };
+      // Delivered, as its status says (set when the fill was mined): the sweep was all that was left.
+      if (wasDelivered(intent)) return act(null, change(swept));
+      // Filled before the status moved at the fill (a row from an earlier version): it moves now.
+      if (canTransition(intent.status, "succeed")) {
+        return act(null, change({ ...swept, ...delivered(intent, intent.destinationCallSucceeded) }));
+      }
       // Only an intent the database lost track of gets here (a fill found on chain after it
       // ended): the user was paid and the solver reimbursed, but its status cannot say so.
       const reason = `swept an intent that is ${intent.status}; operator attention needed`;
-      return act(
-        null,
-        log("error", reason),
-        change({ stage: "watch", event: "sweep.mined", data: { hash: last.hash } }),
-        { type: "park", reason },
-      );
-    }
-    if (outcome.status === "mined") {
-      return act(
-        null,
-        change(
-          intent.destinationCallSucceeded === false
-            ? {
-                transition: "failDestinationCall",
-                stage: "watch",
-                statusReason: `the destination call reverted; ${plan.quote.toAmount} ${plan.to.symbol} went to the owner ${plan.owner} on chain ${plan.to.chainId}`,
-              }
-            : { transition: "succeed", stage: "watch", data: { sweep: last.hash } },
-        ),
-      );
+      return act(null, log("error", reason), change(swept), { type: "park", reason });
     }
   }
   const reverted = revertedCount(f.txs, "sweep", intent.retriedAt);

@@ -48,6 +48,15 @@ export function moveStage(from: Stage, to: Stage): Stage {
   throw new JunctionError("wrong_status", `an intent cannot go from stage ${from} to ${to}`);
 }
 
+/**
+ * Whether the client's answer is final: delivered (or the destination call failed), refunded,
+ * failed or aborted. What the engine may still do then (the sweep, the solver's own bookkeeping;
+ * returning a late deposit) does not change it.
+ */
+export function isFinal(status: IntentStatus): boolean {
+  return terminalStatuses.includes(status);
+}
+
 /** Nothing more will happen unless another deposit arrives: a terminal status with no step pending. */
 export function isSettled(status: IntentStatus, stage: Stage): boolean {
   return terminalStatuses.includes(status) && stage === "watch";

@@ -1,5 +1,5 @@
 import type { IntentPlan } from "../../core/intent/plan.ts";
-import { depositCounted, isSettled, type Stage } from "../../core/intent/stages.ts";
+import { depositCounted, isFinal, isSettled, type Stage } from "../../core/intent/stages.ts";
 import type { IntentStatus } from "../../core/intent/status.ts";
 import { fromJson } from "../../core/json.ts";
 import type { TxKind, TxStatus } from "../../core/tx.ts";
@@ -24,6 +24,8 @@ export interface IntentRecord {
   depositTxHash: string | null;
   /** Nothing more will happen unless another deposit arrives. */
   settled: boolean;
+  /** The client's answer is final (the sweep may still be on its way: see `isFinal`). */
+  final: boolean;
   /** A deposit was counted: seen confirmed and enough, or announced and executing. */
   depositCounted: boolean;
   createdAt: Date;
@@ -78,6 +80,7 @@ export function intentRecordOf(row: IntentRow): IntentRecord {
     statusReason: row.status_reason,
     depositTxHash: row.deposit_tx_hash,
     settled: isSettled(status, stage),
+    final: isFinal(status),
     depositCounted: depositCounted(status, stage),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
