@@ -127,7 +127,11 @@ describe("fault proxy", () => {
     const serializedTransaction = await signedTransfer();
     const err = await failure(through({ lyingSend: 1 }).sendRawTransaction({ serializedTransaction }));
     expect(err.walk((e) => (e as { code?: number }).code === -32000)).toBeTruthy();
-    const receipt = await direct().getTransactionReceipt({ hash: keccak256(serializedTransaction) });
+    // Mined even so (the node may still be taking it in when the lie reaches the client).
+    const receipt = await direct().waitForTransactionReceipt({
+      hash: keccak256(serializedTransaction),
+      timeout: 10_000,
+    });
     expect(receipt.status).toBe("success");
   });
 

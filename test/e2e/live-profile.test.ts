@@ -284,7 +284,14 @@ describe.skipIf(!databaseUrl)("live profile: two processes on one PostgreSQL, on
       await sleep(1_000);
     }
     expect(report.status, JSON.stringify(report.body)).toBe(200);
-    const ready = await fetch(`${b.url}/ready`);
-    expect(ready.status, JSON.stringify(await ready.json())).toBe(200);
+    // The survivor takes over the dead process's deposit watchers (it tries every 5 s): ready.
+    let ready: { status: number; body: unknown } = { status: 0, body: null };
+    while (Date.now() < deadline) {
+      const res = await fetch(`${b.url}/ready`);
+      ready = { status: res.status, body: await res.json() };
+      if (ready.status === 200) break;
+      await sleep(500);
+    }
+    expect(ready.status, JSON.stringify(ready.body)).toBe(200);
   }, 240_000);
 });
