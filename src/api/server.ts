@@ -15,6 +15,7 @@ import type { AppContext } from "./context.ts";
 import { devnetRoute } from "./devnet-route.ts";
 import { docsRoute } from "./docs-route.ts";
 import { healthRoute } from "./health.ts";
+import { nodesRoute } from "./nodes-route.ts";
 import { eventsRoute } from "./push/events-route.ts";
 import { webhooksRoutes } from "./push/webhooks-routes.ts";
 import { WebrpcError } from "./trails/errors.ts";
@@ -159,5 +160,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(connectPlugin(ctx, admission), { prefix: "/api/v1", logLevel });
   await app.register(limitedAdmin(ctx, admission), { prefix: "/admin", logLevel });
   await app.register(limitedEvents(ctx, admission), { logLevel });
+  await app.register(nodesRoute(ctx, admission), { logLevel });
   return app;
 }
