@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { RuntimeChain } from "../chains/registry.ts";
+import { knownChains } from "../config/known-chains.ts";
 import type { Admission } from "./admission.ts";
 import type { AppContext } from "./context.ts";
 
@@ -49,9 +50,11 @@ const rpcError = (id: unknown, code: number, message: string) => ({
   error: { code, message },
 });
 
-/** The chain a path names: by its slug or its id. */
+/** The chain a path names: by its slug, its id, or the slug Sequence's gateway gives its id. */
 function chainNamed(ctx: AppContext, name: string): RuntimeChain | undefined {
-  return ctx.registry.chains.find((c) => c.slug === name || String(c.chainId) === name);
+  return ctx.registry.chains.find(
+    (c) => c.slug === name || String(c.chainId) === name || knownChains[c.chainId]?.gatewaySlug === name,
+  );
 }
 
 /** Why a call is not forwarded, or null when it is. */

@@ -66,6 +66,13 @@ function summary(junction: Junction): string {
       `NEAR named account ${devnetNearAccount.accountId} (Connect API): ed25519 secret key ${bytesToHex(devnetNearAccount.secretKey)}`,
     );
   }
+  if (junction.ctx.config.devnet.chainIds && devnet) {
+    lines.push(
+      "",
+      "! These are LOCAL chains running under the ids of real networks (devnet.chainIds). Never send",
+      "  real funds to their addresses; add them to a wallet as custom networks with the RPC URLs above.",
+    );
+  }
   lines.push("", "Press Ctrl-C to stop.", "");
   return lines.join("\n");
 }

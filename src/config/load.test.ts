@@ -188,3 +188,31 @@ describe("config/live.example.json", () => {
     expect(config.chains.every((c) => c.contracts && c.rpcUrl)).toBe(true);
   });
 });
+
+describe("devnet.chainIds", () => {
+  const devnetDefaults: DevnetDefaults = {
+    keys: {
+      solver: `0x${"11".repeat(32)}`,
+      relayer: `0x${"22".repeat(32)}`,
+      executor: `0x${"33".repeat(32)}`,
+    },
+    feeCollector: "0x000000000000000000000000000000000000fee5",
+  };
+
+  it("runs the devnet's chains under the given ids, with the names and slugs of the mainnets that have them", () => {
+    const config = load({ JUNCTION_DEVNET_CHAIN_IDS: "8453,42161,777777" }, emptyDir(), devnetDefaults);
+    expect(config.chains.map((c) => [c.chainId, c.slug, c.name])).toEqual([
+      [8453, "base", "Base (local devnet)"],
+      [42161, "arbitrum", "Arbitrum One (local devnet)"],
+      [777777, "gamma", "Junction Gamma"],
+    ]);
+  });
+
+  it("refuses a list that does not give one id per chain, naming the setting", () => {
+    for (const ids of ["8453,42161", "8453,42161,10,1", "8453,abc,10", "8453,8453,10"]) {
+      expect(
+        problemsOf(() => load({ JUNCTION_DEVNET_CHAIN_IDS: ids }, emptyDir(), devnetDefaults)).join("\n"),
+      ).toMatch(/devnet\.chainIds|duplicate chainId/);
+    }
+  });
+});

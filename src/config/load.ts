@@ -4,6 +4,7 @@ import { type ParseError, parse as parseJsonc, printParseErrorCode } from "jsonc
 import { type Address, type Hex, isHex } from "viem";
 import type { z } from "zod";
 import { projectRoot } from "../paths.ts";
+import { knownChains } from "./known-chains.ts";
 import { type Config, type ConfigFile, configSchema, type Keys } from "./schema.ts";
 import { Secret } from "./secret.ts";
 
@@ -61,6 +62,11 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
   { name: "JUNCTION_RATE_LIMIT_PER_IP", path: ["limits", "requestsPerMinutePerIp"], parse: toNumber },
   { name: "JUNCTION_RATE_LIMIT_PER_KEY", path: ["limits", "requestsPerMinutePerKey"], parse: toNumber },
   {
+    name: "JUNCTION_DEVNET_CHAIN_IDS",
+    path: ["devnet", "chainIds"],
+    parse: (v) => v.split(",").filter(Boolean).map(toNumber),
+  },
+  {
     name: "JUNCTION_WEBHOOK_RETRY_SECONDS",
     path: ["push", "webhooks", "retryScheduleSeconds"],
     parse: (v) => v.split(",").filter(Boolean).map(toNumber),
@@ -87,6 +93,36 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
 /** `true`, `false`, or comma-separated proxy addresses. */
 function toTrustProxy(v: string): unknown {
   return v === "true" || v === "false" ? v === "true" : v.split(",").filter(Boolean);
+}
+
+type RawConfig = { profile?: unknown; devnet?: { chainIds?: unknown }; chains?: Record<string, unknown>[] };
+
+/**
+ * `devnet.chainIds`: the devnet's chains under other ids, each taking the name and slug of the
+ * mainnet with that id (if Junction knows it), before the configuration is validated.
+ */
+function renameDevnetChains(raw: RawConfig, origin: string): void {
+  const ids = raw.devnet?.chainIds;
+  if (ids === undefined || raw.profile === "live" || !Array.isArray(raw.chains)) return;
+  const chains = raw.chains;
+  if (
+    !Array.isArray(ids) ||
+    ids.length !== chains.length ||
+    !ids.every((id) => Number.isInteger(id) && id > 0)
+  ) {
+    throw new ConfigError(origin, [
+      `devnet.chainIds: expected ${chains.length} positive whole numbers, one per devnet chain (e.g. JUNCTION_DEVNET_CHAIN_IDS=8453,42161,10)`,
+    ]);
+  }
+  chains.forEach((chain, i) => {
+    const id = ids[i] as number;
+    const known = knownChains[id];
+    chain.chainId = id;
+    if (known) {
+      chain.name = `${known.name} (local devnet)`;
+      chain.slug = known.slug;
+    }
+  });
 }
 
 /** Keeps non-numeric text as is, so the schema reports it as the wrong type instead of NaN. */
@@ -190,8 +226,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd(), devnet?:
     setPath(raw as Record<string, unknown>, override.path, override.parse(value));
     applied.push(override.name);
   }
-  const parsed = configSchema.safeParse(raw);
   const origin = [file ?? "built-in devnet config", ...applied.map((n) => `env ${n}`)].join(" + ");
+  renameDevnetChains(raw as RawConfig, origin);
+  const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw new ConfigError(origin, formatIssues(parsed.error));
   const keys = loadKeys(env, parsed.data.profile, devnet);
   // The live profile's schema requires a fee collector, so only the devnet's can be missing here.

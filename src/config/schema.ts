@@ -306,6 +306,12 @@ export const configSchema = z
         blockTimeSeconds: z.number().int().positive().default(1),
         /** Keep chain state and database across restarts. */
         persist: z.boolean().default(true),
+        /**
+         * Run the devnet's chains under these ids instead (one per configured chain, in order),
+         * with the names and slugs of the mainnets that have them, so that clients with compiled-in
+         * chain lists (the Trails widget) recognise them. Still local chains: never real ones.
+         */
+        chainIds: z.array(z.number().int().positive()).optional(),
       })
       .strict()
       .default({ mining: "interval", blockTimeSeconds: 1, persist: true }),
