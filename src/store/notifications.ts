@@ -23,14 +23,15 @@ const RECONNECT_MS = 1_000;
 /**
  * Listens for other processes' commits on its own connection. `onNotice` gets each notification,
  * and `null` after a reconnect (notifications sent while disconnected are lost, so the caller
- * should look for itself). Returns a stop function.
+ * should look for itself). Resolves, with a stop function, once the first attempt to listen has
+ * succeeded (or failed, and is being retried).
  */
-export function listenForCommits(
+export async function listenForCommits(
   url: string,
   channel: string,
   onNotice: (notice: CommitNotification | null) => void,
   log: Logger,
-): () => Promise<void> {
+): Promise<() => Promise<void>> {
   let client: pg.Client | null = null;
   let stopped = false;
   let retry: NodeJS.Timeout | null = null;
@@ -64,11 +65,10 @@ export function listenForCommits(
     client = null;
     retry = setTimeout(() => void connect(true), RECONNECT_MS);
   };
-  const started = connect(false);
+  await connect(false);
   return async () => {
     stopped = true;
     if (retry) clearTimeout(retry);
-    await started;
     await client?.end().catch(() => {});
   };
 }

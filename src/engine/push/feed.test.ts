@@ -119,7 +119,7 @@ describe.skipIf(!process.env.DATABASE_URL)("event feed across processes on Postg
     await reader.start(second.target, (queue) => woken.push(queue));
     const { got, sink } = collector();
     await reader.feed.subscribe(ALL, { after: 0n }, sink).ready;
-    // The listening connection is up once a notification gets through; keep committing until one does.
+    // The reader listens from the moment its hub has started.
     const plan = testPlan();
     await writer.insertIntent(plan, new Date(), null);
     await waitFor(() => got.length >= 1, 10_000);

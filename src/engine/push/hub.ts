@@ -42,7 +42,7 @@ export class PushHub {
     if (database.kind === "pglite") await dropWebhookLeases(this.db);
     const notice = this.notice;
     if (database.kind !== "postgres" || !notice) return;
-    this.stopListening = listenForCommits(
+    this.stopListening = await listenForCommits(
       database.url,
       notice.channel,
       (notification) => {
