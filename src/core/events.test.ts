@@ -10,6 +10,7 @@ import {
   parseOwner,
   parseSequence,
   publicEventType,
+  streamStart,
   webhookRetryAt,
 } from "./events.ts";
 import { transitions } from "./intent/status.ts";
@@ -84,6 +85,16 @@ describe("matchesEvent", () => {
     );
     expect(parseOwner("alice.near", "owner")).toBe("alice.near");
     expect(() => parseOwner("not a wallet", "owner")).toThrow(/owner: "not a wallet" is not an address/);
+  });
+});
+
+describe("streamStart", () => {
+  it("resumes after Last-Event-ID, never past the log's end; else the subjects' history; else now", () => {
+    expect(streamStart(filter({ owners: ["o"] }), 5n, 9n)).toEqual({ after: 5n });
+    expect(streamStart(filter({ owners: ["o"] }), 50n, 9n)).toEqual({ after: 9n });
+    expect(streamStart(filter({ intentIds: ["i"] }), null, 9n)).toBe("history");
+    expect(streamStart(filter({ intentIds: ["i"], owners: ["o"] }), null, 9n)).toEqual({ after: 9n });
+    expect(streamStart(filter({ all: true }), null, 9n)).toEqual({ after: 9n });
   });
 });
 

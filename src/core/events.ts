@@ -138,6 +138,20 @@ export function matchesEvent(filter: EventFilter, event: PushEvent): boolean {
   );
 }
 
+/** Where a subscription starts: after a sequence number, or at its subjects' first event. */
+export type StreamStart = { after: bigint } | "history";
+
+/**
+ * Where a stream starts: right after `resume` (its Last-Event-ID), but never past the log's end,
+ * `last` (an id from another deployment or a reset devnet would otherwise wait in silence); else
+ * at the history of the subjects it names; else (an owner's, everything) now.
+ */
+export function streamStart(filter: EventFilter, resume: bigint | null, last: bigint): StreamStart {
+  if (resume !== null) return { after: resume > last ? last : resume };
+  if (!filter.all && filter.owners.length === 0) return "history";
+  return { after: last };
+}
+
 /** A sequence number a client sends back (Last-Event-ID, fromSequence): a non-negative integer. */
 export function parseSequence(raw: string, field: string): bigint {
   if (!/^\d{1,19}$/.test(raw)) {

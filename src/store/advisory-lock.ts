@@ -2,6 +2,9 @@ import { sql } from "kysely";
 import pg from "pg";
 import type { DatabaseTarget, Db } from "./database.ts";
 
+/** A named lock's key: per schema, since schemas share a server. */
+const lockKey = (schema: string, name: string) => `${schema}:${name}`;
+
 /** A lock this process holds until it releases it, or until its connection is lost. */
 export interface HeldLock {
   /** Resolves when the lock is gone without a release (the connection dropped). */
@@ -23,7 +26,7 @@ export async function tryAdvisoryLock(target: DatabaseTarget, name: string): Pro
   client.on("error", () => markLost());
   client.on("end", () => markLost());
   await client.connect();
-  const key = `${target.schema}:${name}`;
+  const key = lockKey(target.schema, name);
   const { rows } = await client.query<{ locked: boolean }>(
     "select pg_try_advisory_lock(hashtext($1)) as locked",
     [key],
@@ -51,7 +54,7 @@ export async function advisoryLockHeld(db: Db, schema: string, name: string): Pr
   const { rows } = await sql<{ held: boolean }>`select exists (
       select 1 from pg_locks
       where locktype = 'advisory' and objsubid = 1 and granted
-        and ((classid::bigint << 32) | objid::bigint) = hashtext(${`${schema}:${name}`})::bigint
+        and ((classid::bigint << 32) | objid::bigint) = hashtext(${lockKey(schema, name)})::bigint
     ) as held`.execute(db);
   return rows[0]?.held ?? false;
 }

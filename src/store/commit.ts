@@ -32,7 +32,7 @@ import {
   updateIntent,
   wakeBlockWaiters,
 } from "./intents.ts";
-import { notifyCommit } from "./notifications.ts";
+import { noticeText, notifyCommit } from "./notifications.ts";
 import { park, type QueueTable, recordFailure, unpark, wake } from "./queue.ts";
 import type { Schema } from "./schema.ts";
 
@@ -86,13 +86,14 @@ export class Store {
   ) {}
 
   /**
-   * A new QUOTED intent of its own (no execution built on it), with its `intent.quoted` event: one
-   * statement, atomic by itself. Other processes are told after it (a notification lost to a crash
-   * in between only delays their streams until they look for themselves).
+   * A new QUOTED intent of its own (no execution built on it), with its `intent.quoted` event and
+   * the notification to other processes: one statement, atomic by itself.
    */
   async insertIntent(plan: IntentPlan, now: Date, quotedBy: string | null): Promise<void> {
-    const event = await insertQuotedIntentWithEvent(this.db, plan, now, quotedBy);
-    if (this.notify) await notifyCommit(this.db, this.notify.channel, { from: this.notify.from, due: [] });
+    const notice = this.notify
+      ? { channel: this.notify.channel, text: noticeText({ from: this.notify.from, due: [] }) }
+      : null;
+    const event = await insertQuotedIntentWithEvent(this.db, plan, now, quotedBy, notice);
     this.listener({
       events: [event],
       intents: new Set([plan.intentId]),

@@ -53,13 +53,15 @@ export async function appendEvents(trx: Transaction<Schema>, events: readonly Ne
  * A quote of its own (no execution built on it) and its `intent.quoted` event, in one statement:
  * atomic by itself, one round trip on the API's busiest write, where BEGIN and COMMIT would add
  * two. The event lock is taken (the join's lock row is read) before the event's number is drawn,
- * and held until the statement commits, as `appendEvents` holds it.
+ * and held until the statement commits, as `appendEvents` holds it; a notification goes at commit.
  */
 export async function insertQuotedIntentWithEvent(
   db: Db,
   plan: IntentPlan,
   now: Date,
   quotedBy: string | null,
+  /** On PostgreSQL: the NOTIFY that tells other processes, sent by the same statement. */
+  notice: { channel: string; text: string } | null = null,
 ): Promise<CommittedEvent> {
   const event: NewEvent = {
     intentId: plan.intentId,
@@ -77,11 +79,18 @@ export async function insertQuotedIntentWithEvent(
         .returning("id"),
     )
     .with("locked", (q) => q.selectNoFrom(sql<string>`${eventsLock}::text`.as("locked")))
+    .with("notified", (q) =>
+      notice
+        ? q
+            .selectFrom(sql`(select pg_notify(${notice.channel}, ${notice.text}))`.as("n"))
+            .select(sql<number>`1`.as("sent"))
+        : q.selectNoFrom(sql<number>`1`.as("sent")),
+    )
     .insertInto("events")
     .columns(["intent_id", "execution_id", "type", "status", "data", "at"])
     .expression((q) =>
       q
-        .selectFrom(["quoted", "locked"])
+        .selectFrom(["quoted", "locked", "notified"])
         .select([
           "quoted.id",
           sql<null>`null`.as("execution_id"),

@@ -2,20 +2,22 @@ import { sql, type Transaction } from "kysely";
 import pg from "pg";
 import type { Logger } from "pino";
 import type { CommitNotification } from "./commit.ts";
-import type { Db } from "./database.ts";
 import type { Schema } from "./schema.ts";
 
 /** The channel a database schema's commits are announced on (one per schema: schemas share a server). */
 export const commitChannel = (schema: string) => `junction_commits_${schema}`;
 
-/** Sent inside a transaction, PostgreSQL delivers it at commit, and never if it rolls back. */
+/** Sent inside the transaction: PostgreSQL delivers it at commit, and never if it rolls back. */
 export async function notifyCommit(
-  trx: Db | Transaction<Schema>,
+  trx: Transaction<Schema>,
   channel: string,
   payload: CommitNotification,
 ): Promise<void> {
-  await sql`select pg_notify(${channel}, ${JSON.stringify(payload)})`.execute(trx);
+  await sql`select pg_notify(${channel}, ${noticeText(payload)})`.execute(trx);
 }
+
+/** A commit's notification as sent. */
+export const noticeText = (payload: CommitNotification): string => JSON.stringify(payload);
 
 /** A dropped listening connection is opened again after this long (ms). */
 const RECONNECT_MS = 1_000;

@@ -1,7 +1,13 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { JunctionError } from "../../core/errors.ts";
-import { type EventFilter, parseEventPatterns, parseOwner, parseSequence } from "../../core/events.ts";
+import {
+  type EventFilter,
+  parseEventPatterns,
+  parseOwner,
+  parseSequence,
+  streamStart,
+} from "../../core/events.ts";
 import type { FeedStart } from "../../engine/engine.ts";
 import { isAdmin } from "../admin-key.ts";
 import type { Admission } from "../admission.ts";
@@ -86,7 +92,7 @@ async function filterOf(
   };
 }
 
-/** Where the stream starts: after Last-Event-ID; else its subjects' history; else now. */
+/** Where the stream starts (see `streamStart`), from Last-Event-ID (the header, else the query). */
 async function startOf(
   ctx: AppContext,
   request: FastifyRequest,
@@ -94,18 +100,10 @@ async function startOf(
   lastEventId?: string,
 ): Promise<FeedStart> {
   const header = request.headers["last-event-id"];
-  const resume = typeof header === "string" && header !== "" ? header : lastEventId;
-  if (resume !== undefined) {
-    const field = typeof header === "string" && header !== "" ? "Last-Event-ID" : "lastEventId";
-    const after = parseSequence(resume, field);
-    // An id from beyond the log's end (another deployment's, a reset devnet's) resumes at the end
-    // rather than waiting in silence until the log reaches it.
-    const last = await ctx.engine.lastEventSequence();
-    if (after > last) return { after: last };
-    return { after };
-  }
-  if (!filter.all && filter.owners.length === 0) return "history";
-  return { after: await ctx.engine.lastEventSequence() };
+  const fromHeader = typeof header === "string" && header !== "";
+  const raw = fromHeader ? header : lastEventId;
+  const resume = raw === undefined ? null : parseSequence(raw, fromHeader ? "Last-Event-ID" : "lastEventId");
+  return streamStart(filter, resume, await ctx.engine.lastEventSequence());
 }
 
 /**

@@ -686,6 +686,44 @@ describe("the sweep", () => {
       { statusReason: `sweep reverted ${MAX_REVERTED} times; operator attention needed` },
     ]);
   });
+
+  // Since the status moves at the fill, a delivered intent is what normally reaches this stage:
+  // its deposit must still be swept (or parked), never left at its address by a final status.
+  describe.each([
+    ["SUCCEEDED", true],
+    ["FAILED", false],
+  ] as const)("of an intent already %s by its fill", (status, call) => {
+    const delivered = { status, stage: "sweep", destinationCallSucceeded: call } as const;
+
+    it("sends the sweep, the excess going back to the owner", () => {
+      const keep = { kind: "sweep", amount: 100n } as const;
+      const a = decide(
+        facts({
+          state: delivered,
+          balances: balances([[USDC, "confirmed", 130n]]),
+          simulations: simulations([[keep, ok()]]),
+        }),
+      );
+      expect(sends(a)).toEqual([keep]);
+      expect(changes(a).every((c) => c.transition === undefined)).toBe(true);
+    });
+
+    it("waits for a sweep in flight", () => {
+      const pending = tx("sweep", "pending");
+      const a = decide(
+        facts({ state: delivered, txs: [pending], tracked: { [pending.id]: { status: "pending" } } }),
+      );
+      expect(sends(a)).toEqual([]);
+      expect(a.next).toEqual(new Date(NOW.getTime() + TX_POLL_MS));
+    });
+
+    it(`parks a sweep that reverted ${MAX_REVERTED} times, its status unchanged`, () => {
+      const reverted = Array.from({ length: MAX_REVERTED }, () => tx("sweep", "reverted"));
+      const a = decide(facts({ state: delivered, txs: reverted }));
+      expect(parks(a)).toHaveLength(1);
+      expect(changes(a).every((c) => c.transition === undefined)).toBe(true);
+    });
+  });
 });
 
 describe("the refund", () => {

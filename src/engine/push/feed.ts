@@ -5,6 +5,7 @@ import {
   ownerKey,
   type PushEvent,
   publicEventType,
+  type StreamStart,
 } from "../../core/events.ts";
 import type { Db } from "../../store/database.ts";
 import { type EventWithOwners, eventsAfter, lastSequence } from "../../store/events.ts";
@@ -32,8 +33,8 @@ export function pushEventOf(row: EventWithOwners): PushEvent {
   };
 }
 
-/** Where a subscription starts: after a sequence number, or at the subjects' first event. */
-export type FeedStart = { after: bigint } | "history";
+/** Where a subscription starts (see `streamStart`). */
+export type FeedStart = StreamStart;
 
 /** A subscriber's handlers. `close` is called once, when the feed drops it (too slow, stopped). */
 export interface FeedSink {
