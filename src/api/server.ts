@@ -15,6 +15,7 @@ import type { AppContext } from "./context.ts";
 import { devnetRoute } from "./devnet-route.ts";
 import { docsRoute } from "./docs-route.ts";
 import { healthRoute } from "./health.ts";
+import { indexerRoute } from "./indexer-route.ts";
 import { nodesRoute } from "./nodes-route.ts";
 import { eventsRoute } from "./push/events-route.ts";
 import { webhooksRoutes } from "./push/webhooks-routes.ts";
@@ -80,6 +81,8 @@ function corsOptions(origins: readonly string[]) {
     allowedHeaders: [
       "content-type",
       "x-access-key",
+      // The webrpc clients (the Trails API's and Sequence's) name their protocol version in it.
+      "webrpc",
       "x-api-key",
       "authorization",
       "last-event-id",
@@ -161,5 +164,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(limitedAdmin(ctx, admission), { prefix: "/admin", logLevel });
   await app.register(limitedEvents(ctx, admission), { logLevel });
   await app.register(nodesRoute(ctx, admission), { logLevel });
+  await app.register(indexerRoute(ctx, admission), { prefix: "/indexer", logLevel });
   return app;
 }

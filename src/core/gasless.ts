@@ -55,8 +55,8 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
 /**
  * Every check on a gasless deposit that needs no chain: the token takes permits, the fee option
- * is one that was offered for this intent, the deadlines are in the future and within the
- * intent's execution window, the nonce is the entrypoint's next one, and the permit covers the
+ * is one that was offered for this intent, the intent's execution window is open, the deadlines
+ * are in the future, the nonce is the entrypoint's next one, and the permit covers the
  * deposit and the fee. Throws `invalid_argument` naming the field.
  */
 export function checkGaslessRequest(input: {
@@ -92,15 +92,17 @@ export function checkGaslessRequest(input: {
       `selectedGasFeeOption: ${option.symbol} (${option.token}) does not support ERC-2612 permits; transfer to the deposit address and call ExecuteIntent with depositTransactionHash`,
     );
   }
-  const seconds = BigInt(Math.floor(now.getTime() / 1000));
-  const latest = BigInt(Math.floor(executeBy.getTime() / 1000));
-  if (req.deadline <= seconds)
-    throw invalid(`deadline: ${req.deadline} has passed; sign again with a later one`);
-  if (req.deadline > latest) {
-    throw invalid(
-      `deadline: ${req.deadline} is after the intent must be executed (${latest}, ${executeBy.toISOString()}); sign again with a deadline before it`,
+  if (now.getTime() >= executeBy.getTime()) {
+    throw new JunctionError(
+      "wrong_status",
+      `the intent had to be executed by ${executeBy.toISOString()}; quote and commit a new one`,
     );
   }
+  // A signature may outlive the intent (the Trails widget signs for an hour): Junction relays it
+  // only now, inside the window, and a deposit that still lands late is returned to its owner.
+  const seconds = BigInt(Math.floor(now.getTime() / 1000));
+  if (req.deadline <= seconds)
+    throw invalid(`deadline: ${req.deadline} has passed; sign again with a later one`);
   if (req.userNonce !== nonce) {
     throw invalid(`userNonce: ${req.userNonce} is not the owner's next nonce on the entrypoint (${nonce})`);
   }

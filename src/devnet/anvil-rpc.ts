@@ -13,6 +13,11 @@ export async function setBalance(client: Client, address: Address, wei: bigint):
   await anvilRequest(client, "anvil_setBalance", [address, toHex(wei)]);
 }
 
+/** Puts runtime code at an address outright, as if a contract had been deployed there. */
+export async function setCode(client: Client, address: Address, code: Hex): Promise<void> {
+  await anvilRequest(client, "anvil_setCode", [address, code]);
+}
+
 /** Switches from a block per transaction to a block every `seconds`, like a real chain. */
 export async function setIntervalMining(client: Client, seconds: number): Promise<void> {
   await anvilRequest(client, "evm_setAutomine", [false]);

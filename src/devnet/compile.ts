@@ -14,6 +14,7 @@ export const contractNames = [
   "IntermediaryAccountFactory",
   "IntermediaryAccount",
   "DemoVault",
+  "Multicall3",
 ] as const;
 export type ContractName = (typeof contractNames)[number];
 

@@ -13,7 +13,7 @@ import { isNative, toViemChain } from "../chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../chains/clients.ts";
 import type { ChainConfig, ChainContractName, Config, TokenConfig } from "../config/schema.ts";
 import { testAccounts } from "./accounts.ts";
-import { setBalance } from "./anvil-rpc.ts";
+import { setBalance, setCode } from "./anvil-rpc.ts";
 import type { Artifacts } from "./compile.ts";
 
 export interface ChainDeployment {
@@ -22,6 +22,17 @@ export interface ChainDeployment {
   /** Token symbol → address (zero address for the native coin). */
   tokens: Record<string, Address>;
 }
+
+/**
+ * Addresses clients have compiled in: viem's chain definitions batch reads through Multicall3,
+ * and the Trails widget signs its gasless deposits for the Trails IntentEntrypoint at a fixed
+ * address (EIP-712 `verifyingContract`) and permits that address to spend. The devnet places the
+ * same code there, so those clients work against it unchanged.
+ */
+export const wellKnownAddresses = {
+  Multicall3: "0xcA11bde05977b3631167028862bE2a173976CA11",
+  IntentEntrypoint: "0x91E9e3Fe369CF005dB2857Ef24955A66d1E692Cf",
+} as const satisfies Record<string, Address>;
 
 /** What the devnet funds, in US dollars of each token. */
 const inventoryUsd = "10000000";
@@ -141,6 +152,12 @@ export async function deployChain({
     for (const holder of holders) await mint(holder, testAccountUsd);
   }
   await batch.confirm();
+  // The entrypoint's code is copied from a deployment because its constructor writes immutables
+  // (its EIP-712 name and version); its domain follows the address it runs at.
+  const entrypointCode = await client.getCode({ address: intentEntrypoint });
+  if (!entrypointCode) throw new Error(`chain ${chain.chainId}: IntentEntrypoint has no code`);
+  await setCode(client, wellKnownAddresses.IntentEntrypoint, entrypointCode);
+  await setCode(client, wellKnownAddresses.Multicall3, artifacts.Multicall3.deployedBytecode);
 
   return {
     chainId: chain.chainId,
@@ -148,7 +165,7 @@ export async function deployChain({
       DepositFactory: depositFactory,
       Settlement: settlement,
       Executor: executor,
-      IntentEntrypoint: intentEntrypoint,
+      IntentEntrypoint: wellKnownAddresses.IntentEntrypoint,
       IntermediaryAccountFactory: intermediaryAccountFactory,
       DemoVault: demoVault,
     },

@@ -23,7 +23,7 @@ function preflight(path: string, origin: string, headers: string) {
 
 describe("CORS", () => {
   it.each([
-    ["/rpc/Trails/QuoteIntent", "content-type,x-access-key"],
+    ["/rpc/Trails/QuoteIntent", "content-type,x-access-key,webrpc"],
     ["/api/v1/executions/deposit/submit", "content-type,x-api-key"],
   ])("a preflight to %s from an allowed origin is answered, cached for a day", async (path, headers) => {
     const res = await preflight(path, APP, headers);

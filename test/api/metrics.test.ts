@@ -34,7 +34,7 @@ describe("GET /metrics", () => {
       10_000_000n,
     );
     await j.t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    await j.f.waitDone(j.t.trails, intent.intentId);
+    await j.f.waitFinal(j.t.trails, intent.intentId);
     const after = await scrape();
     const grew = (key: string) => sample(after, key) - sample(before, key);
 

@@ -106,7 +106,7 @@ describe("the chain is the truth", () => {
     const before = await snapshot(f.client(B));
     const first = freshAddress();
     const one = await paid(11_000_000n, first);
-    expect((await f.waitDone(t.trails, one.intentId)).status).toBe("SUCCEEDED");
+    expect((await f.waitFinal(t.trails, one.intentId)).status).toBe("SUCCEEDED");
     const delivered = await f.balance(B, f.token(B, "USDC"), first);
     expect(delivered).toBeGreaterThan(0n);
 
@@ -117,7 +117,7 @@ describe("the chain is the truth", () => {
 
     const second = freshAddress();
     const two = await paid(12_000_000n, second);
-    expect((await f.waitDone(t.trails, two.intentId)).status).toBe("SUCCEEDED");
+    expect((await f.waitFinal(t.trails, two.intentId)).status).toBe("SUCCEEDED");
     expect(await f.balance(B, f.token(B, "USDC"), second)).toBeGreaterThan(0n);
     // The forgotten fill landed again, once: the first recipient holds what it was sent, no more.
     await until(
@@ -137,7 +137,7 @@ describe("the chain is the truth", () => {
     const recipient = freshAddress();
     cheapFeesOn = f.chain(B).chainId;
     const intent = await paid(13_000_000n, recipient);
-    expect((await f.waitDone(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+    expect((await f.waitFinal(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
     const fills = (await intentTxs(t.db, intent.intentId)).filter((tx) => tx.kind === "fill");
     expect(fills).toHaveLength(1);
     expect(fills[0]?.prior_hashes).toHaveLength(1);

@@ -99,7 +99,7 @@ describe("deposits, whatever their order or chain", () => {
     // The real deposit, on chain A, is filled.
     const hash = await f.transfer(A, USER, f.token(A, "USDC"), address, 30_000_000n);
     await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    expect((await f.waitDone(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+    expect((await f.waitFinal(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
     expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
   });
 });

@@ -55,7 +55,7 @@ describe("a devnet under the ids of chains the widget knows", () => {
       1_000_000n,
     );
     await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    expect((await f.waitDone(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+    expect((await f.waitFinal(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
     expect(await f.balance(1, f.token(1, "USDC"), user)).toBeGreaterThan(0n);
   });
 });

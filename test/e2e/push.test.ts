@@ -65,7 +65,7 @@ describe("GET /events (Server-Sent Events)", () => {
     const stream = await events(`intentId=${intent.intentId}`);
     expect(stream.status).toBe(200);
     const hash = await pay(intent);
-    const receipt = await f.waitDone(t.trails, intent.intentId);
+    const receipt = await f.waitFinal(t.trails, intent.intentId);
     expect(receipt.status).toBe("SUCCEEDED");
     const seen = await stream.until((list) => list.some((e) => e.event === "intent.succeeded"));
     stream.close();
@@ -168,7 +168,7 @@ describe("GET /events (Server-Sent Events)", () => {
     const lastId = first.events.at(-1)?.id as string;
     // While nobody listens: a whole payment.
     const b = await payment();
-    await f.waitDone(t.trails, b);
+    await f.waitFinal(t.trails, b);
     const resumed = await events(owner, { "last-event-id": lastId });
     await resumed.until((list) => list.some((e) => e.event === "intent.succeeded" && e.data.intentId === b));
     await new Promise((r) => setTimeout(r, 300));
@@ -323,7 +323,7 @@ describe("webhooks", () => {
     });
     expect(r.got).toEqual([]);
     r.failing = false;
-    await f.waitDone(t.trails, intentId);
+    await f.waitFinal(t.trails, intentId);
     await until(
       async () => r.got.map((g) => g.type),
       (types) => types.includes("intent.sweep_mined"),

@@ -47,7 +47,7 @@ describe("deadlines and stray deposits", () => {
     expect((await t.trails.getIntent({ intentId: intent.intentId })).intent.status).toBe("COMMITTED");
     const hash = await f.transfer(0, USER, usdc, intent.originIntentAddress as Address, 25_000_000n);
     await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    expect((await f.waitDone(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+    expect((await f.waitFinal(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
   });
 
   it("7a. an expired quote cannot be committed, and nothing is reserved", async () => {

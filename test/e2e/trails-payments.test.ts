@@ -72,21 +72,24 @@ describe("payments through the real Trails client", () => {
     );
     const executed = await t.trails.executeIntent({ intentId, depositTransactionHash: hash });
     expect(executed.intentStatus).toBe("EXECUTING");
-    // The client is told as soon as the user is paid: the receipt is done with the fill mined.
-    const final = await f.waitFinal(t.trails, intentId);
-    expect(final.status).toBe("SUCCEEDED");
-    expect(final.destinationTransaction?.status).toBe("SUCCEEDED");
-    const receipt = await f.waitDone(t.trails, intentId);
+    // The receipt is done once every leg is mined, the sweep included.
+    const receipt = await f.waitFinal(t.trails, intentId);
     expect(receipt.status).toBe("SUCCEEDED");
-    // SUCCEEDED is committed with the mined fill, in one transaction; the sweep follows.
-    const types = (
-      await t.db
-        .selectFrom("events")
-        .select("type")
-        .where("intent_id", "=", intentId)
-        .orderBy("seq")
-        .execute()
-    ).map((e) => e.type);
+    // SUCCEEDED is committed with the mined fill, in one transaction; the sweep follows (its
+    // event is logged when the intent's runner next looks, which may be after the receipt shows it).
+    const types = await until(
+      async () =>
+        (
+          await t.db
+            .selectFrom("events")
+            .select("type")
+            .where("intent_id", "=", intentId)
+            .orderBy("seq")
+            .execute()
+        ).map((e) => e.type),
+      (logged) => logged.includes("sweep.mined"),
+      "the sweep's event",
+    );
     const filled = types.indexOf("fill.mined");
     expect(types[filled + 1]).toBe("intent.succeeded");
     expect(types.indexOf("sweep.mined")).toBeGreaterThan(filled + 1);
@@ -126,7 +129,7 @@ describe("payments through the real Trails client", () => {
       intent.depositTransaction.amount,
     );
     await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    const receipt = await f.waitDone(t.trails, intent.intentId);
+    const receipt = await f.waitFinal(t.trails, intent.intentId);
     expect(receipt.status).toBe("SUCCEEDED");
     expect(await f.balance(C, wethC, recipient)).toBe(want);
     expect(before - (await f.balance(A, usdcA, user))).toBe(intent.quote.fromAmount);
@@ -147,7 +150,7 @@ describe("payments through the real Trails client", () => {
     });
     expect(intent.originPrecondition.type).toBe("native-balance");
     const hash = await f.transfer(B, USER, zeroAddress, intent.originIntentAddress as Address, 10n ** 16n);
-    const receipt = await f.waitDone(t.trails, intent.intentId);
+    const receipt = await f.waitFinal(t.trails, intent.intentId);
     expect(receipt.status).toBe("SUCCEEDED");
     expect(receipt.depositTransaction.txnHash).toBe(hash);
     expect(await f.balance(A, usdcA, recipient)).toBe(intent.quote.toAmount);
@@ -173,7 +176,7 @@ describe("payments through the real Trails client", () => {
     const assetsBefore = await f.balance(B, f.token(B, "USDC"), vault);
     const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 50_000_000n);
     await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    const receipt = await f.waitDone(t.trails, intent.intentId);
+    const receipt = await f.waitFinal(t.trails, intent.intentId);
     expect(receipt.status).toBe("SUCCEEDED");
     const shares = await f
       .client(B)
@@ -237,7 +240,7 @@ describe("payments through the real Trails client", () => {
     } finally {
       await setAutomine(client, true);
     }
-    const receipt = await f.waitDone(t.trails, intent.intentId);
+    const receipt = await f.waitFinal(t.trails, intent.intentId);
     expect(receipt.status).toBe("SUCCEEDED");
     expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
   });
@@ -261,7 +264,7 @@ describe("payments through the real Trails client", () => {
     expect((await t.trails.getIntent({ intentId: intent.intentId })).intent.status).toBe("COMMITTED");
     const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 40_000_000n);
     await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    expect((await f.waitDone(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+    expect((await f.waitFinal(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
     expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
   });
 
@@ -272,7 +275,7 @@ describe("payments through the real Trails client", () => {
     const before = await f.balance(A, usdcA, user);
     const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 70_000_000n);
     await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    const receipt = await f.waitDone(t.trails, intent.intentId);
+    const receipt = await f.waitFinal(t.trails, intent.intentId);
     expect(receipt.status).toBe("SUCCEEDED");
     expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
     expect(before - (await f.balance(A, usdcA, user))).toBe(50_000_000n);
@@ -338,7 +341,7 @@ describe("payments through the real Trails client", () => {
     const vaultBefore = await f.balance(B, usdcB, vault);
     const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 40_000_000n);
     await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    const receipt = await f.waitDone(t.trails, intent.intentId);
+    const receipt = await f.waitFinal(t.trails, intent.intentId);
     expect(receipt.status).toBe("FAILED");
     expect(receipt.destinationTransaction?.status).toBe("FAILED");
     expect(receipt.destinationTransaction?.statusReason).toMatch(/destination call reverted/);
@@ -362,7 +365,7 @@ describe("payments through the real Trails client", () => {
       first.depositTransaction.amount,
     );
     await t.trails.executeIntent({ intentId: first.intentId, depositTransactionHash: hash });
-    const receipt = await f.waitDone(t.trails, first.intentId);
+    const receipt = await f.waitFinal(t.trails, first.intentId);
     const ids = (r: { intents: { intentId: string }[] }) => r.intents.map((i) => i.intentId);
 
     expect(ids(await t.trails.searchIntents({ byIntentId: first.intentId }))).toEqual([first.intentId]);

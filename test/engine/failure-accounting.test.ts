@@ -79,7 +79,7 @@ describe("a step that keeps failing", () => {
     const healthy = await paidIntent(12_000_000n, false);
 
     // The healthy intent completes while the other one fails.
-    expect((await f.waitDone(t.trails, healthy.intentId)).status).toBe("SUCCEEDED");
+    expect((await f.waitFinal(t.trails, healthy.intentId)).status).toBe("SUCCEEDED");
 
     const parked = await until(
       () => findIntent(t.db, stuck.intentId),
@@ -139,7 +139,7 @@ describe("a step that keeps failing", () => {
     expect(again.status).toBe(404);
     const all = await fetch(`${t.url}/admin/parked/retry`, { method: "POST", headers: admin });
     expect(await all.json()).toEqual({ retried: [] });
-    expect((await f.waitDone(t.trails, stuck.intentId)).status).toBe("SUCCEEDED");
+    expect((await f.waitFinal(t.trails, stuck.intentId)).status).toBe("SUCCEEDED");
     expect((await getJson("/health")).body).toMatchObject({ status: "ok" });
     expect((await findIntent(t.db, stuck.intentId))?.attempts).toBe(0);
     const types = (await intentEvents(t.db, stuck.intentId)).map((e) => e.type);

@@ -31,7 +31,7 @@ async function pay(amount: bigint) {
   await t.trails.commitIntent({ intent });
   const hash = await f.transfer(0, USER, f.token(0, "USDC"), intent.originIntentAddress as Address, amount);
   await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-  return (await f.waitDone(t.trails, intent.intentId)).intentId as string;
+  return (await f.waitFinal(t.trails, intent.intentId)).intentId as string;
 }
 
 /** A payment with a destination call: the fill names the owner (who gets the tokens if the call reverts). */
@@ -55,7 +55,7 @@ async function payIntoVault(amount: bigint) {
   await t.trails.commitIntent({ intent });
   const hash = await f.transfer(0, USER, f.token(0, "USDC"), intent.originIntentAddress as Address, amount);
   await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-  expect((await f.waitDone(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+  expect((await f.waitFinal(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
 }
 
 async function reconcileOverHttp(query = "") {

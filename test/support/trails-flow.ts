@@ -64,7 +64,7 @@ export function flows(t: TestJunction) {
     return intent;
   }
 
-  /** Long-polls with the client until the receipt is done (the client's answer is final). */
+  /** Long-polls with the client until the receipt is done: final, with every leg's transaction mined. */
   async function waitFinal(trails: TrailsApi, intentId: string, timeoutMs = 45_000) {
     const deadline = Date.now() + timeoutMs;
     let states: string[] | undefined;
@@ -77,22 +77,6 @@ export function flows(t: TestJunction) {
       states = res.receiptStates;
       if (Date.now() > deadline)
         throw new Error(`intent ${intentId} not done: ${JSON.stringify(res.receiptStates)}`);
-    }
-  }
-
-  /**
-   * `waitFinal`, then until Junction's own transaction on the origin chain (the sweep, or a
-   * refund) has settled too: a client is told SUCCEEDED when its fill is mined, before the sweep,
-   * and tests that check the chains afterwards need both.
-   */
-  async function waitDone(trails: TrailsApi, intentId: string, timeoutMs = 45_000) {
-    const deadline = Date.now() + timeoutMs;
-    await waitFinal(trails, intentId, timeoutMs);
-    for (;;) {
-      const { intentReceipt } = await trails.getIntentReceipt({ intentId });
-      if (!["ON_HOLD", "SENT"].includes(intentReceipt.originTransaction.status)) return intentReceipt;
-      if (Date.now() > deadline) throw new Error(`intent ${intentId}: its sweep has not settled`);
-      await new Promise((r) => setTimeout(r, 50));
     }
   }
 
@@ -143,7 +127,6 @@ export function flows(t: TestJunction) {
     transfer,
     quotePayment,
     waitFinal,
-    waitDone,
     waitStatus,
     abort,
     balance,

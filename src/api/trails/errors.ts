@@ -1,3 +1,6 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
+import { JunctionError, type JunctionErrorKind } from "../../core/errors.ts";
+
 /** The webrpc errors Junction answers with, name → code and HTTP status. */
 export const webrpcErrors = {
   WebrpcBadRoute: { code: -2, status: 404 },
@@ -44,4 +47,39 @@ export class WebrpcError extends Error {
       status,
     };
   }
+}
+
+/** The engine's refusals in webrpc's words. */
+const errorNames: Record<JunctionErrorKind, WebrpcErrorName> = {
+  invalid_argument: "InvalidArgument",
+  unsupported_network: "UnsupportedNetwork",
+  not_found: "NotFound",
+  wrong_status: "IntentStatus",
+  quote_expired: "QuoteExpired",
+  insufficient_inventory: "InvalidArgument",
+  // In Trails only: too many unmined deposit transactions announced for one intent.
+  conflict: "IntentStatus",
+  // Connect-only: the Trails methods never raise it.
+  upstream_unavailable: "Unavailable",
+  unauthorized: "Unauthorized",
+  unavailable: "Unavailable",
+};
+
+/**
+ * A webrpc service's error handler: the engine's refusals and webrpc errors in webrpc's body,
+ * Fastify's own 4xx (unparseable JSON, a wrong content type, an oversized body) as a bad request,
+ * anything else logged under `service` and answered as an internal error.
+ */
+export function webrpcErrorHandler(service: string) {
+  return (err: FastifyError | WebrpcError | JunctionError, request: FastifyRequest, reply: FastifyReply) => {
+    const known = err instanceof JunctionError ? new WebrpcError(errorNames[err.kind], err.message) : err;
+    if (known instanceof WebrpcError) return reply.status(known.status).send(known.toBody());
+    if (known.statusCode && known.statusCode < 500) {
+      return reply
+        .status(400)
+        .send(new WebrpcError("WebrpcBadRequest", `bad request: ${known.message}`).toBody());
+    }
+    request.log.error({ err }, `${service} handler failed`);
+    return reply.status(500).send(new WebrpcError("WebrpcInternalError", "internal error").toBody());
+  };
 }

@@ -1,10 +1,9 @@
-import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { JunctionError, type JunctionErrorKind } from "../../core/errors.ts";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { unstorableTextAt, unstorableTextMessage } from "../../core/fields.ts";
 import type { Admission } from "../admission.ts";
 import type { AppContext } from "../context.ts";
 import { describeIssues } from "../issues.ts";
-import { WebrpcError, type WebrpcErrorName } from "./errors.ts";
+import { WebrpcError, webrpcErrorHandler } from "./errors.ts";
 import type { TrailsMethod } from "./method.ts";
 import { catalogMethods } from "./methods/catalog.ts";
 import { intentMethods, WAIT_LIMIT_MS } from "./methods/intents.ts";
@@ -14,22 +13,6 @@ export const trailsMethods: Record<string, TrailsMethod> = {
   ...statusMethods,
   ...catalogMethods,
   ...intentMethods,
-};
-
-/** The engine's refusals in webrpc's words. */
-const errorNames: Record<JunctionErrorKind, WebrpcErrorName> = {
-  invalid_argument: "InvalidArgument",
-  unsupported_network: "UnsupportedNetwork",
-  not_found: "NotFound",
-  wrong_status: "IntentStatus",
-  quote_expired: "QuoteExpired",
-  insufficient_inventory: "InvalidArgument",
-  // In Trails only: too many unmined deposit transactions announced for one intent.
-  conflict: "IntentStatus",
-  // Connect-only: the Trails methods never raise it.
-  upstream_unavailable: "Unavailable",
-  unauthorized: "Unauthorized",
-  unavailable: "Unavailable",
 };
 
 /** The methods that hold the request open until something changes: each takes a long-poll slot. */
@@ -94,18 +77,7 @@ export function trailsPlugin(ctx: AppContext, admission: Admission): FastifyPlug
       void finished.then(() => open.delete(finished));
       return AbortSignal.any([left.signal, closing.signal]);
     };
-    app.setErrorHandler((err: FastifyError | WebrpcError, request, reply) => {
-      if (err instanceof JunctionError) err = new WebrpcError(errorNames[err.kind], err.message);
-      if (err instanceof WebrpcError) return reply.status(err.status).send(err.toBody());
-      // Fastify's own 4xx: unparseable JSON, a wrong content type, an oversized body.
-      if (err.statusCode && err.statusCode < 500) {
-        return reply
-          .status(400)
-          .send(new WebrpcError("WebrpcBadRequest", `bad request: ${err.message}`).toBody());
-      }
-      request.log.error({ err }, "trails handler failed");
-      return reply.status(500).send(new WebrpcError("WebrpcInternalError", "internal error").toBody());
-    });
+    app.setErrorHandler(webrpcErrorHandler("trails"));
     app.setNotFoundHandler((request, reply) => {
       const error = new WebrpcError("WebrpcBadRoute", `no such route: ${request.method} ${request.url}`);
       reply.status(error.status).send(error.toBody());

@@ -1,4 +1,4 @@
-import type { Address } from "viem";
+import { type Address, getAddress } from "viem";
 import type { RuntimeChain } from "../../chains/registry.ts";
 import type { IntentPlan } from "../../core/intent/plan.ts";
 import { pricedToken, usdValue } from "../../core/price.ts";
@@ -257,6 +257,9 @@ type LegStatus =
   | "ABORTED"
   | "REVERTED";
 
+/** Leg states of a transaction sent but not yet in a block. */
+const awaitingBlock = new Set<LegStatus>(["PENDING", "SENT", "RELAYING", "MINING"]);
+
 function lastTx(txs: TxView[], kind: TxKind): TxView | undefined {
   return txs.filter((t) => t.kind === kind && t.status !== "dropped").at(-1);
 }
@@ -290,7 +293,9 @@ function leg(
     toAddress: fields.to,
     tokenAddress: fields.token,
     tokenAmount: str(fields.amount),
-    ...(fields.hash ? { txnHash: fields.hash } : {}),
+    // A leg names its transaction once it is mined: the Trails widget fetches the receipt of a
+    // hash the moment it sees one, once, and gives the payment up as failed when there is none.
+    ...(fields.hash && !awaitingBlock.has(status) ? { txnHash: fields.hash } : {}),
     createdAt: at.created.toISOString(),
     updatedAt: at.updated.toISOString(),
   };
@@ -379,7 +384,7 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
     depositStatus,
     {
       chainId: plan.from.chainId,
-      from: ownDeposits[0]?.from ?? plan.owner,
+      from: getAddress(ownDeposits[0]?.from ?? plan.owner),
       to: plan.depositAddress,
       token: plan.from.address,
       amount: deposited > 0n ? deposited : plan.quote.fromAmount,
@@ -475,10 +480,14 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
     createdAt: view.createdAt.toISOString(),
     updatedAt: view.updatedAt.toISOString(),
   };
+  const states = [depositLeg.status, originLeg.status, destinationLeg.status];
   return {
     receipt,
-    states: [depositLeg.status, originLeg.status, destinationLeg.status],
-    done: view.final,
+    states,
+    // Done once nothing in the receipt will change: the status is final and every leg's
+    // transaction is in a block (the sweep lands after SUCCEEDED). The Trails widget stops
+    // polling at `done` and counts a leg still without its transaction as failed.
+    done: view.final && !states.some((s) => s === "ON_HOLD" || awaitingBlock.has(s)),
   };
 }
 
