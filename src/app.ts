@@ -20,6 +20,7 @@ import {
   resetDatabase,
   writeMeta,
 } from "./store/database.ts";
+import { buildWebApp } from "./web/build.ts";
 
 export const version = (
   JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }
@@ -106,14 +107,17 @@ export async function startJunction({ config, log, reset, ports }: StartOptions)
   try {
     // Independent and both slow-ish (PGlite compiles WebAssembly): start them together.
     const target = databaseTarget(config);
-    const [devnetResult, databaseResult] = await Promise.allSettled([
+    const [devnetResult, databaseResult, webResult] = await Promise.allSettled([
       config.profile === "devnet" ? startDevnet({ config, log, reset }) : Promise.resolve(null),
       openDatabase(target),
+      buildWebApp(),
     ]);
     if (devnetResult.status === "fulfilled" && devnetResult.value) cleanups.push(devnetResult.value.stop);
     if (databaseResult.status === "fulfilled") cleanups.push(databaseResult.value.close);
     if (devnetResult.status === "rejected") throw devnetResult.reason;
     if (databaseResult.status === "rejected") throw databaseResult.reason;
+    if (webResult.status === "rejected") throw webResult.reason;
+    log.info(`web app: ${webResult.value.fromCache ? "using the cached build" : "built"}`);
     const devnet = devnetResult.value;
     const database = databaseResult.value;
     if (devnet) await matchDevnet(database, devnet, log);
@@ -130,6 +134,7 @@ export async function startJunction({ config, log, reset, ports }: StartOptions)
       log,
       version,
       startedAt: new Date(),
+      webDir: webResult.value.dir,
       ...(devnet ? { devnet: { accounts: testAccounts() } } : {}),
     };
     const workers = await engine.start(target, eventRenderer(ctx));

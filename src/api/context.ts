@@ -18,6 +18,8 @@ export interface AppContext {
   startedAt: Date;
   /** Present in the devnet profile only. */
   devnet?: { accounts: TestAccount[] };
+  /** The built web app (index.html and assets/), served at the base URL. */
+  webDir?: string;
   /** The engine's façade: the one way the dialects reach intents and executions. */
   engine: Engine;
 }

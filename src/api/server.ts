@@ -21,6 +21,7 @@ import { eventsRoute } from "./push/events-route.ts";
 import { webhooksRoutes } from "./push/webhooks-routes.ts";
 import { WebrpcError } from "./trails/errors.ts";
 import { trailsMethods, trailsPlugin } from "./trails/plugin.ts";
+import { sendAppPage, wantsAppPage, webRoute } from "./web-route.ts";
 
 /**
  * Node's timeouts on receiving a request: a client that trickles its headers or body gets a 408
@@ -56,10 +57,17 @@ function frameworkError(error: FastifyError, request: FastifyRequest, reply: Fas
 }
 
 /**
- * A path no route serves: under /rpc/ (a webrpc service Junction does not run, e.g. a widget's
+ * A path no route serves: a browser asking for a page gets the web app's not-found page; under /rpc/ (a webrpc service Junction does not run, e.g. a widget's
  * TrailsOnramp) a webrpc error body, so webrpc clients read it as one; elsewhere `{error}`.
  */
-function notFound(request: FastifyRequest, reply: FastifyReply): void {
+function notFound(ctx: AppContext) {
+  return (request: FastifyRequest, reply: FastifyReply): void => {
+    if (ctx.webDir && wantsAppPage(request)) sendAppPage(ctx.webDir, reply, 404);
+    else apiNotFound(request, reply);
+  };
+}
+
+function apiNotFound(request: FastifyRequest, reply: FastifyReply): void {
   const message = `no such route: ${request.method} ${request.url}`;
   if (request.url.startsWith("/rpc/")) {
     const webrpc = new WebrpcError("WebrpcBadRoute", message);
@@ -137,7 +145,7 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
     frameworkErrors: frameworkError,
     ...requestTimeouts(ctx.config.limits),
   });
-  app.setNotFoundHandler(notFound);
+  app.setNotFoundHandler(notFound(ctx));
   // Every answer timed by its route's pattern (not its URL: ids would make a series each); the
   // Trails RPC's one route by its method, when it is one Junction serves.
   app.addHook("onResponse", async (request, reply) => {
@@ -165,5 +173,6 @@ export async function buildServer(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(limitedEvents(ctx, admission), { logLevel });
   await app.register(nodesRoute(ctx, admission), { logLevel });
   await app.register(indexerRoute(ctx, admission), { prefix: "/indexer", logLevel });
+  if (ctx.webDir) await app.register(webRoute(ctx.webDir), { logLevel });
   return app;
 }

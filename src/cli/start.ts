@@ -45,6 +45,8 @@ function summary(junction: Junction): string {
   }
   lines.push(
     "",
+    `Web app        ${junction.url}/  (explorer: search an intent, execution, address or transaction)`,
+    "",
     "API",
     `  Base URL     ${junction.url}`,
     `  Trails RPC   ${junction.url}/rpc/Trails/`,

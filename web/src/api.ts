@@ -1,0 +1,135 @@
+/** The public APIs the app is built on, called from the page's own origin. */
+
+export interface Leg {
+  status: string;
+  chainId: number;
+  fromAddress: string;
+  toAddress: string;
+  tokenAddress: string;
+  tokenAmount: string;
+  txnHash?: string;
+  statusReason?: string;
+}
+
+export interface TokenMetadata {
+  symbol?: string;
+  decimals?: number;
+}
+
+export interface IntentReceipt {
+  intentId: string;
+  status: string;
+  ownerAddress: string;
+  originChainId: number;
+  destinationChainId: number;
+  depositTransaction: Leg;
+  originTransaction: Leg;
+  destinationTransaction: Leg;
+  summary: {
+    originIntentAddress: string;
+    originTokenAmount: string;
+    originTokenMetadata?: TokenMetadata;
+    destinationTokenAmount: string;
+    destinationToAddress: string;
+    destinationTokenMetadata?: TokenMetadata;
+    destinationHasCallData: boolean;
+    memo?: string;
+    createdAt: string;
+    expiresAt?: string;
+    finishedAt?: string;
+  };
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The fees of a quote, each in the fee token's base units with its US dollar value. */
+export interface IntentFees {
+  feeTokenAddress: string;
+  gasFeeTotal: string;
+  gasFeeUsd: number;
+  trailsFeeTotal: string;
+  trailsFeeUsd: number;
+  totalFeeAmount: string;
+  totalFeeUsd: number;
+}
+
+export interface Intent {
+  intentId: string;
+  status: string;
+  ownerAddress: string;
+  originChainId: number;
+  destinationChainId: number;
+  originIntentAddress: string;
+  depositTransaction: { toAddress: string; tokenAddress: string; decimals?: number; amount: string };
+  quote: { fromAmount: string; fromAmountUsd: number; toAmount: string; toAmountUsd: number };
+  fees: IntentFees;
+  expiresAt: string;
+  createdAt?: string;
+}
+
+export interface Chain {
+  id: number;
+  name: string;
+  blockExplorerUrl?: string;
+}
+
+/** An event of the push stream (`GET /events`), as it arrives. */
+export interface PushEvent {
+  type: string;
+  sequence: string;
+  intentId?: string;
+  executionId?: string;
+  status: string;
+  occurredAt: string;
+  details?: Record<string, unknown>;
+  transaction?: { chainId: number; hash: string };
+  intentReceipt?: IntentReceipt;
+  execution?: Record<string, unknown>;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Calls a Trails RPC method; webrpc errors become `ApiError`s with the server's message. */
+export async function trails<T>(method: string, body: unknown): Promise<T> {
+  const res = await fetch(`/rpc/Trails/${method}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const answer = (await res.json()) as T & { msg?: string };
+  if (!res.ok) throw new ApiError(res.status, answer.msg ?? `${method} failed (${res.status})`);
+  return answer;
+}
+
+export const getChains = () => trails<{ chains: Chain[] }>("GetChains", {}).then((r) => r.chains);
+
+export const getReceipt = (intentId: string) =>
+  trails<{ intentReceipt: IntentReceipt }>("GetIntentReceipt", { intentId }).then((r) => r.intentReceipt);
+
+export const getIntent = (intentId: string) =>
+  trails<{ intent: Intent }>("GetIntent", { intentId }).then((r) => r.intent);
+
+export const searchIntents = (filter: Record<string, string>) =>
+  trails<{ intents: Intent[] }>("SearchIntents", filter).then((r) => r.intents);
+
+/**
+ * The block a transaction was mined in, read through Junction's node gateway; undefined when the
+ * gateway wants an access key the page does not have, or the transaction is not mined.
+ */
+export async function blockOf(chainId: number, hash: string): Promise<bigint | undefined> {
+  const res = await fetch(`/nodes/${chainId}/web`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getTransactionReceipt", params: [hash] }),
+  }).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  const { result } = (await res.json()) as { result?: { blockNumber?: string } | null };
+  return result?.blockNumber ? BigInt(result.blockNumber) : undefined;
+}
