@@ -41,6 +41,22 @@ export function adminPlugin(ctx: AppContext): FastifyPluginAsync {
       };
     });
 
+    /** The operator page's figures (amounts as decimal strings, in each token's smallest unit). */
+    app.get("/overview", async (request, reply) => {
+      if (!authorize(ctx, request, reply)) return reply;
+      const o = await ctx.engine.overview();
+      return {
+        inventory: o.inventory.map((line) => ({ ...line, balance: line.balance.toString() })),
+        signers: o.signers.map((s) => ({
+          ...s,
+          balanceWei: s.balanceWei.toString(),
+          floorWei: s.floorWei.toString(),
+        })),
+        statuses: o.statuses,
+        queues: o.queues,
+      };
+    });
+
     app.post<{ Params: { kind: string; id: string } }>("/:kind/:id/retry", async (request, reply) => {
       if (!authorize(ctx, request, reply)) return reply;
       const params = retryParams.safeParse(request.params);

@@ -13,6 +13,8 @@ export function devnetRoute(ctx: AppContext, devnet: { accounts: TestAccount[] }
       contracts: chain.contracts,
     })),
     accounts: devnet.accounts.map((a) => ({ address: a.address, privateKey: a.privateKey })),
+    // The devnet's operator pages are open: `npm start` prints this key anyway.
+    ...(ctx.config.adminKey ? { adminKey: ctx.config.adminKey } : {}),
   };
   return async (app) => {
     app.get("/devnet", async () => body);

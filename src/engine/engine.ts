@@ -65,6 +65,7 @@ import {
   intentListingScope,
 } from "./listing.ts";
 import type { EngineMetrics } from "./metrics.ts";
+import { type OperatorOverview, operatorOverview } from "./overview.ts";
 import type { EngineDeps } from "./ports.ts";
 import {
   createEndpoint,
@@ -411,6 +412,11 @@ export class Engine {
   /** The ledger check: the database against the chains (see core/reconcile.ts). */
   reconcile(only?: readonly CheckName[]): Promise<ReconcileReport> {
     return reconcileLedger(this.deps, only);
+  }
+
+  /** Inventory, signers' gas, statuses and queues: the operator page's view. */
+  overview(): Promise<OperatorOverview> {
+    return operatorOverview(this.deps);
   }
 
   parked(limit: number): Promise<ParkedRow[]> {

@@ -1,10 +1,10 @@
 import { TradeType } from "@0xtrails/api";
 import type { Address } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Chains } from "../../src/chains/gateway.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
 import { intentEvents } from "../../src/store/events.ts";
 import { findIntent } from "../../src/store/intents.ts";
+import { poisonedBalanceReads } from "../support/faults.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { flows } from "../support/trails-flow.ts";
 import { until } from "../support/until.ts";
@@ -16,8 +16,8 @@ import { until } from "../support/until.ts";
  */
 
 const MAX_ATTEMPTS = 4;
-/** Deposit addresses whose balance reads at a confirmed block fail, as a node that errors on them would. */
-const poisoned = new Set<string>();
+const faults = poisonedBalanceReads();
+const poisoned = faults.poisoned;
 
 let t: TestJunction;
 let f: ReturnType<typeof flows>;
@@ -29,18 +29,7 @@ beforeAll(async () => {
       JUNCTION_QUEUE_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
     },
     "",
-    {
-      chains: (real: Chains) =>
-        Object.assign(Object.create(real) as Chains, {
-          balanceOf(chainId: number, token: Address, holder: Address, blockNumber?: bigint) {
-            // The engine's reads at a confirmed block fail; the API's reads of the head still work.
-            if (blockNumber !== undefined && poisoned.has(holder.toLowerCase())) {
-              throw new Error("RPC: connection reset by peer");
-            }
-            return real.balanceOf(chainId, token, holder, blockNumber);
-          },
-        }),
-    },
+    faults.ports,
   );
   f = flows(t);
 });

@@ -133,3 +133,42 @@ export async function blockOf(chainId: number, hash: string): Promise<bigint | u
   const { result } = (await res.json()) as { result?: { blockNumber?: string } | null };
   return result?.blockNumber ? BigInt(result.blockNumber) : undefined;
 }
+
+export interface Overview {
+  inventory: { chainId: number; token: string; symbol: string; decimals: number; balance: string }[];
+  signers: {
+    role: string;
+    chainId: number;
+    address: string;
+    balanceWei: string;
+    floorWei: string;
+    low: boolean;
+  }[];
+  statuses: { intents: Record<string, number>; executions: Record<string, number> };
+  queues: Record<"intents" | "executions", { parked: number; failing: number; due: number }>;
+}
+
+export interface ParkedRow {
+  kind: "intents" | "executions";
+  id: string;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  parkedAt: string;
+  retry: string;
+}
+
+/** The admin key: the devnet's own (it hands it to its pages), else the one the operator typed. */
+export async function devnetAdminKey(): Promise<string | undefined> {
+  const res = await fetch("/devnet").catch(() => undefined);
+  if (!res?.ok) return undefined;
+  return ((await res.json()) as { adminKey?: string }).adminKey;
+}
+
+/** Calls an operator endpoint with the admin key; 401 becomes an `ApiError` the page asks a key for. */
+export async function admin<T>(path: string, key: string, method = "GET"): Promise<T> {
+  const res = await fetch(`/admin${path}`, { method, headers: { authorization: `Bearer ${key}` } });
+  const body = (await res.json()) as T & { error?: string };
+  if (!res.ok) throw new ApiError(res.status, body.error ?? `${path} failed (${res.status})`);
+  return body;
+}

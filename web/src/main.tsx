@@ -6,6 +6,7 @@ import { ExecutionPage } from "./pages/ExecutionPage.tsx";
 import { Explorer } from "./pages/Explorer.tsx";
 import { IntentPage } from "./pages/IntentPage.tsx";
 import { NotFound } from "./pages/NotFound.tsx";
+import { Operator } from "./pages/Operator.tsx";
 import "./styles.css";
 
 const root = document.getElementById("root");
@@ -19,6 +20,9 @@ createRoot(root).render(
         </Route>
         <Route path="/intents/:id">{(p) => <IntentPage id={p.id} />}</Route>
         <Route path="/executions/:id">{(p) => <ExecutionPage id={p.id} />}</Route>
+        <Route path="/operator">
+          <Operator />
+        </Route>
         <Route>
           <NotFound />
         </Route>
