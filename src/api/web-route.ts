@@ -4,7 +4,7 @@ import fastifyStatic from "@fastify/static";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 
 /** The app's pages: other tools link to these paths. */
-const pages = ["/", "/intents/:id", "/executions/:id", "/operator"];
+const pages = ["/", "/intents/:id", "/executions/:id", "/playground", "/operator"];
 
 /** Paths of the APIs and the server's own endpoints: never answered with the app. */
 const apiPrefixes = ["/rpc/", "/api/", "/admin", "/events", "/nodes/", "/indexer/", "/docs", "/openapi.json"];

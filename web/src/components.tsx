@@ -12,6 +12,7 @@ export function Layout({ children }: { children: ReactNode }) {
             Junction
           </Link>
           <Link href="/">Explorer</Link>
+          <Link href="/playground">Playground</Link>
           <Link href="/operator">Operator</Link>
         </nav>
       </header>

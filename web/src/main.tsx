@@ -7,6 +7,7 @@ import { Explorer } from "./pages/Explorer.tsx";
 import { IntentPage } from "./pages/IntentPage.tsx";
 import { NotFound } from "./pages/NotFound.tsx";
 import { Operator } from "./pages/Operator.tsx";
+import { Playground } from "./pages/Playground.tsx";
 import "./styles.css";
 
 const root = document.getElementById("root");
@@ -20,6 +21,9 @@ createRoot(root).render(
         </Route>
         <Route path="/intents/:id">{(p) => <IntentPage id={p.id} />}</Route>
         <Route path="/executions/:id">{(p) => <ExecutionPage id={p.id} />}</Route>
+        <Route path="/playground">
+          <Playground />
+        </Route>
         <Route path="/operator">
           <Operator />
         </Route>
