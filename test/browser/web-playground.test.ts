@@ -35,7 +35,8 @@ async function quoteAndPay(page: Page, button: RegExp, name: string): Promise<st
   await page.getByRole("button", { name: button }).click();
   // The page goes to the intent once paid, or says why it could not pay.
   await page.locator(".status-line, .error").first().waitFor({ timeout: 30_000 });
-  if (await page.locator(".error").count()) throw new Error(`the playground: ${await page.locator(".error").textContent()}`);
+  if (await page.locator(".error").count())
+    throw new Error(`the playground: ${await page.locator(".error").textContent()}`);
   const intentId = page.url().split("/").at(-1) as string;
   await expect
     .poll(() => page.locator(".status-line").textContent(), { timeout: 30_000 })

@@ -2,7 +2,7 @@ import type { FeeOption, Intent } from "@0xtrails/api";
 import type { Address, Hex, PrivateKeyAccount } from "viem";
 import { devTokenAbi, intentEntrypointAbi } from "../../src/chains/abi.gen.ts";
 import { permitDomain } from "../../src/chains/gasless.ts";
-import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../../src/chains/typed-data.ts";
+import { gaslessTypedData } from "../../src/chains/typed-data.ts";
 import type { Client } from "./onchain.ts";
 
 export interface Signed {
@@ -61,28 +61,23 @@ export async function signGasless(
   });
   const domain = await permitDomain(client, token);
   if (!domain) throw new Error("the deposit token has no permit domain");
-  const permitSignature = await signer.signTypedData({
-    domain,
-    types: permitTypes,
-    primaryType: "Permit",
-    message: { owner, spender: entrypoint, value: permitAmount, nonce: permitNonce, deadline },
+  const typed = gaslessTypedData({
+    chainId: chain.chainId,
+    entrypoint,
+    permitDomain: domain,
+    owner,
+    token,
+    amount: intent.depositTransaction.amount,
+    intentAddress: intent.depositTransaction.toAddress as Address,
+    deadline,
+    userNonce,
+    permitNonce,
+    permitAmount,
+    feeAmount: option.amount,
+    feeCollector: option.feeCollectorAddress as Address,
   });
-  const intentSignature = await signer.signTypedData({
-    domain: trailsIntentDomain(chain.chainId, entrypoint),
-    types: trailsIntentTypes,
-    primaryType: "TrailsIntent",
-    message: {
-      user: owner,
-      token,
-      amount: intent.depositTransaction.amount,
-      intentAddress: intent.depositTransaction.toAddress as Address,
-      deadline,
-      chainId: BigInt(chain.chainId),
-      nonce: userNonce,
-      feeAmount: option.amount,
-      feeCollector: option.feeCollectorAddress as Address,
-    },
-  });
+  const permitSignature = await signer.signTypedData(typed.permit);
+  const intentSignature = await signer.signTypedData(typed.intent);
   return { intentSignature, permitSignature, permitAmount, permitDeadline: deadline, userNonce, deadline };
 }
 

@@ -14,7 +14,7 @@ import {
   zeroAddress,
 } from "viem";
 import { permitDomain } from "../../src/chains/gasless.ts";
-import { permitTypes, trailsIntentDomain, trailsIntentTypes } from "../../src/chains/typed-data.ts";
+import { gaslessTypedData } from "../../src/chains/typed-data.ts";
 import { AMOUNT_PLACEHOLDER } from "../../src/core/calldata.ts";
 
 /** A chain of the devnet as `GET /devnet` describes it. */
@@ -141,31 +141,24 @@ export async function payGasless(intent: Intent, option: FeeOption, entrypoint: 
   ]);
   if (!domain)
     throw new Error(`${intent.depositTransaction.tokenAddress} takes no ERC-2612 permit: pay by transfer`);
+  const typed = gaslessTypedData({
+    chainId,
+    entrypoint,
+    permitDomain: domain,
+    owner,
+    token,
+    amount: intent.depositTransaction.amount,
+    intentAddress: intent.depositTransaction.toAddress as Address,
+    deadline,
+    userNonce,
+    permitNonce,
+    permitAmount,
+    feeAmount: option.amount,
+    feeCollector: option.feeCollectorAddress as Address,
+  });
   const account = wallet.account ?? owner;
-  const permitSignature = await wallet.signTypedData({
-    account,
-    domain,
-    types: permitTypes,
-    primaryType: "Permit",
-    message: { owner, spender: entrypoint, value: permitAmount, nonce: permitNonce, deadline },
-  });
-  const intentSignature = await wallet.signTypedData({
-    account,
-    domain: trailsIntentDomain(chainId, entrypoint),
-    types: trailsIntentTypes,
-    primaryType: "TrailsIntent",
-    message: {
-      user: owner,
-      token,
-      amount: intent.depositTransaction.amount,
-      intentAddress: intent.depositTransaction.toAddress as Address,
-      deadline,
-      chainId: BigInt(chainId),
-      nonce: userNonce,
-      feeAmount: option.amount,
-      feeCollector: option.feeCollectorAddress as Address,
-    },
-  });
+  const permitSignature = await wallet.signTypedData({ account, ...typed.permit });
+  const intentSignature = await wallet.signTypedData({ account, ...typed.intent });
   await trails.executeIntent({
     intentId: intent.intentId,
     depositSignature: {
