@@ -125,24 +125,27 @@ export function nodesRoute(ctx: AppContext, admission: Admission): FastifyPlugin
         return answer(reply, 400, `a batch holds 1 to ${MAX_BATCH} calls`);
       }
       const refused = calls.map(refusal);
-      const allowed = calls.filter((_, i) => refused[i] === null);
+      // Forwarded under ids of Junction's own (the call's place in the batch), so duplicate,
+      // missing or odd ids of the caller's cannot mix up the answers; each gets its id back.
+      const allowed = calls.flatMap((call, i) =>
+        refused[i] === null ? [{ ...call, jsonrpc: "2.0", id: i }] : [],
+      );
       let forwarded: unknown[] = [];
       if (allowed.length > 0) {
         try {
-          const upstream = await forward(chain, Array.isArray(body) ? allowed : allowed[0]);
+          const upstream = await forward(chain, allowed);
           forwarded = Array.isArray(upstream) ? upstream : [upstream];
         } catch (err) {
           return answer(reply, 502, `${chain.slug}'s node did not answer: ${(err as Error).message}`);
         }
       }
-      const byId = new Map(forwarded.map((r) => [JSON.stringify((r as RpcCall).id ?? null), r]));
+      const byPlace = new Map(forwarded.map((r) => [(r as RpcCall).id, r as RpcCall]));
       const answers = calls.map((call, i) => {
+        const id = (call as RpcCall)?.id ?? null;
         const why = refused[i];
-        if (why) return rpcError((call as RpcCall)?.id, -32601, why);
-        return (
-          byId.get(JSON.stringify(call.id ?? null)) ??
-          rpcError(call.id, -32603, "the node gave no answer to this call")
-        );
+        if (why) return rpcError(id, -32601, why);
+        const result = byPlace.get(i);
+        return result ? { ...result, id } : rpcError(id, -32603, "the node gave no answer to this call");
       });
       return Array.isArray(body) ? answers : answers[0];
     };

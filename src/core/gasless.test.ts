@@ -36,6 +36,11 @@ describe("the time rules of a gasless deposit", () => {
     expect(() => check(executeBy, seconds(now))).toThrow(/^deadline: .* has passed/);
   });
 
+  it("refuses a deadline too close for the relay to be mined (the relayer would pay for a revert)", () => {
+    expect(() => check(executeBy, seconds(now) + 5n)).toThrow(/leaves the relayer under 60 s/);
+    expect(check(executeBy, seconds(now) + 60n).option).toEqual(option);
+  });
+
   it("refuses any signature once the intent's time to execute is over", () => {
     expect(() => check(now, seconds(now) + 3_600n)).toThrow(/had to be executed by 2026-11-27T12:00:00.000Z/);
   });

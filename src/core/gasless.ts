@@ -5,6 +5,8 @@ import { ceilDiv, convert, type PricedToken } from "./price.ts";
 import type { GasCost } from "./quote.ts";
 
 const BPS = 10_000n;
+/** How long, at least, a gasless signature must stay valid after it is submitted. */
+const RELAY_MARGIN_SECONDS = 60n;
 
 /**
  * A way to pay the relayer for a gasless (ERC-2612 permit) deposit: `amount` of `token`, taken
@@ -99,10 +101,16 @@ export function checkGaslessRequest(input: {
     );
   }
   // A signature may outlive the intent (the Trails widget signs for an hour): Junction relays it
-  // only now, inside the window, and a deposit that still lands late is returned to its owner.
+  // only now, inside the window; the deposit it makes is then followed like any other.
   const seconds = BigInt(Math.floor(now.getTime() / 1000));
   if (req.deadline <= seconds)
     throw invalid(`deadline: ${req.deadline} has passed; sign again with a later one`);
+  // A deadline the relay cannot beat would have Junction's relayer pay for a certain revert.
+  if (req.deadline < seconds + RELAY_MARGIN_SECONDS) {
+    throw invalid(
+      `deadline: ${req.deadline} leaves the relayer under ${RELAY_MARGIN_SECONDS} s to have the deposit mined; sign with a later one`,
+    );
+  }
   if (req.userNonce !== nonce) {
     throw invalid(`userNonce: ${req.userNonce} is not the owner's next nonce on the entrypoint (${nonce})`);
   }

@@ -9,7 +9,7 @@ import { fundedAccountCount } from "./accounts.ts";
 import { type AnvilProcess, startAnvil } from "./anvil.ts";
 import { setIntervalMining } from "./anvil-rpc.ts";
 import { compileContracts } from "./compile.ts";
-import { type ChainDeployment, deployChain } from "./deploy.ts";
+import { type ChainDeployment, deployChain, wellKnownAddresses } from "./deploy.ts";
 
 export interface DevnetChain {
   config: ChainConfig;
@@ -175,7 +175,9 @@ async function startOwnDevnet({ config, log, reset = false }: DevnetOptions): Pr
     const rpcUrl = (chainId: number) => anvils.find((a) => a.chainId === chainId)?.rpcUrl as string;
 
     if (saved && !(await deploymentIntact(config.chains, saved, rpcUrl))) {
-      log.warn("persisted chain state does not hold the recorded deployment; starting fresh");
+      log.warn(
+        "persisted chain state does not hold the recorded deployment, or was deployed by an older Junction; starting fresh",
+      );
       await stop();
       return startOwnDevnet({ config, log, reset: true });
     }
@@ -229,9 +231,15 @@ async function deploymentIntact(
   const checks = chains.map(async (chain) => {
     const recorded = saved.chains.find((d) => d.chainId === chain.chainId);
     if (!recorded) return false;
+    // A devnet persisted by an older Junction lacks what clients now find at fixed addresses.
+    if (recorded.contracts.IntentEntrypoint !== wellKnownAddresses.IntentEntrypoint) return false;
     const client = clientFor(chain, rpcUrl);
-    const code = await client.getCode({ address: recorded.contracts.Settlement });
-    return code !== undefined && code !== "0x";
+    const codes = await Promise.all(
+      [recorded.contracts.Settlement, wellKnownAddresses.Multicall3].map((address) =>
+        client.getCode({ address }),
+      ),
+    );
+    return codes.every((code) => code !== undefined && code !== "0x");
   });
   return (await Promise.all(checks)).every(Boolean);
 }

@@ -56,6 +56,28 @@ describe("the node gateway (/nodes/<chain>/<key>)", () => {
     expect(Number(body[3].result)).toBe(chain().chainId);
   });
 
+  it("answers each call of a batch with its own result whatever its id (repeated, missing, odd)", async () => {
+    const { status, body } = await rpc(`${chain().slug}/gateway-key-1`, [
+      call("eth_chainId", [], 1),
+      call("eth_blockNumber", [], 1),
+      { jsonrpc: "2.0", method: "eth_chainId", params: [] },
+      call("eth_chainId", [], { odd: true } as never),
+    ]);
+    expect(status).toBe(200);
+    expect(body.map((r: { id: unknown }) => r.id)).toEqual([1, 1, null, { odd: true }]);
+    expect(Number(body[0].result)).toBe(chain().chainId);
+    expect(Number(body[1].result)).toBeGreaterThan(0);
+    expect(Number(body[1].result)).not.toBe(chain().chainId);
+    expect(Number(body[2].result)).toBe(chain().chainId);
+    const single = await rpc(`${chain().slug}/gateway-key-1`, {
+      jsonrpc: "2.0",
+      method: "eth_chainId",
+      params: [],
+    });
+    expect(single.status).toBe(200);
+    expect(single.body).toMatchObject({ id: null, result: expect.stringMatching(/^0x/) });
+  });
+
   it.each([
     ["an unknown chain", "nowhere/gateway-key-1", call("eth_chainId"), 404, /no chain nowhere/],
     ["a missing key", `alpha`, call("eth_chainId"), 401, /access key/],

@@ -15,6 +15,7 @@ beforeAll(async () => {
 afterAll(() => t?.stop());
 
 interface DevnetBody {
+  adminKey?: string;
   chains: {
     chainId: number;
     name: string;
@@ -39,7 +40,8 @@ describe("GET /devnet", () => {
   it("describes three chains with tokens, contracts and live RPC URLs, and ten funded test accounts", async () => {
     const body = (await (await fetch(`${t.url}/devnet`)).json()) as DevnetBody;
     expect(body.chains.map((c) => c.chainId)).toEqual([900001, 900002, 900003]);
-    expect(Object.keys(body).sort()).toEqual(["accounts", "chains"]);
+    expect(Object.keys(body).sort()).toEqual(["accounts", "adminKey", "chains"]);
+    expect(body.adminKey).toBe(t.junction.ctx.config.adminKey);
     for (const chain of body.chains) {
       expect(Object.keys(chain).sort()).toEqual(["chainId", "contracts", "name", "rpcUrl", "slug", "tokens"]);
       expect(chain.tokens.map((tk) => [tk.symbol, tk.decimals])).toEqual([
