@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { projectRoot } from "../paths.ts";
@@ -41,11 +41,16 @@ export async function buildWebApp(cacheDir = join(projectRoot, ".cache")): Promi
   const dir = join(cacheDir, `web-${cacheKey()}`);
   if (existsSync(join(dir, "index.html"))) return { dir, fromCache: true };
   mkdirSync(cacheDir, { recursive: true });
-  const outDir = `${dir}.${process.pid}.tmp`;
+  const outDir = `${dir}.${randomUUID()}.tmp`;
   // Loaded only to build: a start that finds the bundle cached never loads the bundler.
   const { build } = await import("vite");
   await build({ root: webDir, configFile: join(webDir, "vite.config.ts"), build: { outDir } });
-  if (existsSync(join(dir, "index.html"))) rmSync(outDir, { recursive: true, force: true });
-  else renameSync(outDir, dir);
+  try {
+    renameSync(outDir, dir);
+  } catch (err) {
+    // Another process finished the same build first: its copy is as good as ours.
+    rmSync(outDir, { recursive: true, force: true });
+    if (!existsSync(join(dir, "index.html"))) throw err;
+  }
   return { dir, fromCache: false };
 }
