@@ -13,8 +13,9 @@ export function devnetRoute(ctx: AppContext, devnet: { accounts: TestAccount[] }
       contracts: chain.contracts,
     })),
     accounts: devnet.accounts.map((a) => ({ address: a.address, privateKey: a.privateKey })),
-    // The devnet's operator pages are open: `npm start` prints this key anyway.
+    // The devnet's pages use its keys, which `npm start` prints anyway.
     ...(ctx.config.adminKey ? { adminKey: ctx.config.adminKey } : {}),
+    ...(ctx.config.connect.apiKeys[0] ? { connectApiKey: ctx.config.connect.apiKeys[0] } : {}),
   };
   return async (app) => {
     app.get("/devnet", async () => body);

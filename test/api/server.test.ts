@@ -40,7 +40,7 @@ describe("GET /devnet", () => {
   it("describes three chains with tokens, contracts and live RPC URLs, and ten funded test accounts", async () => {
     const body = (await (await fetch(`${t.url}/devnet`)).json()) as DevnetBody;
     expect(body.chains.map((c) => c.chainId)).toEqual([900001, 900002, 900003]);
-    expect(Object.keys(body).sort()).toEqual(["accounts", "adminKey", "chains"]);
+    expect(Object.keys(body).sort()).toEqual(["accounts", "adminKey", "chains", "connectApiKey"]);
     expect(body.adminKey).toBe(t.junction.ctx.config.adminKey);
     for (const chain of body.chains) {
       expect(Object.keys(chain).sort()).toEqual(["chainId", "contracts", "name", "rpcUrl", "slug", "tokens"]);

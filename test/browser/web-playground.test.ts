@@ -85,4 +85,30 @@ describe("the playground", () => {
     expect(await fx.f.balance(A, fx.f.token(A, "ETH"), payer)).toBe(gasBefore);
     await page.close();
   });
+
+  it("bridges in through Intents Connect: signed in the page, the steps deposit into the DemoVault", async () => {
+    const recipient = freshAddress();
+    const page = await browser.newPage();
+    const problems = recordPageProblems(page);
+    await fillPayment(page, 9, recipient, "30");
+    await page.getByRole("button", { name: /^Bridge in to the DemoVault/ }).click();
+    await page.locator(".status-line, .error").first().waitFor({ timeout: 30_000 });
+    if (await page.locator(".error").count())
+      throw new Error(`the playground: ${await page.locator(".error").textContent()}`);
+    expect(page.url()).toMatch(/\/executions\/[0-9a-f-]{36}$/);
+    await expect
+      .poll(() => page.locator(".status-line").textContent(), { timeout: 45_000 })
+      .toContain("SUCCESS");
+    await screenshot(page, "web-playground-connect");
+    const vault = fx.f.chain(B).contracts.DemoVault as Address;
+    const shares = await fx.f.client(B).readContract({
+      address: vault,
+      abi: demoVaultAbi,
+      functionName: "balanceOf",
+      args: [recipient],
+    });
+    expect(shares).toBeGreaterThan(0n);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });

@@ -7,6 +7,7 @@ import { expect } from "vitest";
 import { assetIdOf } from "../../src/core/connect/assets.ts";
 import { nep413Hash } from "../../src/core/connect/signing.ts";
 import { stellarAccountId } from "../../src/core/connect/stellar.ts";
+import { vaultDepositSteps } from "../../src/core/connect/steps.ts";
 import type { TestJunction } from "./junction.ts";
 
 /** A wallet of one of the three kinds, able to sign what the Connect API hands it. */
@@ -186,21 +187,5 @@ function connectApiAt(t: ConnectSite, apiKey: string) {
 }
 
 /** A bridge-in into chain `to`'s DemoVault: approve it, then deposit what arrives for `receiver`. */
-export function vaultSteps(token: Address, vault: Address, receiver: Address) {
-  return [
-    {
-      to: token,
-      functionSignature: "approve(address,uint256)",
-      parameters: [vault, "{MIN_AMOUNT_OUT}"],
-      value: "0",
-      metadata: { name: "Approve the vault" },
-    },
-    {
-      to: vault,
-      functionSignature: "deposit(uint256,address)",
-      parameters: ["{MIN_AMOUNT_OUT}", receiver],
-      value: "0",
-      metadata: { name: "Deposit into the vault" },
-    },
-  ];
-}
+export const vaultSteps = (token: Address, vault: Address, receiver: Address) =>
+  vaultDepositSteps(token, vault, receiver);

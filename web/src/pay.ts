@@ -16,11 +16,14 @@ import {
 import { permitDomain } from "../../src/chains/gasless.ts";
 import { gaslessTypedData } from "../../src/chains/typed-data.ts";
 import { AMOUNT_PLACEHOLDER } from "../../src/core/calldata.ts";
+import { assetIdOf } from "../../src/core/connect/assets.ts";
+import { vaultDepositSteps } from "../../src/core/connect/steps.ts";
 
 /** A chain of the devnet as `GET /devnet` describes it. */
 export interface DevnetChain {
   chainId: number;
   name: string;
+  slug: string;
   tokens: { symbol: string; address: Address; decimals: number }[];
   contracts: Record<string, Address>;
 }
@@ -171,4 +174,80 @@ export async function payGasless(intent: Intent, option: FeeOption, entrypoint: 
       deadline: Number(deadline),
     },
   });
+}
+
+/** The devnet's Intents Connect API key, handed to its pages by `GET /devnet`. */
+export interface ConnectAccess {
+  apiKey: string;
+}
+
+async function connectCall<T>(path: string, body: unknown, apiKey?: string): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(apiKey ? { "x-api-key": apiKey } : {}) },
+    body: JSON.stringify(body),
+  });
+  const answer = (await res.json()) as { result: T; error?: string };
+  if (!res.ok) throw new Error(answer.error ?? `${path} failed (${res.status})`);
+  return answer.result;
+}
+
+/**
+ * An Intents Connect bridge-in, as a wallet does it: create the execution (the swap, then steps
+ * that approve the destination chain's DemoVault and deposit what arrives for the recipient), sign
+ * its payload (ERC-191), deposit USDC at its deposit address, announce the deposit. Returns the
+ * execution's id.
+ */
+export async function bridgeIntoVault(
+  form: PaymentForm,
+  payer: Payer,
+  access: ConnectAccess,
+): Promise<string> {
+  const wallet = payerAddress(payer);
+  const asset = (chain: DevnetChain, token: Address) =>
+    assetIdOf({ slug: chain.slug, address: token, native: token === zeroAddress });
+  const { from, to } = form;
+  const vault = to.contracts.DemoVault;
+  if (!vault) throw new Error(`${to.name} has no DemoVault`);
+  const execution = await connectCall<{
+    id: string;
+    quote: { depositAddress: Address; amountIn: string };
+    details: { payload: { payload_json: string } };
+  }>(
+    `/executions/${wallet}`,
+    {
+      version: "1.0",
+      type: "evm",
+      dry: false,
+      outOperation: false,
+      metadata: { from: "playground" },
+      quote: {
+        originAsset: asset(from, form.fromToken),
+        destinationAsset: asset(to, form.toToken),
+        amount: form.amount.toString(),
+        swapType: "EXACT_INPUT",
+        slippageTolerance: 50,
+        deadline: new Date(Date.now() + 10 * 60_000).toISOString(),
+      },
+      steps: vaultDepositSteps(form.toToken, vault, form.recipient),
+    },
+    access.apiKey,
+  );
+  const signer = walletFor(payer, from.chainId);
+  const signature = await signer.signMessage({
+    account: signer.account ?? wallet,
+    message: execution.details.payload.payload_json,
+  });
+  await connectCall(`/executions/${wallet}/submit`, { executionId: execution.id, signature });
+  const { depositAddress, amountIn } = execution.quote;
+  const hash = await signer.writeContract({
+    account: signer.account ?? wallet,
+    chain: signer.chain,
+    address: form.fromToken,
+    abi: erc20Abi,
+    functionName: "transfer",
+    args: [depositAddress, BigInt(amountIn)],
+  });
+  await connectCall("/executions/deposit/submit", { txHash: hash, depositAddress });
+  return execution.id;
 }

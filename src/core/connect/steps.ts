@@ -395,3 +395,26 @@ function shortMessage(error: unknown): string {
 }
 
 const invalid = (message: string) => new JunctionError("invalid_argument", message);
+
+/**
+ * The steps of a bridge-in into an ERC-4626 vault (the devnet's DemoVault): approve the vault for
+ * what the swap delivers, then deposit it for `receiver`. As a client sends them (JSON).
+ */
+export function vaultDepositSteps(token: string, vault: string, receiver: string) {
+  return [
+    {
+      to: token,
+      functionSignature: "approve(address,uint256)",
+      parameters: [vault, "{MIN_AMOUNT_OUT}"],
+      value: "0",
+      metadata: { name: "Approve the vault" },
+    },
+    {
+      to: vault,
+      functionSignature: "deposit(uint256,address)",
+      parameters: ["{MIN_AMOUNT_OUT}", receiver],
+      value: "0",
+      metadata: { name: "Deposit into the vault" },
+    },
+  ];
+}

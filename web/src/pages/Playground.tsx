@@ -5,6 +5,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { useLocation } from "wouter";
 import { formatAmount, formatUsd } from "../format.ts";
 import {
+  bridgeIntoVault,
   type DevnetChain,
   type Payer,
   type PaymentForm,
@@ -15,6 +16,7 @@ import {
 } from "../pay.ts";
 
 interface Devnet {
+  connectApiKey?: string;
   chains: DevnetChain[];
   accounts: { address: Address; privateKey: Hex }[];
 }
@@ -195,6 +197,27 @@ export function Playground() {
           Get a quote
         </button>
       </form>
+      {devnet?.connectApiKey && (
+        <div className="connect">
+          <h2>Intents Connect</h2>
+          <p>
+            The same payment as a bridge-in: an execution whose steps deposit what arrives into the
+            destination chain's DemoVault for the recipient, signed by the wallet (ERC-191), run by its
+            intermediary account.
+          </p>
+          <button
+            type="button"
+            disabled={!!busy || fromSymbol !== "USDC" || toSymbol !== "USDC" || tradeType !== "EXACT_INPUT"}
+            onClick={run("Bridging in", async () => {
+              if (!payer) throw new Error("choose who pays");
+              const apiKey = devnet.connectApiKey as string;
+              navigate(`/executions/${await bridgeIntoVault(form(), payer, { apiKey })}`);
+            })}
+          >
+            Bridge in to the DemoVault (USDC, I send exactly)
+          </button>
+        </div>
+      )}
       {error && (
         <p className="error" role="alert">
           {error}
