@@ -8,6 +8,7 @@ import { intentTxs } from "../../src/store/chain-txs.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { freshAddress } from "../support/onchain.ts";
 import { flows } from "../support/trails-flow.ts";
+import { until } from "../support/until.ts";
 
 /**
  * The ledger check against real chains: clean after payments that succeeded and were refunded;
@@ -83,7 +84,13 @@ describe("the ledger check", () => {
     // A quote no one committed is not work in flight.
     await f.quotePayment(t.trails, owner, { amount: 1_000_000n });
 
-    const report = await reconcileOverHttp("?finished=true");
+    // A client's receipt is done once the sweep is mined; the engine records it a moment later.
+    const report = await until(
+      () => reconcileOverHttp("?finished=true"),
+      (r) => r.body.discrepancies.length === 0,
+      "the ledger check to find everything finished",
+      10_000,
+    );
     expect(report.body.discrepancies).toEqual([]);
     expect(report.status).toBe(200);
     expect(report.body.rows).toContainEqual({ check: "paid once", checked: 4, discrepancies: 0 });
