@@ -3,20 +3,16 @@ import { type Address, erc20Abi, type Hex, multicall3Abi } from "viem";
 import { z } from "zod";
 import { publicClientFor } from "../chains/clients.ts";
 import type { RuntimeChain, Token } from "../chains/registry.ts";
+import { wellKnownAddresses } from "../chains/well-known.ts";
 import { knownChains } from "../config/known-chains.ts";
 import { addressField, chainIdField } from "../core/fields.ts";
 import type { Admission } from "./admission.ts";
 import type { AppContext } from "./context.ts";
 import { describeIssues } from "./issues.ts";
 import { WebrpcError, webrpcErrorHandler } from "./trails/errors.ts";
+import { authorize } from "./trails/plugin.ts";
 
 type Client = ReturnType<typeof publicClientFor>;
-
-/**
- * Multicall3, at the address it has on every chain that has it (the devnet puts it there too):
- * one eth_call reads every balance of a chain, its `getEthBalance` the native ones.
- */
-const MULTICALL3: Address = "0xcA11bde05977b3631167028862bE2a173976CA11";
 
 const MAX_ACCOUNTS = 50;
 
@@ -65,13 +61,6 @@ interface ChainBalances {
   native: { account: Address; balance: bigint }[];
 }
 
-function authorize(ctx: AppContext, key: string | string[] | undefined): void {
-  if (ctx.config.accessKeys.length === 0) return;
-  if (typeof key !== "string" || !ctx.config.accessKeys.includes(key)) {
-    throw new WebrpcError("Unauthorized", "a valid X-Access-Key header is required");
-  }
-}
-
 /** A chain Junction serves and the client its balances are read with. */
 interface Source {
   chain: RuntimeChain;
@@ -107,7 +96,8 @@ function tokensAsked(chain: RuntimeChain, filter: SummaryRequest["filter"]): Tok
 }
 
 /**
- * Every balance asked for on one chain: the head block, then one Multicall3 call pinned to it, so
+ * Every balance asked for on one chain: the head block, then one Multicall3 call (at its usual
+ * address: one eth_call for every balance, its `getEthBalance` for native ones) pinned to it, so
  * that `blockNumber` and `blockHash` are those of the block the balances were read at.
  */
 async function readChain(
@@ -128,14 +118,14 @@ async function readChain(
         args: [account] as const,
       })),
       ...nativeOf.map((account) => ({
-        address: MULTICALL3,
+        address: wellKnownAddresses.Multicall3,
         abi: multicall3Abi,
         functionName: "getEthBalance" as const,
         args: [account] as const,
       })),
     ],
     allowFailure: false,
-    multicallAddress: MULTICALL3,
+    multicallAddress: wellKnownAddresses.Multicall3,
     blockNumber: block.number,
     // One eth_call whatever the number of balances (viem would otherwise split it by size).
     batchSize: 0,

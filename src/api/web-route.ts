@@ -38,10 +38,15 @@ export function wantsAppPage(request: FastifyRequest): boolean {
   return (request.headers.accept ?? "").includes("text/html");
 }
 
+/** Each build's index.html, read once: a build never changes under its directory's name. */
+const indexPages = new Map<string, Buffer>();
+
+/** The app's one HTML page (it routes in the browser); never cached, so a new build shows at once. */
 export function sendAppPage(dir: string, reply: FastifyReply, status = 200): void {
-  void reply
-    .status(status)
-    .type("text/html")
-    .header("cache-control", "no-cache")
-    .send(readFileSync(join(dir, "index.html")));
+  let page = indexPages.get(dir);
+  if (!page) {
+    page = readFileSync(join(dir, "index.html"));
+    indexPages.set(dir, page);
+  }
+  void reply.status(status).type("text/html").header("cache-control", "no-cache").send(page);
 }

@@ -11,6 +11,7 @@ import { privateKeyToAccount } from "viem/accounts";
 import { devTokenAbi } from "../chains/abi.gen.ts";
 import { isNative, toViemChain } from "../chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../chains/clients.ts";
+import { wellKnownAddresses } from "../chains/well-known.ts";
 import type { ChainConfig, ChainContractName, Config, TokenConfig } from "../config/schema.ts";
 import { testAccounts } from "./accounts.ts";
 import { setBalance, setCode } from "./anvil-rpc.ts";
@@ -22,17 +23,6 @@ export interface ChainDeployment {
   /** Token symbol → address (zero address for the native coin). */
   tokens: Record<string, Address>;
 }
-
-/**
- * Addresses clients have compiled in: viem's chain definitions batch reads through Multicall3,
- * and the Trails widget signs its gasless deposits for the Trails IntentEntrypoint at a fixed
- * address (EIP-712 `verifyingContract`) and permits that address to spend. The devnet places the
- * same code there, so those clients work against it unchanged.
- */
-export const wellKnownAddresses = {
-  Multicall3: "0xcA11bde05977b3631167028862bE2a173976CA11",
-  IntentEntrypoint: "0x91E9e3Fe369CF005dB2857Ef24955A66d1E692Cf",
-} as const satisfies Record<string, Address>;
 
 /** What the devnet funds, in US dollars of each token. */
 const inventoryUsd = "10000000";

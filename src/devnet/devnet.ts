@@ -4,12 +4,13 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import { toViemChain } from "../chains/chain.ts";
 import { publicClientFor } from "../chains/clients.ts";
+import { wellKnownAddresses } from "../chains/well-known.ts";
 import type { ChainConfig, Config } from "../config/schema.ts";
 import { fundedAccountCount } from "./accounts.ts";
 import { type AnvilProcess, startAnvil } from "./anvil.ts";
 import { setIntervalMining } from "./anvil-rpc.ts";
 import { compileContracts } from "./compile.ts";
-import { type ChainDeployment, deployChain, wellKnownAddresses } from "./deploy.ts";
+import { type ChainDeployment, deployChain } from "./deploy.ts";
 
 export interface DevnetChain {
   config: ChainConfig;

@@ -82,7 +82,7 @@ import type { RenderEvent } from "./push/webhooks.ts";
 import { type ReadyCheck, type ReadyLimits, readiness } from "./readiness.ts";
 import { reconcileLedger } from "./reconcile.ts";
 import { type EngineWorkers, startWorkers } from "./runner.ts";
-import { type SignerGas, signerGas } from "./signer-gas.ts";
+import { everySignerGas, type SignerGas } from "./signer-gas.ts";
 import type { WorkSignal } from "./work-signal.ts";
 
 /** The read models and requests of the façade: what the dialects see of the engine. */
@@ -380,12 +380,7 @@ export class Engine {
 
   /** Every signer's gas money on every chain, against the chain's floor. */
   signers(): Promise<SignerGas[]> {
-    const roles = ["solver", "relayer", "executor"] as const;
-    return Promise.all(
-      this.registry.chains.flatMap((chain) =>
-        roles.map((role) => signerGas(this.deps, { role, chainId: chain.chainId })),
-      ),
-    );
+    return everySignerGas(this.deps);
   }
 
   /** The database and every chain's RPC, each with its round-trip time. */

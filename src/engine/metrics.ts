@@ -5,7 +5,7 @@ import type { Committed } from "../store/commit.ts";
 import { depositConfirmedAt } from "../store/events.ts";
 import { countByStatus, queueCounts } from "../store/queue.ts";
 import type { EngineDeps } from "./ports.ts";
-import { signerGas } from "./signer-gas.ts";
+import { everySigner, signerGas } from "./signer-gas.ts";
 
 /**
  * Every metric Junction exports (`GET /metrics`, Prometheus text format), in one place. Counters
@@ -119,13 +119,13 @@ export class EngineMetrics {
       labelNames: ["chain", "role"] as const,
       registers,
       async collect() {
-        const roles = ["solver", "relayer", "executor"] as const;
-        const reads = deps.registry.chains.flatMap((chain) =>
-          roles.map(async (role) => {
-            const gas = await signerGas(deps, { role, chainId: chain.chainId });
-            this.set({ chain: chain.slug, role }, Number(gas.balanceWei));
-          }),
-        );
+        const reads = everySigner(deps).map(async (need) => {
+          const gas = await signerGas(deps, need);
+          this.set(
+            { chain: deps.registry.requireChain(need.chainId, "chainId").slug, role: need.role },
+            Number(gas.balanceWei),
+          );
+        });
         await Promise.allSettled(reads);
       },
     });

@@ -1,8 +1,6 @@
 import { countByStatus, type QueueCounts, type QueueTable, queueCounts } from "../store/queue.ts";
 import type { EngineDeps } from "./ports.ts";
-import { type SignerGas, signerGas } from "./signer-gas.ts";
-
-const roles = ["solver", "relayer", "executor"] as const;
+import { everySignerGas, type SignerGas } from "./signer-gas.ts";
 
 export interface InventoryLine {
   chainId: number;
@@ -35,9 +33,7 @@ export async function operatorOverview(deps: EngineDeps): Promise<OperatorOvervi
         })),
       ),
     ),
-    Promise.all(
-      chains.flatMap((chain) => roles.map((role) => signerGas(deps, { role, chainId: chain.chainId }))),
-    ),
+    everySignerGas(deps),
     countByStatus(deps.store.db, "intents"),
     countByStatus(deps.store.db, "executions"),
     queueCounts(deps.store.db, deps.clock.now()),

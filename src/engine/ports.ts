@@ -17,7 +17,9 @@ export interface Clock {
 }
 
 /** Whose key signs: the solver fills, sweeps and refunds; the relayer sends gasless deposits; the executor runs steps. */
-export type Role = "solver" | "relayer" | "executor";
+/** The keys Junction signs with, one of each per chain. */
+export const roles = ["solver", "relayer", "executor"] as const;
+export type Role = (typeof roles)[number];
 
 /** The transaction senders, one per role and chain. */
 export interface Senders {

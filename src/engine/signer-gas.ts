@@ -1,6 +1,6 @@
 import { formatUnits } from "viem";
 import { JunctionError } from "../core/errors.ts";
-import type { EngineDeps, Role } from "./ports.ts";
+import { type EngineDeps, type Role, roles } from "./ports.ts";
 
 /** A signer Junction will need on a chain for what it is asked to take on. */
 export interface SignerNeed {
@@ -50,4 +50,14 @@ export async function requireSignerGas(deps: EngineDeps, needs: readonly SignerN
       `Junction's ${gas.role} on chain ${gas.chainId} (${gas.address}) holds ${coins(gas.balanceWei)}, under its floor of ${coins(gas.floorWei)}; it takes nothing new there until an operator tops it up: try again later`,
     );
   }
+}
+
+/** Every signer Junction has: each role on each chain. */
+export function everySigner(deps: Pick<EngineDeps, "registry">): SignerNeed[] {
+  return deps.registry.chains.flatMap((chain) => roles.map((role) => ({ role, chainId: chain.chainId })));
+}
+
+/** Every signer's gas money on every chain, against the chain's floor. */
+export function everySignerGas(deps: EngineDeps): Promise<SignerGas[]> {
+  return Promise.all(everySigner(deps).map((need) => signerGas(deps, need)));
 }

@@ -5,8 +5,8 @@ import type { Browser, Page } from "playwright-core";
 import { type Address, getAddress } from "viem";
 import { build, type PreviewServer, preview } from "vite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { wellKnownAddresses } from "../../src/chains/well-known.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
-import { wellKnownAddresses } from "../../src/devnet/deploy.ts";
 import { launchBrowser, recordPageProblems, screenshot } from "../support/browser.ts";
 import { testJunctionFixture } from "../support/junction.ts";
 

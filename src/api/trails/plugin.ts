@@ -18,7 +18,8 @@ export const trailsMethods: Record<string, TrailsMethod> = {
 /** The methods that hold the request open until something changes: each takes a long-poll slot. */
 const longPollMethods = new Set(["WaitIntentReceipt"]);
 
-function authorize(ctx: AppContext, key: string | string[] | undefined): void {
+/** Refuses a call whose `X-Access-Key` is not a configured access key (when any are). */
+export function authorize(ctx: AppContext, key: string | string[] | undefined): void {
   if (ctx.config.accessKeys.length === 0) return;
   if (typeof key !== "string" || !ctx.config.accessKeys.includes(key)) {
     throw new WebrpcError("Unauthorized", "a valid X-Access-Key header is required");
