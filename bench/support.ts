@@ -11,6 +11,7 @@ import { join } from "node:path";
 import type { Address } from "viem";
 import { loadConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/schema.ts";
+import { percentile as nearestRank } from "../src/core/percentile.ts";
 import { devnetDefaults } from "../src/devnet/accounts.ts";
 import { projectRoot } from "../src/paths.ts";
 
@@ -281,13 +282,8 @@ export function machine(): string {
   return `${cpus().length} cores (${cpu}), ${gb(totalmem())} GB RAM (${gb(freemem())} GB free), Node ${process.version}, ${process.platform} ${process.arch}`;
 }
 
-/** Nearest-rank percentile of `values` (need not be sorted); NaN when empty. */
-export function percentile(values: number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
-}
+/** Nearest-rank percentile of `values` (need not be sorted); NaN when empty, which prints as such. */
+export const percentile = (values: number[], p: number): number => nearestRank(values, p) ?? Number.NaN;
 
 /** A markdown table, columns padded; `rightAligned[i]` for numeric columns. */
 export function table(header: string[], body: string[][], rightAligned: boolean[]): string {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from "fastify";
 import { z } from "zod";
+import { type Activity, activityWindows } from "../core/activity.ts";
 import { checkNames } from "../core/reconcile.ts";
 import { authorize } from "./admin-key.ts";
 import type { AppContext } from "./context.ts";
@@ -12,6 +13,14 @@ const reconcileQuery = z.object({
     .enum(["true", "false"], { error: "expected true or false" })
     .optional()
     .transform((v) => v === "true"),
+});
+
+const windows = Object.keys(activityWindows) as [
+  keyof typeof activityWindows,
+  ...(keyof typeof activityWindows)[],
+];
+const activityQuery = z.object({
+  window: z.enum(windows, { error: `expected one of ${windows.join(", ")}` }).default("1h"),
 });
 
 const retryParams = z.object({
@@ -46,7 +55,11 @@ export function adminPlugin(ctx: AppContext): FastifyPluginAsync {
       if (!authorize(ctx, request, reply)) return reply;
       const o = await ctx.engine.overview();
       return {
-        inventory: o.inventory.map((line) => ({ ...line, balance: line.balance.toString() })),
+        inventory: o.inventory.map((line) => ({
+          ...line,
+          balance: line.balance.toString(),
+          lowWater: line.lowWater?.toString() ?? null,
+        })),
         signers: o.signers.map((s) => ({
           ...s,
           balanceWei: s.balanceWei.toString(),
@@ -55,6 +68,14 @@ export function adminPlugin(ctx: AppContext): FastifyPluginAsync {
         statuses: o.statuses,
         queues: o.queues,
       };
+    });
+
+    /** The operator page's charts: fees earned per token, and fills, volume and latency per bucket. */
+    app.get("/activity", async (request, reply) => {
+      if (!authorize(ctx, request, reply)) return reply;
+      const query = activityQuery.safeParse(request.query);
+      if (!query.success) return reply.status(400).send({ error: describeIssues(query.error) });
+      return renderActivity(await ctx.engine.activity(query.data.window));
     });
 
     app.post<{ Params: { kind: string; id: string } }>("/:kind/:id/retry", async (request, reply) => {
@@ -102,5 +123,23 @@ export function adminPlugin(ctx: AppContext): FastifyPluginAsync {
       );
       return { retried: retried.flat() };
     });
+  };
+}
+
+/** Amounts as decimal strings in base units, times as ISO strings. */
+function renderActivity(a: Activity) {
+  return {
+    since: a.since.toISOString(),
+    bucketSeconds: a.bucketMs / 1000,
+    fees: a.fees.map((f) => ({
+      ...f,
+      protocol: f.protocol.toString(),
+      gas: f.gas.toString(),
+      slippageKept: f.slippageKept.toString(),
+      earned: f.earned.toString(),
+    })),
+    buckets: a.buckets.map((b) => ({ ...b, start: b.start.toISOString() })),
+    latencyP50Ms: a.latencyP50Ms,
+    latencyP95Ms: a.latencyP95Ms,
   };
 }

@@ -12,8 +12,10 @@ export interface TokenPrice {
   feed: Extract<TokenConfig["price"], { source: "http" }> | null;
 }
 
-export interface Token extends Omit<TokenConfig, "address" | "price"> {
+export interface Token extends Omit<TokenConfig, "address" | "price" | "lowWater"> {
   chainId: number;
+  /** `lowWater` in base units; null when none is configured. */
+  lowWater: bigint | null;
   address: Address;
   name: string;
   native: boolean;
@@ -60,6 +62,7 @@ export class ChainRegistry {
         return {
           ...token,
           chainId: config.chainId,
+          lowWater: token.lowWater === undefined ? null : parseUnits(token.lowWater, token.decimals),
           address,
           name: token.name ?? token.symbol,
           native: isNative(token),

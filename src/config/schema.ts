@@ -35,6 +35,11 @@ const tokenSchema = z
     address: addressField.optional(),
     decimals: z.number().int().min(0).max(36),
     price: priceSource,
+    /**
+     * The least Settlement should hold of this token, in whole tokens (e.g. "5000"): below it the
+     * operator page marks the inventory low, so it is topped up before quotes start to be refused.
+     */
+    lowWater: decimalString.optional(),
   })
   .strict();
 

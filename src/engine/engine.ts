@@ -1,5 +1,6 @@
 import type { Address, Hex } from "viem";
 import { startPriceFeeds } from "../chains/price-feeds.ts";
+import type { Activity, ActivityWindow } from "../core/activity.ts";
 import type { ExecutionStatus } from "../core/connect/execution-status.ts";
 import type { ExecutionPlan } from "../core/connect/plan.ts";
 import { parseWallet, walletIdentity } from "../core/connect/wallet.ts";
@@ -65,7 +66,7 @@ import {
   intentListingScope,
 } from "./listing.ts";
 import type { EngineMetrics } from "./metrics.ts";
-import { type OperatorOverview, operatorOverview } from "./overview.ts";
+import { type OperatorOverview, operatorActivity, operatorOverview } from "./overview.ts";
 import type { EngineDeps } from "./ports.ts";
 import {
   createEndpoint,
@@ -412,6 +413,11 @@ export class Engine {
   /** Inventory, signers' gas, statuses and queues: the operator page's view. */
   overview(): Promise<OperatorOverview> {
     return operatorOverview(this.deps);
+  }
+
+  /** Fees earned, volume and fill latency over a recent window: the operator page's charts. */
+  activity(window: ActivityWindow): Promise<Activity> {
+    return operatorActivity(this.deps, window);
   }
 
   parked(limit: number): Promise<ParkedRow[]> {

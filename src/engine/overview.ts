@@ -1,3 +1,5 @@
+import { type Activity, type ActivityWindow, activitySince, summarizeActivity } from "../core/activity.ts";
+import { fillsMinedSince } from "../store/activity.ts";
 import { countByStatus, type QueueCounts, type QueueTable, queueCounts } from "../store/queue.ts";
 import type { EngineDeps } from "./ports.ts";
 import { everySignerGas, type SignerGas } from "./signer-gas.ts";
@@ -9,6 +11,9 @@ export interface InventoryLine {
   decimals: number;
   /** Settlement's balance, read from the chain now. */
   balance: bigint;
+  /** The configured least balance (`lowWater`), null when none. */
+  lowWater: bigint | null;
+  low: boolean;
 }
 
 /** What an operator watches, read now: the chains for balances, the database for the rest. */
@@ -24,13 +29,18 @@ export async function operatorOverview(deps: EngineDeps): Promise<OperatorOvervi
   const [inventory, signers, intents, executions, queues] = await Promise.all([
     Promise.all(
       chains.flatMap((chain) =>
-        chain.tokens.map(async (token) => ({
-          chainId: chain.chainId,
-          token: token.address,
-          symbol: token.symbol,
-          decimals: token.decimals,
-          balance: await deps.chains.settlementBalance(chain.chainId, token.address, true),
-        })),
+        chain.tokens.map(async (token) => {
+          const balance = await deps.chains.settlementBalance(chain.chainId, token.address, true);
+          return {
+            chainId: chain.chainId,
+            token: token.address,
+            symbol: token.symbol,
+            decimals: token.decimals,
+            balance,
+            lowWater: token.lowWater,
+            low: token.lowWater !== null && balance < token.lowWater,
+          };
+        }),
       ),
     ),
     everySignerGas(deps),
@@ -44,4 +54,14 @@ export async function operatorOverview(deps: EngineDeps): Promise<OperatorOvervi
     statuses: { intents: Object.fromEntries(intents), executions: Object.fromEntries(executions) },
     queues,
   };
+}
+
+/** Fees earned, volume and fill latency over the last `window`, for the operator page's charts. */
+export async function operatorActivity(deps: EngineDeps, window: ActivityWindow): Promise<Activity> {
+  const now = deps.clock.now();
+  const fills = await fillsMinedSince(deps.store.db, activitySince(window, now));
+  const tokens = deps.registry.chains.flatMap((chain) =>
+    chain.tokens.map((t) => ({ ...t, priceUsd: t.price.usd })),
+  );
+  return summarizeActivity({ window, now, fills, tokens });
 }

@@ -105,6 +105,9 @@ export async function insertQuotedIntentWithEvent(
   return { ...event, seq: row.seq };
 }
 
+/** The events that record an intent's deposit confirmed, each with the balance the fill was decided on. */
+export const depositConfirmedTypes = ["intent.executing", "deposit.confirmed"];
+
 /**
  * When the intent's deposit was last confirmed: its move to EXECUTING, or for a deposit announced
  * before it was mined, its later `deposit.confirmed`.
@@ -114,7 +117,7 @@ export async function depositConfirmedAt(db: Db, intentId: string): Promise<Date
     .selectFrom("events")
     .select((eb) => eb.fn.max("at").as("at"))
     .where("intent_id", "=", intentId)
-    .where("type", "in", ["intent.executing", "deposit.confirmed"])
+    .where("type", "in", depositConfirmedTypes)
     .executeTakeFirst();
   return row?.at ? new Date(row.at) : null;
 }

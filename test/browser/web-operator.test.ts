@@ -10,8 +10,9 @@ import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { flows } from "../support/trails-flow.ts";
 
 /**
- * The operator page in Chromium: the inventory it shows is the chain's, and a row the work queue
- * parked (its node kept failing) goes on after the page's Retry.
+ * The operator page in Chromium: the inventory it shows is the chain's, beside its low-water mark;
+ * a row the work queue parked (its node kept failing) goes on after the page's Retry; and once it
+ * is filled, its fees appear among those earned and the charts draw.
  */
 const MAX_ATTEMPTS = 2;
 const faults = poisonedBalanceReads();
@@ -40,7 +41,7 @@ afterAll(async () => {
 });
 
 describe("the operator page", () => {
-  it("shows the inventory the chain holds, and a parked intent goes on after Retry", async () => {
+  it("shows the inventory the chain holds, a parked intent goes on after Retry, and its fees count", async () => {
     const usdc = f.token(0, "USDC");
     const { intent } = await t.trails.quoteIntent({
       ownerAddress: devnetAccount(USER).address,
@@ -64,16 +65,34 @@ describe("the operator page", () => {
 
     const settlement = f.chain(0).contracts.Settlement;
     const held = await f.balance(0, usdc, settlement);
-    const cell = page.locator(
-      `[data-testid="inventory"] tr[data-chain="${f.chain(0).chainId}"][data-token="USDC"] .amount`,
+    const row = page.locator(
+      `[data-testid="inventory"] tr[data-chain="${f.chain(0).chainId}"][data-token="USDC"]`,
     );
-    await expect(cell.textContent()).resolves.toBe(formatAmount(held, 6, "USDC"));
+    await expect(row.getByTestId("held").textContent()).resolves.toBe(formatAmount(held, 6, "USDC"));
+    // config/devnet.json's mark; the devnet's inventory is far above it.
+    await expect(row.getByTestId("low-water").textContent()).resolves.toBe("1,000,000 USDC");
     await screenshot(page, "web-operator");
 
     poisoned.clear();
     await parkedRow.getByRole("button", { name: "Retry" }).click();
     await page.getByText("Nothing is parked.").waitFor({ timeout: 20_000 });
     expect((await f.waitFinal(t.trails, intent.intentId)).status).toBe("SUCCEEDED");
+
+    // The only fill of this Junction: its quote's fees are what was earned.
+    const fee = BigInt(intent.fees.provider.totalFeeAmount);
+    const earned = page.locator(
+      `[data-testid="fees"] tr[data-chain="${f.chain(0).chainId}"][data-token="USDC"]`,
+    );
+    await earned.waitFor({ timeout: 10_000 });
+    await expect(earned.getByTestId("earned").textContent()).resolves.toContain(formatAmount(fee, 6, "USDC"));
+    await expect(page.getByTestId("activity-summary").textContent()).resolves.toMatch(/^1 fill,/);
+    await expect(page.locator(".chart canvas").count()).resolves.toBe(2);
+    await page.getByLabel("over the last").selectOption("24h");
+    await page
+      .getByTestId("activity-summary")
+      .filter({ hasText: /^1 fill,/ })
+      .waitFor();
+    await screenshot(page, "web-operator-activity");
     await page.close();
   });
 });

@@ -1067,6 +1067,8 @@ function routingEndpoints(w: FuzzWorld): Endpoint[] {
     "/devnet",
     "/admin/parked",
     "/admin/parked/retry",
+    "/admin/overview",
+    "/admin/activity",
     "/rpc",
     "/rpc/Trails",
     "/api",

@@ -135,7 +135,15 @@ export async function blockOf(chainId: number, hash: string): Promise<bigint | u
 }
 
 export interface Overview {
-  inventory: { chainId: number; token: string; symbol: string; decimals: number; balance: string }[];
+  inventory: {
+    chainId: number;
+    token: string;
+    symbol: string;
+    decimals: number;
+    balance: string;
+    lowWater: string | null;
+    low: boolean;
+  }[];
   signers: {
     role: string;
     chainId: number;
@@ -146,6 +154,32 @@ export interface Overview {
   }[];
   statuses: { intents: Record<string, number>; executions: Record<string, number> };
   queues: Record<"intents" | "executions", { parked: number; failing: number; due: number }>;
+}
+
+/** GET /admin/activity: amounts in base units as decimal strings. */
+export interface Activity {
+  since: string;
+  bucketSeconds: number;
+  fees: {
+    chainId: number;
+    token: string;
+    symbol: string;
+    decimals: number;
+    protocol: string;
+    gas: string;
+    slippageKept: string;
+    earned: string;
+    earnedUsd: number;
+  }[];
+  buckets: {
+    start: string;
+    fills: number;
+    volumeUsd: number;
+    latencyP50Ms: number | null;
+    latencyMaxMs: number | null;
+  }[];
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
 }
 
 export interface ParkedRow {

@@ -7,6 +7,7 @@ import * as m005 from "./005_chain_truth.ts";
 import * as m006 from "./006_unused_quotes.ts";
 import * as m007 from "./007_deposit_announcements.ts";
 import * as m008 from "./008_webhooks.ts";
+import * as m009 from "./009_activity.ts";
 
 /** Every migration, in order. Names sort lexically; never rename or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   "006_unused_quotes": m006,
   "007_deposit_announcements": m007,
   "008_webhooks": m008,
+  "009_activity": m009,
 };
