@@ -7,6 +7,7 @@ import type { AppContext } from "./context.ts";
 import { describeIssues } from "./issues.ts";
 
 const PARKED_LIMIT = 500;
+const LATEST_LIMIT = 20;
 
 const reconcileQuery = z.object({
   finished: z
@@ -46,6 +47,22 @@ export function adminPlugin(ctx: AppContext): FastifyPluginAsync {
           lastError: r.lastError,
           parkedAt: r.parkedAt.toISOString(),
           retry: `/admin/${r.table}/${r.id}/retry`,
+        })),
+      };
+    });
+
+    /** The newest executions of every wallet (a wallet's own are listed by the Connect API). */
+    app.get("/executions", async (request, reply) => {
+      if (!authorize(ctx, request, reply)) return reply;
+      const rows = await ctx.engine.latestExecutions(LATEST_LIMIT);
+      return {
+        executions: rows.map((r) => ({
+          id: r.id,
+          status: r.status,
+          wallet: r.wallet,
+          walletType: r.wallet_type,
+          chainId: r.chain_id,
+          createdAt: r.created_at.toISOString(),
         })),
       };
     });

@@ -16,6 +16,7 @@ import {
   executionById,
   executionPlanOf,
   findExecution,
+  latestExecutions,
   listExecutions,
 } from "../store/executions.ts";
 import { type IntentSearch, intentPage, searchIntents } from "../store/intents.ts";
@@ -418,6 +419,11 @@ export class Engine {
   /** Fees earned, volume and fill latency over a recent window: the operator page's charts. */
   activity(window: ActivityWindow): Promise<Activity> {
     return operatorActivity(this.deps, window);
+  }
+
+  /** Every wallet's newest executions, for the operator. */
+  latestExecutions(limit: number) {
+    return latestExecutions(this.deps.store.db, limit);
   }
 
   parked(limit: number): Promise<ParkedRow[]> {

@@ -105,6 +105,17 @@ export function listExecutions(
   return q.orderBy("seq", "desc").limit(limit).execute();
 }
 
+/** Every wallet's newest executions (the operator's explorer list), deleted ones left out. */
+export function latestExecutions(db: Executor, limit: number) {
+  return db
+    .selectFrom("executions")
+    .select(["id", "status", "wallet", "wallet_type", "chain_id", "created_at"])
+    .where("deleted_at", "is", null)
+    .orderBy("seq", "desc")
+    .limit(limit)
+    .execute();
+}
+
 export function updateExecution(
   trx: Transaction<Schema>,
   id: string,

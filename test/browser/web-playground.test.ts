@@ -108,6 +108,14 @@ describe("the playground", () => {
       args: [recipient],
     });
     expect(shares).toBeGreaterThan(0n);
+
+    // The explorer lists it among the latest executions (the devnet hands its pages the admin key).
+    const executionId = page.url().split("/").at(-1) as string;
+    await page.goto(fx.t.url);
+    const listed = page.getByTestId("executions").locator("li", { hasText: executionId.slice(0, 6) });
+    await listed.getByText("SUCCESS").waitFor({ timeout: 10_000 });
+    await listed.getByRole("link").click();
+    await page.waitForURL(`**/executions/${executionId}`);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -157,5 +157,8 @@ describe("GET /admin/activity", () => {
     expect(bad.body.error).toContain("1h, 24h, 7d");
     expect((await activity("", {})).status).toBe(401);
     expect((await activity("", { authorization: "Bearer wrong" })).status).toBe(401);
+    for (const path of ["/admin/overview", "/admin/executions"]) {
+      expect((await fetch(`${t.url}${path}`)).status).toBe(401);
+    }
   });
 });

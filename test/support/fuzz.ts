@@ -1069,6 +1069,7 @@ function routingEndpoints(w: FuzzWorld): Endpoint[] {
     "/admin/parked/retry",
     "/admin/overview",
     "/admin/activity",
+    "/admin/executions",
     "/rpc",
     "/rpc/Trails",
     "/api",

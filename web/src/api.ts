@@ -192,7 +192,16 @@ export interface ParkedRow {
   retry: string;
 }
 
-/** The admin key: the devnet's own (it hands it to its pages), else the one the operator typed. */
+export interface ExecutionSummary {
+  id: string;
+  status: string;
+  wallet: string;
+  walletType: string;
+  chainId: number;
+  createdAt: string;
+}
+
+/** The devnet hands its admin key to its own pages; elsewhere the operator types it. */
 export async function devnetAdminKey(): Promise<string | undefined> {
   const res = await fetch("/devnet").catch(() => undefined);
   if (!res?.ok) return undefined;

@@ -1,8 +1,9 @@
 import { type FormEvent, useEffect, useState } from "react";
 import { Link, useLocation } from "wouter";
-import { type Chain, getChains, type Intent, searchIntents } from "../api.ts";
+import { knownAdminKey } from "../admin-key.ts";
+import { admin, type Chain, type ExecutionSummary, getChains, type Intent, searchIntents } from "../api.ts";
 import { Hex, Status } from "../components.tsx";
-import { chainName, formatAmount, formatTime } from "../format.ts";
+import { chainName, formatAmount, formatTime, shortHex } from "../format.ts";
 
 const HASH = /^0x[0-9a-fA-F]{64}$/;
 const ADDRESS = /^0x[0-9a-fA-F]{40}$/;
@@ -25,15 +26,31 @@ export function Explorer() {
   const [results, setResults] = useState<Intent[] | null>(null);
   const [searching, setSearching] = useState(false);
   const [latest, setLatest] = useState<Intent[]>([]);
+  // Listed for whoever holds the admin key (the devnet hands it to its pages): an execution
+  // names its wallet and steps, which only its wallet and the operator list.
+  const [executions, setExecutions] = useState<ExecutionSummary[] | null>(null);
   const [chains, setChains] = useState<Chain[]>();
 
   useEffect(() => {
     getChains().then(setChains, () => {});
     let stop = false;
+    const key = knownAdminKey().catch(() => undefined);
     const poll = async () => {
-      const intents = await searchIntents({}).catch(() => null);
-      if (!stop && intents) setLatest(intents.slice(0, 20));
-      if (!stop) setTimeout(poll, 2_000);
+      const [intents, listed] = await Promise.all([
+        searchIntents({}).catch(() => null),
+        key.then((k) =>
+          k
+            ? admin<{ executions: ExecutionSummary[] }>("/executions", k).then(
+                (r) => r.executions,
+                () => null,
+              )
+            : null,
+        ),
+      ]);
+      if (stop) return;
+      if (intents) setLatest(intents.slice(0, 20));
+      setExecutions(listed);
+      setTimeout(poll, 2_000);
     };
     void poll();
     return () => {
@@ -81,6 +98,7 @@ export function Explorer() {
           <IntentList title={`${results.length} intents match`} intents={results} chains={chains} />
         ))}
       <IntentList title="Latest intents" intents={latest} chains={chains} />
+      {executions && <ExecutionList executions={executions} chains={chains} />}
     </section>
   );
 }
@@ -104,6 +122,32 @@ function IntentList({ title, intents, chains }: { title: string; intents: Intent
           </li>
         ))}
       </ul>
+    </>
+  );
+}
+
+function ExecutionList({ executions, chains }: { executions: ExecutionSummary[]; chains?: Chain[] }) {
+  return (
+    <>
+      <h2>Latest executions</h2>
+      {executions.length === 0 ? (
+        <p className="nothing">No execution yet.</p>
+      ) : (
+        <ul className="intents" data-testid="executions">
+          {executions.map((e) => (
+            <li key={e.id}>
+              <Link href={`/executions/${e.id}`}>
+                <Status status={e.status} />
+                <span>
+                  {e.walletType} wallet {shortHex(e.wallet)} on {chainName(chains, e.chainId)}
+                </span>
+                <time>{formatTime(e.createdAt)}</time>
+              </Link>
+              <Hex value={e.id} />
+            </li>
+          ))}
+        </ul>
+      )}
     </>
   );
 }

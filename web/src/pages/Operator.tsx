@@ -1,6 +1,7 @@
 import { type FormEvent, useCallback, useEffect, useMemo, useState } from "react";
 import { Link } from "wouter";
 import { type ActivityWindow, activityWindows } from "../../../src/core/activity.ts";
+import { ADMIN_KEY_STORAGE } from "../admin-key.ts";
 import {
   type Activity,
   ApiError,
@@ -15,14 +16,14 @@ import { Chart } from "../Chart.tsx";
 import { Hex, Status } from "../components.tsx";
 import { chainName, formatAmount, formatTime, formatUsd } from "../format.ts";
 
-const KEY = "junction-admin-key";
-
 /**
  * The operator's view: inventory against its low-water marks, signers' gas, statuses, fees earned,
  * charts of volume and fill latency, and parked rows with a retry each.
  */
 export function Operator() {
-  const [key, setKey] = useState<string | undefined>(() => sessionStorage.getItem(KEY) ?? undefined);
+  const [key, setKey] = useState<string | undefined>(
+    () => sessionStorage.getItem(ADMIN_KEY_STORAGE) ?? undefined,
+  );
   const [chains, setChains] = useState<Chain[]>();
   const [overview, setOverview] = useState<Overview>();
   const [parked, setParked] = useState<ParkedRow[]>([]);
@@ -49,7 +50,7 @@ export function Operator() {
       setError(undefined);
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
-        sessionStorage.removeItem(KEY);
+        sessionStorage.removeItem(ADMIN_KEY_STORAGE);
         setKey(undefined);
       }
       setError(err instanceof Error ? err.message : String(err));
@@ -63,7 +64,7 @@ export function Operator() {
   }, [refresh]);
 
   const remember = (k: string) => {
-    sessionStorage.setItem(KEY, k);
+    sessionStorage.setItem(ADMIN_KEY_STORAGE, k);
     setKey(k);
   };
   if (!key) return <KeyForm onKey={remember} error={error} />;
