@@ -65,6 +65,12 @@ describe("the explorer", () => {
     }
     await expect(page.locator(".status-line").textContent()).resolves.toContain("SUCCEEDED");
     await expect(page.locator(`code[title="${fill}"]`).count()).resolves.toBeGreaterThan(0);
+    // The block the fill was mined in, as the chain says, in the answer and on the timeline.
+    const { blockNumber } = await fx.f.client(1).getTransactionReceipt({ hash: fill as `0x${string}` });
+    await expect.poll(() => page.getByTestId("where").textContent()).toContain(`in block ${blockNumber}.`);
+    await expect(page.locator("ol.timeline li", { hasText: "fill mined" }).textContent()).resolves.toContain(
+      `in block ${blockNumber}`,
+    );
     await screenshot(page, "web-intent-succeeded");
     expect(problems).toEqual([]);
     await page.close();

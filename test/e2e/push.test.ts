@@ -1,4 +1,4 @@
-import type { Address } from "viem";
+import type { Address, Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
@@ -96,9 +96,23 @@ describe("GET /events (Server-Sent Events)", () => {
     expect(last.data.intentReceipt.status).toBe("SUCCEEDED");
     // The transactions concerned, by chain: the deposit on A, the fill on B.
     const detected = seen.find((e) => e.event === "intent.deposit_detected") as SseEvent;
-    expect(detected.data.transaction).toEqual({ chainId: f.chain(0).chainId, hash });
+    const depositBlock = (await f.client(0).getTransactionReceipt({ hash })).blockNumber;
+    expect(detected.data.transaction).toEqual({
+      chainId: f.chain(0).chainId,
+      hash,
+      blockNumber: depositBlock.toString(),
+    });
     const fill = seen.find((e) => e.event === "intent.fill_sent") as SseEvent;
     expect(fill.data.transaction.chainId).toBe(f.chain(1).chainId);
+    // Once mined, the fill's event names its block, as the chain does.
+    const mined = seen.find((e) => e.event === "intent.fill_mined") as SseEvent;
+    const fillHash = receipt.destinationTransaction?.txnHash as Hex;
+    const fillBlock = (await f.client(1).getTransactionReceipt({ hash: fillHash })).blockNumber;
+    expect(mined.data.transaction).toEqual({
+      chainId: f.chain(1).chainId,
+      hash: fillHash,
+      blockNumber: fillBlock.toString(),
+    });
   });
 
   it("a Connect bridge-in streamed by executionId sees each execution status in order, ending in SUCCESS", async () => {

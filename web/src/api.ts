@@ -82,7 +82,8 @@ export interface PushEvent {
   status: string;
   occurredAt: string;
   details?: Record<string, unknown>;
-  transaction?: { chainId: number; hash: string };
+  /** `blockNumber` once the transaction is mined. */
+  transaction?: { chainId: number; hash: string; blockNumber?: string };
   intentReceipt?: IntentReceipt;
   execution?: Record<string, unknown>;
 }
@@ -118,21 +119,6 @@ export const getIntent = (intentId: string) =>
 
 export const searchIntents = (filter: Record<string, string>) =>
   trails<{ intents: Intent[] }>("SearchIntents", filter).then((r) => r.intents);
-
-/**
- * The block a transaction was mined in, read through Junction's node gateway; undefined when the
- * gateway wants an access key the page does not have, or the transaction is not mined.
- */
-export async function blockOf(chainId: number, hash: string): Promise<bigint | undefined> {
-  const res = await fetch(`/nodes/${chainId}/web`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_getTransactionReceipt", params: [hash] }),
-  }).catch(() => undefined);
-  if (!res?.ok) return undefined;
-  const { result } = (await res.json()) as { result?: { blockNumber?: string } | null };
-  return result?.blockNumber ? BigInt(result.blockNumber) : undefined;
-}
 
 export interface Overview {
   inventory: {

@@ -67,6 +67,7 @@ export function Timeline(p: { events: PushEvent[]; chains?: Chain[]; subject: "i
               {" "}
               on {chainName(p.chains, e.transaction.chainId)}:{" "}
               <Tx chains={p.chains} chainId={e.transaction.chainId} hash={e.transaction.hash} />
+              {e.transaction.blockNumber && <> in block {e.transaction.blockNumber}</>}
             </>
           )}
         </li>

@@ -2,7 +2,7 @@ import type { Chain, IntentReceipt } from "./api.ts";
 import { chainName, formatAmount, formatTime, shortHex } from "./format.ts";
 
 /** One line that answers "where are my funds now?" for an intent's receipt. */
-export function whereAreTheFunds(r: IntentReceipt, chains: Chain[] | undefined, fillBlock?: bigint): string {
+export function whereAreTheFunds(r: IntentReceipt, chains: Chain[] | undefined, fillBlock?: string): string {
   const origin = chainName(chains, r.originChainId);
   const destination = chainName(chains, r.destinationChainId);
   const deposit = r.summary.originTokenMetadata;

@@ -7,16 +7,20 @@ import { renderReceipt } from "../trails/render.ts";
 /** Rendered events kept, so a thousand streams of one event render it once. */
 const CACHE = 2_048;
 
-/** The chain transaction an event is about, when it names one. */
-function transactionOf(event: PushEvent, view: IntentView | null): { chainId: number; hash: string } | null {
-  const { hash, sweep, chainId } = event.details as { hash?: unknown; sweep?: unknown; chainId?: unknown };
+/** The chain transaction an event is about, when it names one; its block once it is mined. */
+function transactionOf(
+  event: PushEvent,
+  view: IntentView | null,
+): { chainId: number; hash: string; blockNumber?: string } | null {
+  const { hash, sweep, chainId, blockNumber } = event.details as Record<string, unknown>;
   const txHash = typeof hash === "string" ? hash : typeof sweep === "string" ? sweep : null;
   if (!txHash) return null;
-  if (typeof chainId === "number") return { chainId, hash: txHash };
-  const known = view?.txs.find((t) => t.hash === txHash)?.chainId;
-  // Otherwise a transfer into the deposit address, on the origin chain.
-  const chain = known ?? view?.plan.from.chainId;
-  return chain === undefined ? null : { chainId: chain, hash: txHash };
+  const known = view?.txs.find((t) => t.hash === txHash);
+  // Otherwise a transfer into the deposit address (its event names its block), on the origin chain.
+  const chain = typeof chainId === "number" ? chainId : (known?.chainId ?? view?.plan.from.chainId);
+  if (chain === undefined) return null;
+  const block = typeof blockNumber === "string" ? blockNumber : known?.blockNumber?.toString();
+  return { chainId: chain, hash: txHash, ...(block ? { blockNumber: block } : {}) };
 }
 
 /**

@@ -51,6 +51,8 @@ export interface TxView {
   chainId: number;
   status: TxStatus;
   hash: string;
+  /** The block it was mined (or reverted) in, once confirmed; null before. */
+  blockNumber: bigint | null;
   /** For a relayed gasless deposit: what it was signed with. */
   detail: RelayedDeposit | null;
 }
@@ -92,6 +94,7 @@ const txView = (tx: ChainTxRow): TxView => ({
   chainId: tx.chain_id,
   status: tx.status as TxStatus,
   hash: tx.hash,
+  blockNumber: tx.block_number === null ? null : BigInt(tx.block_number),
   detail: tx.kind === "deposit" && tx.detail ? fromJson<RelayedDeposit>(tx.detail) : null,
 });
 

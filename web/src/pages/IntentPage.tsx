@@ -1,7 +1,6 @@
 import { useEffect, useState } from "react";
 import {
   ApiError,
-  blockOf,
   type Chain,
   getChains,
   getIntent,
@@ -20,7 +19,6 @@ export function IntentPage({ id }: { id: string }) {
   const [intent, setIntent] = useState<Intent>();
   const [receipt, setReceipt] = useState<IntentReceipt>();
   const [missing, setMissing] = useState<string>();
-  const [fillBlock, setFillBlock] = useState<bigint>();
   const events = useEvents(`intentId=${encodeURIComponent(id)}`);
 
   useEffect(() => {
@@ -34,10 +32,7 @@ export function IntentPage({ id }: { id: string }) {
   useEffect(() => {
     getReceipt(id).then(setReceipt, () => {});
   }, [id, events.length]);
-  const fill = receipt?.destinationTransaction;
-  useEffect(() => {
-    if (fill?.txnHash) blockOf(fill.chainId, fill.txnHash).then(setFillBlock);
-  }, [fill?.chainId, fill?.txnHash]);
+  const fillBlock = events.find((e) => e.type === "intent.fill_mined")?.transaction?.blockNumber;
 
   if (missing) {
     return (
