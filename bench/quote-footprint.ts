@@ -83,6 +83,7 @@ async function watcherBytes(junction: Junction, deps: EngineDeps): Promise<numbe
   const held: { watcher?: DepositWatcher } = { watcher: new DepositWatcher(deps, chain) };
   await held.watcher?.scanOnce();
   const alive = await heapUsed();
+  held.watcher?.close();
   held.watcher = undefined;
   return alive - (await heapUsed());
 }

@@ -73,6 +73,7 @@ function liveAddresses(chain: ChainConfig): ChainAddresses {
   // The schema guarantees both in the live profile.
   return {
     rpcUrl: chain.rpcUrl as string,
+    wsUrl: chain.wsUrl ?? null,
     contracts: chain.contracts as ChainAddresses["contracts"],
     tokens: {},
   };
@@ -80,19 +81,25 @@ function liveAddresses(chain: ChainConfig): ChainAddresses {
 
 /** The chains as configured, with addresses from the devnet's deployment or the live config. */
 export function registryFor(config: Config, devnet: Devnet | null): ChainRegistry {
+  const addresses = devnet
+    ? (chain: ChainConfig): ChainAddresses => {
+        const deployed = devnet.chains.find((c) => c.config.chainId === chain.chainId);
+        if (!deployed) throw new Error(`chain ${chain.chainId} missing from the devnet`);
+        return {
+          rpcUrl: deployed.rpcUrl,
+          // anvil answers WebSocket on its HTTP port.
+          wsUrl: deployed.rpcUrl.replace(/^http/, "ws"),
+          contracts: deployed.deployment.contracts,
+          tokens: deployed.deployment.tokens,
+        };
+      }
+    : liveAddresses;
   return new ChainRegistry(
     config.chains,
-    devnet
-      ? (chain) => {
-          const deployed = devnet.chains.find((c) => c.config.chainId === chain.chainId);
-          if (!deployed) throw new Error(`chain ${chain.chainId} missing from the devnet`);
-          return {
-            rpcUrl: deployed.rpcUrl,
-            contracts: deployed.deployment.contracts,
-            tokens: deployed.deployment.tokens,
-          };
-        }
-      : liveAddresses,
+    (chain) => {
+      const resolved = addresses(chain);
+      return config.followHeads === "polling" ? { ...resolved, wsUrl: null } : resolved;
+    },
     config.profile === "devnet",
   );
 }

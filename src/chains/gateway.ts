@@ -33,6 +33,7 @@ import {
 import { publicClientFor } from "./clients.ts";
 import { PERMIT_DEPOSIT_GAS_FALLBACK, withHeadroom } from "./gas.ts";
 import { permitDomain } from "./gasless.ts";
+import { type HeadFollower, pollingHeads, SubscribedHeads } from "./heads.ts";
 import { readLedger } from "./ledger.ts";
 import { estimatePermitDepositGas } from "./permit-gas.ts";
 import type { ChainRegistry, RuntimeChain } from "./registry.ts";
@@ -130,6 +131,8 @@ export interface TransferLog {
  */
 export interface Chains {
   head(chainId: number): Promise<bigint>;
+  /** Waits for the chain's new blocks: announced by the node where it can, else polled. Close it after. */
+  followHeads(chainId: number): HeadFollower;
   /** The newest block's number and timestamp (seconds): how fresh the node's view is. */
   latestBlock(chainId: number): Promise<{ number: bigint; timestamp: bigint }>;
   /** ERC-20 balance, or native balance for the zero address, at `blockNumber` (default latest). */
@@ -238,6 +241,11 @@ export class ChainGateway implements Chains {
 
   head(chainId: number): Promise<bigint> {
     return this.client(chainId).getBlockNumber();
+  }
+
+  followHeads(chainId: number): HeadFollower {
+    const { wsUrl, blockPollMs } = this.chain(chainId);
+    return wsUrl ? new SubscribedHeads(wsUrl, blockPollMs, this.log) : pollingHeads(blockPollMs);
   }
 
   async latestBlock(chainId: number): Promise<{ number: bigint; timestamp: bigint }> {

@@ -28,6 +28,8 @@ export interface RuntimeChain {
   name: string;
   slug: string;
   rpcUrl: string;
+  /** The node's WebSocket endpoint, whose `newHeads` subscription announces blocks; null: poll. */
+  wsUrl: string | null;
   confirmations: number;
   blockPollMs: number;
   /** The least native coin (wei) each signer must hold here for new quotes to be taken. */
@@ -44,6 +46,7 @@ export interface RuntimeChain {
 /** Where a chain's addresses come from: the config (live) or the devnet's deployment. */
 export interface ChainAddresses {
   rpcUrl: string;
+  wsUrl: string | null;
   contracts: RuntimeChain["contracts"];
   /** Token symbol → address, for tokens the config leaves without one. */
   tokens: Record<string, Address>;
@@ -77,6 +80,7 @@ export class ChainRegistry {
         name: config.name,
         slug: config.slug,
         rpcUrl: resolved.rpcUrl,
+        wsUrl: resolved.wsUrl,
         confirmations: config.confirmations,
         blockPollMs: config.blockPollMs,
         minSignerBalanceWei: parseUnits(config.minSignerBalance, nativeToken(config).decimals),

@@ -33,6 +33,7 @@ const envOverrides: { name: string; path: string[]; parse: (v: string) => unknow
   { name: "JUNCTION_ACCESS_KEYS", path: ["accessKeys"], parse: (v) => v.split(",").filter(Boolean) },
   { name: "JUNCTION_LISTINGS", path: ["listings"], parse: String },
   { name: "JUNCTION_REPLACE_AFTER_SECONDS", path: ["replaceAfterSeconds"], parse: toNumber },
+  { name: "JUNCTION_FOLLOW_HEADS", path: ["followHeads"], parse: String },
   { name: "JUNCTION_FEE_COLLECTOR", path: ["fees", "feeCollector"], parse: String },
   {
     name: "JUNCTION_CONNECT_API_KEYS",

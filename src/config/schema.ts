@@ -75,7 +75,12 @@ const chainSchema = z
     /** More endpoints of the same chain, tried in order when the one before fails (viem's fallback). */
     fallbackRpcUrls: z.array(z.url()).default([]),
     confirmations: z.number().int().min(0).max(1000).default(1),
-    /** How often the deposit watcher asks the node for a new block (ms). */
+    /**
+     * The node's WebSocket endpoint (ws:// or wss://): new blocks are announced by its `newHeads`
+     * subscription. The devnet's own is used there. Without one, the head is polled.
+     */
+    wsUrl: z.url({ protocol: /^wss?$/, error: "expected a ws:// or wss:// URL" }).optional(),
+    /** How often the deposit watcher asks the node for a new block (ms), when it is not told. */
     blockPollMs: z.number().int().min(10).max(60_000).default(250),
     /**
      * The least native coin (whole coins) each of Junction's signers must hold here; under it, new
@@ -162,6 +167,11 @@ export const configSchema = z
     quoteLifetimeSeconds: z.number().int().positive().default(300),
     /** How long one of the engine's transactions may wait unmined before it is replaced with a higher fee. */
     replaceAfterSeconds: z.number().int().positive().default(60),
+    /**
+     * How the deposit watchers learn of new blocks: "subscription" where a chain has a WebSocket
+     * endpoint (polling while it is down), or "polling" everywhere.
+     */
+    followHeads: z.enum(["subscription", "polling"]).default("subscription"),
     commitLifetimeSeconds: z.number().int().positive().default(600),
     fees: z
       .object({

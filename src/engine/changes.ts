@@ -1,8 +1,8 @@
 import { EventEmitter } from "node:events";
 
 /**
- * In-process news that an intent changed, from the commit point, so long-polls answer at once
- * instead of on their next poll. Other processes' changes are seen by polling the database.
+ * News that an intent changed, so long-polls answer at once and read nothing while they wait:
+ * from this process's commit point, and from the event feed for every process's commits.
  */
 export class IntentChanges {
   private readonly emitter = new EventEmitter().setMaxListeners(0);

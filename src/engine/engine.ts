@@ -176,8 +176,15 @@ export class Engine {
     this.push.startWebhooks(this.deps.settings.push.webhooks, render, this.deps.clock);
     const stopFeeds = await startPriceFeeds(this.registry, () => this.deps.clock.now(), this.deps.log);
     const workers = await startWorkers(this.deps, this.signals, database);
+    // Long-polls hear of every intent's change from the event log, another process's too.
+    const changes = this.push.feed.subscribe(
+      { all: true, intentIds: [], executionIds: [], owners: [], types: ["*"] },
+      { after: await lastSequence(this.deps.store.db) },
+      { event: (e) => e.intentId && this.changes.notify(e.intentId), close: () => {} },
+    );
     return {
       stop: async () => {
+        changes.unsubscribe();
         stopFeeds();
         await workers.stop();
         await this.push.stop();

@@ -18,8 +18,12 @@ import type { WorkSignal } from "./work-signal.ts";
 const LEASE_MS = 30_000;
 /** Rows this process advances at once, per queue. */
 const MAX_IN_FLIGHT = 16;
-/** Longest the runner sleeps with nothing due; a wake from this process ends it early. */
-const IDLE_MS = 100;
+/**
+ * Longest the runner sleeps with nothing due. Wakes end it early: commits that make work due (this
+ * process's, and another's by NOTIFY) and the due times of rows this process released. What it
+ * still polls for: a lease left by a process that died, whose end nobody announces.
+ */
+const IDLE_MS = 1_000;
 /** Steps one claim may take in a row while each says "again now" (deposit → fill → …). */
 const MAX_STEPS_PER_CLAIM = 8;
 /** How often a standby process tries to take over a chain's watcher. */
@@ -71,7 +75,9 @@ function watchChain(deps: EngineDeps, chain: RuntimeChain, database: DatabaseTar
     `deposit watcher ${chain.chainId}`,
     deps,
     (signal) =>
-      sleep(held ? chain.blockPollMs : WATCHER_LOCK_RETRY_MS, undefined, { signal }).catch(() => {}),
+      held
+        ? held.watcher.waitForBlock(signal)
+        : sleep(WATCHER_LOCK_RETRY_MS, undefined, { signal }).catch(() => {}),
     async () => {
       if (!held) {
         const lock = await tryAdvisoryLock(database, `watcher:${chain.chainId}`);
@@ -81,6 +87,7 @@ function watchChain(deps: EngineDeps, chain: RuntimeChain, database: DatabaseTar
         void lock.lost.then(() => {
           if (held !== current) return;
           deps.log.warn({ chainId: chain.chainId }, "lost the deposit watcher's lock; standing by");
+          current.watcher.close();
           held = null;
         });
       }
@@ -91,6 +98,7 @@ function watchChain(deps: EngineDeps, chain: RuntimeChain, database: DatabaseTar
     await stop();
     const last = held;
     held = null;
+    last?.watcher.close();
     await last?.lock.release();
   };
 }
@@ -142,6 +150,7 @@ async function recordFailure<Row extends { id: string; status: string; intent_id
   const attempts = await deps.store.commit(now, (uow) =>
     uow.recordFailure(q.table, row, { worker, error, retryAt: next }),
   );
+  if (next) q.signal.wakeIn(next.getTime() - now.getTime());
   const fields = { err, table: q.table, id: row.id, attempts };
   if (next) deps.log.warn({ ...fields, retryAt: next }, "step failed; will retry");
   else deps.log.error(fields, "step failed; parked for an operator (see /admin/parked)");
@@ -166,8 +175,10 @@ async function runClaimed<Row extends { id: string; status: string; attempts: nu
       await recordFailure(deps, q, row, worker, err);
       return;
     }
-    if (next === null || next > deps.clock.now() || step + 1 >= MAX_STEPS_PER_CLAIM) {
+    const now = deps.clock.now();
+    if (next === null || next > now || step + 1 >= MAX_STEPS_PER_CLAIM) {
       await release(deps.store.db, q.table, row.id, worker, next);
+      if (next) q.signal.wakeIn(next.getTime() - now.getTime());
       return;
     }
     row = await q.reload(row.id);

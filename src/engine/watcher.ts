@@ -1,5 +1,6 @@
 import { type Address, type Hex, zeroAddress } from "viem";
 import type { TransferLog } from "../chains/gateway.ts";
+import type { HeadFollower } from "../chains/heads.ts";
 import type { RuntimeChain } from "../chains/registry.ts";
 import { intentsAt, type NewDeposit, readCursor, writeCursor } from "../store/deposits.ts";
 import { followAnnouncements } from "./announcements.ts";
@@ -11,8 +12,12 @@ const MAX_RANGE = 500n;
 const INITIAL_LOOKBACK = 100n;
 /** Blocks scanned again when the chain changed under the cursor (a reorg, a node that lost state). */
 const REORG_RESCAN = 64n;
-/** How often the chain's senders' nonces are looked after. */
-const NONCE_UPKEEP_MS = 1_000;
+/**
+ * How often the chain's senders' nonces are looked after: the transactions a block did not settle
+ * (stuck behind a gap, waiting to be replaced after `replaceAfterSeconds`, forgotten by a node).
+ * Each look costs a node call and a query per sender, so an idle chain does not look every second.
+ */
+const NONCE_UPKEEP_MS = 3_000;
 
 /** A transaction with value in a scanned block: native coin, perhaps into a deposit address. */
 interface NativeTransfer {
@@ -40,11 +45,26 @@ export class DepositWatcher {
   /** The hash of the block at the cursor, once this watcher has scanned it. */
   private cursorHash: Hex | null = null;
   private lastUpkeep = Number.NEGATIVE_INFINITY;
+  private readonly heads: HeadFollower;
 
   constructor(
     private readonly deps: EngineDeps,
     private readonly chain: RuntimeChain,
-  ) {}
+  ) {
+    this.heads = deps.chains.followHeads(chain.chainId);
+  }
+
+  /**
+   * Until the chain's next block (announced by the node, or polled for), or the next upkeep, when
+   * a transaction stuck behind a nonce gap may need seeing to whether or not blocks come.
+   */
+  waitForBlock(signal: AbortSignal): Promise<void> {
+    return this.heads.next(NONCE_UPKEEP_MS, signal);
+  }
+
+  close(): void {
+    this.heads.close();
+  }
 
   /**
    * The chains whose intents' deposit addresses exist here too: a deposit address is the
@@ -64,19 +84,23 @@ export class DepositWatcher {
     const { chainId } = this.chain;
     // Not only at new blocks: a transaction stuck behind a nonce gap mines none.
     await this.upkeep();
-    const head = await this.deps.chains.head(chainId);
+    // The block the node announced, when it did: no need to ask for the head or its link.
+    const announced = this.heads.latest();
+    const head = announced?.number ?? (await this.deps.chains.head(chainId));
     // The database's cursor is read once; from then on this watcher is its only writer, so a poll
     // that finds no new block costs one RPC call and no query.
     this.cursor ??= (await readCursor(this.deps.store.db, chainId)) ?? head - INITIAL_LOOKBACK;
     if (this.cursor > head) return this.rewind(head, `the head ${head} is below the cursor ${this.cursor}`);
     const from = this.cursor + 1n > 0n ? this.cursor + 1n : 0n;
     if (from > head) return 0n;
-    const first = await this.deps.chains.blockLink(chainId, from);
+    const only = announced?.number === from ? announced : null;
+    const first = only ?? (await this.deps.chains.blockLink(chainId, from));
     if (this.cursorHash !== null && first.parentHash !== this.cursorHash) {
       return this.rewind(head, `block ${from} does not follow the block ${this.cursor} scanned before`);
     }
     const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
-    const deposits = await this.depositsIn(from, to);
+    // A block without transactions holds no transfer: an idle chain's blocks cost no reads.
+    const deposits = only?.empty ? [] : await this.depositsIn(from, to);
     const woken = await this.deps.store.commit(this.deps.clock.now(), async (uow) => {
       const woken = await uow.recordDeposits(deposits);
       await writeCursor(uow.trx, chainId, to);
@@ -108,7 +132,7 @@ export class DepositWatcher {
     return 0n;
   }
 
-  /** The senders' nonce upkeep (`TxSender.keep`), run by the chain's one watcher about every second. */
+  /** The senders' nonce upkeep (`TxSender.keep`), run by the chain's one watcher every NONCE_UPKEEP_MS. */
   private async upkeep(): Promise<void> {
     // Paced by the process's own monotonic time: the engine's clock may be moved (tests do).
     if (performance.now() - this.lastUpkeep < NONCE_UPKEEP_MS) return;

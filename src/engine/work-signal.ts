@@ -1,12 +1,29 @@
 /**
- * Tells this process's intent runner that an intent became due now (a deposit was seen, a client
- * announced one), so it runs at once instead of at its next poll. Other processes still find the
- * work by polling the database.
+ * Tells this process's runner of a queue that work became due (a deposit was seen, a client
+ * announced one, another process's commit said so), or will be at a time it knows (a row it
+ * released with a next look), so it runs then instead of at its next poll.
  */
 export class WorkSignal {
   private waiter: (() => void) | null = null;
   /** A wake that came while the runner was busy: its next wait returns at once. */
   private pending = false;
+  /** The earliest wake scheduled by `wakeAt`, and its timer. */
+  private scheduled: { at: number; timer: NodeJS.Timeout } | null = null;
+
+  /** Wakes the runner in `ms` (unless an earlier wake is already scheduled). */
+  wakeIn(ms: number): void {
+    const at = performance.now() + Math.max(0, ms);
+    if (this.scheduled && this.scheduled.at <= at) return;
+    if (this.scheduled) clearTimeout(this.scheduled.timer);
+    const timer = setTimeout(
+      () => {
+        this.scheduled = null;
+        this.wake();
+      },
+      Math.max(0, ms),
+    ).unref();
+    this.scheduled = { at, timer };
+  }
 
   wake(): void {
     const waiter = this.waiter;

@@ -16,7 +16,8 @@ import { flows } from "../support/trails-flow.ts";
 let t: TestJunction;
 let f: ReturnType<typeof flows>;
 beforeAll(async () => {
-  t = await startTestJunction();
+  // The watchers poll for blocks here, as with a node without WebSocket: that path is covered too.
+  t = await startTestJunction({ JUNCTION_FOLLOW_HEADS: "polling" });
   f = flows(t);
 });
 afterAll(() => t?.stop());

@@ -26,8 +26,6 @@ import { tokenInfo } from "./catalog.ts";
 
 /** WaitIntentReceipt answers within this long even if nothing changed. */
 export const WAIT_LIMIT_MS = 30_000;
-/** How often a long-poll re-reads the database, for changes made by other processes. */
-const WAIT_POLL_MS = 500;
 
 const tradeTypes = ["EXACT_INPUT", "EXACT_OUTPUT"] as const;
 
@@ -298,7 +296,8 @@ async function waitReceipt(req: z.output<typeof waitRequest>, ctx: AppContext, {
     if (done || JSON.stringify(states) !== last || remaining <= 0 || signal.aborted) {
       return { intentReceipt: receipt, receiptStates: states, done };
     }
-    await ctx.engine.waitForChange(req.intentId, Math.min(remaining, WAIT_POLL_MS), signal);
+    // Woken by the intent's next change, from any process (see IntentChanges): no re-reads meanwhile.
+    await ctx.engine.waitForChange(req.intentId, remaining, signal);
   }
 }
 
