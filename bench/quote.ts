@@ -1,8 +1,13 @@
 /**
- * `npm run bench:quote`: QuoteIntent throughput and latency of the server on its own.
+ * `npm run bench:quote`: QuoteIntent throughput and latency of the server, beside a bare route.
  *
- * The server runs as its own process (`src/main.ts`, devnet profile, automine, PGlite in a throwaway directory,
- * JSON logs) exactly as `npm start` runs it; autocannon, in this process, POSTs one QuoteIntent
+ * The server runs as its own process (`src/main.ts`, devnet profile, PGlite in a throwaway directory,
+ * JSON logs) exactly as `npm start` runs it, once per mining mode (env MINING, default
+ * "auto,interval"): on automine no block comes during the run, so every cache stays warm; on
+ * interval mining (1 s blocks) blocks come and payments flow meanwhile (PAYERS accounts, default 4,
+ * each paying across chains back to back through the Trails API). Each mode also loads a bare
+ * Fastify route in a process of its own (`bench/bare-route.ts`) with the same body and shapes, in
+ * the same run, as the floor any HTTP server on this machine pays. Autocannon, in this process, POSTs one QuoteIntent
  * (100 USDC on chain 900001 → USDC on chain 900002, EXACT_INPUT) at fixed rates on loopback, 10 s
  * per rate. Every answered quote is a real quote: it is priced and recorded as a QUOTED intent.
  *
@@ -13,10 +18,25 @@
  * - bursts: one instance with 10 connections (autocannon's usual shape): each second's requests
  *   arrive at once, 10 at a time, so latency includes queueing behind the burst.
  */
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { TradeType, TrailsApi } from "@0xtrails/api";
 // @ts-expect-error autocannon ships no types; the little used here is typed as `Autocannon` below.
 import autocannonUntyped from "autocannon";
 import {
+  type Address,
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  erc20Abi,
+  type Hex,
+  http,
+} from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { projectRoot } from "../src/paths.ts";
+import {
   cpuSeconds,
+  type DevnetInfo,
   fmt,
   machine,
   percentile,
@@ -46,6 +66,8 @@ type Autocannon = (opts: {
 const autocannon = autocannonUntyped as Autocannon;
 
 const RATES = (process.env.RATES ?? "100,250,500,1000").split(",").map(Number);
+const MINING = (process.env.MINING ?? "auto,interval").split(",");
+const PAYERS = Number(process.env.PAYERS ?? 4);
 const DURATION_S = Number(process.env.DURATION ?? 10);
 const WARMUP = 50;
 const SHAPES = {
@@ -110,10 +132,77 @@ async function load(
   };
 }
 
-async function main(): Promise<void> {
-  const server: Server = await startServer({ JUNCTION_MINING: "auto" });
+/** The bare route's process: its URL, and its pid for the CPU column. */
+async function startBareRoute(): Promise<{ url: string; pid: number; stop: () => void }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/bare-route.ts"], {
+    cwd: projectRoot,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const [chunk] = (await once(child.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
+  return {
+    url: `http://127.0.0.1:${chunk.toString().trim()}`,
+    pid: child.pid as number,
+    stop: () => child.kill("SIGTERM"),
+  };
+}
+
+/**
+ * Payments across chains, back to back from each of `payers` devnet accounts, until `signal`:
+ * quote, commit, transfer the deposit, announce it. Counts those that reached the chain.
+ */
+function payInBackground(server: Server, devnet: DevnetInfo, payers: number, signal: AbortSignal) {
+  let paid = 0;
+  const [a, b] = devnet.chains;
+  if (!a || !b) throw new Error("the devnet needs two chains");
+  const usdc = (c: typeof a) => c.tokens.find((t) => t.symbol === "USDC")?.address as Address;
+  const trails = new TrailsApi("", { hostname: server.url });
+  const loops = Array.from({ length: payers }, async (_, i) => {
+    const key = devnet.accounts[i + 1]?.privateKey as Hex;
+    const chain = defineChain({
+      id: a.chainId,
+      name: a.name,
+      nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+      rpcUrls: { default: { http: [a.rpcUrl] } },
+    });
+    const wallet = createWalletClient({ chain, transport: http(), account: privateKeyToAccount(key) });
+    const reader = createPublicClient({ chain, transport: http() });
+    while (!signal.aborted) {
+      const { intent } = await trails.quoteIntent({
+        ownerAddress: wallet.account.address,
+        originChainId: a.chainId,
+        originTokenAddress: usdc(a),
+        destinationChainId: b.chainId,
+        destinationTokenAddress: usdc(b),
+        tradeType: TradeType.EXACT_INPUT,
+        originTokenAmount: 5_000_000n,
+      });
+      await trails.commitIntent({ intent });
+      const hash = await wallet.writeContract({
+        address: usdc(a),
+        abi: erc20Abi,
+        functionName: "transfer",
+        args: [intent.originIntentAddress as Address, 5_000_000n],
+      });
+      await reader.waitForTransactionReceipt({ hash, pollingInterval: 100 });
+      await trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+      paid++;
+    }
+  });
+  return { done: Promise.all(loops), paid: () => paid };
+}
+
+interface ModeResult {
+  mining: string;
+  rows: (Row & { target: string })[];
+  notes: string[];
+}
+
+async function runMode(mining: string): Promise<ModeResult> {
+  const server: Server = await startServer({ JUNCTION_MINING: mining });
+  const bare = await startBareRoute();
   stopOnSignal(server);
   let stopped = "";
+  const payments = new AbortController();
   try {
     const devnet = await server.devnet();
     const [alpha, beta] = devnet.chains;
@@ -139,42 +228,82 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(`warm-up QuoteIntent answered ${res.status}: ${text}`);
     }
     const rssAfterWarmup = server.takeSampledPeakMb();
+    const background = mining === "auto" ? null : payInBackground(server, devnet, PAYERS, payments.signal);
+    const started = performance.now();
 
-    const rows: Row[] = [];
+    const rows: ModeResult["rows"] = [];
+    const bareServer = { ...server, pid: bare.pid, takeSampledPeakMb: () => Number.NaN } as Server;
     for (const rate of RATES) {
       for (const shape of Object.keys(SHAPES) as Shape[]) {
-        rows.push(await load(server, shape, rate, { url, headers, body }));
-        process.stderr.write(`  ${rate} req/s ${shape}: ${rows.at(-1)?.latencies.length} requests\n`);
+        for (const [target, on, at] of [
+          ["QuoteIntent", server, url],
+          ["bare route", bareServer, `${bare.url}/rpc/Trails/QuoteIntent`],
+        ] as const) {
+          rows.push({ target, ...(await load(on, shape, rate, { url: at, headers, body })) });
+          process.stderr.write(
+            `  ${mining} ${target} ${rate} req/s ${shape}: ${rows.at(-1)?.latencies.length}\n`,
+          );
+        }
       }
     }
+    payments.abort();
+    const paidPerSecond = background ? background.paid() / ((performance.now() - started) / 1000) : 0;
+    await background?.done.catch(() => {});
     const peak = server.peakMb();
     const anvilPeak = server.anvilPeakMb();
     stopped = await server.stop();
+    return {
+      mining,
+      rows,
+      notes: [
+        `${mining} mining: server started healthy in ${(server.startupMs / 1000).toFixed(1)} s; ${
+          background
+            ? `payments in the background: ${fmt(paidPerSecond, 2)} a second from ${PAYERS} payers; `
+            : ""
+        }server resident memory (MB): peak when healthy ${fmt(server.startupPeakMb, 0)}, through warm-up ${fmt(rssAfterWarmup, 0)}, over the run ${fmt(peak, 0)}; the three anvils ${fmt(anvilPeak, 0)}. Shutdown: ${stopped}.`,
+      ],
+    };
+  } finally {
+    payments.abort();
+    bare.stop();
+    if (!stopped) {
+      const note = await server.stop();
+      process.stderr.write(`server stopped after a failure: ${note}\n${server.tail()}\n`);
+    }
+  }
+}
 
-    console.log(
-      [
-        "## QuoteIntent load (server in its own process, loopback)",
-        "",
-        `Machine: ${machine()}.`,
-        `Server: \`src/main.ts\`, devnet profile, automine, PGlite in a throwaway directory, LOG_FORMAT=json; started healthy in ${(server.startupMs / 1000).toFixed(1)} s.`,
-        `Load: autocannon in the bench process (it shares the cores with the server and the three anvils), ${DURATION_S} s per rate and shape, after ${WARMUP} sequential warm-up quotes. Request: QuoteIntent 100 USDC chain ${alpha.chainId} → USDC chain ${beta.chainId}, EXACT_INPUT; each answered quote is priced and written to the database as a QUOTED intent.`,
-        "Shapes: paced = 20 single-connection autocannon instances started 50 ms apart, each at rate/20, so each second's requests are spread over it; bursts = one instance, 10 connections (autocannon's usual rate model: each connection sends its share of the second back to back from the second's start, so requests queue behind the burst). Latency: each response's time from its request being sent (ms), from autocannon's response events; a connection sends its next request only after the previous answer, so time spent waiting for a free connection is not in these numbers (achieved < target means saturation). Server CPU: the server process's user+system CPU seconds per wall second (1.00 = one core). Max RSS: its highest VmRSS sampled every 250 ms.",
-        "",
-        table(
-          [
-            "Target req/s",
-            "Shape",
-            "Achieved req/s",
-            "p50 ms",
-            "p90 ms",
-            "p99 ms",
-            "max ms",
-            "Errors",
-            "Non-2xx",
-            "Server CPU",
-            "Max RSS MB",
-          ],
-          rows.map((r) => [
+async function main(): Promise<void> {
+  const results: ModeResult[] = [];
+  for (const mining of MINING) results.push(await runMode(mining));
+  console.log(
+    [
+      "## QuoteIntent load (server in its own process, loopback), beside a bare Fastify route",
+      "",
+      `Machine: ${machine()}.`,
+      `Server: \`src/main.ts\`, devnet profile, PGlite in a throwaway directory, LOG_FORMAT=json; per mining mode (${MINING.join(", ")}). Bare route: Fastify in its own process, the same path and body, answering a small JSON object.`,
+      `Load: autocannon in the bench process (it shares the cores with the server and the three anvils), ${DURATION_S} s per rate, shape and target, after ${WARMUP} sequential warm-up quotes. Request: QuoteIntent 100 USDC → USDC across chains, EXACT_INPUT; each answered quote is priced and written to the database as a QUOTED intent.`,
+      "Shapes: paced = 20 single-connection autocannon instances started 50 ms apart, each at rate/20, so each second's requests are spread over it; bursts = one instance, 10 connections (each connection sends its share of the second back to back from the second's start, so requests queue behind the burst). Latency: each response's time from its request being sent (ms); achieved < target means saturation. CPU: the target process's user+system CPU seconds per wall second (1.00 = one core).",
+      "",
+      table(
+        [
+          "Mining",
+          "Target",
+          "Rate req/s",
+          "Shape",
+          "Achieved",
+          "p50 ms",
+          "p90 ms",
+          "p99 ms",
+          "max ms",
+          "Errors",
+          "Non-2xx",
+          "CPU",
+        ],
+        results.flatMap((m) =>
+          m.rows.map((r) => [
+            m.mining,
+            r.target,
             String(r.rate),
             r.shape,
             fmt(r.achieved),
@@ -183,21 +312,14 @@ async function main(): Promise<void> {
             String(r.errors),
             String(r.non2xx),
             fmt(r.cpu, 2),
-            fmt(r.rss, 0),
           ]),
-          [true, false, true, true, true, true, true, true, true, true, true],
         ),
-        "",
-        `Server resident memory (MB): peak by the time it was healthy (VmHWM) ${fmt(server.startupPeakMb, 0)}; highest VmRSS through warm-up ${fmt(rssAfterWarmup, 0)}; peak over the whole run (VmHWM at the end) ${fmt(peak, 0)}. The three anvils together peaked at ${fmt(anvilPeak, 0)} (sum of VmRSS, sampled every 250 ms).`,
-        `Shutdown: ${stopped}.`,
-      ].join("\n"),
-    );
-  } finally {
-    if (!stopped) {
-      const note = await server.stop();
-      process.stderr.write(`server stopped after a failure: ${note}\n${server.tail()}\n`);
-    }
-  }
+        [false, false, true, false, true, true, true, true, true, true, true, true],
+      ),
+      "",
+      ...results.flatMap((m) => m.notes),
+    ].join("\n"),
+  );
 }
 
 main().then(

@@ -84,23 +84,25 @@ export class DepositWatcher {
     const { chainId } = this.chain;
     // Not only at new blocks: a transaction stuck behind a nonce gap mines none.
     await this.upkeep();
-    // The block the node announced, when it did: no need to ask for the head or its link.
+    // The next block, when the node announced it empty: nothing in it to read, nor to ask about.
+    // Any other block is read from the RPC node, and only up to the head that node reports (a
+    // WebSocket endpoint may be ahead of it, and a range it has not seen would read as empty).
     const announced = this.heads.latest();
-    const head = announced?.number ?? (await this.deps.chains.head(chainId));
+    const next = this.cursor === null ? null : this.cursor + 1n;
+    const empty = announced?.empty && announced.number === next ? announced : null;
+    const head = empty?.number ?? (await this.deps.chains.head(chainId));
     // The database's cursor is read once; from then on this watcher is its only writer, so a poll
     // that finds no new block costs one RPC call and no query.
     this.cursor ??= (await readCursor(this.deps.store.db, chainId)) ?? head - INITIAL_LOOKBACK;
     if (this.cursor > head) return this.rewind(head, `the head ${head} is below the cursor ${this.cursor}`);
     const from = this.cursor + 1n > 0n ? this.cursor + 1n : 0n;
     if (from > head) return 0n;
-    const only = announced?.number === from ? announced : null;
-    const first = only ?? (await this.deps.chains.blockLink(chainId, from));
+    const first = empty ?? (await this.deps.chains.blockLink(chainId, from));
     if (this.cursorHash !== null && first.parentHash !== this.cursorHash) {
       return this.rewind(head, `block ${from} does not follow the block ${this.cursor} scanned before`);
     }
     const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
-    // A block without transactions holds no transfer: an idle chain's blocks cost no reads.
-    const deposits = only?.empty ? [] : await this.depositsIn(from, to);
+    const deposits = empty ? [] : await this.depositsIn(from, to);
     const woken = await this.deps.store.commit(this.deps.clock.now(), async (uow) => {
       const woken = await uow.recordDeposits(deposits);
       await writeCursor(uow.trx, chainId, to);

@@ -2,10 +2,10 @@ import { pino } from "pino";
 import { createPublicClient, createWalletClient, defineChain, http } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { devnetAccount } from "../devnet/accounts.ts";
-import { type AnvilProcess, startAnvil } from "../devnet/anvil.ts";
-import { mine } from "../devnet/anvil-rpc.ts";
-import { SubscribedHeads } from "./heads.ts";
+import { SubscribedHeads } from "../../src/chains/heads.ts";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { type AnvilProcess, startAnvil } from "../../src/devnet/anvil.ts";
+import { mine } from "../../src/devnet/anvil-rpc.ts";
 
 /** A real node (anvil, automine off) announcing its blocks over WebSocket. */
 let anvil: AnvilProcess;
