@@ -1,5 +1,5 @@
 import { type FeeOption, type Intent, TradeType, WebrpcError } from "@0xtrails/api";
-import { type Address, type PrivateKeyAccount, zeroAddress } from "viem";
+import { type Address, type Hex, type PrivateKeyAccount, zeroAddress } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devTokenAbi } from "../../src/chains/abi.gen.ts";
@@ -144,7 +144,7 @@ describe("gasless deposits (ERC-2612 permit, method B) through the real Trails c
 
   it("fails the intent when the relayed deposit reverts (the user spent the tokens first), taking nothing", async () => {
     const user = await gaslessUser(60_000_000n);
-    const { intent, gasFeeOptions } = await committedIntent(user.address);
+    const { intent, gasFeeOptions, recipient } = await committedIntent(user.address);
     const option = gasFeeOptions.feeOptions[0] as FeeOption;
     const signed = await sign(user, intent, option);
     const client = f.client(A);
@@ -181,6 +181,19 @@ describe("gasless deposits (ERC-2612 permit, method B) through the real Trails c
     expect(await f.balance(A, usdcA, elsewhere)).toBe(60_000_000n);
     expect(await f.balance(A, usdcA, collector)).toBe(collectorBefore);
     expect(await f.balance(A, usdcA, intent.depositTransaction.toAddress as Address)).toBe(0n);
+
+    // The signatures are still valid, and public in the reverted transaction: once the user holds
+    // the tokens again, a stranger sends the same call. The user is not charged the fee for a
+    // refund: the intent is revived and the payment the user signed for is made.
+    await f.transfer(A, FUNDER, usdcA, user.address, 60_000_000n);
+    const failedRelay = await client.getTransaction({ hash: receipt.depositTransaction.txnHash as Hex });
+    const stranger = walletClientFor(f.chain(A).viem, privateKeyToAccount(devnetAccount(FUNDER).privateKey));
+    await stranger.sendTransaction({ to: failedRelay.to as Address, data: failedRelay.input });
+    const revived = await f.waitStatus(t.trails, intent.intentId, "SUCCEEDED");
+    expect(revived.destinationTransaction?.status).toBe("SUCCEEDED");
+    expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
+    expect(await f.balance(A, usdcA, collector)).toBe(collectorBefore + option.amount);
+    expect(await f.balance(A, usdcA, user.address)).toBe(60_000_000n - 50_000_000n - option.amount);
   });
 
   it("takes the documented flat request shape", async () => {

@@ -886,7 +886,9 @@ describe("a deposit to an intent that is not waiting for one", () => {
     const deposited = balances([[USDC, "confirmed", 100n]]);
 
     it("failed unfilled and then paid: revived, if the solver can still deliver", () => {
-      expect(decide(facts({ state: revivable, balances: deposited })).effects).toEqual([{ type: "revive" }]);
+      expect(decide(facts({ state: revivable, balances: deposited })).effects).toEqual([
+        { type: "revive", reason: "a deposit arrived after the deadline" },
+      ]);
     });
 
     it("the solver can no longer deliver: refunded", () => {
@@ -896,6 +898,38 @@ describe("a deposit to an intent that is not waiting for one", () => {
 
     it("already filled once: refunded, never filled again", () => {
       const a = decide(facts({ state: revivable, balances: deposited, txs: [tx("fill", "mined")] }));
+      expect(changes(a)[0]).toMatchObject({ stage: "refund" });
+    });
+  });
+
+  describe("an intent whose gasless deposit failed, then is relayed again (its signatures are public)", () => {
+    const failed = { status: "FAILED", stage: "watch" } as const;
+    const deposited = balances([[USDC, "confirmed", 100n]]);
+
+    it.each(["reverted", "dropped"] as const)(
+      "relay %s, then the deposit arrives: revived, paid as signed",
+      (status) => {
+        const a = decide(facts({ state: failed, balances: deposited, txs: [tx("deposit", status)] }));
+        expect(a.effects).toEqual([
+          { type: "revive", reason: "the owner's gasless deposit was made after its first relay failed" },
+        ]);
+      },
+    );
+
+    it("the solver can no longer deliver: refunded", () => {
+      const a = decide(
+        facts({
+          state: failed,
+          balances: deposited,
+          txs: [tx("deposit", "reverted")],
+          availableInventory: 89n,
+        }),
+      );
+      expect(changes(a)[0]).toMatchObject({ stage: "refund" });
+    });
+
+    it("a plain Trails intent that failed otherwise: a late deposit is refunded", () => {
+      const a = decide(facts({ state: failed, balances: deposited, txs: [tx("deposit", "mined")] }));
       expect(changes(a)[0]).toMatchObject({ stage: "refund" });
     });
   });
@@ -1030,12 +1064,15 @@ describe("every decision stays within the tables", () => {
     );
   });
 
-  it("revives only a revivable FAILED intent that was never filled", () => {
+  it("revives only a FAILED intent never filled, revivable or whose gasless deposit failed", () => {
     fc.assert(
       fc.property(factsArb, (f) => {
         const revive = decide(f).effects.some((e: IntentEffect) => e.type === "revive");
         if (!revive) return;
-        expect(f.intent.plan.revivable).toBe(true);
+        const relayFailed = f.txs.some(
+          (t) => t.kind === "deposit" && (t.status === "reverted" || t.status === "dropped"),
+        );
+        expect(f.intent.plan.revivable === true || relayFailed).toBe(true);
         expect(f.intent.status).toBe("FAILED");
         expect(f.txs.some((t) => t.kind === "fill" && t.status !== "dropped")).toBe(false);
       }),

@@ -130,7 +130,7 @@ export type IntentEffect =
    * FAILED → EXECUTING with the destination amount reserved again, if the intent is still FAILED
    * and the inventory, read again under the reservation lock, still covers it.
    */
-  | { type: "revive" }
+  | { type: "revive"; reason: string }
   /** Stop trying until an operator looks: the funds are safe where they are. */
   | { type: "park"; reason: string }
   /**
@@ -530,10 +530,21 @@ function watch(f: IntentFacts): Step {
   if (isNeed(balance)) return needs(balance);
   if (balance === 0n) return act(null);
   const filled = f.txs.some((t) => t.kind === "fill" && t.status !== "dropped");
-  const late = lateDepositAction({ revivable: plan.revivable === true, status: intent.status, filled });
+  const relayFailed = f.txs.some(
+    (t) => t.kind === "deposit" && (t.status === "reverted" || t.status === "dropped"),
+  );
+  const late = lateDepositAction({
+    revivable: plan.revivable === true,
+    relayFailed,
+    status: intent.status,
+    filled,
+  });
   if (late === "revive") {
     if (f.availableInventory === undefined) return needs({ fact: "availableInventory" });
-    if (plan.quote.toAmount <= f.availableInventory) return act(now, { type: "revive" });
+    const reason = relayFailed
+      ? "the owner's gasless deposit was made after its first relay failed"
+      : "a deposit arrived after the deadline";
+    if (plan.quote.toAmount <= f.availableInventory) return act(now, { type: "revive", reason });
   }
   const when =
     intent.status === "SUCCEEDED" || intent.status === "FAILED"

@@ -88,13 +88,19 @@ describe("transition table", () => {
 
 describe("lateDepositAction", () => {
   it.each([
-    [true, "FAILED", false, "revive"],
-    [true, "FAILED", true, "refund"],
-    [true, "REFUNDED", false, "refund"],
-    [true, "ABORTED", false, "refund"],
-    [true, "SUCCEEDED", true, "refund"],
-    [false, "FAILED", false, "refund"],
-  ] as const)("revivable %s, %s, filled %s → %s", (revivable, status, filled, action) => {
-    expect(lateDepositAction({ revivable, status, filled })).toBe(action);
-  });
+    [true, false, "FAILED", false, "revive"],
+    [true, false, "FAILED", true, "refund"],
+    [true, false, "REFUNDED", false, "refund"],
+    [true, false, "ABORTED", false, "refund"],
+    [true, false, "SUCCEEDED", true, "refund"],
+    [false, false, "FAILED", false, "refund"],
+    [false, true, "FAILED", false, "revive"],
+    [false, true, "FAILED", true, "refund"],
+    [false, true, "REFUNDED", false, "refund"],
+  ] as const)(
+    "revivable %s, relay failed %s, %s, filled %s → %s",
+    (revivable, relayFailed, status, filled, action) => {
+      expect(lateDepositAction({ revivable, relayFailed, status, filled })).toBe(action);
+    },
+  );
 });

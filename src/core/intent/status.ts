@@ -68,13 +68,18 @@ export const applyTransition = (
 
 /**
  * What a deposit that arrives after an intent finished leads to: a revival for an intent that
- * failed unfilled and whose plan is revivable (Intents Connect's expired executions), otherwise a
+ * failed unfilled and whose plan is revivable (Intents Connect's expired executions) or whose
+ * gasless deposit failed (`relayFailed`: the owner's signatures stay valid until their deadline
+ * and are public in the failed transaction, so anyone may relay them again; what they sign for,
+ * the payment, is then made, rather than the deposit refunded and its relay fee lost); otherwise a
  * refund to the owner.
  */
 export function lateDepositAction(input: {
   revivable: boolean;
+  relayFailed: boolean;
   status: IntentStatus;
   filled: boolean;
 }): "revive" | "refund" {
-  return input.revivable && input.status === "FAILED" && !input.filled ? "revive" : "refund";
+  const revivable = input.revivable || input.relayFailed;
+  return revivable && input.status === "FAILED" && !input.filled ? "revive" : "refund";
 }

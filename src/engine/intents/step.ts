@@ -217,7 +217,7 @@ async function send(deps: EngineDeps, row: IntentRow, plan: IntentPlan, tx: Plan
  * reservation lock, covers it. Otherwise nothing changes, and the next decision (from fresh facts)
  * refunds.
  */
-function revive(deps: EngineDeps, row: IntentRow, plan: IntentPlan) {
+function revive(deps: EngineDeps, row: IntentRow, plan: IntentPlan, reason: string) {
   return deps.store.commit(deps.clock.now(), async (uow) => {
     await uow.lockInventory(row.destination_chain_id, row.destination_token);
     const available = await availableInventory(deps, plan.to.chainId, plan.to.address, true, () =>
@@ -227,7 +227,7 @@ function revive(deps: EngineDeps, row: IntentRow, plan: IntentPlan) {
     const revived = await uow.changeIntentIfUnchanged(row, {
       transition: "revive",
       patch: { stage: "await_deposit", reserved: true, status_reason: null, next_action_at: uow.now },
-      data: { reason: "a deposit arrived after the deadline" },
+      data: { reason },
     });
     if (!revived) throw stale(row);
     return revived;
@@ -250,7 +250,7 @@ async function perform(
     case "send":
       return send(deps, row, plan, effect.tx, effect.gas);
     case "revive":
-      return revive(deps, row, plan);
+      return revive(deps, row, plan, effect.reason);
     case "park":
       await deps.store.commit(deps.clock.now(), (uow) => uow.park("intents", row, effect.reason));
       return row;
