@@ -176,15 +176,20 @@ export class Engine {
     this.push.startWebhooks(this.deps.settings.push.webhooks, render, this.deps.clock);
     const stopFeeds = await startPriceFeeds(this.registry, () => this.deps.clock.now(), this.deps.log);
     const workers = await startWorkers(this.deps, this.signals, database);
-    // Long-polls hear of every intent's change from the event log, another process's too.
-    const changes = this.push.feed.subscribe(
-      { all: true, intentIds: [], executionIds: [], owners: [], types: ["*"] },
-      { after: await lastSequence(this.deps.store.db) },
-      { event: (e) => e.intentId && this.changes.notify(e.intentId), close: () => {} },
-    );
+    // On PostgreSQL, long-polls hear of other processes' changes from the event log too (this
+    // process's come from its commit point). Embedded, there is no other process: the feed then
+    // reads only for streams, not at every commit.
+    const changes =
+      database.kind === "postgres"
+        ? this.push.feed.subscribe(
+            { all: true, intentIds: [], executionIds: [], owners: [], types: ["*"] },
+            { after: await lastSequence(this.deps.store.db) },
+            { event: (e) => e.intentId && this.changes.notify(e.intentId), close: () => {} },
+          )
+        : null;
     return {
       stop: async () => {
-        changes.unsubscribe();
+        changes?.unsubscribe();
         stopFeeds();
         await workers.stop();
         await this.push.stop();
