@@ -46,6 +46,8 @@ const PING_MS = 10_000;
  */
 export class SubscribedHeads implements HeadFollower {
   private readonly waiters = new Set<() => void>();
+  /** A block announced while nobody waited (the watcher was scanning): the next wait ends at once. */
+  private missed = false;
   private socket: WebSocket | null = null;
   private live = false;
   private header: BlockHeader | null = null;
@@ -71,6 +73,10 @@ export class SubscribedHeads implements HeadFollower {
   }
 
   next(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    if (this.missed || signal.aborted) {
+      this.missed = false;
+      return Promise.resolve();
+    }
     const wait = this.live ? timeoutMs : Math.min(timeoutMs, this.pollMs);
     return new Promise((resolve) => {
       const done = () => {
@@ -92,6 +98,7 @@ export class SubscribedHeads implements HeadFollower {
   }
 
   private wake(): void {
+    if (this.waiters.size === 0) this.missed = true;
     for (const done of [...this.waiters]) done();
   }
 
@@ -118,8 +125,9 @@ export class SubscribedHeads implements HeadFollower {
         this.live = true;
         this.log.debug({ url: this.url }, "following new blocks by subscription");
       }
+      // The newest announcement, even at a lower height: after a reorg it is the chain's head.
       const header = headerOf(message?.params?.result);
-      if (header && (this.header === null || header.number >= this.header.number)) this.header = header;
+      if (header) this.header = header;
       // A block, or the confirmation: either way, whoever waits looks at the chain now.
       this.wake();
     });

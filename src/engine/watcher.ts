@@ -79,11 +79,22 @@ export class DepositWatcher {
       .map((c) => c.chainId);
   }
 
-  /** Scans the blocks after the cursor up to the head (bounded); returns how many blocks it covered. */
+  /**
+   * Scans the blocks after the cursor up to the head (bounded); returns how many blocks it covered.
+   * The senders' upkeep comes after: a transaction it settles has already woken its intent here
+   * (only transactions still pending wake their intents at a new block). It runs whether or not a
+   * block came: a transaction stuck behind a nonce gap mines none.
+   */
   async scanOnce(): Promise<bigint> {
+    try {
+      return await this.scan();
+    } finally {
+      await this.upkeep();
+    }
+  }
+
+  private async scan(): Promise<bigint> {
     const { chainId } = this.chain;
-    // Not only at new blocks: a transaction stuck behind a nonce gap mines none.
-    await this.upkeep();
     // The next block, when the node announced it empty: nothing in it to read, nor to ask about.
     // Any other block is read from the RPC node, and only up to the head that node reports (a
     // WebSocket endpoint may be ahead of it, and a range it has not seen would read as empty).

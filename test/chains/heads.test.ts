@@ -73,6 +73,28 @@ describe("SubscribedHeads", () => {
     }
   });
 
+  it("a block announced while nobody waits (the watcher was scanning) ends the next wait at once", async () => {
+    const heads = new SubscribedHeads(anvil.rpcUrl.replace("http", "ws"), POLL_MS, log);
+    try {
+      await until(() => heads.subscribed);
+      await heads.next(50, never); // whatever came before
+      await mine(client());
+      const mined = (await client().getBlock()).number;
+      await until(() => heads.latest()?.number === mined);
+      const started = performance.now();
+      await heads.next(POLL_MS, never);
+      expect(performance.now() - started).toBeLessThan(POLL_MS / 2);
+      // A wait already aborted ends at once too.
+      const aborted = new AbortController();
+      aborted.abort();
+      const again = performance.now();
+      await heads.next(POLL_MS, aborted.signal);
+      expect(performance.now() - again).toBeLessThan(POLL_MS / 2);
+    } finally {
+      heads.close();
+    }
+  });
+
   it("with no node to subscribe to, it polls: each wait ends at the poll interval, with no header", async () => {
     const heads = new SubscribedHeads("ws://127.0.0.1:9", 200, log);
     try {
