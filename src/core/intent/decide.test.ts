@@ -928,6 +928,13 @@ describe("a deposit to an intent that is not waiting for one", () => {
       expect(changes(a)[0]).toMatchObject({ stage: "refund" });
     });
 
+    it("dust at its address (less than the least it fills): returned, not revived", () => {
+      const dust = balances([[USDC, "confirmed", 1n]]);
+      const a = decide(facts({ state: failed, balances: dust, txs: [tx("deposit", "reverted")] }));
+      expect(a.effects.some((e) => e.type === "revive")).toBe(false);
+      expect(changes(a)[0]).toMatchObject({ stage: "refund" });
+    });
+
     it("a plain Trails intent that failed otherwise: a late deposit is refunded", () => {
       const a = decide(facts({ state: failed, balances: deposited, txs: [tx("deposit", "mined")] }));
       expect(changes(a)[0]).toMatchObject({ stage: "refund" });

@@ -539,7 +539,9 @@ function watch(f: IntentFacts): Step {
     status: intent.status,
     filled,
   });
-  if (late === "revive") {
+  // A relayed deposit brings the whole signed amount: less is someone's dust, returned, never a
+  // reason to revive (and hold inventory for) an intent that failed.
+  if (late === "revive" && !(relayFailed && balance < plan.quote.fromAmountMin)) {
     if (f.availableInventory === undefined) return needs({ fact: "availableInventory" });
     const reason = relayFailed
       ? "the owner's gasless deposit was made after its first relay failed"
