@@ -245,7 +245,7 @@ export class ChainGateway implements Chains {
 
   followHeads(chainId: number): HeadFollower {
     const { wsUrl, blockPollMs } = this.chain(chainId);
-    return wsUrl ? new SubscribedHeads(wsUrl, blockPollMs, this.log) : pollingHeads(blockPollMs);
+    return wsUrl ? new SubscribedHeads(wsUrl, chainId, blockPollMs, this.log) : pollingHeads(blockPollMs);
   }
 
   async latestBlock(chainId: number): Promise<{ number: bigint; timestamp: bigint }> {

@@ -57,6 +57,8 @@ export class SubscribedHeads implements HeadFollower {
 
   constructor(
     private readonly url: string,
+    /** The chain the endpoint must serve: a WebSocket URL set for another chain is not followed. */
+    private readonly chainId: number,
     private readonly pollMs: number,
     private readonly log: Logger,
   ) {
@@ -108,7 +110,7 @@ export class SubscribedHeads implements HeadFollower {
     this.socket = socket;
     let alive = true;
     socket.on("open", () => {
-      socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
+      socket.send(JSON.stringify({ jsonrpc: "2.0", id: 0, method: "eth_chainId", params: [] }));
       this.pinger = setInterval(() => {
         if (!alive) return this.down(new Error(`no answer to a ping in ${PING_MS} ms`));
         alive = false;
@@ -120,6 +122,15 @@ export class SubscribedHeads implements HeadFollower {
     });
     socket.on("message", (data) => {
       const message = parse(data.toString());
+      if (message?.id === 0) {
+        if (message.result !== `0x${this.chainId.toString(16)}`) {
+          return this.down(
+            new Error(`the endpoint serves chain ${String(message.result)}, not ${this.chainId}`),
+          );
+        }
+        socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
+        return;
+      }
       if (message?.id === 1) {
         if (typeof message.result !== "string") return this.down(new Error(JSON.stringify(message.error)));
         this.live = true;

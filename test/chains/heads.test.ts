@@ -36,7 +36,7 @@ async function until(check: () => boolean, ms = 5_000): Promise<void> {
 
 describe("SubscribedHeads", () => {
   it("wakes at each new block with its header, empty or not, long before its timeout", async () => {
-    const heads = new SubscribedHeads(anvil.rpcUrl.replace("http", "ws"), POLL_MS, log);
+    const heads = new SubscribedHeads(anvil.rpcUrl.replace("http", "ws"), 31_338, POLL_MS, log);
     try {
       await until(() => heads.subscribed);
       // An empty block.
@@ -74,7 +74,7 @@ describe("SubscribedHeads", () => {
   });
 
   it("a block announced while nobody waits (the watcher was scanning) ends the next wait at once", async () => {
-    const heads = new SubscribedHeads(anvil.rpcUrl.replace("http", "ws"), POLL_MS, log);
+    const heads = new SubscribedHeads(anvil.rpcUrl.replace("http", "ws"), 31_338, POLL_MS, log);
     try {
       await until(() => heads.subscribed);
       await heads.next(50, never); // whatever came before
@@ -95,8 +95,20 @@ describe("SubscribedHeads", () => {
     }
   });
 
+  it("an endpoint of another chain is not followed: it polls, and takes no header from it", async () => {
+    const heads = new SubscribedHeads(anvil.rpcUrl.replace("http", "ws"), 1, 200, log);
+    try {
+      await mine(client());
+      await new Promise((r) => setTimeout(r, 500));
+      expect(heads.subscribed).toBe(false);
+      expect(heads.latest()).toBeNull();
+    } finally {
+      heads.close();
+    }
+  });
+
   it("with no node to subscribe to, it polls: each wait ends at the poll interval, with no header", async () => {
-    const heads = new SubscribedHeads("ws://127.0.0.1:9", 200, log);
+    const heads = new SubscribedHeads("ws://127.0.0.1:9", 31_338, 200, log);
     try {
       const started = performance.now();
       await heads.next(10_000, never);
@@ -111,7 +123,7 @@ describe("SubscribedHeads", () => {
 
   it("when its node goes away, falls back to polling at once", async () => {
     const other = await startAnvil({ chainId: 31_339, port: 0, accounts: 1, balance: 1 });
-    const heads = new SubscribedHeads(other.rpcUrl.replace("http", "ws"), 300, log);
+    const heads = new SubscribedHeads(other.rpcUrl.replace("http", "ws"), 31_339, 300, log);
     try {
       await until(() => heads.subscribed);
       const waiting = heads.next(60_000, never);
