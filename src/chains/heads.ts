@@ -124,9 +124,10 @@ export class SubscribedHeads implements HeadFollower {
       const message = parse(data.toString());
       if (message?.id === 0) {
         if (message.result !== `0x${this.chainId.toString(16)}`) {
-          return this.down(
-            new Error(`the endpoint serves chain ${String(message.result)}, not ${this.chainId}`),
-          );
+          // A configuration error: said at every attempt until it is mended (polling meanwhile).
+          const why = `the endpoint serves chain ${String(message.result)}, not ${this.chainId}; check chains[].wsUrl`;
+          this.log.warn({ url: this.url }, why);
+          return this.down(new Error(why));
         }
         socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
         return;

@@ -23,12 +23,12 @@ export async function fillsMinedSince(db: Db, since: Date): Promise<MinedFill[]>
         .whereRef("c.intent_id", "=", "i.id")
         .where("c.type", "in", depositConfirmedTypes)
         .as("confirmed_at"),
-      eb
-        .selectFrom("deposits as d")
-        .select(sql<string>`coalesce(sum(d.amount::numeric), 0)::text`.as("sum"))
-        .whereRef("d.intent_id", "=", "i.id")
-        .whereRef("d.at", "<=", "e.at")
-        .as("deposited"),
+      // The intent's own token on its origin chain, each transfer once (a reorg records it again
+      // under the new block's hash); strays and other chains are returned, not kept.
+      sql<string>`(select coalesce(sum(u.amount::numeric), 0)::text from (
+        select distinct d.tx_hash, d.log_index, d.amount from deposits d
+        where d.intent_id = i.id and d.chain_id = i.origin_chain_id
+          and lower(d.token) = lower(i.origin_token) and d.at <= e.at) u)`.as("deposited"),
       eb
         .selectFrom("chain_txs as x")
         .select("x.detail")
