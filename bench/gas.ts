@@ -32,7 +32,9 @@ const PLACEHOLDER = BigInt(`0x${"deadbeef".repeat(8)}`);
  * fill also pays the cold token account (2,600) and its own calldata; even without the solver
  * check and the Filled event a recorded fill stays above 1.5x.
  */
-const goals = { sweep: 2.0, fill: 1.5 } as const;
+const goals = { sweep: 2.0, fill: 1.5, batched: 1.0 } as const;
+/** Batch sizes measured; the goal is on the batch of 10. */
+const BATCHES = [1, 10, 50] as const;
 
 interface Row {
   name: string;
@@ -162,6 +164,53 @@ async function main(): Promise<void> {
       name: "fill with destination call (DemoVault deposit)",
       gas: await gasOf(await fillIntoVault()),
     });
+
+    // Batches: n plain ERC-20 fills to fresh recipients in one transaction, and n deposit
+    // addresses (each holding exactly its amount) swept in one; per item.
+    for (const n of BATCHES) {
+      const fills = Array.from({ length: n }, () => ({
+        intentId: newIntentId(),
+        token: usdc,
+        amount: 1_000_000n,
+        recipient: freshAddress(),
+      }));
+      const filled = await gasOf(
+        await solver.writeContract({
+          address: settlement,
+          abi: settlementAbi,
+          functionName: "fillBatch",
+          args: [fills, []],
+        }),
+      );
+      rows.push({
+        name: `fill ERC-20, batch of ${n} (per fill)`,
+        gas: filled / BigInt(n),
+        ...(n === 10 ? { goal: goals.batched } : {}),
+      });
+    }
+    for (const n of BATCHES) {
+      const sweeps = Array.from({ length: n }, () => ({
+        intentId: newIntentId(),
+        owner,
+        token: usdc,
+        amount: 2_000_000n,
+      }));
+      for (const w of sweeps)
+        await mined(await transferUsdc(await depositAddress(w.intentId, owner, usdc), w.amount));
+      const swept = await gasOf(
+        await solver.writeContract({
+          address: factory,
+          abi: depositFactoryAbi,
+          functionName: "sweepBatch",
+          args: [sweeps],
+        }),
+      );
+      rows.push({
+        name: `sweep ERC-20, batch of ${n} (per sweep)`,
+        gas: swept / BigInt(n),
+        ...(n === 10 ? { goal: goals.batched } : {}),
+      });
+    }
 
     // Gasless deposit: the relayer submits the user's ERC-2612 permit and signed TrailsIntent.
     const feeCollector = devnetAccount(roleIndex.feeCollector).address;

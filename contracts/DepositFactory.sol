@@ -27,7 +27,20 @@ contract DepositFactory {
     event Swept(bytes32 indexed intentId, address indexed depositAddress, address token, uint256 amount);
     event Refunded(bytes32 indexed intentId, address indexed depositAddress, address asset, address owner);
 
-    error NotOperator();
+    /// @notice A sweep of a batch that could not be made (the deposit holds less than `amount`),
+    /// while the others were.
+    event SweepSkipped(bytes32 indexed intentId);
+
+    /// @notice One deposit address's sweep in a batch, as `sweep` takes it.
+    struct Sweep {
+        bytes32 intentId;
+        address owner;
+        address token;
+        uint256 amount;
+    }
+
+        error NotOperator();
+    error OutOfGas();
     error ZeroAddress();
     error ZeroAmount();
 
@@ -60,7 +73,27 @@ contract DepositFactory {
         emit Swept(intentId, at, token, amount);
     }
 
-    /// @notice Returns everything of `asset` (and all native coin) held at the intent's
+    /// @notice Sweeps many deposit addresses in one transaction; one that cannot be swept is
+    /// skipped with `SweepSkipped` without reverting the others.
+    function sweepBatch(Sweep[] calldata sweeps) external onlyOperator {
+        for (uint256 i; i < sweeps.length; ++i) {
+            Sweep calldata w = sweeps[i];
+            if (w.amount == 0) revert ZeroAmount();
+            (_asset, _to, _owner, _amount, _all) = (w.token, settlement, w.owner, w.amount, false);
+            uint256 gasBefore = gasleft();
+            try new DepositSweeper{salt: salt(w.intentId, w.owner, w.token)}() returns (DepositSweeper at) {
+                emit Swept(w.intentId, address(at), w.token, w.amount);
+            } catch {
+                // Out of gas says nothing about the deposit (see Settlement's fillBatch): revert
+                // the batch rather than skip it, or a gas estimate would settle on skipping.
+                if (gasleft() < gasBefore / 16) revert OutOfGas();
+                emit SweepSkipped(w.intentId);
+            }
+        }
+        (_asset, _to, _owner, _amount, _all) = (address(0), address(0), address(0), 0, false);
+    }
+
+        /// @notice Returns everything of `asset` (and all native coin) held at the intent's
     /// deposit address to its committed owner. `asset` may differ from the intent's token
     /// (a deposit in the wrong token).
     function refund(bytes32 intentId, address owner, address token, address asset) external onlyOperator {

@@ -22,10 +22,33 @@ contract Settlement is Ownable {
     event Filled(
         bytes32 indexed intentId, address indexed token, uint256 amount, address indexed recipient, bool callSucceeded
     );
+    /// @notice An order of a batch that was not paid, while the others were: `alreadyFilled`, or
+    /// its payment failed (nothing of it moved and the intent stays unfilled).
+    event FillSkipped(bytes32 indexed intentId, bool alreadyFilled);
     event SolverChanged(address solver);
     event Withdrawn(address indexed token, uint256 amount, address to);
 
+    /// @notice A plain fill in a batch: `amount` of `token` to `recipient`.
+    struct Fill {
+        bytes32 intentId;
+        address token;
+        uint256 amount;
+        address recipient;
+    }
+
+    /// @notice A fill with a destination call in a batch, as `fillWithCall` takes it.
+    struct CallFill {
+        bytes32 intentId;
+        address token;
+        uint256 amount;
+        address fallbackRecipient;
+        address target;
+        bytes data;
+        uint256 amountOffset;
+    }
+
     error NotSolver();
+    error OutOfGas();
     error AlreadyFilled(bytes32 intentId);
     error RenounceDisabled();
 
@@ -36,8 +59,11 @@ contract Settlement is Ownable {
         solver = solver_;
     }
 
+    /// @dev Settlement itself too: `fillBatch` makes each fill with a call a call of its own. It
+    /// never calls itself otherwise (its only other outgoing calls are token transfers and empty
+    /// native transfers), so no one else's data can reach a fill this way.
     modifier onlySolver() {
-        if (msg.sender != solver) revert NotSolver();
+        if (msg.sender != solver && msg.sender != address(this)) revert NotSolver();
         _;
     }
 
@@ -71,6 +97,37 @@ contract Settlement is Ownable {
         emit Filled(intentId, token, amount, fallbackRecipient, ok);
     }
 
+    /// @notice Fills many intents in one transaction. Each is still guarded by its own
+    /// `filled[intentId]`, and one that cannot be paid (already filled, a payment that fails) is
+    /// skipped with `FillSkipped` without reverting the others. Plain fills and fills with a call
+    /// come in two lists so a plain one carries no call fields.
+    function fillBatch(Fill[] calldata fills, CallFill[] calldata callFills) external onlySolver {
+        for (uint256 i; i < fills.length; ++i) {
+            Fill calldata f = fills[i];
+            if (_skipFilled(f.intentId)) continue;
+            filled[f.intentId] = true;
+            uint256 gasBefore = gasleft();
+            if (_tryPay(f.token, f.amount, f.recipient)) {
+                emit Filled(f.intentId, f.token, f.amount, f.recipient, true);
+            } else {
+                _revertIfOutOfGas(gasBefore);
+                filled[f.intentId] = false;
+                emit FillSkipped(f.intentId, false);
+            }
+        }
+        for (uint256 i; i < callFills.length; ++i) {
+            CallFill calldata c = callFills[i];
+            if (_skipFilled(c.intentId)) continue;
+            // A call of its own, so a failure undoes the record and the hand-over to the Executor.
+            uint256 gasBefore = gasleft();
+            try this.fillWithCall(c.intentId, c.token, c.amount, c.fallbackRecipient, c.target, c.data, c.amountOffset) {}
+            catch {
+                _revertIfOutOfGas(gasBefore);
+                emit FillSkipped(c.intentId, false);
+            }
+        }
+    }
+
     function setSolver(address solver_) external onlyOwner {
         solver = solver_;
         emit SolverChanged(solver_);
@@ -89,6 +146,30 @@ contract Settlement is Ownable {
     function _record(bytes32 intentId) private {
         if (filled[intentId]) revert AlreadyFilled(intentId);
         filled[intentId] = true;
+    }
+
+    /// @dev A payment that failed for want of gas says nothing about the order: the whole batch
+    /// reverts instead of skipping it. Otherwise a gas estimate (the least gas with which the
+    /// transaction succeeds) would settle on an amount that skips a payable order. A call that ran
+    /// out leaves the caller the 1/64 it kept plus at most 1/64 per level of calls below it; a
+    /// failure for any other reason leaves most of the gas.
+    function _revertIfOutOfGas(uint256 gasBefore) private view {
+        if (gasleft() < gasBefore / 16) revert OutOfGas();
+    }
+
+        function _skipFilled(bytes32 intentId) private returns (bool) {
+        if (!filled[intentId]) return false;
+        emit FillSkipped(intentId, true);
+        return true;
+    }
+
+    /// @dev `_pay` that reports a failure instead of reverting. The native transfer copies no
+    /// return data, so a hostile recipient cannot make it costly with a huge payload.
+    function _tryPay(address token, uint256 amount, address to) private returns (bool ok) {
+        if (token != address(0)) return IERC20(token).trySafeTransfer(to, amount);
+        assembly {
+            ok := call(gas(), to, amount, 0, 0, 0, 0)
+        }
     }
 
     function _pay(address token, uint256 amount, address to) private {

@@ -658,6 +658,11 @@ export const depositFactoryAbi = [
   },
   {
     "inputs": [],
+    "name": "OutOfGas",
+    "type": "error"
+  },
+  {
+    "inputs": [],
     "name": "ZeroAddress",
     "type": "error"
   },
@@ -695,6 +700,19 @@ export const depositFactoryAbi = [
       }
     ],
     "name": "Refunded",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "intentId",
+        "type": "bytes32"
+      }
+    ],
+    "name": "SweepSkipped",
     "type": "event"
   },
   {
@@ -913,6 +931,41 @@ export const depositFactoryAbi = [
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "intentId",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "address",
+            "name": "owner",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "amount",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct DepositFactory.Sweep[]",
+        "name": "sweeps",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "sweepBatch",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
   }
 ] as const;
 
@@ -955,6 +1008,11 @@ export const settlementAbi = [
     "type": "error"
   },
   {
+    "inputs": [],
+    "name": "OutOfGas",
+    "type": "error"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -991,6 +1049,25 @@ export const settlementAbi = [
     ],
     "name": "SafeERC20FailedOperation",
     "type": "error"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "intentId",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "bool",
+        "name": "alreadyFilled",
+        "type": "bool"
+      }
+    ],
+    "name": "FillSkipped",
+    "type": "event"
   },
   {
     "anonymous": false,
@@ -1123,6 +1200,83 @@ export const settlementAbi = [
       }
     ],
     "name": "fill",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "intentId",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "amount",
+            "type": "uint256"
+          },
+          {
+            "internalType": "address",
+            "name": "recipient",
+            "type": "address"
+          }
+        ],
+        "internalType": "struct Settlement.Fill[]",
+        "name": "fills",
+        "type": "tuple[]"
+      },
+      {
+        "components": [
+          {
+            "internalType": "bytes32",
+            "name": "intentId",
+            "type": "bytes32"
+          },
+          {
+            "internalType": "address",
+            "name": "token",
+            "type": "address"
+          },
+          {
+            "internalType": "uint256",
+            "name": "amount",
+            "type": "uint256"
+          },
+          {
+            "internalType": "address",
+            "name": "fallbackRecipient",
+            "type": "address"
+          },
+          {
+            "internalType": "address",
+            "name": "target",
+            "type": "address"
+          },
+          {
+            "internalType": "bytes",
+            "name": "data",
+            "type": "bytes"
+          },
+          {
+            "internalType": "uint256",
+            "name": "amountOffset",
+            "type": "uint256"
+          }
+        ],
+        "internalType": "struct Settlement.CallFill[]",
+        "name": "callFills",
+        "type": "tuple[]"
+      }
+    ],
+    "name": "fillBatch",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"

@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { type Address, getAbiItem, type Hex, toFunctionSelector } from "viem";
+import { depositFactoryAbi, settlementAbi } from "../chains/abi.gen.ts";
 import { toViemChain } from "../chains/chain.ts";
 import { publicClientFor } from "../chains/clients.ts";
 import { wellKnownAddresses } from "../chains/well-known.ts";
@@ -235,12 +237,22 @@ async function deploymentIntact(
     // A devnet persisted by an older Junction lacks what clients now find at fixed addresses.
     if (recorded.contracts.IntentEntrypoint !== wellKnownAddresses.IntentEntrypoint) return false;
     const client = clientFor(chain, rpcUrl);
-    const codes = await Promise.all(
-      [recorded.contracts.Settlement, wellKnownAddresses.Multicall3].map((address) =>
-        client.getCode({ address }),
-      ),
+    const expected: [Address, Hex | null][] = [
+      [
+        recorded.contracts.Settlement,
+        toFunctionSelector(getAbiItem({ abi: settlementAbi, name: "fillBatch" })),
+      ],
+      [
+        recorded.contracts.DepositFactory,
+        toFunctionSelector(getAbiItem({ abi: depositFactoryAbi, name: "sweepBatch" })),
+      ],
+      [wellKnownAddresses.Multicall3, null],
+    ];
+    const codes = await Promise.all(expected.map(([address]) => client.getCode({ address })));
+    // Contracts of an older Junction lack functions the engine now calls (their selectors).
+    return codes.every(
+      (code, i) => code !== undefined && code !== "0x" && code.includes(expected[i]?.[1]?.slice(2) ?? ""),
     );
-    return codes.every((code) => code !== undefined && code !== "0x");
   });
   return (await Promise.all(checks)).every(Boolean);
 }

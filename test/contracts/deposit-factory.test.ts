@@ -373,6 +373,50 @@ describe("DepositFactory", () => {
     }
   });
 
+  it("sweeps many deposit addresses in one transaction, skipping one that holds too little", async () => {
+    const owner = user.account.address;
+    const orders = await Promise.all(
+      [usdc, usdc, zeroAddress, usdc].map(async (token) => {
+        const intentId = newIntentId();
+        return { intentId, owner, token, amount: token === usdc ? 4_000_000n : parseEther("0.01") };
+      }),
+    );
+    const ats = await Promise.all(orders.map((o) => depositAddress(o.intentId, o.owner, o.token)));
+    // The third USDC order (the last) is short by one unit.
+    for (const [i, o] of orders.entries())
+      await send(user, o.token, ats[i] as Address, o.amount - (i === 3 ? 1n : 0n));
+    const before = {
+      usdc: await balanceOf(usdc, settlement),
+      native: await balanceOf(zeroAddress, settlement),
+    };
+
+    const receipt = await mined(
+      await operator.sendTransaction({
+        to: factory,
+        data: encodeFunctionData({ abi: depositFactoryAbi, functionName: "sweepBatch", args: [orders] }),
+      }),
+    );
+    const swept = parseEventLogs({ abi: depositFactoryAbi, eventName: "Swept", logs: receipt.logs });
+    expect(swept.map((l) => [l.args.intentId, l.args.depositAddress])).toEqual(
+      [0, 1, 2].map((i) => [orders[i]?.intentId, ats[i]]),
+    );
+    const skipped = parseEventLogs({ abi: depositFactoryAbi, eventName: "SweepSkipped", logs: receipt.logs });
+    expect(skipped.map((l) => l.args.intentId)).toEqual([orders[3]?.intentId]);
+    expect(await balanceOf(usdc, settlement)).toBe(before.usdc + 8_000_000n);
+    expect(await balanceOf(zeroAddress, settlement)).toBe(before.native + parseEther("0.01"));
+    for (const at of ats.slice(0, 3)) expect(await balanceOf(usdc, at)).toBe(0n);
+    expect(await balanceOf(usdc, ats[3] as Address)).toBe(4_000_000n - 1n);
+
+    await expectRevert(
+      attacker,
+      {
+        to: factory,
+        data: encodeFunctionData({ abi: depositFactoryAbi, functionName: "sweepBatch", args: [orders] }),
+      },
+      "NotOperator",
+    );
+  });
+
   it("keeps nothing in the factory's transient parameters after a transaction", async () => {
     const pending = await client.readContract({
       address: factory,

@@ -250,6 +250,131 @@ describe("Settlement.fill", () => {
   });
 });
 
+describe("Settlement.fillBatch", () => {
+  const batchData = (
+    fills: { intentId: Hex; token: Address; amount: bigint; recipient: Address }[],
+    callFills: {
+      intentId: Hex;
+      token: Address;
+      amount: bigint;
+      fallbackRecipient: Address;
+      target: Address;
+      data: Hex;
+      amountOffset: bigint;
+    }[] = [],
+  ): Hex => encodeFunctionData({ abi: settlementAbi, functionName: "fillBatch", args: [fills, callFills] });
+
+  it("pays each order once; one already filled, one that cannot be paid and one whose call reverts do not stop the others", async () => {
+    const done = newIntentId();
+    await mined(
+      await solver.sendTransaction({
+        to: settlement,
+        data: fillData(done, usdc, 1_000_000n, freshAddress()),
+      }),
+    );
+    const paid = Array.from({ length: 3 }, () => ({
+      intentId: newIntentId(),
+      token: usdc,
+      amount: 2_000_000n,
+      recipient: freshAddress(),
+    }));
+    const native = {
+      intentId: newIntentId(),
+      token: zeroAddress,
+      amount: parseEther("0.5"),
+      recipient: freshAddress(),
+    };
+    const again = { intentId: done, token: usdc, amount: 1_000_000n, recipient: freshAddress() };
+    // Native coin to the vault, which refuses it: the payment fails, the intent stays unfilled.
+    const refused = {
+      intentId: newIntentId(),
+      token: zeroAddress,
+      amount: parseEther("1"),
+      recipient: vault,
+    };
+    const tooMuch = { intentId: newIntentId(), token: usdc, amount: 10n ** 30n, recipient: freshAddress() };
+    const receiver = freshAddress();
+    const goodCall = {
+      intentId: newIntentId(),
+      token: usdc,
+      amount: 3_000_000n,
+      fallbackRecipient: freshAddress(),
+      target: vault,
+      data: vaultDeposit(PLACEHOLDER, receiver),
+      amountOffset: 4n,
+    };
+    const badCall = {
+      ...goodCall,
+      intentId: newIntentId(),
+      fallbackRecipient: freshAddress(),
+      data: vaultDeposit(3_000_001n, receiver),
+      amountOffset: NO_OFFSET,
+    };
+    const settlementBefore = await balanceOf(usdc, settlement);
+
+    const receipt = await mined(
+      await solver.sendTransaction({
+        to: settlement,
+        data: batchData([paid[0], again, native, refused, paid[1], tooMuch, paid[2]] as never, [
+          badCall,
+          goodCall,
+        ]),
+      }),
+    );
+    expect(receipt.status).toBe("success");
+    const filledLogs = parseEventLogs({ abi: settlementAbi, eventName: "Filled", logs: receipt.logs });
+    expect(filledLogs.map((l) => [l.args.intentId, l.args.callSucceeded])).toEqual([
+      [paid[0]?.intentId, true],
+      [native.intentId, true],
+      [paid[1]?.intentId, true],
+      [paid[2]?.intentId, true],
+      [badCall.intentId, false],
+      [goodCall.intentId, true],
+    ]);
+    const skipped = parseEventLogs({ abi: settlementAbi, eventName: "FillSkipped", logs: receipt.logs });
+    expect(skipped.map((l) => [l.args.intentId, l.args.alreadyFilled])).toEqual([
+      [done, true],
+      [refused.intentId, false],
+      [tooMuch.intentId, false],
+    ]);
+    for (const p of paid) expect(await balanceOf(usdc, p.recipient)).toBe(2_000_000n);
+    expect(await balanceOf(zeroAddress, native.recipient)).toBe(native.amount);
+    expect(await balanceOf(usdc, again.recipient)).toBe(0n);
+    expect(await balanceOf(usdc, tooMuch.recipient)).toBe(0n);
+    expect(await balanceOf(usdc, badCall.fallbackRecipient)).toBe(3_000_000n);
+    expect(await balanceOf(usdc, goodCall.fallbackRecipient)).toBe(0n);
+    expect(await isFilled(refused.intentId)).toBe(false);
+    expect(await isFilled(tooMuch.intentId)).toBe(false);
+    for (const id of [...paid.map((p) => p.intentId), native.intentId, badCall.intentId, goodCall.intentId])
+      expect(await isFilled(id)).toBe(true);
+    expect(await balanceOf(usdc, settlement)).toBe(settlementBefore - 6_000_000n - 6_000_000n);
+    await executorIsEmpty(usdc, vault);
+  });
+
+  it("undoes a fill with a call whose hand-over fails, and lets only the solver batch", async () => {
+    const order = {
+      intentId: newIntentId(),
+      token: usdc,
+      amount: 10n ** 30n,
+      fallbackRecipient: freshAddress(),
+      target: vault,
+      data: vaultDeposit(PLACEHOLDER, freshAddress()),
+      amountOffset: 4n,
+    };
+    const receipt = await mined(
+      await solver.sendTransaction({ to: settlement, data: batchData([], [order]) }),
+    );
+    const skipped = parseEventLogs({ abi: settlementAbi, eventName: "FillSkipped", logs: receipt.logs });
+    expect(skipped.map((l) => l.args)).toEqual([{ intentId: order.intentId, alreadyFilled: false }]);
+    expect(await isFilled(order.intentId)).toBe(false);
+    await executorIsEmpty(usdc, vault);
+
+    const plain = { intentId: newIntentId(), token: usdc, amount: 1n, recipient: attacker.account.address };
+    await expectRevert(attacker, { to: settlement, data: batchData([plain]) }, "NotSolver");
+    expect(await isFilled(plain.intentId)).toBe(false);
+  });
+});
+
 describe("Settlement owner functions", () => {
   it("lets only the owner withdraw or change the solver", async () => {
     const thief = attacker.account.address;

@@ -7,7 +7,7 @@ import { devnetAccount } from "../../src/devnet/accounts.ts";
 import { mine, setAutomine } from "../../src/devnet/anvil-rpc.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { freshAddress } from "../support/onchain.ts";
-import { flows } from "../support/trails-flow.ts";
+import { flows, sweepOf } from "../support/trails-flow.ts";
 import { until } from "../support/until.ts";
 
 let t: TestJunction;
@@ -72,7 +72,7 @@ describe("payments through the real Trails client", () => {
     );
     const executed = await t.trails.executeIntent({ intentId, depositTransactionHash: hash });
     expect(executed.intentStatus).toBe("EXECUTING");
-    // The receipt is done once every leg is mined, the sweep included.
+    // The receipt is done once every leg is mined: at the fill.
     const receipt = await f.waitFinal(t.trails, intentId);
     expect(receipt.status).toBe("SUCCEEDED");
     // SUCCEEDED is committed with the mined fill, in one transaction; the sweep follows (its
@@ -99,6 +99,54 @@ describe("payments through the real Trails client", () => {
     expect(receipt.destinationTransaction?.status).toBe("SUCCEEDED");
     expect(receipt.originTransaction.status).toBe("SUCCEEDED");
     expect(receipt.depositTransaction.txnHash).toBe(hash);
+  });
+
+  it("done comes at the fill: the sweep is not waited for, and shows its progress beside the legs", async () => {
+    const recipient = freshAddress();
+    const intent = await quoteAndCommit(usdcQuote(A, B, 20_000_000n, recipient));
+    const origin = f.client(A);
+    const hash = await f.transfer(
+      A,
+      USER,
+      f.token(A, "USDC"),
+      intent.originIntentAddress as Address,
+      20_000_000n,
+    );
+    // The deposit is mined; from now on the origin chain mines nothing, so the sweep cannot land.
+    await setAutomine(origin, false);
+    try {
+      await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+      const receipt = await f.waitFinal(t.trails, intent.intentId);
+      expect(receipt.status).toBe("SUCCEEDED");
+      expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
+      expect(receipt.originTransaction).toMatchObject({ status: "SUCCEEDED", txnHash: hash });
+      expect(receipt.destinationTransaction?.status).toBe("SUCCEEDED");
+      const pending = await until(
+        async () => (await t.trails.getIntentReceipt({ intentId: intent.intentId })).intentReceipt,
+        (r) => sweepOf(r)?.status === "SENT",
+        "the sweep sent",
+      );
+      expect(sweepOf(pending)?.txnHash).toBeUndefined();
+    } finally {
+      await setAutomine(origin, true);
+    }
+    await mine(origin);
+    const swept = await until(
+      async () => (await t.trails.getIntentReceipt({ intentId: intent.intentId })).intentReceipt,
+      (r) => sweepOf(r)?.status === "SUCCEEDED",
+      "the sweep mined",
+    );
+    const sweep = sweepOf(swept)?.txnHash;
+    expect(await f.balance(A, f.token(A, "USDC"), intent.originIntentAddress as Address)).toBe(0n);
+    const row = await t.db
+      .selectFrom("chain_txs")
+      .select(["hash", "status"])
+      .where("intent_id", "=", intent.intentId)
+      .where("kind", "=", "sweep")
+      .where("status", "=", "mined")
+      .executeTakeFirstOrThrow();
+    expect(sweep).toBe(row.hash);
+    expect(swept.originTransaction.txnHash).toBe(hash);
   });
 
   it("2. exact output into WETH on chain C, paying with USDC on chain A", async () => {
@@ -150,7 +198,7 @@ describe("payments through the real Trails client", () => {
     });
     expect(intent.originPrecondition.type).toBe("native-balance");
     const hash = await f.transfer(B, USER, zeroAddress, intent.originIntentAddress as Address, 10n ** 16n);
-    const receipt = await f.waitFinal(t.trails, intent.intentId);
+    const receipt = await f.waitSettled(t.trails, intent.intentId);
     expect(receipt.status).toBe("SUCCEEDED");
     expect(receipt.depositTransaction.txnHash).toBe(hash);
     expect(await f.balance(A, usdcA, recipient)).toBe(intent.quote.toAmount);
@@ -275,7 +323,7 @@ describe("payments through the real Trails client", () => {
     const before = await f.balance(A, usdcA, user);
     const hash = await f.transfer(A, USER, usdcA, intent.originIntentAddress as Address, 70_000_000n);
     await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    const receipt = await f.waitFinal(t.trails, intent.intentId);
+    const receipt = await f.waitSettled(t.trails, intent.intentId);
     expect(receipt.status).toBe("SUCCEEDED");
     expect(await f.balance(B, f.token(B, "USDC"), recipient)).toBe(intent.quote.toAmount);
     expect(before - (await f.balance(A, usdcA, user))).toBe(50_000_000n);

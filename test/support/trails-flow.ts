@@ -9,6 +9,7 @@ import { abortMessage } from "../../src/core/intent/authority.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
 import type { TestJunction } from "./junction.ts";
 import { balanceOf, mined } from "./onchain.ts";
+import { until } from "./until.ts";
 
 /** Helpers for driving whole payments through the real Trails client on a test Junction. */
 export function flows(t: TestJunction) {
@@ -80,6 +81,20 @@ export function flows(t: TestJunction) {
     }
   }
 
+  /**
+   * Waits until the engine is through with the intent: done, and once delivered, its sweep mined
+   * too (the sweep settles the deposit address and returns an over-deposit's excess).
+   */
+  async function waitSettled(trails: TrailsApi, intentId: string) {
+    const receipt = await waitFinal(trails, intentId);
+    if (receipt.originTransaction.txnHash !== receipt.depositTransaction.txnHash) return receipt;
+    return until(
+      async () => (await trails.getIntentReceipt({ intentId })).intentReceipt,
+      (r) => sweepOf(r)?.status === "SUCCEEDED",
+      `the sweep of intent ${intentId}`,
+    );
+  }
+
   /** Polls until the intent reaches `status` (a late deposit can change a finished intent). */
   async function waitStatus(trails: TrailsApi, intentId: string, status: string, timeoutMs = 30_000) {
     const deadline = Date.now() + timeoutMs;
@@ -127,6 +142,7 @@ export function flows(t: TestJunction) {
     transfer,
     quotePayment,
     waitFinal,
+    waitSettled,
     waitStatus,
     abort,
     balance,
@@ -134,3 +150,7 @@ export function flows(t: TestJunction) {
     registry,
   };
 }
+
+/** Junction's extra receipt leg, its sweep, which the Trails client's types do not name. */
+export const sweepOf = (receipt: object) =>
+  (receipt as { sweepTransaction?: { status: string; txnHash?: string } }).sweepTransaction;

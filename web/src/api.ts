@@ -25,6 +25,8 @@ export interface IntentReceipt {
   depositTransaction: Leg;
   originTransaction: Leg;
   destinationTransaction: Leg;
+  /** Junction's sweep of the deposit address into Settlement, after delivery. */
+  sweepTransaction?: Leg;
   summary: {
     originIntentAddress: string;
     originTokenAmount: string;

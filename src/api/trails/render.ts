@@ -260,6 +260,18 @@ type LegStatus =
 /** Leg states of a transaction sent but not yet in a block. */
 const awaitingBlock = new Set<LegStatus>(["PENDING", "SENT", "RELAYING", "MINING"]);
 
+function ownRefund(txs: TxView[], plan: IntentPlan): TxView | undefined {
+  return txs
+    .filter(
+      (t) =>
+        t.kind === "refund" &&
+        t.status !== "dropped" &&
+        t.chainId === plan.from.chainId &&
+        t.asset?.toLowerCase() === plan.from.address.toLowerCase(),
+    )
+    .at(-1);
+}
+
 function lastTx(txs: TxView[], kind: TxKind): TxView | undefined {
   return txs.filter((t) => t.kind === kind && t.status !== "dropped").at(-1);
 }
@@ -347,7 +359,11 @@ export function renderGasFeeOptions(ctx: AppContext, plan: IntentPlan) {
   };
 }
 
-/** The three legs of an intent: the user's deposit, Junction's origin transaction (sweep or refund), the fill. */
+/**
+ * The legs of an intent: the user's deposit; the origin leg, what became of the payment on the
+ * origin chain (once delivered, the deposit that paid it; once ended undelivered, its refund); the
+ * fill; and beside them Junction's own sweep of the deposit address, which follows delivery.
+ */
 export function renderReceipt(ctx: AppContext, view: IntentView) {
   const { plan, txs, deposits, status } = view;
   const at = { created: view.createdAt, updated: view.updatedAt };
@@ -378,17 +394,20 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
         : ended
           ? "ABORTED"
           : "PENDING");
+  const deposit = {
+    chainId: plan.from.chainId,
+    from: getAddress(ownDeposits[0]?.from ?? plan.owner),
+    to: plan.depositAddress,
+    token: plan.from.address,
+    amount: deposited > 0n ? deposited : plan.quote.fromAmount,
+    ...(depositHash ? { hash: depositHash } : {}),
+  };
   const depositLeg = leg(
     plan,
     "DEPOSIT",
     depositStatus,
     {
-      chainId: plan.from.chainId,
-      from: getAddress(ownDeposits[0]?.from ?? plan.owner),
-      to: plan.depositAddress,
-      token: plan.from.address,
-      amount: deposited > 0n ? deposited : plan.quote.fromAmount,
-      ...(depositHash ? { hash: depositHash } : {}),
+      ...deposit,
       ...(relayedStatus === "REVERTED" || relayedStatus === "FAILED"
         ? { reason: view.statusReason ?? "" }
         : {}),
@@ -397,37 +416,70 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
   );
   const entry = relayed?.detail ? depositIntentEntry(relayed.detail) : null;
 
-  const refund = lastTx(txs, "refund");
-  const sweep = lastTx(txs, "sweep");
+  const fill = lastTx(txs, "fill");
+  const callFailed = status === "FAILED" && fill?.status === "mined";
+  const delivered = status === "SUCCEEDED" || callFailed;
+  // The intent's own refund: its token on its origin chain, once it has ended undelivered. A stray
+  // asset's return, or a late deposit returned after delivery, is not what became of the payment.
+  const refund = delivered || !ended ? undefined : ownRefund(txs, plan);
   const origin = chainOf(ctx, plan.from.chainId);
-  const originTx = refund ?? sweep;
   const originLeg = leg(
     plan,
     "ORIGIN",
-    originTx ? txStatus(originTx) : ended ? "ABORTED" : status === "QUOTED" ? "UNKNOWN" : "ON_HOLD",
-    {
-      chainId: plan.from.chainId,
-      from: plan.depositAddress,
-      to: refund ? plan.owner : origin.contracts.Settlement,
-      token: plan.from.address,
-      amount: plan.quote.fromAmount,
-      ...(originTx ? { hash: originTx.hash } : {}),
-      ...(refund ? { reason: `refund to the owner: ${view.statusReason ?? "refunded"}` } : {}),
-    },
+    delivered
+      ? "SUCCEEDED"
+      : refund
+        ? txStatus(refund)
+        : ended
+          ? "ABORTED"
+          : status === "QUOTED"
+            ? "UNKNOWN"
+            : "ON_HOLD",
+    delivered
+      ? deposit
+      : {
+          chainId: plan.from.chainId,
+          from: plan.depositAddress,
+          to: plan.owner,
+          token: plan.from.address,
+          amount: plan.quote.fromAmount,
+          ...(refund
+            ? { hash: refund.hash, reason: `refund to the owner: ${view.statusReason ?? "refunded"}` }
+            : {}),
+        },
     at,
   );
+  const sweep = lastTx(txs, "sweep");
+  const sweepLeg =
+    sweep &&
+    leg(
+      plan,
+      "ORIGIN",
+      txStatus(sweep),
+      {
+        chainId: plan.from.chainId,
+        from: plan.depositAddress,
+        to: origin.contracts.Settlement,
+        token: plan.from.address,
+        amount: deposited,
+        hash: sweep.hash,
+      },
+      at,
+    );
 
-  const fill = lastTx(txs, "fill");
-  const callFailed = status === "FAILED" && fill?.status === "mined";
+  // Delivered with no fill of ours on record: Settlement showed the intent filled (its record
+  // outranks ours), so the recipient was paid by a transaction this receipt cannot name.
   const fillStatus: LegStatus = fill
     ? callFailed
       ? "FAILED"
       : txStatus(fill)
-    : ended
-      ? "ABORTED"
-      : status === "QUOTED"
-        ? "UNKNOWN"
-        : "ON_HOLD";
+    : delivered
+      ? "SUCCEEDED"
+      : ended
+        ? "ABORTED"
+        : status === "QUOTED"
+          ? "UNKNOWN"
+          : "ON_HOLD";
   const destinationLeg = leg(
     plan,
     "DESTINATION",
@@ -453,6 +505,9 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
     depositTransaction: entry ? { ...depositLeg, depositIntentEntry: entry } : depositLeg,
     originTransaction: originLeg,
     destinationTransaction: destinationLeg,
+    // Junction's own bookkeeping on the origin chain (the deposit address swept into Settlement),
+    // after the user is paid: shown for its progress, never waited for.
+    ...(sweepLeg ? { sweepTransaction: sweepLeg } : {}),
     summary: {
       intentId: plan.intentId,
       status,
@@ -484,9 +539,9 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
   return {
     receipt,
     states,
-    // Done once nothing in the receipt will change: the status is final and every leg's
-    // transaction is in a block (the sweep lands after SUCCEEDED). The Trails widget stops
-    // polling at `done` and counts a leg still without its transaction as failed.
+    // Done once the three legs will not change: the status is final and every leg's transaction
+    // is in a block. The sweep is not waited for: the user is paid at the fill. The Trails widget
+    // stops polling at `done` and counts a leg still without its transaction as failed.
     done: view.final && !states.some((s) => s === "ON_HOLD" || awaitingBlock.has(s)),
   };
 }

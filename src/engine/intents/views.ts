@@ -51,6 +51,8 @@ export interface TxView {
   chainId: number;
   status: TxStatus;
   hash: string;
+  /** For a refund: the asset it returns (the intent's token or a stray one). */
+  asset: string | null;
   /** The block it was mined (or reverted) in, once confirmed; null before. */
   blockNumber: bigint | null;
   /** For a relayed gasless deposit: what it was signed with. */
@@ -94,6 +96,7 @@ const txView = (tx: ChainTxRow): TxView => ({
   chainId: tx.chain_id,
   status: tx.status as TxStatus,
   hash: tx.hash,
+  asset: tx.asset,
   blockNumber: tx.block_number === null ? null : BigInt(tx.block_number),
   detail: tx.kind === "deposit" && tx.detail ? fromJson<RelayedDeposit>(tx.detail) : null,
 });

@@ -102,13 +102,7 @@ export function IntentPage({ id }: { id: string }) {
           </tr>
         </thead>
         <tbody>
-          {(
-            [
-              ["Deposit", receipt.depositTransaction],
-              [receipt.status === "REFUNDED" ? "Refund" : "Sweep", receipt.originTransaction],
-              ["Delivery", receipt.destinationTransaction],
-            ] as const
-          ).map(([name, leg]) => (
+          {legRows(receipt).map(([name, leg]) => (
             <tr key={name}>
               <td>{name}</td>
               <td>
@@ -125,6 +119,23 @@ export function IntentPage({ id }: { id: string }) {
       <Timeline events={events} chains={chains} subject="intent" />
     </section>
   );
+}
+
+/**
+ * The receipt's transactions worth a row: the origin leg only when it is a refund (once the user is
+ * paid it names the deposit again), and Junction's sweep once it is sent.
+ */
+function legRows(receipt: IntentReceipt): [string, Leg][] {
+  const origin = receipt.originTransaction;
+  const refunded =
+    origin.toAddress.toLowerCase() === receipt.ownerAddress.toLowerCase() &&
+    !["UNKNOWN", "ON_HOLD", "ABORTED"].includes(origin.status);
+  return [
+    ["Deposit", receipt.depositTransaction],
+    ...(refunded ? [["Refund", origin] as [string, Leg]] : []),
+    ["Delivery", receipt.destinationTransaction],
+    ...(receipt.sweepTransaction ? [["Sweep", receipt.sweepTransaction] as [string, Leg]] : []),
+  ];
 }
 
 const legAmount = (leg: Leg, decimals?: number, symbol?: string) =>
