@@ -446,6 +446,7 @@ function measures(r: Round): Record<string, number[]> {
     "deposit block → fill receipt (ms)": samples((o) => between(marks(o).depositSeen, marks(o).fillMined)),
     "deposit block → fill receipt (blocks)": samples((o) => marks(o).fillBlocks),
     "deposit block → done seen by the client (ms)": samples((o) => between(marks(o).depositSeen, o.t.done)),
+    "fill's block → done seen by the client (ms)": samples((o) => between(marks(o).fillMined, o.t.done)),
     "whole payment: quote → done (ms)": samples((o) => between(o.t.start, o.t.done)),
   };
 }
@@ -481,6 +482,7 @@ async function main(): Promise<void> {
     const sent = "deposit block → fill sent (ms)";
     const mined = "deposit block → fill receipt (ms)";
     const blocks = "deposit block → fill receipt (blocks)";
+    const done = "fill's block → done seen by the client (ms)";
     console.log(
       [
         "## End-to-end payments (real Trails client, 1 s blocks)",
@@ -500,6 +502,8 @@ async function main(): Promise<void> {
             "max",
             "Blocks p50",
             "max",
+            "Done after fill's block p50 ms",
+            "max",
             "Checks",
           ],
           rounds.map((r) => {
@@ -514,10 +518,12 @@ async function main(): Promise<void> {
               stat(m[mined] ?? [], "max"),
               stat(m[blocks] ?? [], 50),
               stat(m[blocks] ?? [], "max"),
+              stat(m[done] ?? [], 50),
+              stat(m[done] ?? [], "max"),
               r.problems.length === 0 ? "passed" : `${r.problems.length} failed`,
             ];
           }),
-          [true, true, true, true, true, true, true, true, true, false],
+          [true, true, true, true, true, true, true, true, true, true, true, false],
         ),
         "",
         `All measures of the ${last.n}-user round:`,

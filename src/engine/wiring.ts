@@ -107,9 +107,11 @@ export function wireEngine(
     : null;
   const push = new PushHub(db, notice, log);
   // What the commit point announces once a change is durable: the runners wake for what it made
-  // due, long-polls hear of the intents it changed, the event feed and webhooks of its events.
+  // due now and at the earliest later time it set (a deadline), long-polls hear of the intents it changed, the event feed and webhooks of its events.
   const announce = (committed: Committed) => {
     for (const queue of committed.due) signals[queue].wake();
+    for (const [queue, at] of committed.dueLater)
+      signals[queue].wakeIn(at.getTime() - deps.clock.now().getTime());
     for (const id of committed.intents) changes.notify(id);
     if (committed.events.length > 0) push.news();
     metrics.committed(committed, deps);

@@ -55,6 +55,29 @@ describe.each(databaseTargets())("commit point on $name", ({ name, target }) => 
     expect((await findIntent(store.db, id))?.status).toBe("COMMITTED");
   });
 
+  it("announces the earliest later time a commit set for a row, so the runner wakes then (a deadline)", async () => {
+    const store = await open();
+    const [first, second] = [await quoted(store), await quoted(store)];
+    const at = now();
+    const later = (ms: number) => new Date(at.getTime() + ms);
+    announced = [];
+    await store.commit(at, async (uow) => {
+      for (const [id, ms] of [
+        [first, 90_000],
+        [second, 30_000],
+      ] as const) {
+        const locked = await uow.lockIntent(id);
+        if (!locked) throw new Error("no intent");
+        await uow.changeIntent(locked, {
+          transition: "commit",
+          patch: { stage: "await_deposit", next_action_at: later(ms) },
+        });
+      }
+    });
+    expect([...(announced[0]?.due ?? [])]).toEqual([]);
+    expect([...(announced[0]?.dueLater ?? [])]).toEqual([["intents", later(30_000)]]);
+  });
+
   it("a commit that throws leaves nothing behind and announces nothing", async () => {
     const store = await open();
     const id = await quoted(store);

@@ -48,6 +48,8 @@ export interface Committed {
   executions: ReadonlySet<string>;
   /** Queues with a row it made due now. */
   due: ReadonlySet<QueueTable>;
+  /** Per queue, the earliest later time it set for a row to be looked at (a deadline, a poll). */
+  dueLater: ReadonlyMap<QueueTable, Date>;
 }
 
 export type CommitListener = (committed: Committed) => void;
@@ -99,6 +101,7 @@ export class Store {
       intents: new Set([plan.intentId]),
       executions: new Set(),
       due: new Set(),
+      dueLater: new Map(),
     });
   }
 
@@ -140,6 +143,7 @@ export class UnitOfWork {
   /** Executions built on a changed intent, woken in this transaction (they follow their intent). */
   private readonly followers = new Set<string>();
   private readonly due = new Set<QueueTable>();
+  private readonly dueLater = new Map<QueueTable, Date>();
   private appended: CommittedEvent[] = [];
 
   constructor(
@@ -149,7 +153,9 @@ export class UnitOfWork {
 
   private touched(table: QueueTable, id: string, next: Date | null | undefined): void {
     (table === "intents" ? this.intents : this.executions).add(id);
-    if (next && next <= this.now) this.due.add(table);
+    if (!next) return;
+    if (next <= this.now) this.due.add(table);
+    else if (next < (this.dueLater.get(table) ?? Number.POSITIVE_INFINITY)) this.dueLater.set(table, next);
   }
 
   /**
@@ -454,6 +460,12 @@ export class UnitOfWork {
   }
 
   committed(): Committed {
-    return { events: this.appended, intents: this.intents, executions: this.executions, due: this.due };
+    return {
+      events: this.appended,
+      intents: this.intents,
+      executions: this.executions,
+      due: this.due,
+      dueLater: this.dueLater,
+    };
   }
 }
