@@ -1,7 +1,9 @@
 import { TradeType } from "@0xtrails/api";
-import type { Address } from "viem";
+import { type Address, type Hex, zeroAddress } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { devTokenAbi } from "../../src/chains/abi.gen.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { mine, setAutomine } from "../../src/devnet/anvil-rpc.ts";
 import { intentEvents } from "../../src/store/events.ts";
 import { startTestJunction, type TestJunction } from "../support/junction.ts";
 import { freshAddress } from "../support/onchain.ts";
@@ -43,6 +45,62 @@ async function committed(amount: bigint, recipient: Address = user) {
 }
 
 describe("deposits, whatever their order or chain", () => {
+  it("a stray token beside a native-coin deposit waits for the sweep: paid once, the token returned after", async () => {
+    const usdcB = f.token(B, "USDC");
+    const recipient = freshAddress();
+    const amount = 10n ** 16n;
+    const { intent } = await t.trails.quoteIntent({
+      ownerAddress: user,
+      originChainId: f.chain(B).chainId,
+      originTokenAddress: zeroAddress,
+      destinationChainId: f.chain(A).chainId,
+      destinationTokenAddress: f.token(A, "USDC"),
+      destinationToAddress: recipient,
+      tradeType: TradeType.EXACT_INPUT,
+      originTokenAmount: amount,
+    });
+    await t.trails.commitIntent({ intent });
+    const address = intent.originIntentAddress as Address;
+    const settlement = f.chain(B).contracts.Settlement as Address;
+    const before = {
+      usdc: await f.balance(B, usdcB, user),
+      settlement: await f.balance(B, zeroAddress, settlement),
+    };
+    // Both in one block: returning the token would pay the owner every coin at the address too.
+    const client = f.client(B);
+    const wallet = f.wallet(B, USER);
+    await setAutomine(client, false);
+    let hashes: Hex[];
+    try {
+      hashes = [
+        await wallet.writeContract({
+          address: usdcB,
+          abi: devTokenAbi,
+          functionName: "transfer",
+          args: [address, 3_000_000n],
+        }),
+        await wallet.sendTransaction({ to: address, value: amount }),
+      ];
+      await mine(client);
+    } finally {
+      await setAutomine(client, true);
+    }
+    for (const hash of hashes)
+      expect((await client.waitForTransactionReceipt({ hash })).status).toBe("success");
+
+    const receipt = await f.waitSettled(t.trails, intent.intentId);
+    expect(receipt.status).toBe("SUCCEEDED");
+    expect(await f.balance(A, f.token(A, "USDC"), recipient)).toBe(intent.quote.toAmount);
+    expect(await f.balance(B, zeroAddress, settlement)).toBe(before.settlement + amount);
+    await until(
+      () => f.balance(B, usdcB, user),
+      (b) => b === before.usdc,
+      "the stray token's return",
+    );
+    expect(await f.balance(B, usdcB, address)).toBe(0n);
+    expect(await f.balance(B, zeroAddress, address)).toBe(0n);
+  });
+
   it("a second deposit after a refund goes back too, once, without the intent spinning", async () => {
     const usdc = f.token(A, "USDC");
     const intent = await committed(20_000_000n);

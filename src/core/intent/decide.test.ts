@@ -407,6 +407,86 @@ describe("stray assets at the deposit address", () => {
     expect(sends(a)).toEqual([]);
   });
 
+  describe("for a native-coin intent, whose deposit a return would take with it", () => {
+    const nativePlan = plan({ from: { ...plan().from, address: NATIVE } });
+    const usdcStray = returnOf(USDC);
+
+    it("a stray token is not returned while the native deposit is there; the deposit is filled", () => {
+      const a = decide(
+        facts({
+          state: { plan: nativePlan },
+          strays: [on(ORIGIN, USDC)],
+          balances: balances([
+            [NATIVE, "confirmed", 100n],
+            [NATIVE, "latest", 100n],
+            [USDC, "latest", 10n],
+          ]),
+          simulations: simulations([[usdcStray, ok()]]),
+        }),
+      );
+      expect(sends(a)).toEqual([]);
+      expect(changes(a)[0]).toMatchObject({ transition: "execute", stage: "fill" });
+    });
+
+    it("with no native coin at the address the stray token goes back at once", () => {
+      const a = decide(
+        facts({
+          state: { plan: nativePlan },
+          strays: [on(ORIGIN, USDC)],
+          balances: balances([
+            [NATIVE, "confirmed", 0n],
+            [NATIVE, "latest", 0n],
+            [USDC, "latest", 10n],
+          ]),
+          simulations: simulations([[usdcStray, ok()]]),
+        }),
+      );
+      expect(sends(a)).toEqual([usdcStray]);
+    });
+
+    it("a stray's return already on its way holds the deposit back: no fill until it is mined", () => {
+      const pending = tx("refund", "pending", { asset: USDC });
+      for (const stage of ["await_deposit", "fill"] as const) {
+        const a = decide(
+          facts({
+            state: { plan: nativePlan, stage, status: stage === "fill" ? "EXECUTING" : "COMMITTED" },
+            strays: [on(ORIGIN, USDC)],
+            txs: [pending],
+            tracked: { [pending.id]: { status: "pending" } },
+            balances: balances([
+              [NATIVE, "confirmed", 100n],
+              [NATIVE, "latest", 100n],
+              [USDC, "latest", 10n],
+            ]),
+            simulations: simulations([[{ kind: "fill" }, ok()]]),
+          }),
+        );
+        expect(a.effects, stage).toEqual([]);
+        expect(a.next).toEqual(new Date(NOW.getTime() + TX_POLL_MS));
+      }
+    });
+
+    it("in the refund stage, where everything goes back anyway, the stray token is returned too", () => {
+      const a = decide(
+        facts({
+          state: { plan: nativePlan, stage: "refund", status: "EXECUTING" },
+          strays: [on(ORIGIN, USDC)],
+          balances: balances([
+            [NATIVE, "confirmed", 100n],
+            [NATIVE, "latest", 100n],
+            [USDC, "latest", 10n],
+          ]),
+          filledOnChain: false,
+          simulations: simulations([
+            [usdcStray, ok()],
+            [returnOf(NATIVE), ok()],
+          ]),
+        }),
+      );
+      expect(sends(a)).toContainEqual(usdcStray);
+    });
+  });
+
   it("is not looked at while filling or sweeping, which must not wait", () => {
     for (const stage of ["fill", "sweep"] as const) {
       const need = decideIntent(facts({ state: { status: "EXECUTING", stage }, strays: undefined }));
@@ -625,14 +705,14 @@ describe("the sweep", () => {
     ["SUCCEEDED", true],
     ["FAILED", false],
   ] as const)(
-    "a mined sweep of a delivered intent (%s): its status stays, the sweep is recorded",
+    "a mined sweep of a delivered intent (%s): its status stays, the sweep is recorded, and the address gets a last look now",
     (status, call) => {
       const mined = tx("sweep", "mined");
       const a = decide(
         facts({ state: { ...sweeping, status, destinationCallSucceeded: call }, txs: [mined] }),
       );
       expect(changes(a)).toEqual([{ stage: "watch", event: "sweep.mined", data: { hash: mined.hash } }]);
-      expect(a.next).toBeNull();
+      expect(a.next).toEqual(NOW);
     },
   );
 

@@ -406,11 +406,13 @@ function sweep(f: IntentFacts): Step {
     if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
     if (outcome.status === "mined") {
       const swept = { stage: "watch" as const, event: "sweep.mined", data: { hash: last.hash } };
-      // Delivered, as its status says (set when the fill was mined): the sweep was all that was left.
-      if (wasDelivered(intent)) return act(null, change(swept));
+      // Delivered, as its status says (set when the fill was mined): the sweep was all that was left
+      // but a last look at the address (now, in watch), for a stray asset that came while filling
+      // or sweeping, or was held back beside a native-coin deposit.
+      if (wasDelivered(intent)) return act(now, change(swept));
       // Filled before the status moved at the fill (a row from an earlier version): it moves now.
       if (canTransition(intent.status, "succeed")) {
-        return act(null, change({ ...swept, ...delivered(intent, intent.destinationCallSucceeded) }));
+        return act(now, change({ ...swept, ...delivered(intent, intent.destinationCallSucceeded) }));
       }
       // Only an intent the database lost track of gets here (a fill found on chain after it
       // ended): the user was paid and the solver reimbursed, but its status cannot say so.
@@ -570,6 +572,8 @@ function watch(f: IntentFacts): Step {
  */
 function strays(f: IntentFacts): { need: IntentNeed[] } | { effects: IntentEffect[]; inFlight: boolean } {
   if (f.strays === undefined) return { need: [{ fact: "strays" }] };
+  const keep = keepsNativeDeposit(f);
+  if (typeof keep !== "boolean") return { need: [keep] };
   const need: IntentNeed[] = [];
   const effects: IntentEffect[] = [];
   let inFlight = false;
@@ -588,7 +592,7 @@ function strays(f: IntentFacts): { need: IntentNeed[] } | { effects: IntentEffec
       need.push(balance);
       continue;
     }
-    if (balance === 0n) continue;
+    if (balance === 0n || (keep && stray.chainId === f.intent.plan.from.chainId)) continue;
     const step = sendReturn(f, stray, null);
     if ("need" in step) need.push(...step.need);
     else if (step.effects.some((e) => e.type === "send")) {
@@ -609,12 +613,52 @@ const steps: Record<Stage, (f: IntentFacts) => Step> = {
 };
 
 /**
+ * Returning anything from a deposit address also pays the owner every native coin there (the
+ * sweeper's self-destruct). For a native-coin intent that coin is its own deposit: returning a
+ * stray token while the deposit may still be filled would pay the user twice, on both chains.
+ */
+const nativeIntent = (plan: IntentPlan) => /^0x0{40}$/i.test(plan.from.address);
+
+/**
+ * Whether a stray's return on the origin chain must wait: the intent is native-coin, its deposit
+ * is there, and it may still be filled (any stage but the refund, which returns everything).
+ */
+function keepsNativeDeposit(f: IntentFacts): boolean | IntentNeed {
+  const { plan, stage } = f.intent;
+  if (!nativeIntent(plan) || stage === "refund") return false;
+  const own = held(f, depositOf(plan), "latest");
+  return isNeed(own) ? own : own > 0n;
+}
+
+/**
+ * For a native-coin intent: a stray's return under way on the origin chain (sent before the
+ * deposit came), which will take the deposit with it. The deposit is not counted, and no fill sent,
+ * until that return is mined; the deposit is then read again.
+ */
+function nativeTakenByReturn(f: IntentFacts): boolean | IntentNeed {
+  const { plan } = f.intent;
+  if (!nativeIntent(plan)) return false;
+  for (const tx of f.txs) {
+    if (tx.kind !== "refund" || tx.status !== "pending" || tx.chainId !== plan.from.chainId) continue;
+    if (tx.asset === null || /^0x0{40}$/i.test(tx.asset)) continue;
+    const outcome = outcomeOf(f, tx);
+    if (!outcome) return { fact: "track", tx };
+    if (outcome.status === "pending") return true;
+  }
+  return false;
+}
+
+/**
  * The intent's next action: the current stage's step, after returning any stray asset (in every
  * stage but fill and sweep, which must not be delayed). `need` lists the facts still missing.
  */
 export function decideIntent(f: IntentFacts): IntentDecision {
   const { stage } = f.intent;
   const stray = stage === "fill" || stage === "sweep" ? { effects: [], inFlight: false } : strays(f);
+  const beforeFill = stage === "await_deposit" || (stage === "fill" && !latestTx(f.txs, "fill"));
+  const taking = beforeFill ? nativeTakenByReturn(f) : false;
+  if (taking !== false)
+    return taking === true ? { effects: [], next: later(f.now, TX_POLL_MS) } : { need: [taking] };
   const step = steps[stage](f);
   const need = [...("need" in stray ? stray.need : []), ...("need" in step ? step.need : [])];
   if (need.length > 0 || "need" in stray || "need" in step) return { need };
