@@ -53,6 +53,7 @@ import {
 } from "./intents/lifecycle.ts";
 import { type QuoteRequest, quoteIntent } from "./intents/quote.ts";
 import {
+  type DepositView,
   type IntentRecord,
   type IntentView,
   intentRecordOf,
@@ -90,6 +91,7 @@ import type { WorkSignal } from "./work-signal.ts";
 /** The read models and requests of the façade: what the dialects see of the engine. */
 export type {
   DeliveryRow,
+  DepositView,
   ExecutionListingCaller,
   FeedSink,
   FeedStart,

@@ -4,7 +4,7 @@ import type { IntentPlan } from "../../core/intent/plan.ts";
 import { pricedToken, usdValue } from "../../core/price.ts";
 import { quoteUsd } from "../../core/quote.ts";
 import type { TxKind } from "../../core/tx.ts";
-import type { IntentRecord, IntentView, RelayedDeposit, TxView } from "../../engine/engine.ts";
+import type { DepositView, IntentRecord, IntentView, RelayedDeposit, TxView } from "../../engine/engine.ts";
 import type { AppContext } from "../context.ts";
 
 /**
@@ -260,16 +260,30 @@ type LegStatus =
 /** Leg states of a transaction sent but not yet in a block. */
 const awaitingBlock = new Set<LegStatus>(["PENDING", "SENT", "RELAYING", "MINING"]);
 
+/**
+ * The intent's own refund: its token on its origin chain. The first one mined, which a return of a
+ * later deposit does not replace; before any is mined, the latest attempt.
+ */
 function ownRefund(txs: TxView[], plan: IntentPlan): TxView | undefined {
-  return txs
-    .filter(
-      (t) =>
-        t.kind === "refund" &&
-        t.status !== "dropped" &&
-        t.chainId === plan.from.chainId &&
-        t.asset?.toLowerCase() === plan.from.address.toLowerCase(),
-    )
-    .at(-1);
+  const own = txs.filter(
+    (t) =>
+      t.kind === "refund" &&
+      t.status !== "dropped" &&
+      t.chainId === plan.from.chainId &&
+      t.asset?.toLowerCase() === plan.from.address.toLowerCase(),
+  );
+  return own.find((t) => t.status === "mined") ?? own.at(-1);
+}
+
+/**
+ * The transaction that paid the intent: the one its client announced once it is seen mined, else
+ * the last deposit seen (the one that completed the amount; an earlier short one was returned);
+ * a hash announced but not yet seen as a deposit until then. A relayed gasless deposit is seen
+ * under the hash that was mined, whatever fee replacement it went through.
+ */
+function paidBy(announced: string | null, ownDeposits: DepositView[]): string | undefined {
+  const seen = ownDeposits.find((d) => d.txHash.toLowerCase() === announced?.toLowerCase());
+  return seen?.txHash ?? ownDeposits.at(-1)?.txHash ?? announced ?? undefined;
 }
 
 function lastTx(txs: TxView[], kind: TxKind): TxView | undefined {
@@ -369,8 +383,13 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
   const at = { created: view.createdAt, updated: view.updatedAt };
   const ended = ["ABORTED", "FAILED", "REFUNDED"].includes(status);
 
-  const ownDeposits = deposits.filter((d) => d.token.toLowerCase() === plan.from.address.toLowerCase());
-  const depositHash = view.depositTxHash ?? ownDeposits[0]?.txHash;
+  const ownDeposits = deposits.filter(
+    (d) => d.chainId === plan.from.chainId && d.token.toLowerCase() === plan.from.address.toLowerCase(),
+  );
+  const fill = lastTx(txs, "fill");
+  const callFailed = status === "FAILED" && fill?.status === "mined";
+  const delivered = status === "SUCCEEDED" || callFailed;
+  const depositHash = paidBy(view.depositTxHash, ownDeposits);
   const deposited = ownDeposits.reduce((sum, d) => sum + d.amount, 0n);
   const relayed = txs.filter((t) => t.kind === "deposit").at(-1);
   const relayedStatus: LegStatus | null =
@@ -383,20 +402,24 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
             ? "REVERTED"
             : "FAILED"
       : null;
+  // Delivered with no deposit transaction to name: native coin sent by a contract's internal call
+  // (a smart wallet) leaves no log and cannot be announced, yet it paid.
   const depositStatus: LegStatus =
     relayedStatus ??
-    (depositHash
-      ? view.depositCounted
-        ? "SUCCEEDED"
-        : "MINING"
-      : status === "QUOTED"
-        ? "UNKNOWN"
-        : ended
-          ? "ABORTED"
-          : "PENDING");
+    (delivered && !depositHash
+      ? "SUCCEEDED"
+      : depositHash
+        ? view.depositCounted
+          ? "SUCCEEDED"
+          : "MINING"
+        : status === "QUOTED"
+          ? "UNKNOWN"
+          : ended
+            ? "ABORTED"
+            : "PENDING");
   const deposit = {
     chainId: plan.from.chainId,
-    from: getAddress(ownDeposits[0]?.from ?? plan.owner),
+    from: getAddress(ownDeposits.find((d) => d.txHash === depositHash)?.from ?? plan.owner),
     to: plan.depositAddress,
     token: plan.from.address,
     amount: deposited > 0n ? deposited : plan.quote.fromAmount,
@@ -416,9 +439,6 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
   );
   const entry = relayed?.detail ? depositIntentEntry(relayed.detail) : null;
 
-  const fill = lastTx(txs, "fill");
-  const callFailed = status === "FAILED" && fill?.status === "mined";
-  const delivered = status === "SUCCEEDED" || callFailed;
   // The intent's own refund: its token on its origin chain, once it has ended undelivered. A stray
   // asset's return, or a late deposit returned after delivery, is not what became of the payment.
   const refund = delivered || !ended ? undefined : ownRefund(txs, plan);
@@ -539,10 +559,12 @@ export function renderReceipt(ctx: AppContext, view: IntentView) {
   return {
     receipt,
     states,
-    // Done once the three legs will not change: the status is final and every leg's transaction
-    // is in a block. The sweep is not waited for: the user is paid at the fill. The Trails widget
-    // stops polling at `done` and counts a leg still without its transaction as failed.
-    done: view.final && !states.some((s) => s === "ON_HOLD" || awaitingBlock.has(s)),
+    // Done once the three legs will not change, with every leg's transaction in a block: at the
+    // fill for a delivered intent (its sweep is not waited for); for one that ended unpaid, once
+    // nothing is pending (an abort with the deposit still there waits for its refund). The Trails
+    // widget stops polling at `done` and counts a leg still without its transaction as failed.
+    done:
+      (delivered ? view.final : view.settled) && !states.some((s) => s === "ON_HOLD" || awaitingBlock.has(s)),
   };
 }
 

@@ -61,6 +61,7 @@ export interface TxView {
 
 /** A transfer into the deposit address. */
 export interface DepositView {
+  chainId: number;
   token: string;
   from: string;
   amount: bigint;
@@ -102,6 +103,7 @@ const txView = (tx: ChainTxRow): TxView => ({
 });
 
 const depositView = (row: DepositRow): DepositView => ({
+  chainId: row.chain_id,
   token: row.token,
   from: row.from_address,
   amount: BigInt(row.amount),
