@@ -22,16 +22,20 @@ import {
   createPublicClient,
   decodeFunctionData,
   defineChain,
+  encodeFunctionData,
   getAbiItem,
   type Hex,
   parseEther,
   webSocket,
 } from "viem";
 import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
-import { depositFactoryAbi, devTokenAbi, settlementAbi } from "../src/chains/abi.gen.ts";
+import { demoVaultAbi, depositFactoryAbi, devTokenAbi, settlementAbi } from "../src/chains/abi.gen.ts";
 import { publicClientFor, walletClientFor } from "../src/chains/clients.ts";
+import { AMOUNT_PLACEHOLDER } from "../src/core/calldata.ts";
 import { dropSchema, uniqueSchema } from "../test/support/databases.ts";
+import { depositSignature, signGasless } from "../test/support/gasless.ts";
 import {
+  cpuSeconds,
   type DevnetInfo,
   fmt,
   machine,
@@ -42,6 +46,18 @@ import {
   table,
 } from "./support.ts";
 
+/** `npm run bench:load`: an open-loop stream (see `load`) instead of rounds. */
+const LOAD = process.argv.includes("--load");
+const LOAD_RATE = Number(process.env.RATE ?? 50);
+const LOAD_SECONDS = Number(process.env.SECONDS ?? 180);
+/** Payers in the load's pool: enough for this many seconds of payments in flight at once. */
+const PAYER_SECONDS = 12;
+/** The load's mix, repeated: 70% deposits, 15% gasless, 15% with a destination call. */
+const MIX: Kind[] = [
+  ...Array<Kind>(14).fill("deposit"),
+  ...Array<Kind>(3).fill("gasless"),
+  ...Array<Kind>(3).fill("call"),
+];
 /** Users paying at once, per round. */
 const ROUNDS = (process.env.N ?? "1,5,20").split(",").map(Number);
 const AMOUNT = BigInt(process.env.AMOUNT ?? 100_000_000); // 100 USDC
@@ -102,6 +118,8 @@ interface ChainCtx {
   usdc: Address;
   settlement: Address;
   factory: Address;
+  vault: Address;
+  entrypoint: Address;
   clock: ChainClock;
   /** Head when the timed phase began: every engine transaction of this run is after it. */
   startHead: bigint;
@@ -115,7 +133,14 @@ interface User {
   to: ChainCtx;
 }
 
+/**
+ * What a payment is: a deposit sent by the payer, a gasless one (permit and TrailsIntent signed,
+ * relayed by Junction), or a deposit whose fill calls the destination chain's DemoVault.
+ */
+type Kind = "deposit" | "gasless" | "call";
+
 interface Outcome {
+  kind: Kind;
   user: User;
   recipient: Address;
   intentId?: string;
@@ -137,6 +162,29 @@ interface Outcome {
   statuses: string[];
 }
 
+/** The DemoVault deposit a "call" payment's fill makes for `receiver`, the amount injected. */
+const vaultDeposit = (receiver: Address) =>
+  encodeFunctionData({
+    abi: demoVaultAbi,
+    functionName: "deposit",
+    args: [BigInt(AMOUNT_PLACEHOLDER), receiver],
+  });
+
+const vaultAssets = async (c: ChainCtx, holder: Address) =>
+  c.client.readContract({
+    address: c.vault,
+    abi: demoVaultAbi,
+    functionName: "convertToAssets",
+    args: [
+      await c.client.readContract({
+        address: c.vault,
+        abi: demoVaultAbi,
+        functionName: "balanceOf",
+        args: [holder],
+      }),
+    ],
+  });
+
 const balanceOf = (c: ChainCtx, holder: Address) =>
   c.client.readContract({ address: c.usdc, abi: devTokenAbi, functionName: "balanceOf", args: [holder] });
 
@@ -148,9 +196,14 @@ async function chainCtx(info: DevnetInfo["chains"][number]): Promise<ChainCtx> {
     rpcUrls: { default: { http: [info.rpcUrl] } },
   });
   const usdc = info.tokens.find((t) => t.symbol === "USDC")?.address;
-  const { Settlement: settlement, DepositFactory: factory } = info.contracts;
-  if (!usdc || !settlement || !factory)
-    throw new Error(`chain ${info.chainId}: no USDC, Settlement or DepositFactory in GET /devnet`);
+  const {
+    Settlement: settlement,
+    DepositFactory: factory,
+    DemoVault: vault,
+    IntentEntrypoint: entrypoint,
+  } = info.contracts;
+  if (!usdc || !settlement || !factory || !vault || !entrypoint)
+    throw new Error(`chain ${info.chainId}: a token or contract is missing from GET /devnet`);
   const client = publicClientFor(viem);
   const clock = new ChainClock(info.rpcUrl, viem);
   // The head now, so "the destination's head when the deposit's block appeared" has a first answer.
@@ -163,13 +216,15 @@ async function chainCtx(info: DevnetInfo["chains"][number]): Promise<ChainCtx> {
     usdc,
     settlement,
     factory,
+    vault,
+    entrypoint,
     clock,
     startHead: 0n,
   };
 }
 
 /** Untimed: users past the ten funded test accounts get fresh keys, 1 ETH and USDC from account 0. */
-async function fundExtraUsers(users: User[], funder: Hex): Promise<void> {
+async function fundExtraUsers(users: User[], funder: Hex, payments = 10n): Promise<void> {
   const extra = users.filter((u) => u.index >= 10);
   const hashes: { chain: ChainCtx; hash: Hex }[] = [];
   for (const chain of new Set(extra.map((u) => u.from))) {
@@ -189,7 +244,7 @@ async function fundExtraUsers(users: User[], funder: Hex): Promise<void> {
           address: chain.usdc,
           abi: devTokenAbi,
           functionName: "transfer",
-          args: [u.address, AMOUNT * 10n],
+          args: [u.address, AMOUNT * payments],
           nonce: nonce++,
         }),
       });
@@ -202,10 +257,11 @@ async function fundExtraUsers(users: User[], funder: Hex): Promise<void> {
 }
 
 /** One user's payment; never throws: what went wrong is in the outcome. */
-async function pay(url: string, user: User): Promise<Outcome> {
+async function pay(url: string, user: User, kind: Kind = "deposit"): Promise<Outcome> {
   const trails = new TrailsApi("", { hostname: url });
   const { from: origin, to: dest } = user;
   const o: Outcome = {
+    kind,
     user,
     recipient: privateKeyToAccount(generatePrivateKey()).address,
     stage: "quote",
@@ -214,15 +270,17 @@ async function pay(url: string, user: User): Promise<Outcome> {
   };
   const deadline = Date.now() + INTENT_TIMEOUT_MS;
   try {
-    const { intent } = await trails.quoteIntent({
+    const { intent, gasFeeOptions } = await trails.quoteIntent({
       ownerAddress: user.address,
       originChainId: origin.info.chainId,
       originTokenAddress: origin.usdc,
       destinationChainId: dest.info.chainId,
       destinationTokenAddress: dest.usdc,
-      destinationToAddress: o.recipient,
       tradeType: TradeType.EXACT_INPUT,
       originTokenAmount: AMOUNT,
+      ...(kind === "call"
+        ? { destinationToAddress: dest.vault, destinationCallData: vaultDeposit(o.recipient) }
+        : { destinationToAddress: o.recipient }),
     });
     o.t.quoted = performance.now();
     o.intentId = intent.intentId;
@@ -233,21 +291,35 @@ async function pay(url: string, user: User): Promise<Outcome> {
     o.t.committed = performance.now();
 
     o.stage = "deposit";
-    const wallet = walletClientFor(origin.viem, privateKeyToAccount(user.privateKey));
-    const hash = await wallet.writeContract({
-      address: intent.depositTransaction.tokenAddress as Address,
-      abi: devTokenAbi,
-      functionName: "transfer",
-      args: [o.depositAddress, intent.depositTransaction.amount],
-    });
-    const receipt = await origin.client.waitForTransactionReceipt({ hash, timeout: 60_000 });
-    if (receipt.status !== "success") throw new Error(`deposit ${hash} reverted`);
-    o.t.depositMined = performance.now();
-    o.depositBlock = receipt.blockNumber;
+    const account = privateKeyToAccount(user.privateKey);
+    if (kind === "gasless") {
+      const [option] = gasFeeOptions.feeOptions;
+      if (!option) throw new Error("no gasless fee option quoted");
+      const chain = { client: origin.client, chainId: origin.info.chainId, entrypoint: origin.entrypoint };
+      const signed = await signGasless(chain, account, intent, option);
+      o.stage = "execute";
+      await trails.executeIntent({
+        intentId: intent.intentId,
+        depositSignature: depositSignature(signed, option),
+      });
+      o.t.executed = performance.now();
+    } else {
+      const wallet = walletClientFor(origin.viem, account);
+      const hash = await wallet.writeContract({
+        address: intent.depositTransaction.tokenAddress as Address,
+        abi: devTokenAbi,
+        functionName: "transfer",
+        args: [o.depositAddress, intent.depositTransaction.amount],
+      });
+      const receipt = await origin.client.waitForTransactionReceipt({ hash, timeout: 60_000 });
+      if (receipt.status !== "success") throw new Error(`deposit ${hash} reverted`);
+      o.t.depositMined = performance.now();
+      o.depositBlock = receipt.blockNumber;
 
-    o.stage = "execute";
-    await trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
-    o.t.executed = performance.now();
+      o.stage = "execute";
+      await trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+      o.t.executed = performance.now();
+    }
 
     o.stage = "wait";
     let states: string[] | undefined;
@@ -345,9 +417,15 @@ async function check(o: Outcome, txs: EngineTx[], trails: TrailsApi, chains: Cha
   const event = filled.find((f) => f.chain === dest)?.logs[0]?.args;
   if (all.length !== 1 || all[0] !== dest.info.chainId)
     problems.push(`Filled events on chains [${all.join(", ")}], want one on ${dest.info.chainId}`);
-  else if (event?.amount !== o.toAmount || event?.recipient?.toLowerCase() !== o.recipient.toLowerCase())
-    problems.push(`Filled ${event?.amount} to ${event?.recipient}; quoted ${o.toAmount} to ${o.recipient}`);
-  const received = await balanceOf(dest, o.recipient);
+  // A fill with a call names its fallback recipient, the owner; the recipient holds vault shares.
+  const payee = o.kind === "call" ? o.user.address : o.recipient;
+  if (
+    all.length === 1 &&
+    (event?.amount !== o.toAmount || event?.recipient?.toLowerCase() !== payee.toLowerCase())
+  )
+    problems.push(`Filled ${event?.amount} to ${event?.recipient}; quoted ${o.toAmount} to ${payee}`);
+  const received =
+    o.kind === "call" ? await vaultAssets(dest, o.recipient) : await balanceOf(dest, o.recipient);
   if (received !== o.toAmount) problems.push(`recipient got ${received}, quoted ${o.toAmount}`);
   if (o.depositAddress && (await balanceOf(origin, o.depositAddress)) !== 0n)
     problems.push("the deposit address still holds USDC");
@@ -421,6 +499,96 @@ async function round(server: Server, chains: ChainCtx[], devnet: DevnetInfo, n: 
   return { n, outcomes, engineTxs, problems, seconds: (Math.max(...done) - start) / 1000, rssPeak };
 }
 
+/** A payer of the load: a funded account paying on its route, one payment at a time. */
+function payers(chains: ChainCtx[], devnet: DevnetInfo, n: number): User[] {
+  return Array.from({ length: n }, (_, index) => {
+    const privateKey = devnet.accounts[index]?.privateKey ?? generatePrivateKey();
+    const [from, to] = ROUTES[index % ROUTES.length] as [number, number];
+    const address = privateKeyToAccount(privateKey).address;
+    return { index, privateKey, address, from: chains[from] as ChainCtx, to: chains[to] as ChainCtx };
+  });
+}
+
+interface Load extends Round {
+  started: number;
+  /** Payments due when every payer was still busy with its previous one (the generator's limit). */
+  skipped: number;
+  cpuSeconds: number;
+  /** From the first payment's start to the last one's end, s. */
+  drainedSeconds: number;
+}
+
+/**
+ * `--load`: an open-loop stream, a payment started every 1/RATE s for SECONDS whatever the earlier
+ * ones are doing, by a pool of payers (each pays one at a time, on its route), of the kinds in
+ * MIX; then every payment is checked as in a round.
+ */
+async function load(server: Server, chains: ChainCtx[], devnet: DevnetInfo): Promise<Load> {
+  const funder = devnet.accounts[0]?.privateKey;
+  if (!funder) throw new Error("GET /devnet lists no accounts");
+  const total = Math.round(LOAD_RATE * LOAD_SECONDS);
+  const pool = payers(chains, devnet, Math.min(total, Math.ceil(LOAD_RATE * PAYER_SECONDS)));
+  process.stderr.write(`  funding ${pool.length} payers...\n`);
+  await fundExtraUsers(pool, funder, BigInt(Math.ceil(total / pool.length) + 5));
+  for (const c of chains) c.startHead = await c.client.getBlockNumber();
+  server.takeSampledPeakMb();
+  const cpuBefore = cpuSeconds(server.pid);
+  const free = [...pool];
+  const outcomes: Outcome[] = [];
+  const running: Promise<void>[] = [];
+  let skipped = 0;
+  const start = performance.now();
+  let reported = start;
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / LOAD_RATE - performance.now();
+    if (wait > 0) await sleep(wait);
+    const user = free.shift();
+    if (!user) skipped++;
+    else {
+      const kind = MIX[i % MIX.length] as Kind;
+      running.push(
+        pay(server.url, user, kind).then((o) => {
+          outcomes.push(o);
+          free.push(user);
+        }),
+      );
+    }
+    if (performance.now() - reported >= 10_000) {
+      reported = performance.now();
+      const done = outcomes.filter((o) => o.t.done !== undefined).length;
+      process.stderr.write(
+        `  ${((reported - start) / 1000).toFixed(0)} s: ${running.length} started, ${done} done, ${running.length - outcomes.length} in flight, ${skipped} skipped\n`,
+      );
+    }
+  }
+  await Promise.all(running);
+  const drainedSeconds = (performance.now() - start) / 1000;
+  const cpu = cpuSeconds(server.pid) - cpuBefore;
+  const rssPeak = server.takeSampledPeakMb();
+  const trails = new TrailsApi("", { hostname: server.url });
+  process.stderr.write("  waiting for sweeps, then checking every payment against the chains...\n");
+  await sweepsSettled(trails, outcomes);
+  const engineTxs = await engineTransactions(chains);
+  const problems: string[] = [];
+  for (const o of outcomes) {
+    const txs = engineTxs.get(o.intentId?.toLowerCase() ?? "") ?? [];
+    for (const p of await check(o, txs, trails, chains))
+      problems.push(`#${o.user.index} ${o.intentId}: ${p}`);
+  }
+  return {
+    n: outcomes.length,
+    outcomes,
+    engineTxs,
+    problems,
+    seconds: LOAD_SECONDS,
+    rssPeak,
+    started: running.length,
+    skipped,
+    cpuSeconds: cpu,
+    drainedSeconds,
+  };
+}
+
 /** The measures of one round, by name: each a list of per-intent samples. */
 function measures(r: Round): Record<string, number[]> {
   const samples = (pick: (o: Outcome) => number | undefined) =>
@@ -454,6 +622,50 @@ function measures(r: Round): Record<string, number[]> {
 const stat = (values: number[], p: number | "max") =>
   fmt(p === "max" ? (values.length ? Math.max(...values) : Number.NaN) : percentile(values, p), 0);
 
+function loadReport(r: Load, server: Server, peak: number | null, postgres: boolean): string {
+  const m = measures(r);
+  const completed = r.outcomes.filter((o) => o.t.done !== undefined).length;
+  const kinds = MIX.filter((k, i) => MIX.indexOf(k) === i)
+    .map((k) => `${k} ${r.outcomes.filter((o) => o.kind === k && o.t.done !== undefined).length}`)
+    .join(", ");
+  return [
+    `## Sustained load (open loop, ${LOAD_RATE} payments/s for ${LOAD_SECONDS} s, 1 s blocks)`,
+    "",
+    `Machine: ${machine()}. Server: one process, ${postgres ? "PostgreSQL (DATABASE_URL)" : "PGlite"}; the load generator and the three anvils on the same machine.`,
+    "",
+    table(
+      ["Measure", "Value"],
+      [
+        ["payments due", String(Math.round(LOAD_RATE * LOAD_SECONDS))],
+        ["started (a payer was free)", String(r.started)],
+        ["skipped (every payer busy)", String(r.skipped)],
+        [`done (${kinds})`, String(completed)],
+        ["done per second over the stream", fmt(completed / LOAD_SECONDS, 1)],
+        ["last payment done after (s)", fmt(r.drainedSeconds, 0)],
+        ["failed checks", String(r.problems.length)],
+        ["server CPU seconds per payment done", fmt(r.cpuSeconds / Math.max(completed, 1), 3)],
+        ["server peak memory sampled / VmHWM (MB)", `${fmt(r.rssPeak, 0)} / ${fmt(peak, 0)}`],
+      ],
+      [false, true],
+    ),
+    "",
+    table(
+      ["Measure", "n", "p50", "p90", "p99", "max"],
+      Object.entries(m).map(([name, v]) => [
+        name,
+        String(v.length),
+        stat(v, 50),
+        stat(v, 90),
+        stat(v, 99),
+        stat(v, "max"),
+      ]),
+      [false, true, true, true, true, true],
+    ),
+    ...(r.problems.length > 0 ? ["", "Failed checks (first 20):", ...r.problems.slice(0, 20)] : []),
+    ...(r.problems.length > 0 ? ["", "Server warn/error lines:", ...server.warnings().slice(0, 10)] : []),
+  ].join("\n");
+}
+
 async function main(): Promise<void> {
   // DATABASE_URL: the server uses that PostgreSQL server (a schema of its own, dropped after)
   // instead of its embedded PGlite.
@@ -471,6 +683,14 @@ async function main(): Promise<void> {
     const devnet = await server.devnet();
     chains.push(...(await Promise.all(devnet.chains.map(chainCtx))));
     if (chains.length < 3) throw new Error("expected three devnet chains");
+    if (LOAD) {
+      const result = await load(server, chains, devnet);
+      const peak = server.peakMb();
+      stopped = await server.stop();
+      console.log(loadReport(result, server, peak, databaseUrl !== undefined));
+      if (result.problems.length > 0) process.exitCode = 1;
+      return;
+    }
     for (const n of ROUNDS) {
       rounds.push(await round(server, chains, devnet, n));
       process.stderr.write(`  ${n} users: ${rounds.at(-1)?.problems.length} problems\n`);
