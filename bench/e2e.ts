@@ -470,6 +470,19 @@ async function sweepsSettled(trails: TrailsApi, outcomes: Outcome[]): Promise<vo
   }
 }
 
+/** Once every sweep is mined: each payment checked against the chains and the API. */
+async function checkAll(trails: TrailsApi, chains: ChainCtx[], outcomes: Outcome[]) {
+  await sweepsSettled(trails, outcomes);
+  const engineTxs = await engineTransactions(chains);
+  const problems: string[] = [];
+  for (const o of outcomes) {
+    const txs = engineTxs.get(o.intentId?.toLowerCase() ?? "") ?? [];
+    for (const p of await check(o, txs, trails, chains))
+      problems.push(`#${o.user.index} ${o.intentId}: ${p}`);
+  }
+  return { engineTxs, problems };
+}
+
 /** N users pay at once; then every payment is checked against the chains and the API. */
 async function round(server: Server, chains: ChainCtx[], devnet: DevnetInfo, n: number): Promise<Round> {
   const funder = devnet.accounts[0]?.privateKey;
@@ -488,14 +501,7 @@ async function round(server: Server, chains: ChainCtx[], devnet: DevnetInfo, n: 
   const done = outcomes.flatMap((o) => (o.t.done === undefined ? [] : [o.t.done]));
   const rssPeak = server.takeSampledPeakMb();
   const trails = new TrailsApi("", { hostname: server.url });
-  await sweepsSettled(trails, outcomes);
-  const engineTxs = await engineTransactions(chains);
-  const problems: string[] = [];
-  for (const o of outcomes) {
-    const txs = engineTxs.get(o.intentId?.toLowerCase() ?? "") ?? [];
-    for (const p of await check(o, txs, trails, chains))
-      problems.push(`#${o.user.index} ${o.intentId}: ${p}`);
-  }
+  const { engineTxs, problems } = await checkAll(trails, chains, outcomes);
   return { n, outcomes, engineTxs, problems, seconds: (Math.max(...done) - start) / 1000, rssPeak };
 }
 
@@ -567,14 +573,7 @@ async function load(server: Server, chains: ChainCtx[], devnet: DevnetInfo): Pro
   const rssPeak = server.takeSampledPeakMb();
   const trails = new TrailsApi("", { hostname: server.url });
   process.stderr.write("  waiting for sweeps, then checking every payment against the chains...\n");
-  await sweepsSettled(trails, outcomes);
-  const engineTxs = await engineTransactions(chains);
-  const problems: string[] = [];
-  for (const o of outcomes) {
-    const txs = engineTxs.get(o.intentId?.toLowerCase() ?? "") ?? [];
-    for (const p of await check(o, txs, trails, chains))
-      problems.push(`#${o.user.index} ${o.intentId}: ${p}`);
-  }
+  const { engineTxs, problems } = await checkAll(trails, chains, outcomes);
   return {
     n: outcomes.length,
     outcomes,

@@ -17,6 +17,8 @@ contract Executor {
     /// @dev `amountOffset` value meaning "no placeholder".
     uint256 public constant NO_OFFSET = type(uint256).max;
 
+    error OutOfGas();
+
     event CallExecuted(address indexed target, address indexed token, uint256 amount, bool success);
 
     /// @param token address(0) for the native coin, which is then sent as the call's value.
@@ -59,11 +61,17 @@ contract Executor {
         }
     }
 
-    /// @dev Ignores return data so a hostile target cannot grief with a huge revert payload.
+    /// @dev Ignores return data so a hostile target cannot grief with a huge revert payload. A call
+    /// that ran out of gas reverts the whole fill instead of failing: otherwise a gas estimate (the
+    /// least gas with which the transaction succeeds) would settle on an amount that starves the
+    /// call, and the tokens would go to the fallback recipient. A call that ran out leaves this
+    /// frame the 1/64 it kept (plus at most 1/64 per level below); any other failure, most of it.
     function _call(address target, uint256 value, bytes memory data) private returns (bool ok) {
+        uint256 gasBefore = gasleft();
         assembly {
             ok := call(gas(), target, value, add(data, 32), mload(data), 0, 0)
         }
+        if (!ok && gasleft() < gasBefore / 16) revert OutOfGas();
     }
 
     receive() external payable {}

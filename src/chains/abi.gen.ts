@@ -1433,6 +1433,11 @@ export const settlementAbi = [
 
 export const executorAbi = [
   {
+    "inputs": [],
+    "name": "OutOfGas",
+    "type": "error"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",

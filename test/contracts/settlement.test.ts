@@ -10,9 +10,16 @@ import {
 } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { demoVaultAbi, devTokenAbi, executorAbi, settlementAbi } from "../../src/chains/abi.gen.ts";
+import {
+  demoVaultAbi,
+  devTokenAbi,
+  executorAbi,
+  multicall3Abi,
+  settlementAbi,
+} from "../../src/chains/abi.gen.ts";
 import { toViemChain } from "../../src/chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import { wellKnownAddresses } from "../../src/chains/well-known.ts";
 import { startTestDevnet, type TestDevnet } from "../support/devnet.ts";
 import {
   balanceOf as balanceOn,
@@ -533,6 +540,49 @@ describe("Settlement.fillWithCall", () => {
       expect(await balanceOf(vault, receiver)).toBe(0n);
       await executorIsEmpty(usdc, vault);
     }
+  });
+
+  it("is estimated with enough gas for its call: the fill reverts rather than let the call run out", async () => {
+    // A hungry target: Multicall3 reading the balances of 400 untouched accounts (cold, 2,600 each).
+    // The fallback already holds the token, so the Executor's clean-up after a call that ran out
+    // fits in the 1/64 of the gas it kept: without the guard the fill would succeed, its call not.
+    const hungry = encodeFunctionData({
+      abi: multicall3Abi,
+      functionName: "aggregate3",
+      args: [
+        Array.from({ length: 400 }, () => ({
+          target: wellKnownAddresses.Multicall3,
+          allowFailure: false,
+          callData: encodeFunctionData({
+            abi: multicall3Abi,
+            functionName: "getEthBalance",
+            args: [freshAddress()],
+          }),
+        })),
+      ],
+    });
+    const hungryFill = () =>
+      fillWithCallData(
+        newIntentId(),
+        usdc,
+        1_000_000n,
+        settlement,
+        wellKnownAddresses.Multicall3,
+        hungry,
+        NO_OFFSET,
+      );
+    const data = hungryFill();
+    const gas = await client.estimateGas({ account: solver.account, to: settlement, data });
+    const receipt = await mined(await solver.sendTransaction({ to: settlement, data, gas }));
+    expect(filledEvent(receipt)?.callSucceeded).toBe(true);
+    // With too little gas for the call, the whole fill reverts instead of failing the call.
+    const starved = await client
+      .call({ account: solver.account, to: settlement, gas: (gas * 9n) / 10n, data: hungryFill() })
+      .then(
+        () => "succeeded",
+        (err: Error) => err.message,
+      );
+    expect(starved).not.toBe("succeeded");
   });
 
   it("delivers native coin as the call's value, or to the fallback when the target refuses it", async () => {
