@@ -15,6 +15,9 @@
  * reached a block per intent, and every deposit address is empty; from the API: each intent ended
  * SUCCEEDED, once, with its receipt naming the mined fill and sweep. Exits 1 if any check fails.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TradeType, TrailsApi } from "@0xtrails/api";
 import {
@@ -41,6 +44,7 @@ import {
   machine,
   percentile,
   type Server,
+  startChains,
   startServer,
   stopOnSignal,
   table,
@@ -529,7 +533,7 @@ interface Load extends Round {
  * ones are doing, by a pool of payers (each pays one at a time, on its route), of the kinds in
  * MIX; then every payment is checked as in a round.
  */
-async function load(server: Server, chains: ChainCtx[], devnet: DevnetInfo): Promise<Load> {
+async function load(servers: Server[], chains: ChainCtx[], devnet: DevnetInfo): Promise<Load> {
   const funder = devnet.accounts[0]?.privateKey;
   if (!funder) throw new Error("GET /devnet lists no accounts");
   const total = Math.round(LOAD_RATE * LOAD_SECONDS);
@@ -537,8 +541,9 @@ async function load(server: Server, chains: ChainCtx[], devnet: DevnetInfo): Pro
   process.stderr.write(`  funding ${pool.length} payers...\n`);
   await fundExtraUsers(pool, funder, BigInt(Math.ceil(total / pool.length) + 5));
   for (const c of chains) c.startHead = await c.client.getBlockNumber();
-  server.takeSampledPeakMb();
-  const cpuBefore = cpuSeconds(server.pid);
+  for (const server of servers) server.takeSampledPeakMb();
+  const cpu = () => servers.reduce((sum, server) => sum + cpuSeconds(server.pid), 0);
+  const cpuBefore = cpu();
   const free = [...pool];
   const outcomes: Outcome[] = [];
   const running: Promise<void>[] = [];
@@ -553,7 +558,7 @@ async function load(server: Server, chains: ChainCtx[], devnet: DevnetInfo): Pro
     else {
       const kind = MIX[i % MIX.length] as Kind;
       running.push(
-        pay(server.url, user, kind).then((o) => {
+        pay((servers[i % servers.length] as Server).url, user, kind).then((o) => {
           outcomes.push(o);
           free.push(user);
         }),
@@ -569,9 +574,9 @@ async function load(server: Server, chains: ChainCtx[], devnet: DevnetInfo): Pro
   }
   await Promise.all(running);
   const drainedSeconds = (performance.now() - start) / 1000;
-  const cpu = cpuSeconds(server.pid) - cpuBefore;
-  const rssPeak = server.takeSampledPeakMb();
-  const trails = new TrailsApi("", { hostname: server.url });
+  const cpuUsed = cpu() - cpuBefore;
+  const rssPeak = servers.reduce((sum, server) => sum + server.takeSampledPeakMb(), 0);
+  const trails = new TrailsApi("", { hostname: (servers[0] as Server).url });
   process.stderr.write("  waiting for sweeps, then checking every payment against the chains...\n");
   const { engineTxs, problems } = await checkAll(trails, chains, outcomes);
   return {
@@ -583,7 +588,7 @@ async function load(server: Server, chains: ChainCtx[], devnet: DevnetInfo): Pro
     rssPeak,
     started: running.length,
     skipped,
-    cpuSeconds: cpu,
+    cpuSeconds: cpuUsed,
     drainedSeconds,
   };
 }
@@ -621,7 +626,7 @@ function measures(r: Round): Record<string, number[]> {
 const stat = (values: number[], p: number | "max") =>
   fmt(p === "max" ? (values.length ? Math.max(...values) : Number.NaN) : percentile(values, p), 0);
 
-function loadReport(r: Load, server: Server, peak: number | null, postgres: boolean): string {
+function loadReport(r: Load, servers: Server[], postgres: boolean): string {
   const m = measures(r);
   const completed = r.outcomes.filter((o) => o.t.done !== undefined).length;
   const kinds = MIX.filter((k, i) => MIX.indexOf(k) === i)
@@ -630,7 +635,7 @@ function loadReport(r: Load, server: Server, peak: number | null, postgres: bool
   return [
     `## Sustained load (open loop, ${LOAD_RATE} payments/s for ${LOAD_SECONDS} s, 1 s blocks)`,
     "",
-    `Machine: ${machine()}. Server: one process, ${postgres ? "PostgreSQL (DATABASE_URL)" : "PGlite"}; the load generator and the three anvils on the same machine.`,
+    `Machine: ${machine()}. Server: ${servers.length === 1 ? "one process" : `${servers.length} processes sharing the database and the chains (\`junction chains\`), payments spread over them in turn`}, ${postgres ? "PostgreSQL (DATABASE_URL)" : "PGlite"}; the load generator and the three anvils on the same machine.`,
     "",
     table(
       ["Measure", "Value"],
@@ -642,8 +647,11 @@ function loadReport(r: Load, server: Server, peak: number | null, postgres: bool
         ["done per second over the stream", fmt(completed / LOAD_SECONDS, 1)],
         ["last payment done after (s)", fmt(r.drainedSeconds, 0)],
         ["failed checks", String(r.problems.length)],
-        ["server CPU seconds per payment done", fmt(r.cpuSeconds / Math.max(completed, 1), 3)],
-        ["server peak memory sampled / VmHWM (MB)", `${fmt(r.rssPeak, 0)} / ${fmt(peak, 0)}`],
+        [
+          "server CPU seconds per payment done (all processes)",
+          fmt(r.cpuSeconds / Math.max(completed, 1), 3),
+        ],
+        ["server peak memory sampled (sum of processes, MB)", fmt(r.rssPeak, 0)],
       ],
       [false, true],
     ),
@@ -661,7 +669,9 @@ function loadReport(r: Load, server: Server, peak: number | null, postgres: bool
       [false, true, true, true, true, true],
     ),
     ...(r.problems.length > 0 ? ["", "Failed checks (first 20):", ...r.problems.slice(0, 20)] : []),
-    ...(r.problems.length > 0 ? ["", "Server warn/error lines:", ...server.warnings().slice(0, 10)] : []),
+    ...(r.problems.length > 0
+      ? ["", "Server warn/error lines:", ...servers.flatMap((server) => server.warnings().slice(0, 10))]
+      : []),
   ].join("\n");
 }
 
@@ -670,10 +680,24 @@ async function main(): Promise<void> {
   // instead of its embedded PGlite.
   const databaseUrl = process.env.DATABASE_URL;
   const schema = uniqueSchema();
-  const server: Server = await startServer({
-    JUNCTION_MINING: "interval",
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
-  });
+  // PROCESSES=2 (load only, on PostgreSQL): the chains in a process of their own, and servers
+  // that attach to them through a shared data directory.
+  const processes = LOAD ? Number(process.env.PROCESSES ?? 1) : 1;
+  if (processes > 1 && !databaseUrl)
+    throw new Error("PROCESSES > 1 needs DATABASE_URL: PGlite serves one process");
+  const shared = processes > 1 ? mkdtempSync(join(tmpdir(), "junction-bench-chains-")) : null;
+  const chainsProcess = shared ? await startChains(shared, { JUNCTION_MINING: "interval" }) : null;
+  const servers: Server[] = [];
+  for (let i = 0; i < processes; i++) {
+    servers.push(
+      await startServer({
+        JUNCTION_MINING: "interval",
+        ...(databaseUrl ? { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema } : {}),
+        ...(shared ? { JUNCTION_DATA_DIR: shared } : {}),
+      }),
+    );
+  }
+  const server = servers[0] as Server;
   stopOnSignal(server);
   let stopped = "";
   const chains: ChainCtx[] = [];
@@ -683,10 +707,9 @@ async function main(): Promise<void> {
     chains.push(...(await Promise.all(devnet.chains.map(chainCtx))));
     if (chains.length < 3) throw new Error("expected three devnet chains");
     if (LOAD) {
-      const result = await load(server, chains, devnet);
-      const peak = server.peakMb();
-      stopped = await server.stop();
-      console.log(loadReport(result, server, peak, databaseUrl !== undefined));
+      const result = await load(servers, chains, devnet);
+      stopped = (await Promise.all(servers.map((x) => x.stop()))).join("; ");
+      console.log(loadReport(result, servers, databaseUrl !== undefined));
       if (result.problems.length > 0) process.exitCode = 1;
       return;
     }
@@ -772,7 +795,10 @@ async function main(): Promise<void> {
   } finally {
     for (const c of chains) c.clock.stop();
     if (!stopped)
-      process.stderr.write(`server stopped after a failure: ${await server.stop()}\n${server.tail()}\n`);
+      for (const x of servers)
+        process.stderr.write(`server stopped after a failure: ${await x.stop()}\n${x.tail()}\n`);
+    await chainsProcess?.stop();
+    if (shared) rmSync(shared, { recursive: true, force: true });
     if (databaseUrl) await dropSchema(databaseUrl, schema);
   }
 }

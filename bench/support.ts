@@ -266,6 +266,51 @@ export async function startServer(env: Record<string, string> = {}, timeoutMs = 
   };
 }
 
+/**
+ * `junction chains` in a process of its own: the devnet's chains alone, published in `dataDir`, so
+ * that servers started with the same data directory attach to them (several processes, one set
+ * of chains). Resolves once they are published; `stop` ends them.
+ */
+export async function startChains(
+  dataDir: string,
+  env: Record<string, string> = {},
+): Promise<{ stop(): Promise<void> }> {
+  const { DATABASE_URL: _ignored, JUNCTION_CONFIG: _ignored2, ...inherited } = process.env;
+  const child = spawn(process.execPath, ["bin/junction.mjs", "chains"], {
+    cwd: projectRoot,
+    env: {
+      ...inherited,
+      JUNCTION_DATA_DIR: dataDir,
+      JUNCTION_DEVNET_PORT: "0",
+      JUNCTION_PERSIST: "false",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = once(child, "exit");
+  let output = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`junction chains did not start:\n${output}`)), 120_000);
+    const keep = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes("Chains running")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    void exited.then(() => reject(new Error(`junction chains exited:\n${output}`)));
+  });
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      await Promise.race([exited, sleep(STOP_GRACE_MS)]);
+      child.kill("SIGKILL");
+    },
+  };
+}
+
 /** Stops the server if the bench is interrupted. */
 export function stopOnSignal(server: Server): void {
   const handler = (signal: NodeJS.Signals) => {
