@@ -184,6 +184,23 @@ describe("a committed intent waiting for its deposit", () => {
     expect(decide(f)).toEqual({ effects: [], next: new Date(NOW.getTime() + TX_POLL_MS) });
   });
 
+  it("a return on its way takes everything there: a deposit completed meanwhile is not filled until it is mined", () => {
+    const pending = tx("refund", "pending");
+    for (const stage of ["await_deposit", "fill"] as const) {
+      const f = facts({
+        state: { stage, status: stage === "fill" ? "EXECUTING" : "COMMITTED" },
+        balances: balances([
+          [USDC, "confirmed", 100n],
+          [USDC, "latest", 100n],
+        ]),
+        txs: [pending],
+        tracked: { [pending.id]: { status: "pending" } },
+        simulations: simulations([[{ kind: "fill" }, ok()]]),
+      });
+      expect(decide(f), stage).toEqual({ effects: [], next: new Date(NOW.getTime() + TX_POLL_MS) });
+    }
+  });
+
   it("enough is arriving but not yet confirmed: it waits for the confirmations, returning nothing", () => {
     const a = decide(
       facts({
@@ -466,10 +483,11 @@ describe("stray assets at the deposit address", () => {
       }
     });
 
-    it("in the refund stage, where everything goes back anyway, the stray token is returned too", () => {
+    it("in the refund stage too the stray waits: the deposit goes back by its own refund, then a last look", () => {
+      const refunding = { plan: nativePlan, stage: "refund", status: "EXECUTING" } as const;
       const a = decide(
         facts({
-          state: { plan: nativePlan, stage: "refund", status: "EXECUTING" },
+          state: refunding,
           strays: [on(ORIGIN, USDC)],
           balances: balances([
             [NATIVE, "confirmed", 100n],
@@ -483,7 +501,24 @@ describe("stray assets at the deposit address", () => {
           ]),
         }),
       );
-      expect(sends(a)).toContainEqual(usdcStray);
+      expect(sends(a)).toEqual([returnOf(NATIVE)]);
+      const refund = tx("refund", "mined", { asset: NATIVE });
+      const b = decide(
+        facts({
+          state: refunding,
+          strays: [on(ORIGIN, USDC)],
+          txs: [refund],
+          balances: balances([
+            [NATIVE, "confirmed", 0n],
+            [NATIVE, "latest", 0n],
+            [USDC, "latest", 10n],
+          ]),
+          filledOnChain: false,
+          simulations: simulations([[usdcStray, ok()]]),
+        }),
+      );
+      expect(changes(b)[0]).toMatchObject({ transition: "refund", stage: "watch" });
+      expect(b.next).toEqual(NOW);
     });
   });
 

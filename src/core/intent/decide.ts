@@ -478,8 +478,9 @@ function refund(f: IntentFacts): Step {
     if (outcome.status === "pending") return act(later(now, TX_POLL_MS));
     if (outcome.status === "mined") {
       if (isNeed(latest)) return needs(latest);
-      // What is there now came after that refund: it goes back too, by a refund of its own.
-      if (latest === 0n) return act(null, change(refunded(intent, last.hash)));
+      // What is there now came after that refund: it goes back too, by a refund of its own. Once
+      // it is back, a last look at the address (now, in watch) returns a stray held back beside it.
+      if (latest === 0n) return act(now, change(refunded(intent, last.hash)));
     }
   }
   const reverted = revertedCount(f.txs, "refund", intent.retriedAt, deposit);
@@ -620,27 +621,29 @@ const steps: Record<Stage, (f: IntentFacts) => Step> = {
 const nativeIntent = (plan: IntentPlan) => /^0x0{40}$/i.test(plan.from.address);
 
 /**
- * Whether a stray's return on the origin chain must wait: the intent is native-coin, its deposit
- * is there, and it may still be filled (any stage but the refund, which returns everything).
+ * Whether a stray's return on the origin chain must wait: the intent is native-coin and its
+ * deposit is there. Even in the refund stage: that refund may yet be refused for a fill in flight
+ * or found on chain, and the deposit's own refund returns it anyway.
  */
 function keepsNativeDeposit(f: IntentFacts): boolean | IntentNeed {
-  const { plan, stage } = f.intent;
-  if (!nativeIntent(plan) || stage === "refund") return false;
+  const { plan } = f.intent;
+  if (!nativeIntent(plan)) return false;
   const own = held(f, depositOf(plan), "latest");
   return isNeed(own) ? own : own > 0n;
 }
 
 /**
- * For a native-coin intent: a stray's return under way on the origin chain (sent before the
- * deposit came), which will take the deposit with it. The deposit is not counted, and no fill sent,
- * until that return is mined; the deposit is then read again.
+ * A return under way on the origin chain that will take the deposit with it: a refund of the
+ * intent's own token (it returns everything there, a short deposit's return included), or for a
+ * native-coin intent a return of anything (see `nativeIntent`). A deposit completed meanwhile
+ * must not be counted, nor filled, until that return is mined: the deposit is then read again.
  */
-function nativeTakenByReturn(f: IntentFacts): boolean | IntentNeed {
+function depositTakenByReturn(f: IntentFacts): boolean | IntentNeed {
   const { plan } = f.intent;
-  if (!nativeIntent(plan)) return false;
   for (const tx of f.txs) {
     if (tx.kind !== "refund" || tx.status !== "pending" || tx.chainId !== plan.from.chainId) continue;
-    if (tx.asset === null || /^0x0{40}$/i.test(tx.asset)) continue;
+    const own = tx.asset?.toLowerCase() === plan.from.address.toLowerCase();
+    if (!own && !nativeIntent(plan)) continue;
     const outcome = outcomeOf(f, tx);
     if (!outcome) return { fact: "track", tx };
     if (outcome.status === "pending") return true;
@@ -656,7 +659,7 @@ export function decideIntent(f: IntentFacts): IntentDecision {
   const { stage } = f.intent;
   const stray = stage === "fill" || stage === "sweep" ? { effects: [], inFlight: false } : strays(f);
   const beforeFill = stage === "await_deposit" || (stage === "fill" && !latestTx(f.txs, "fill"));
-  const taking = beforeFill ? nativeTakenByReturn(f) : false;
+  const taking = beforeFill ? depositTakenByReturn(f) : false;
   if (taking !== false)
     return taking === true ? { effects: [], next: later(f.now, TX_POLL_MS) } : { need: [taking] };
   const step = steps[stage](f);
