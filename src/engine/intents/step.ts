@@ -58,9 +58,17 @@ function chainOf(deps: EngineDeps) {
   };
 }
 
-/** Whether Settlement's `Filled` event in a fill's receipt says the destination call succeeded. */
-function callSucceeded(receipt: Parameters<typeof parseEventLogs>[0]["logs"]): boolean | undefined {
-  const [filled] = parseEventLogs({ abi: settlementAbi, eventName: "Filled", logs: receipt });
+/**
+ * Whether Settlement's `Filled` event for the intent in a fill's receipt says its destination call
+ * succeeded (a transaction may fill several intents: only this one's event counts).
+ */
+function callSucceeded(
+  logs: Parameters<typeof parseEventLogs>[0]["logs"],
+  intentId: string,
+): boolean | undefined {
+  const filled = parseEventLogs({ abi: settlementAbi, eventName: "Filled", logs }).find(
+    (log) => log.args.intentId?.toLowerCase() === intentId.toLowerCase(),
+  );
   return filled?.args.callSucceeded;
 }
 
@@ -91,7 +99,7 @@ async function gather(
       const outcome = await deps.senders.signerOf(tx).track(tx, deps.clock.now(), tx.kind === "fill");
       const tracked: TrackedTx = { status: outcome.status };
       const succeeded =
-        outcome.receipt && tx.kind === "fill" ? callSucceeded(outcome.receipt.logs) : undefined;
+        outcome.receipt && tx.kind === "fill" ? callSucceeded(outcome.receipt.logs, row.id) : undefined;
       if (succeeded !== undefined) tracked.callSucceeded = succeeded;
       facts.tracked[tx.id] = tracked;
       return;
