@@ -35,6 +35,8 @@ import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
 import { demoVaultAbi, depositFactoryAbi, devTokenAbi, settlementAbi } from "../src/chains/abi.gen.ts";
 import { publicClientFor, walletClientFor } from "../src/chains/clients.ts";
 import { AMOUNT_PLACEHOLDER } from "../src/core/calldata.ts";
+import { assetIdOf } from "../src/core/connect/assets.ts";
+import { vaultDepositSteps } from "../src/core/connect/steps.ts";
 import { dropSchema, uniqueSchema } from "../test/support/databases.ts";
 import { depositSignature, signGasless } from "../test/support/gasless.ts";
 import {
@@ -56,11 +58,12 @@ const LOAD_RATE = Number(process.env.RATE ?? 50);
 const LOAD_SECONDS = Number(process.env.SECONDS ?? 180);
 /** Payers in the load's pool: enough for this many seconds of payments in flight at once. */
 const PAYER_SECONDS = 12;
-/** The load's mix, repeated: 70% deposits, 15% gasless, 15% with a destination call. */
+/** The load's mix, repeated: 60% deposits, 15% gasless, 15% with a destination call (Trails), 10% Connect. */
 const MIX: Kind[] = [
-  ...Array<Kind>(14).fill("deposit"),
+  ...Array<Kind>(12).fill("deposit"),
   ...Array<Kind>(3).fill("gasless"),
   ...Array<Kind>(3).fill("call"),
+  ...Array<Kind>(2).fill("connect"),
 ];
 /** Users paying at once, per round. */
 const ROUNDS = (process.env.N ?? "1,5,20").split(",").map(Number);
@@ -139,9 +142,11 @@ interface User {
 
 /**
  * What a payment is: a deposit sent by the payer, a gasless one (permit and TrailsIntent signed,
- * relayed by Junction), or a deposit whose fill calls the destination chain's DemoVault.
+ * relayed by Junction), a deposit whose fill calls the destination chain's DemoVault (all three
+ * through the Trails API), or an Intents Connect bridge-in into that vault (signed steps run by
+ * the payer's intermediary account).
  */
-type Kind = "deposit" | "gasless" | "call";
+type Kind = "deposit" | "gasless" | "call" | "connect";
 
 interface Outcome {
   kind: Kind;
@@ -258,6 +263,122 @@ async function fundExtraUsers(users: User[], funder: Hex, payments = 10n): Promi
     const receipt = await chain.client.waitForTransactionReceipt({ hash, timeout: 60_000 });
     if (receipt.status !== "success") throw new Error(`funding transaction ${hash} reverted`);
   }
+}
+
+/** A Connect API call with the devnet's key; the answer's `result`, or an error naming the status. */
+async function connectCall<T>(url: string, path: string, apiKey: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}/api/v1${path}`, {
+    method: body === undefined ? "GET" : "POST",
+    headers: { "x-api-key": apiKey, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const answer = (await res.json()) as { result?: T };
+  if (!res.ok || answer.result === undefined)
+    throw new Error(`${path}: ${res.status} ${JSON.stringify(answer)}`);
+  return answer.result;
+}
+
+/**
+ * An Intents Connect bridge-in, as a wallet app makes it: create the execution (a swap into the
+ * destination chain's USDC, then the vault deposit for the recipient), sign its payload, send the
+ * deposit and announce it, then poll until SUCCESS. Never throws.
+ */
+async function payConnect(url: string, user: User, apiKey: string): Promise<Outcome> {
+  const { from: origin, to: dest } = user;
+  const o: Outcome = {
+    kind: "connect",
+    user,
+    recipient: privateKeyToAccount(generatePrivateKey()).address,
+    stage: "quote",
+    statuses: [],
+    t: { start: performance.now() },
+  };
+  const deadline = Date.now() + INTENT_TIMEOUT_MS;
+  try {
+    const asset = (c: ChainCtx) => assetIdOf({ slug: c.info.slug, address: c.usdc, native: false });
+    const account = privateKeyToAccount(user.privateKey);
+    const execution = await connectCall<{
+      id: string;
+      quote: { depositAddress: Address; amountIn: string; minAmountOut: string };
+      details: { payload: { payload_json: string } };
+    }>(url, `/executions/${user.address}`, apiKey, {
+      version: "1.0",
+      type: "evm",
+      dry: false,
+      outOperation: false,
+      metadata: { from: "bench:load" },
+      quote: {
+        originAsset: asset(origin),
+        destinationAsset: asset(dest),
+        amount: AMOUNT.toString(),
+        swapType: "EXACT_INPUT",
+        slippageTolerance: 50,
+        deadline: new Date(Date.now() + 10 * 60_000).toISOString(),
+      },
+      steps: vaultDepositSteps(dest.usdc, dest.vault, o.recipient),
+    });
+    o.t.quoted = performance.now();
+    o.toAmount = BigInt(execution.quote.minAmountOut);
+    o.depositAddress = execution.quote.depositAddress;
+    o.stage = "sign";
+    const signature = await account.signMessage({ message: execution.details.payload.payload_json });
+    await connectCall(url, `/executions/${user.address}/submit`, apiKey, {
+      executionId: execution.id,
+      signature,
+    });
+    o.t.committed = performance.now();
+    o.stage = "deposit";
+    const wallet = walletClientFor(origin.viem, account);
+    const hash = await wallet.writeContract({
+      address: origin.usdc,
+      abi: devTokenAbi,
+      functionName: "transfer",
+      args: [o.depositAddress, BigInt(execution.quote.amountIn)],
+    });
+    const receipt = await origin.client.waitForTransactionReceipt({ hash, timeout: 60_000 });
+    if (receipt.status !== "success") throw new Error(`deposit ${hash} reverted`);
+    o.t.depositMined = performance.now();
+    o.depositBlock = receipt.blockNumber;
+    o.stage = "execute";
+    await connectCall(url, "/executions/deposit/submit", apiKey, {
+      txHash: hash,
+      depositAddress: o.depositAddress,
+    });
+    o.t.executed = performance.now();
+    o.stage = "wait";
+    for (;;) {
+      const [found] = await connectCall<{ status: string; statusReason?: string }[]>(
+        url,
+        `/executions/${user.address}?id=${execution.id}`,
+        apiKey,
+      );
+      if (found && o.statuses.at(-1) !== found.status) o.statuses.push(found.status);
+      if (found?.status === "SUCCESS") break;
+      if (found && /FAILED|EXPIRED|CANCELLED/.test(found.status))
+        throw new Error(`execution ${found.status}: ${found.statusReason ?? ""}`);
+      if (Date.now() > deadline) throw new Error(`not SUCCESS after ${INTENT_TIMEOUT_MS} ms`);
+      await sleep(200);
+    }
+    o.t.done = performance.now();
+    o.stage = "finished";
+  } catch (err) {
+    o.error = (err as Error).message.split("\n")[0];
+  }
+  return o;
+}
+
+/**
+ * What is wrong with a finished Connect payment: it must have ended SUCCESS with the recipient's
+ * vault shares worth at least the quote's minimum out, and the deposit address empty.
+ */
+async function checkConnect(o: Outcome): Promise<string[]> {
+  if (o.error) return [`${o.error} (stage ${o.stage})`];
+  const problems: string[] = [];
+  const assets = await vaultAssets(o.user.to, o.recipient);
+  if (assets < (o.toAmount ?? 0n)) problems.push(`vault assets ${assets}, quoted at least ${o.toAmount}`);
+  if (o.depositAddress && (await balanceOf(o.user.from, o.depositAddress)) !== 0n)
+    problems.push("the deposit address still holds USDC");
+  return problems;
 }
 
 /** One user's payment; never throws: what went wrong is in the outcome. */
@@ -391,6 +512,7 @@ async function engineTransactions(chains: ChainCtx[]): Promise<Map<string, Engin
 
 /** What is wrong with one finished payment, checked against the chains and the API; empty if nothing. */
 async function check(o: Outcome, txs: EngineTx[], trails: TrailsApi, chains: ChainCtx[]): Promise<string[]> {
+  if (o.kind === "connect") return checkConnect(o);
   if (!o.intentId) return [o.error ?? "no intent"];
   const problems = o.error ? [`${o.error} (stage ${o.stage})`] : [];
   const { from: origin, to: dest } = o.user;
@@ -536,6 +658,8 @@ interface Load extends Round {
 async function load(servers: Server[], chains: ChainCtx[], devnet: DevnetInfo): Promise<Load> {
   const funder = devnet.accounts[0]?.privateKey;
   if (!funder) throw new Error("GET /devnet lists no accounts");
+  const apiKey = devnet.connectApiKey;
+  if (!apiKey) throw new Error("GET /devnet names no Connect API key");
   const total = Math.round(LOAD_RATE * LOAD_SECONDS);
   const pool = payers(chains, devnet, Math.min(total, Math.ceil(LOAD_RATE * PAYER_SECONDS)));
   process.stderr.write(`  funding ${pool.length} payers...\n`);
@@ -558,7 +682,10 @@ async function load(servers: Server[], chains: ChainCtx[], devnet: DevnetInfo): 
     else {
       const kind = MIX[i % MIX.length] as Kind;
       running.push(
-        pay((servers[i % servers.length] as Server).url, user, kind).then((o) => {
+        (kind === "connect"
+          ? payConnect((servers[i % servers.length] as Server).url, user, apiKey)
+          : pay((servers[i % servers.length] as Server).url, user, kind)
+        ).then((o) => {
           outcomes.push(o);
           free.push(user);
         }),

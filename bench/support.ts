@@ -84,11 +84,13 @@ export interface DevnetInfo {
   chains: {
     chainId: number;
     name: string;
+    slug: string;
     rpcUrl: string;
     tokens: { symbol: string; address: Address; decimals: number }[];
     contracts: Record<string, Address>;
   }[];
   accounts: { address: Address; privateKey: `0x${string}` }[];
+  connectApiKey?: string;
 }
 
 export interface Server {
