@@ -265,6 +265,16 @@ async function fundExtraUsers(users: User[], funder: Hex, payments = 10n): Promi
   }
 }
 
+/** A payment's outcome as it starts: paying a fresh recipient. */
+const started = (user: User, kind: Kind): Outcome => ({
+  kind,
+  user,
+  recipient: privateKeyToAccount(generatePrivateKey()).address,
+  stage: "quote",
+  statuses: [],
+  t: { start: performance.now() },
+});
+
 /** A Connect API call with the devnet's key; the answer's `result`, or an error naming the status. */
 async function connectCall<T>(url: string, path: string, apiKey: string, body?: unknown): Promise<T> {
   const res = await fetch(`${url}/api/v1${path}`, {
@@ -285,14 +295,7 @@ async function connectCall<T>(url: string, path: string, apiKey: string, body?: 
  */
 async function payConnect(url: string, user: User, apiKey: string): Promise<Outcome> {
   const { from: origin, to: dest } = user;
-  const o: Outcome = {
-    kind: "connect",
-    user,
-    recipient: privateKeyToAccount(generatePrivateKey()).address,
-    stage: "quote",
-    statuses: [],
-    t: { start: performance.now() },
-  };
+  const o = started(user, "connect");
   const deadline = Date.now() + INTENT_TIMEOUT_MS;
   try {
     const asset = (c: ChainCtx) => assetIdOf({ slug: c.info.slug, address: c.usdc, native: false });
@@ -385,14 +388,7 @@ async function checkConnect(o: Outcome): Promise<string[]> {
 async function pay(url: string, user: User, kind: Kind = "deposit"): Promise<Outcome> {
   const trails = new TrailsApi("", { hostname: url });
   const { from: origin, to: dest } = user;
-  const o: Outcome = {
-    kind,
-    user,
-    recipient: privateKeyToAccount(generatePrivateKey()).address,
-    stage: "quote",
-    statuses: [],
-    t: { start: performance.now() },
-  };
+  const o = started(user, kind);
   const deadline = Date.now() + INTENT_TIMEOUT_MS;
   try {
     const { intent, gasFeeOptions } = await trails.quoteIntent({
