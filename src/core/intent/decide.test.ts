@@ -425,7 +425,7 @@ describe("stray assets at the deposit address", () => {
   });
 
   describe("for a native-coin intent, whose deposit a return would take with it", () => {
-    const nativePlan = plan({ from: { ...plan().from, address: NATIVE } });
+    const nativePlan = plan({ from: { ...plan().from, address: NATIVE, native: true } });
     const usdcStray = returnOf(USDC);
 
     it("a stray token is not returned while the native deposit is there; the deposit is filled", () => {

@@ -618,7 +618,7 @@ const steps: Record<Stage, (f: IntentFacts) => Step> = {
  * sweeper's self-destruct). For a native-coin intent that coin is its own deposit: returning a
  * stray token while the deposit may still be filled would pay the user twice, on both chains.
  */
-const nativeIntent = (plan: IntentPlan) => /^0x0{40}$/i.test(plan.from.address);
+const nativeIntent = (plan: IntentPlan) => plan.from.native;
 
 /**
  * Whether a stray's return on the origin chain must wait: the intent is native-coin and its
