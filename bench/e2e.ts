@@ -31,7 +31,7 @@ import {
   parseEther,
   webSocket,
 } from "viem";
-import { generatePrivateKey, privateKeyToAccount } from "viem/accounts";
+import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { demoVaultAbi, depositFactoryAbi, devTokenAbi, settlementAbi } from "../src/chains/abi.gen.ts";
 import { publicClientFor, walletClientFor } from "../src/chains/clients.ts";
 import { AMOUNT_PLACEHOLDER } from "../src/core/calldata.ts";
@@ -275,6 +275,22 @@ const started = (user: User, kind: Kind): Outcome => ({
   t: { start: performance.now() },
 });
 
+/** The payer's ERC-20 transfer to `o`'s deposit address, waited for; its block marks the outcome. */
+async function deposit(o: Outcome, account: PrivateKeyAccount, token: Address, amount: bigint): Promise<Hex> {
+  const origin = o.user.from;
+  const hash = await walletClientFor(origin.viem, account).writeContract({
+    address: token,
+    abi: devTokenAbi,
+    functionName: "transfer",
+    args: [o.depositAddress as Address, amount],
+  });
+  const receipt = await origin.client.waitForTransactionReceipt({ hash, timeout: 60_000 });
+  if (receipt.status !== "success") throw new Error(`deposit ${hash} reverted`);
+  o.t.depositMined = performance.now();
+  o.depositBlock = receipt.blockNumber;
+  return hash;
+}
+
 /** A Connect API call with the devnet's key; the answer's `result`, or an error naming the status. */
 async function connectCall<T>(url: string, path: string, apiKey: string, body?: unknown): Promise<T> {
   const res = await fetch(`${url}/api/v1${path}`, {
@@ -331,17 +347,7 @@ async function payConnect(url: string, user: User, apiKey: string): Promise<Outc
     });
     o.t.committed = performance.now();
     o.stage = "deposit";
-    const wallet = walletClientFor(origin.viem, account);
-    const hash = await wallet.writeContract({
-      address: origin.usdc,
-      abi: devTokenAbi,
-      functionName: "transfer",
-      args: [o.depositAddress, BigInt(execution.quote.amountIn)],
-    });
-    const receipt = await origin.client.waitForTransactionReceipt({ hash, timeout: 60_000 });
-    if (receipt.status !== "success") throw new Error(`deposit ${hash} reverted`);
-    o.t.depositMined = performance.now();
-    o.depositBlock = receipt.blockNumber;
+    const hash = await deposit(o, account, origin.usdc, BigInt(execution.quote.amountIn));
     o.stage = "execute";
     await connectCall(url, "/executions/deposit/submit", apiKey, {
       txHash: hash,
@@ -425,17 +431,8 @@ async function pay(url: string, user: User, kind: Kind = "deposit"): Promise<Out
       });
       o.t.executed = performance.now();
     } else {
-      const wallet = walletClientFor(origin.viem, account);
-      const hash = await wallet.writeContract({
-        address: intent.depositTransaction.tokenAddress as Address,
-        abi: devTokenAbi,
-        functionName: "transfer",
-        args: [o.depositAddress, intent.depositTransaction.amount],
-      });
-      const receipt = await origin.client.waitForTransactionReceipt({ hash, timeout: 60_000 });
-      if (receipt.status !== "success") throw new Error(`deposit ${hash} reverted`);
-      o.t.depositMined = performance.now();
-      o.depositBlock = receipt.blockNumber;
+      const token = intent.depositTransaction.tokenAddress as Address;
+      const hash = await deposit(o, account, token, intent.depositTransaction.amount);
 
       o.stage = "execute";
       await trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });

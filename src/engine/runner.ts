@@ -150,7 +150,6 @@ async function recordFailure<Row extends { id: string; status: string; intent_id
   const attempts = await deps.store.commit(now, (uow) =>
     uow.recordFailure(q.table, row, { worker, error, retryAt: next }),
   );
-  if (next) q.signal.wakeIn(next.getTime() - now.getTime());
   const fields = { err, table: q.table, id: row.id, attempts };
   if (next) deps.log.warn({ ...fields, retryAt: next }, "step failed; will retry");
   else deps.log.error(fields, "step failed; parked for an operator (see /admin/parked)");

@@ -107,7 +107,8 @@ export function wireEngine(
     : null;
   const push = new PushHub(db, notice, log);
   // What the commit point announces once a change is durable: the runners wake for what it made
-  // due now and at the earliest later time it set (a deadline), long-polls hear of the intents it changed, the event feed and webhooks of its events.
+  // due, now and at the earliest later time it set (a deadline, a retry); long-polls hear of the
+  // intents it changed; the event feed and webhooks of its events.
   const announce = (committed: Committed) => {
     for (const queue of committed.due) signals[queue].wake();
     for (const [queue, at] of committed.dueLater)

@@ -7,7 +7,7 @@ export class WorkSignal {
   private waiter: (() => void) | null = null;
   /** A wake that came while the runner was busy: its next wait returns at once. */
   private pending = false;
-  /** The earliest wake scheduled by `wakeAt`, and its timer. */
+  /** The earliest wake scheduled by `wakeIn`, and its timer. */
   private scheduled: { at: number; timer: NodeJS.Timeout } | null = null;
 
   /** Wakes the runner in `ms` (unless an earlier wake is already scheduled). */

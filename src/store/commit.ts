@@ -153,9 +153,13 @@ export class UnitOfWork {
 
   private touched(table: QueueTable, id: string, next: Date | null | undefined): void {
     (table === "intents" ? this.intents : this.executions).add(id);
-    if (!next) return;
-    if (next <= this.now) this.due.add(table);
-    else if (next < (this.dueLater.get(table) ?? Number.POSITIVE_INFINITY)) this.dueLater.set(table, next);
+    if (next) this.dueAt(table, next);
+  }
+
+  /** A row of `table` is due at `at`: now, or at the earliest later time announced. */
+  private dueAt(table: QueueTable, at: Date): void {
+    if (at <= this.now) this.due.add(table);
+    else if (at < (this.dueLater.get(table) ?? Number.POSITIVE_INFINITY)) this.dueLater.set(table, at);
   }
 
   /**
@@ -394,6 +398,7 @@ export class UnitOfWork {
     failure: { worker: string; error: string; retryAt: Date | null },
   ): Promise<number> {
     const attempts = await recordFailure(this.trx, table, { id: row.id, now: this.now, ...failure });
+    if (attempts > 0 && failure.retryAt) this.dueAt(table, failure.retryAt);
     if (attempts > 0) {
       this.failureEvent(table, row, failure.retryAt ? "step_failed" : "parked", {
         attempts,

@@ -29,13 +29,18 @@ const A = 0;
 const B = 1;
 const C = 2;
 
-async function committed(amount: bigint, recipient: Address = user) {
+/** A committed payment from `from` (USDC unless `originToken`) to USDC on `to`. */
+async function committed(
+  amount: bigint,
+  recipient: Address = user,
+  route: { from: number; to: number; originToken?: Address } = { from: A, to: B },
+) {
   const { intent } = await t.trails.quoteIntent({
     ownerAddress: user,
-    originChainId: f.chain(A).chainId,
-    originTokenAddress: f.token(A, "USDC"),
-    destinationChainId: f.chain(B).chainId,
-    destinationTokenAddress: f.token(B, "USDC"),
+    originChainId: f.chain(route.from).chainId,
+    originTokenAddress: route.originToken ?? f.token(route.from, "USDC"),
+    destinationChainId: f.chain(route.to).chainId,
+    destinationTokenAddress: f.token(route.to, "USDC"),
     destinationToAddress: recipient,
     tradeType: TradeType.EXACT_INPUT,
     originTokenAmount: amount,
@@ -49,17 +54,7 @@ describe("deposits, whatever their order or chain", () => {
     const usdcB = f.token(B, "USDC");
     const recipient = freshAddress();
     const amount = 10n ** 16n;
-    const { intent } = await t.trails.quoteIntent({
-      ownerAddress: user,
-      originChainId: f.chain(B).chainId,
-      originTokenAddress: zeroAddress,
-      destinationChainId: f.chain(A).chainId,
-      destinationTokenAddress: f.token(A, "USDC"),
-      destinationToAddress: recipient,
-      tradeType: TradeType.EXACT_INPUT,
-      originTokenAmount: amount,
-    });
-    await t.trails.commitIntent({ intent });
+    const intent = await committed(amount, recipient, { from: B, to: A, originToken: zeroAddress });
     const address = intent.originIntentAddress as Address;
     const settlement = f.chain(B).contracts.Settlement as Address;
     const before = {
