@@ -9,6 +9,7 @@ import {
   type TransactionReceipt,
 } from "viem";
 import type { Chains } from "../chains/gateway.ts";
+import { orderDone } from "../chains/order-events.ts";
 import type { RuntimeChain } from "../chains/registry.ts";
 import type { TxKind, TxStatus } from "../core/tx.ts";
 import { type ChainTxRow, openTxs, replaceTx, settleTx, txById, unsettleTx } from "../store/chain-txs.ts";
@@ -82,17 +83,49 @@ export class TxSender {
   }
 
   /** Takes the next nonce, signs and keeps the transaction in `uow`; `broadcast` it once that commits. */
-  record(uow: UnitOfWork, req: TxRequest, prepared: Prepared): Promise<ChainTxRow> {
+  async record(uow: UnitOfWork, req: TxRequest, prepared: Prepared): Promise<ChainTxRow> {
+    const [row] = await this.recordRows(
+      uow,
+      req,
+      [{ intentId: req.intentId, executionId: req.executionId }],
+      prepared,
+    );
+    return row as ChainTxRow;
+  }
+
+  /**
+   * `record` for a transaction that fills or sweeps several intents (a batch): one row per intent,
+   * sharing the nonce and the signed transaction, each to be settled by its own order's outcome.
+   */
+  recordBatch(
+    uow: UnitOfWork,
+    intentIds: readonly string[],
+    req: Omit<TxRequest, "intentId" | "executionId">,
+    prepared: Prepared,
+  ): Promise<ChainTxRow[]> {
+    return this.recordRows(
+      uow,
+      req,
+      intentIds.map((intentId) => ({ intentId })),
+      prepared,
+    );
+  }
+
+  private recordRows(
+    uow: UnitOfWork,
+    req: Omit<TxRequest, "intentId" | "executionId">,
+    owners: readonly { intentId?: string | undefined; executionId?: string | undefined }[],
+    prepared: Prepared,
+  ): Promise<ChainTxRow[]> {
+    const common = {
+      kind: req.kind,
+      chainId: this.chain.chainId,
+      sender: this.account.address,
+      asset: req.asset ?? null,
+      detail: req.detail ?? null,
+    };
     return uow.recordTx(
-      {
-        intentId: req.intentId ?? null,
-        executionId: req.executionId ?? null,
-        kind: req.kind,
-        chainId: this.chain.chainId,
-        sender: this.account.address,
-        asset: req.asset ?? null,
-        detail: req.detail ?? null,
-      },
+      owners.map((o) => ({ ...common, intentId: o.intentId ?? null, executionId: o.executionId ?? null })),
       prepared.chainNonce,
       async (nonce) => {
         const raw = await this.account.signTransaction({
@@ -141,7 +174,7 @@ export class TxSender {
       if (head - receipt.blockNumber + 1n < BigInt(this.chain.confirmations)) {
         return { status: "pending", receipt: null };
       }
-      const status = receipt.status === "success" ? "mined" : "reverted";
+      const status = outcomeOf(row, receipt);
       const outcome = { status, blockNumber: receipt.blockNumber, hash: receipt.transactionHash } as const;
       if (!(await settleTx(this.db, row, outcome, now)))
         return this.track(await txById(this.db, row.id), now, withReceipt);
@@ -201,20 +234,23 @@ export class TxSender {
   async keep(now: Date): Promise<void> {
     const chainId = this.chain.chainId;
     const unused = BigInt(await this.chains.transactionCount(chainId, this.account.address, "latest"));
-    for (let row of await openTxs(this.db, chainId, this.account.address, unused)) {
-      if (BigInt(row.nonce) < unused) {
+    for (const rows of byNonce(await openTxs(this.db, chainId, this.account.address, unused))) {
+      if (BigInt(rows[0].nonce) < unused) {
         // Its nonce is spent: mined (perhaps a version replaced) or dropped; no decision may be
         // following it any more (its intent went on), so it is settled here.
-        await this.track(row, now);
+        for (const row of rows) await this.track(row, now);
         continue;
       }
-      if (row.status === "mined" || row.status === "reverted") {
+      // A batch's rows share one transaction: it is replaced, and sent, once for all of them.
+      let row: ChainTxRow = rows[0];
+      const settled = rows.filter((r) => r.status === "mined" || r.status === "reverted");
+      if (settled.length > 0) {
         if (await this.receiptOfAnyVersion(row)) continue; // a node behind the one that mined it
         this.log.warn(
           { chainId, hash: row.hash, nonce: row.nonce },
           "the chain forgot a mined transaction; sending it again",
         );
-        row = (await unsettleTx(this.db, row.id, now)) ?? row;
+        for (const r of settled) row = (await unsettleTx(this.db, r.id, now)) ?? row;
       } else if (row.status === "dropped") {
         if (!this.isFiller(row)) row = (await this.replace(row, now, "filler")) ?? row;
       } else if (row.sent_at && now.getTime() - row.sent_at.getTime() >= this.replaceAfterMs) {
@@ -260,6 +296,28 @@ export class TxSender {
     const tx = parseTransaction(row.raw as Hex);
     return tx.to?.toLowerCase() === this.address.toLowerCase() && (tx.data ?? "0x") === "0x";
   }
+}
+
+/** Rows grouped by nonce, in the order given (by nonce): a batch's orders share theirs. */
+function byNonce(rows: readonly ChainTxRow[]): [ChainTxRow, ...ChainTxRow[]][] {
+  const groups: [ChainTxRow, ...ChainTxRow[]][] = [];
+  for (const row of rows) {
+    const last = groups.at(-1);
+    if (last && last[0].nonce === row.nonce) last.push(row);
+    else groups.push([row]);
+  }
+  return groups;
+}
+
+/**
+ * A confirmed transaction's outcome for one row. A batch's row has its own order's: the batch may
+ * be mined with the order skipped (already filled, a payment that failed, a short deposit).
+ */
+function outcomeOf(row: ChainTxRow, receipt: TransactionReceipt): "mined" | "reverted" {
+  if (row.batched && row.intent_id && (row.kind === "fill" || row.kind === "sweep")) {
+    return orderDone(receipt, row.kind, row.intent_id) ? "mined" : "reverted";
+  }
+  return receipt.status === "success" ? "mined" : "reverted";
 }
 
 // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints

@@ -21,6 +21,8 @@ export interface NewTx {
   raw: string;
   hash: string;
   detail: object | null;
+  /** One order of a batch: a row per intent, all sharing the nonce and the signed bytes. */
+  batched?: boolean;
 }
 
 export const txRecordOf = (row: ChainTxRow): TxRecord => ({
@@ -33,28 +35,31 @@ export const txRecordOf = (row: ChainTxRow): TxRecord => ({
   createdAt: row.created_at,
 });
 
-export function insertTx(trx: Transaction<Schema>, tx: NewTx, now: Date): Promise<ChainTxRow> {
+export function insertTxs(trx: Transaction<Schema>, txs: readonly NewTx[], now: Date): Promise<ChainTxRow[]> {
   return trx
     .insertInto("chain_txs")
-    .values({
-      intent_id: tx.intentId,
-      execution_id: tx.executionId,
-      kind: tx.kind,
-      chain_id: tx.chainId,
-      sender: tx.sender,
-      nonce: tx.nonce.toString(),
-      asset: tx.asset,
-      raw: tx.raw,
-      hash: tx.hash,
-      status: "pending",
-      block_number: null,
-      detail: tx.detail ? toJsonText(tx.detail) : null,
-      sent_at: now,
-      created_at: now,
-      updated_at: now,
-    })
+    .values(
+      txs.map((tx) => ({
+        intent_id: tx.intentId,
+        execution_id: tx.executionId,
+        kind: tx.kind,
+        chain_id: tx.chainId,
+        sender: tx.sender,
+        nonce: tx.nonce.toString(),
+        asset: tx.asset,
+        raw: tx.raw,
+        hash: tx.hash,
+        status: "pending",
+        block_number: null,
+        detail: tx.detail ? toJsonText(tx.detail) : null,
+        batched: tx.batched ?? false,
+        sent_at: now,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .execute();
 }
 
 /** An execution's transactions (its intermediary's steps), oldest first. */
@@ -140,16 +145,16 @@ export async function unsettleTx(db: Db, id: string, now: Date): Promise<ChainTx
 
 /**
  * A new version of a transaction at the same nonce (a higher fee; a filler for a forgotten
- * nonce), provided the row still holds `previousHash`; the old hash is kept, as it may yet be the
- * one mined.
+ * nonce), provided it is still at `row.hash`; the old hash is kept, as it may yet be the one
+ * mined. A batch's rows share the transaction, so all of them take the new version at once.
  */
 export async function replaceTx(
   db: Db,
-  row: Pick<ChainTxRow, "id" | "hash" | "prior_hashes">,
+  row: Pick<ChainTxRow, "chain_id" | "sender" | "nonce" | "hash" | "prior_hashes">,
   signed: { raw: string; hash: string },
   now: Date,
 ): Promise<ChainTxRow | undefined> {
-  return db
+  const rows = await db
     .updateTable("chain_txs")
     .set({
       raw: signed.raw,
@@ -158,10 +163,13 @@ export async function replaceTx(
       sent_at: now,
       updated_at: now,
     })
-    .where("id", "=", row.id)
+    .where("chain_id", "=", row.chain_id)
+    .where("sender", "=", row.sender)
+    .where("nonce", "=", row.nonce)
     .where("hash", "=", row.hash)
     .returningAll()
-    .executeTakeFirst();
+    .execute();
+  return rows[0];
 }
 
 /**

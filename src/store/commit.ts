@@ -8,7 +8,7 @@ import type { ExecutionPlan } from "../core/connect/plan.ts";
 import type { IntentPlan } from "../core/intent/plan.ts";
 import { moveStage, type Stage } from "../core/intent/stages.ts";
 import { applyTransition, type IntentStatus, type TransitionName } from "../core/intent/status.ts";
-import { type ChainTxRow, insertTx, type NewTx, takeNonce } from "./chain-txs.ts";
+import { type ChainTxRow, insertTxs, type NewTx, takeNonce } from "./chain-txs.ts";
 import type { Db } from "./database.ts";
 import { type NewDeposit, recordDeposits } from "./deposits.ts";
 import { appendEvents, type CommittedEvent, insertQuotedIntentWithEvent, type NewEvent } from "./events.ts";
@@ -328,15 +328,25 @@ export class UnitOfWork {
 
   // Transactions
 
-  /** Takes the sender's next nonce and keeps the signed transaction; broadcast only after the commit. */
+  /**
+   * Takes the sender's next nonce and keeps the signed transaction, one row for each of `txs` (all
+   * one sender's on one chain; several: a batch's orders); broadcast only after the commit.
+   */
   async recordTx(
-    tx: Omit<NewTx, "nonce" | "raw" | "hash">,
+    txs: readonly Omit<NewTx, "nonce" | "raw" | "hash" | "batched">[],
     chainNonce: number,
     sign: (nonce: bigint) => Promise<{ raw: string; hash: string }>,
-  ): Promise<ChainTxRow> {
-    const nonce = await takeNonce(this.trx, tx.chainId, tx.sender, chainNonce);
+  ): Promise<ChainTxRow[]> {
+    const [first] = txs;
+    if (!first) throw new Error("a transaction is for at least one intent or execution");
+    const nonce = await takeNonce(this.trx, first.chainId, first.sender, chainNonce);
     const signed = await sign(nonce);
-    return insertTx(this.trx, { ...tx, nonce, ...signed }, this.now);
+    const batched = txs.length > 1;
+    return insertTxs(
+      this.trx,
+      txs.map((tx) => ({ ...tx, nonce, ...signed, batched })),
+      this.now,
+    );
   }
 
   // The queue

@@ -3,7 +3,7 @@ import { databaseTargets, discard } from "../../test/support/databases.ts";
 import { testPlan } from "../../test/support/plans.ts";
 import type { IntentPlan } from "../core/intent/plan.ts";
 import { isRetirable } from "../core/intent/retirement.ts";
-import { insertTx } from "./chain-txs.ts";
+import { insertTxs } from "./chain-txs.ts";
 import { type Database, openDatabase } from "./database.ts";
 import { intentsAt, recordDeposits } from "./deposits.ts";
 import { insertQuotedIntentWithEvent, intentEvents } from "./events.ts";
@@ -83,20 +83,22 @@ describe.each(databaseTargets())("unused quotes on $name", ({ target }) => {
       },
     ]);
     await db.transaction().execute(async (trx) => {
-      await insertTx(
+      await insertTxs(
         trx,
-        {
-          intentId: sent.intentId,
-          executionId: null,
-          kind: "refund",
-          chainId: 1,
-          sender: "0x01",
-          nonce: 0n,
-          asset: null,
-          raw: "0x",
-          hash: "0xe1",
-          detail: null,
-        },
+        [
+          {
+            intentId: sent.intentId,
+            executionId: null,
+            kind: "refund",
+            chainId: 1,
+            sender: "0x01",
+            nonce: 0n,
+            asset: null,
+            raw: "0x",
+            hash: "0xe1",
+            detail: null,
+          },
+        ],
         NOW,
       );
       await updateIntent(

@@ -104,6 +104,11 @@ export interface ChainTxsTable {
   detail: Json<Record<string, unknown>> | null;
   /** Earlier versions replaced at the same nonce (a higher fee, a filler): any may be the one mined. */
   prior_hashes: ColumnType<string[], string[] | undefined, string[]>;
+  /**
+   * One intent's order in a transaction that fills or sweeps several (a batch): every order's row
+   * shares the nonce and signed bytes, and each is mined or reverted by its own outcome.
+   */
+  batched: ColumnType<boolean, boolean | undefined, boolean>;
   /** When it was last put on the wire (signed, replaced). */
   sent_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Date;

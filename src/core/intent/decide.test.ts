@@ -155,7 +155,7 @@ describe("a committed intent waiting for its deposit", () => {
         type: "change",
         change: { statusReason: returned, event: "deposit.returned", data: { amount: "40" } },
       },
-      { type: "send", tx: returnOf(USDC), gas: 60_000n },
+      { type: "send", tx: returnOf(USDC), gas: 60_000n, batch: false },
     ]);
     // No transition, no stage move: still COMMITTED, still waiting.
     expect(changes(a).every((c) => c.transition === undefined && c.stage === undefined)).toBe(true);
@@ -332,7 +332,7 @@ describe("stray assets at the deposit address", () => {
         simulations: simulations([[stray, ok(70_000n)]]),
       }),
     );
-    expect(a.effects).toEqual([{ type: "send", tx: stray, gas: 70_000n }]);
+    expect(a.effects).toEqual([{ type: "send", tx: stray, gas: 70_000n, batch: false }]);
     expect(a.next).toEqual(new Date(NOW.getTime() + TX_POLL_MS));
   });
 
@@ -552,7 +552,7 @@ describe("the fill", () => {
     const a = decide(
       facts({ state: filling, balances: deposited, simulations: simulations([[fill, ok(123n)]]) }),
     );
-    expect(a.effects).toEqual([{ type: "send", tx: fill, gas: 123n }]);
+    expect(a.effects).toEqual([{ type: "send", tx: fill, gas: 123n, batch: true }]);
   });
 
   it("a fill on record is followed, and inventory is not read while it is pending", () => {
@@ -661,6 +661,15 @@ describe("the fill", () => {
     expect(sends(a)).toEqual([fill]);
   });
 
+  it("a fill goes in a batch with others' unless one of its fills reverted (perhaps the batch's doing): then alone", () => {
+    const sent = (txs: ReturnType<typeof tx>[]) =>
+      decide(facts({ state: filling, balances: deposited, txs, simulations: simulations([[fill, ok(9n)]]) }))
+        .effects;
+    expect(sent([])).toEqual([{ type: "send", tx: fill, gas: 9n, batch: true }]);
+    expect(sent([tx("fill", "dropped")])).toEqual([{ type: "send", tx: fill, gas: 9n, batch: true }]);
+    expect(sent([tx("fill", "reverted")])).toEqual([{ type: "send", tx: fill, gas: 9n, batch: false }]);
+  });
+
   it("a dropped fill is sent again", () => {
     const dropped = tx("fill", "dropped");
     const a = decide(
@@ -722,6 +731,21 @@ describe("the sweep", () => {
       }),
     );
     expect(sends(a)).toEqual([keep]);
+  });
+
+  it("a sweep goes in a batch with others' unless one of its sweeps reverted: then alone", () => {
+    const keep = { kind: "sweep", amount: 100n } as const;
+    const sent = (txs: ReturnType<typeof tx>[]) =>
+      decide(
+        facts({
+          state: sweeping,
+          txs,
+          balances: balances([[USDC, "confirmed", 100n]]),
+          simulations: simulations([[keep, ok(7n)]]),
+        }),
+      ).effects;
+    expect(sent([])).toEqual([{ type: "send", tx: keep, gas: 7n, batch: true }]);
+    expect(sent([tx("sweep", "reverted")])).toEqual([{ type: "send", tx: keep, gas: 7n, batch: false }]);
   });
 
   it("a deposit between fromAmountMin and fromAmount is swept whole", () => {

@@ -124,7 +124,12 @@ export interface IntentChange {
 }
 
 export type IntentEffect =
-  | { type: "send"; tx: PlannedTx; gas: bigint }
+  /**
+   * `batch`: the transaction may carry other intents' fills (or sweeps) too, as one batch; never
+   * after one of its kind reverted, which may have been another order's doing (a batch that ran
+   * out of gas reverts whole), so the retry's outcome is its own.
+   */
+  | { type: "send"; tx: PlannedTx; gas: bigint; batch: boolean }
   | { type: "change"; change: IntentChange }
   /**
    * FAILED → EXECUTING with the destination amount reserved again, if the intent is still FAILED
@@ -153,7 +158,12 @@ type Step = IntentDecision;
 const needs = (...need: IntentNeed[]): Step => ({ need });
 const act = (next: Date | null, ...effects: IntentEffect[]): IntentAction => ({ effects, next });
 const change = (c: IntentChange): IntentEffect => ({ type: "change", change: c });
-const send = (tx: PlannedTx, gas: bigint): IntentEffect => ({ type: "send", tx, gas });
+const send = (tx: PlannedTx, gas: bigint, txs: readonly TxRecord[]): IntentEffect => ({
+  type: "send",
+  tx,
+  gas,
+  batch: tx.kind !== "refund" && revertedCount(txs, tx.kind, null) === 0,
+});
 const log = (level: "warn" | "error", message: string): IntentEffect => ({ type: "log", level, message });
 const fail = (reason: string): IntentEffect => ({ type: "fail", reason });
 
@@ -225,7 +235,7 @@ function sendReturn(f: IntentFacts, h: Holding, next: Date | null, ...also: Inte
   if (!simulation) return needs({ fact: "simulation", tx });
   if (!simulation.ok) return act(null, fail(`the refund would revert: ${simulation.reason}`));
   // What the return is for is recorded first: once it is sent, a client may see it mined at once.
-  return act(next, ...also, send(tx, simulation.gas));
+  return act(next, ...also, send(tx, simulation.gas, f.txs));
 }
 
 function awaitDeposit(f: IntentFacts): Step {
@@ -393,7 +403,7 @@ function fill(f: IntentFacts): Step {
   const simulation = f.simulations[plannedTxKey({ kind: "fill" })];
   if (!simulation) return needs({ fact: "simulation", tx: { kind: "fill" } });
   if (!simulation.ok) return act(now, toRefund(`the fill cannot be made: ${simulation.reason}`));
-  return act(later(now, TX_POLL_MS), send({ kind: "fill" }, simulation.gas));
+  return act(later(now, TX_POLL_MS), send({ kind: "fill" }, simulation.gas, f.txs));
 }
 
 function sweep(f: IntentFacts): Step {
@@ -444,7 +454,7 @@ function sweep(f: IntentFacts): Step {
   const simulation = f.simulations[plannedTxKey(tx)];
   if (!simulation) return needs({ fact: "simulation", tx });
   if (!simulation.ok) return act(null, fail(`the sweep would revert: ${simulation.reason}`));
-  return act(later(now, TX_POLL_MS), send(tx, simulation.gas));
+  return act(later(now, TX_POLL_MS), send(tx, simulation.gas, f.txs));
 }
 
 function refund(f: IntentFacts): Step {

@@ -3,6 +3,8 @@ import { depositFactoryAbi, settlementAbi } from "../../chains/abi.gen.ts";
 import type { RuntimeChain } from "../../chains/registry.ts";
 import type { PlannedTx } from "../../core/intent/decide.ts";
 import { fillRecipient, type IntentPlan } from "../../core/intent/plan.ts";
+import { TerminalError } from "../errors.ts";
+import type { EngineDeps } from "../ports.ts";
 
 /** The solver's fill on the destination chain: a plain payment, or the payment through the Executor's call. */
 export function fillCalldata(plan: IntentPlan): Hex {
@@ -27,6 +29,48 @@ export function fillCalldata(plan: IntentPlan): Hex {
       });
 }
 
+/**
+ * Several intents' fills as one `Settlement.fillBatch` (each order guarded on chain by its own
+ * record, one that cannot be paid skipped), or their sweeps as one `DepositFactory.sweepBatch`.
+ */
+export function batchCalldata(
+  kind: "fill" | "sweep",
+  orders: readonly { plan: IntentPlan; tx: PlannedTx }[],
+): Hex {
+  if (kind === "sweep") {
+    const sweeps = orders.map(({ plan, tx }) => {
+      if (tx.kind !== "sweep") throw new Error(`a ${tx.kind} in a batch of sweeps`);
+      return { intentId: plan.intentId, owner: plan.owner, token: plan.from.address, amount: tx.amount };
+    });
+    return encodeFunctionData({ abi: depositFactoryAbi, functionName: "sweepBatch", args: [sweeps] });
+  }
+  const plans = orders.map(({ plan }) => plan);
+  const fills = plans
+    .filter((plan) => !plan.call)
+    .map((plan) => ({
+      intentId: plan.intentId,
+      token: plan.to.address,
+      amount: plan.quote.toAmount,
+      recipient: fillRecipient(plan),
+    }));
+  const callFills = plans.flatMap((plan) =>
+    plan.call
+      ? [
+          {
+            intentId: plan.intentId,
+            token: plan.to.address,
+            amount: plan.quote.toAmount,
+            fallbackRecipient: fillRecipient(plan),
+            target: plan.call.target,
+            data: plan.call.data,
+            amountOffset: plan.call.amountOffset,
+          },
+        ]
+      : [],
+  );
+  return encodeFunctionData({ abi: settlementAbi, functionName: "fillBatch", args: [fills, callFills] });
+}
+
 /** The sweep of `amount` from the deposit address into Settlement (anything above it goes to the owner). */
 export function sweepCalldata(plan: IntentPlan, amount: bigint): Hex {
   return encodeFunctionData({
@@ -43,6 +87,15 @@ export function refundCalldata(plan: IntentPlan, asset: Address): Hex {
     functionName: "refund",
     args: [plan.intentId, plan.owner, plan.from.address, asset],
   });
+}
+
+/** A chain the plan names: one missing from the configuration is a misconfiguration, not a passing fault. */
+export function configuredChain(deps: Pick<EngineDeps, "registry">) {
+  return (chainId: number): RuntimeChain => {
+    const chain = deps.registry.chain(chainId);
+    if (!chain) throw new TerminalError(`chain ${chainId} is not configured`);
+    return chain;
+  };
 }
 
 /**

@@ -1,6 +1,5 @@
-import { type Address, type Hex, parseEventLogs } from "viem";
-import { settlementAbi } from "../../chains/abi.gen.ts";
-import { withHeadroom } from "../../chains/gas.ts";
+import type { Address, Hex } from "viem";
+import { callSucceeded } from "../../chains/order-events.ts";
 import {
   balanceKey,
   decideIntent,
@@ -10,7 +9,6 @@ import {
   type IntentFacts,
   type IntentNeed,
   type IntentState,
-  type PlannedTx,
   plannedTxKey,
 } from "../../core/intent/decide.ts";
 import type { IntentPlan } from "../../core/intent/plan.ts";
@@ -23,8 +21,9 @@ import { type IntentPatch, type IntentRow, planOf } from "../../store/intents.ts
 import { StaleDecision, TerminalError } from "../errors.ts";
 import type { EngineDeps } from "../ports.ts";
 import { settleDecision, simulationFailure } from "../settle.ts";
-import { plannedCall } from "./calls.ts";
+import { configuredChain, plannedCall } from "./calls.ts";
 import { availableInventory } from "./quote.ts";
+import { sendTx } from "./send.ts";
 
 /**
  * One step of an intent: gather the facts `decideIntent` asks for, then perform what it decides.
@@ -49,29 +48,6 @@ export const intentStateOf = (row: IntentRow, plan: IntentPlan): IntentState => 
   plan,
 });
 
-/** A chain the plan names: one missing from the configuration is a misconfiguration, not a passing fault. */
-function chainOf(deps: EngineDeps) {
-  return (chainId: number) => {
-    const chain = deps.registry.chain(chainId);
-    if (!chain) throw new TerminalError(`chain ${chainId} is not configured`);
-    return chain;
-  };
-}
-
-/**
- * Whether Settlement's `Filled` event for the intent in a fill's receipt says its destination call
- * succeeded (a transaction may fill several intents: only this one's event counts).
- */
-function callSucceeded(
-  logs: Parameters<typeof parseEventLogs>[0]["logs"],
-  intentId: string,
-): boolean | undefined {
-  const filled = parseEventLogs({ abi: settlementAbi, eventName: "Filled", logs }).find(
-    (log) => log.args.intentId?.toLowerCase() === intentId.toLowerCase(),
-  );
-  return filled?.args.callSucceeded;
-}
-
 async function gather(
   deps: EngineDeps,
   row: IntentRow,
@@ -86,7 +62,7 @@ async function gather(
       let at: bigint | undefined;
       if (need.at === "confirmed") {
         const head = await deps.chains.head(chainId);
-        const confirmed = head - BigInt(chainOf(deps)(chainId).confirmations - 1);
+        const confirmed = head - BigInt(configuredChain(deps)(chainId).confirmations - 1);
         at = confirmed < 0n ? 0n : confirmed;
       }
       const balance = await deps.chains.balanceOf(chainId, asset, plan.depositAddress, at);
@@ -99,13 +75,13 @@ async function gather(
       const outcome = await deps.senders.signerOf(tx).track(tx, deps.clock.now(), tx.kind === "fill");
       const tracked: TrackedTx = { status: outcome.status };
       const succeeded =
-        outcome.receipt && tx.kind === "fill" ? callSucceeded(outcome.receipt.logs, row.id) : undefined;
+        outcome.receipt && tx.kind === "fill" ? callSucceeded(outcome.receipt, row.id) : undefined;
       if (succeeded !== undefined) tracked.callSucceeded = succeeded;
       facts.tracked[tx.id] = tracked;
       return;
     }
     case "simulation": {
-      const call = plannedCall(plan, need.tx, chainOf(deps));
+      const call = plannedCall(plan, need.tx, configuredChain(deps));
       const solver = deps.senders.of("solver", call.chainId).address;
       facts.simulations[plannedTxKey(need.tx)] = await deps.chains
         .estimateGas(call.chainId, { from: solver, to: call.to, data: call.data })
@@ -189,37 +165,6 @@ function applyChange(deps: EngineDeps, row: IntentRow, change: IntentChange) {
   });
 }
 
-/** Signs and records a solver transaction with its event in one commit, then broadcasts it. */
-async function send(deps: EngineDeps, row: IntentRow, plan: IntentPlan, tx: PlannedTx, gas: bigint) {
-  const call = plannedCall(plan, tx, chainOf(deps));
-  const sender = deps.senders.of("solver", call.chainId);
-  const prepared = await sender.prepare();
-  const { updated, recorded } = await deps.store.commit(deps.clock.now(), async (uow) => {
-    const updated = await uow.bumpIntentIfUnchanged(row);
-    if (!updated) throw stale(row);
-    const recorded = await sender.record(
-      uow,
-      {
-        intentId: row.id,
-        kind: tx.kind,
-        to: call.to,
-        data: call.data,
-        gas: withHeadroom(gas),
-        ...(call.asset ? { asset: call.asset } : {}),
-      },
-      prepared,
-    );
-    uow.intentEvent(updated, `${tx.kind}.sent`, {
-      hash: recorded.hash,
-      chainId: call.chainId,
-      nonce: recorded.nonce,
-    });
-    return { updated, recorded };
-  });
-  await sender.broadcast(recorded);
-  return updated;
-}
-
 /**
  * FAILED → EXECUTING with the destination amount reserved again, if the inventory, read under the
  * reservation lock, covers it. Otherwise nothing changes, and the next decision (from fresh facts)
@@ -256,7 +201,7 @@ async function perform(
     case "change":
       return applyChange(deps, row, effect.change);
     case "send":
-      return send(deps, row, plan, effect.tx, effect.gas);
+      return sendTx(deps, { row, plan, tx: effect.tx, gas: effect.gas }, effect.batch);
     case "revive":
       return revive(deps, row, plan, effect.reason);
     case "park":

@@ -8,6 +8,7 @@ import * as m006 from "./006_unused_quotes.ts";
 import * as m007 from "./007_deposit_announcements.ts";
 import * as m008 from "./008_webhooks.ts";
 import * as m009 from "./009_activity.ts";
+import * as m010 from "./010_batches.ts";
 
 /** Every migration, in order. Names sort lexically; never rename or reorder one that has shipped. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "007_deposit_announcements": m007,
   "008_webhooks": m008,
   "009_activity": m009,
+  "010_batches": m010,
 };

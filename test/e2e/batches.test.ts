@@ -1,0 +1,229 @@
+import { TradeType } from "@0xtrails/api";
+import { type Address, encodeFunctionData, type Hex, parseEventLogs } from "viem";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { demoVaultAbi, settlementAbi } from "../../src/chains/abi.gen.ts";
+import type { CallRequest, Chains } from "../../src/chains/gateway.ts";
+import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { setCode } from "../../src/devnet/anvil-rpc.ts";
+import { type ChainTxRow, intentTxs } from "../../src/store/chain-txs.ts";
+import { intentEvents } from "../../src/store/events.ts";
+import { startTestJunction, type TestJunction } from "../support/junction.ts";
+import { freshAddress } from "../support/onchain.ts";
+import { flows } from "../support/trails-flow.ts";
+import { until } from "../support/until.ts";
+
+/**
+ * The engine batches whatever is due at the same moment: fills (sweeps) decided while another is
+ * being sent on the same chain go out together in one `fillBatch` (`sweepBatch`), each intent
+ * still paid once by its own order; a batch that reverts whole is not held against its innocent
+ * orders, which are sent again alone.
+ *
+ * To make "at the same moment" certain, a test holds the first send on a chain (its fee read)
+ * until every intent has decided its transaction.
+ */
+
+/** Per chain, a fee read waits for this while it is set: the send under way is held. */
+const held = new Map<number, Promise<void>>();
+/** eth_estimateGas calls per `chainId:to`: each intent's decision simulates its own transaction. */
+const simulated = new Map<string, number>();
+
+let t: TestJunction;
+let f: ReturnType<typeof flows>;
+beforeAll(async () => {
+  t = await startTestJunction({}, "", {
+    chains: (real: Chains) =>
+      Object.assign(Object.create(real) as Chains, {
+        async feesPerGas(chainId: number) {
+          await held.get(chainId);
+          return real.feesPerGas(chainId);
+        },
+        estimateGas(chainId: number, call: CallRequest) {
+          const key = `${chainId}:${call.to.toLowerCase()}`;
+          simulated.set(key, (simulated.get(key) ?? 0) + 1);
+          return real.estimateGas(chainId, call);
+        },
+      }),
+  });
+  f = flows(t);
+});
+afterAll(() => t?.stop());
+
+const USER = 7;
+const owner = devnetAccount(USER).address;
+const A = 0;
+const B = 1;
+
+/** Holds sends on chain `index` until `release` is called. */
+function hold(index: number) {
+  let release = () => {};
+  held.set(
+    f.chain(index).chainId,
+    new Promise<void>((resolve) => {
+      release = resolve;
+    }),
+  );
+  return () => {
+    held.delete(f.chain(index).chainId);
+    release();
+  };
+}
+
+/** Waits until `count` more simulations of calls to `to` on chain `index` than `from` have run. */
+async function simulations(index: number, to: Address, from: number, count: number) {
+  const key = `${f.chain(index).chainId}:${to.toLowerCase()}`;
+  await until(
+    async () => simulated.get(key) ?? 0,
+    (n) => n >= from + count,
+    `${count} simulations on chain ${index}`,
+  );
+  // The last decision goes on from its simulation to its send at once; let it get there.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+const simulationsSoFar = (index: number, to: Address) =>
+  simulated.get(`${f.chain(index).chainId}:${to.toLowerCase()}`) ?? 0;
+
+/** A committed USDC payment A → B (with a destination call when `data` is given), deposited. */
+async function payment(amount: bigint, recipient: Address, data?: Hex) {
+  const { intent } = await t.trails.quoteIntent({
+    ownerAddress: owner,
+    originChainId: f.chain(A).chainId,
+    originTokenAddress: f.token(A, "USDC"),
+    destinationChainId: f.chain(B).chainId,
+    destinationTokenAddress: f.token(B, "USDC"),
+    destinationToAddress: recipient,
+    tradeType: TradeType.EXACT_INPUT,
+    originTokenAmount: amount,
+    ...(data ? { destinationCallData: data } : {}),
+  });
+  await t.trails.commitIntent({ intent });
+  const hash = await f.transfer(A, USER, f.token(A, "USDC"), intent.originIntentAddress as Address, amount);
+  await t.trails.executeIntent({ intentId: intent.intentId, depositTransactionHash: hash });
+  return intent;
+}
+
+const txsOf = async (intentId: string, kind: string) =>
+  (await intentTxs(t.db, intentId)).filter((tx) => tx.kind === kind);
+
+/** The rows of one batch: batched, sharing one nonce and hash, one per intent. */
+function expectOneBatch(rows: ChainTxRow[], size: number) {
+  const batched = rows.filter((r) => r.batched);
+  expect(batched).toHaveLength(size);
+  expect(new Set(batched.map((r) => r.hash)).size).toBe(1);
+  expect(new Set(batched.map((r) => String(r.nonce))).size).toBe(1);
+  expect(new Set(batched.map((r) => r.intent_id)).size).toBe(size);
+  return batched[0] as ChainTxRow;
+}
+
+describe("batched fills and sweeps", () => {
+  it("fills and sweeps decided while one is being sent go out as one batch; each intent is paid once, a reverting call fails alone", async () => {
+    const usdcB = f.token(B, "USDC");
+    const settlement = f.chain(B).contracts.Settlement as Address;
+    const factory = f.chain(A).contracts.DepositFactory as Address;
+    const fillsBefore = simulationsSoFar(B, settlement);
+    const releaseFills = hold(B);
+    const recipients = Array.from({ length: 5 }, () => freshAddress());
+    const plain = [];
+    for (const [i, recipient] of recipients.entries()) {
+      plain.push(await payment(10_000_000n + BigInt(i), recipient));
+    }
+    // Redeeming shares the Executor does not have reverts inside the vault.
+    const vault = f.chain(B).contracts.DemoVault as Address;
+    const redeem = encodeFunctionData({
+      abi: demoVaultAbi,
+      functionName: "redeem",
+      args: [10n ** 18n, owner, owner],
+    });
+    const ownerBefore = await f.balance(B, usdcB, owner);
+    const reverting = await payment(20_000_000n, vault, redeem);
+    const all = [...plain, reverting];
+    await simulations(B, settlement, fillsBefore, all.length);
+
+    // The sweeps are held the same way, so they too are decided while the first is held.
+    const sweepsBefore = simulationsSoFar(A, factory);
+    const releaseSweeps = hold(A);
+    releaseFills();
+    await simulations(A, factory, sweepsBefore, all.length);
+    releaseSweeps();
+    const receipts = await Promise.all(all.map((intent) => f.waitSettled(t.trails, intent.intentId)));
+
+    // Paid once each: the plain payments to their recipients, the failed call's to the owner.
+    expect(receipts.map((r) => r.status)).toEqual([...plain.map(() => "SUCCEEDED"), "FAILED"]);
+    for (const [i, intent] of plain.entries()) {
+      expect(await f.balance(B, usdcB, recipients[i] as Address)).toBe(BigInt(intent.quote.toAmount));
+    }
+    expect((await f.balance(B, usdcB, owner)) - ownerBefore).toBe(BigInt(reverting.quote.toAmount));
+
+    // One fill went alone (the one held); the other five in one fillBatch, each row mined.
+    const fills = (await Promise.all(all.map((i) => txsOf(i.intentId, "fill")))).flat();
+    expect(fills).toHaveLength(all.length);
+    expect(fills.every((r) => r.status === "mined")).toBe(true);
+    const batch = expectOneBatch(fills, all.length - 1);
+    const receipt = await f.client(B).getTransactionReceipt({ hash: batch.hash as Hex });
+    const filled = parseEventLogs({ abi: settlementAbi, eventName: "Filled", logs: receipt.logs });
+    expect(filled).toHaveLength(all.length - 1);
+    expect(filled.filter((e) => !e.args.callSucceeded).map((e) => e.args.intentId)).toEqual([
+      reverting.intentId,
+    ]);
+    const sent = (await intentEvents(t.db, reverting.intentId)).filter((e) => e.type === "fill.sent");
+    expect(sent.map((e) => e.data)).toEqual([
+      expect.objectContaining({ hash: batch.hash, batch: all.length - 1 }),
+    ]);
+
+    // The sweeps the same way: one alone, five in one sweepBatch; every deposit address empty.
+    const sweeps = (await Promise.all(all.map((i) => txsOf(i.intentId, "sweep")))).flat();
+    expect(sweeps.every((r) => r.status === "mined")).toBe(true);
+    expectOneBatch(sweeps, all.length - 1);
+    for (const intent of all) {
+      expect(await f.balance(A, f.token(A, "USDC"), intent.originIntentAddress as Address)).toBe(0n);
+    }
+    expect((await t.junction.ctx.engine.reconcile()).discrepancies).toEqual([]);
+  });
+
+  it("a batch that reverts whole (one order's call burns every gas unit) is sent again alone; the others are paid once", async () => {
+    const usdcA = f.token(A, "USDC");
+    const usdcB = f.token(B, "USDC");
+    const settlement = f.chain(B).contracts.Settlement as Address;
+    // A destination that does nothing when the fills are simulated, and loops forever when sent.
+    const griefer = freshAddress();
+    await setCode(f.client(B), griefer, "0x00");
+    const fillsBefore = simulationsSoFar(B, settlement);
+    const releaseFills = hold(B);
+    const recipients = Array.from({ length: 3 }, () => freshAddress());
+    const plain = [];
+    for (const [i, recipient] of recipients.entries()) {
+      plain.push(await payment(30_000_000n + BigInt(i), recipient));
+    }
+    // The first is held alone; the griefer's order joins the batch behind it.
+    await simulations(B, settlement, fillsBefore, plain.length);
+    const ownerBefore = await f.balance(A, usdcA, owner);
+    const griefing = await payment(40_000_000n, griefer, "0x12345678");
+    await simulations(B, settlement, fillsBefore, plain.length + 1);
+    await setCode(f.client(B), griefer, "0x5b600056"); // JUMPDEST PUSH1 0 JUMP
+    releaseFills();
+
+    const receipts = await Promise.all(plain.map((intent) => f.waitSettled(t.trails, intent.intentId)));
+    expect(receipts.map((r) => r.status)).toEqual(plain.map(() => "SUCCEEDED"));
+    for (const [i, intent] of plain.entries()) {
+      expect(await f.balance(B, usdcB, recipients[i] as Address)).toBe(BigInt(intent.quote.toAmount));
+    }
+    // Alone, the griefer's fill cannot be made any more: its deposit goes back to its owner.
+    await f.waitStatus(t.trails, griefing.intentId, "REFUNDED");
+    await until(
+      () => f.balance(A, usdcA, owner),
+      (balance) => balance === ownerBefore,
+      "the griefer's deposit back with its owner",
+    );
+
+    // The batch reverted whole: every order's row reverted; the innocent ones were sent again alone.
+    const fills = (await Promise.all([...plain, griefing].map((i) => txsOf(i.intentId, "fill")))).flat();
+    const batch = expectOneBatch(fills, plain.length);
+    expect(fills.filter((r) => r.batched).every((r) => r.status === "reverted")).toBe(true);
+    const receipt = await f.client(B).getTransactionReceipt({ hash: batch.hash as Hex });
+    expect(receipt.status).toBe("reverted");
+    const retried = fills.filter((r) => !r.batched && r.status === "mined");
+    expect(retried).toHaveLength(plain.length);
+    expect(await txsOf(griefing.intentId, "fill")).toHaveLength(1);
+    expect((await t.junction.ctx.engine.reconcile()).discrepancies).toEqual([]);
+  });
+});
