@@ -34,6 +34,7 @@ import {
 import { generatePrivateKey, type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
 import { demoVaultAbi, depositFactoryAbi, devTokenAbi, settlementAbi } from "../src/chains/abi.gen.ts";
 import { publicClientFor, walletClientFor } from "../src/chains/clients.ts";
+import { orderDone } from "../src/chains/order-events.ts";
 import { AMOUNT_PLACEHOLDER } from "../src/core/calldata.ts";
 import { assetIdOf } from "../src/core/connect/assets.ts";
 import { vaultDepositSteps } from "../src/core/connect/steps.ts";
@@ -490,17 +491,33 @@ async function engineTransactions(chains: ChainCtx[]): Promise<Map<string, Engin
               : null;
         if (!abi) continue;
         const call = decodeFunctionData({ abi, data: tx.input });
-        const kind = call.functionName.startsWith("fill") ? "fill" : call.functionName;
+        const kind = call.functionName.startsWith("fill") ? "fill" : call.functionName.replace("Batch", "");
         if (kind !== "fill" && kind !== "sweep" && kind !== "refund") continue;
-        const intentId = String(call.args?.[0]).toLowerCase();
-        const { status } = await chain.client.getTransactionReceipt({ hash: tx.hash });
-        const list = byIntent.get(intentId) ?? [];
-        list.push({ kind, chainId: chain.info.chainId, hash: tx.hash, block: n, status });
-        byIntent.set(intentId, list);
+        const receipt = await chain.client.getTransactionReceipt({ hash: tx.hash });
+        for (const intentId of ordersOf(call)) {
+          // A batch's order may be skipped while the batch is mined: its own event says.
+          const status =
+            kind === "refund" || !call.functionName.endsWith("Batch")
+              ? receipt.status
+              : orderDone(receipt, kind, intentId)
+                ? "success"
+                : "skipped";
+          const list = byIntent.get(intentId) ?? [];
+          list.push({ kind, chainId: chain.info.chainId, hash: tx.hash, block: n, status });
+          byIntent.set(intentId, list);
+        }
       }
     }
   }
   return byIntent;
+}
+
+/** The intents a call to Settlement or the DepositFactory is for: one, or a batch's orders. */
+function ordersOf(call: { functionName: string; args?: readonly unknown[] }): string[] {
+  const ids = (orders: unknown) => (orders as { intentId: string }[]).map((o) => o.intentId.toLowerCase());
+  if (call.functionName === "fillBatch") return [...ids(call.args?.[0]), ...ids(call.args?.[1])];
+  if (call.functionName === "sweepBatch") return ids(call.args?.[0]);
+  return [String(call.args?.[0]).toLowerCase()];
 }
 
 /** What is wrong with one finished payment, checked against the chains and the API; empty if nothing. */
@@ -719,7 +736,7 @@ function measures(r: Round): Record<string, number[]> {
     r.outcomes.map(pick).filter((v): v is number => v !== undefined && !Number.isNaN(v));
   const between = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : b - a);
   const marks = (o: Outcome) => {
-    const fill = r.engineTxs.get(o.intentId?.toLowerCase() ?? "")?.find((t) => t.kind === "fill");
+    const fill = fillOf(o);
     const depositSeen =
       o.depositBlock === undefined ? undefined : o.user.from.clock.blocks.get(o.depositBlock);
     const destHead = depositSeen === undefined ? undefined : o.user.to.clock.headAt(depositSeen);
@@ -730,6 +747,13 @@ function measures(r: Round): Record<string, number[]> {
       fillBlocks: fill && destHead !== undefined ? Number(fill.block - destHead) : undefined,
     };
   };
+  // How many intents each fill transaction paid: more than one is a batch.
+  const orders = new Map<string, number>();
+  for (const txs of r.engineTxs.values()) {
+    for (const tx of txs) if (tx.kind === "fill") orders.set(tx.hash, (orders.get(tx.hash) ?? 0) + 1);
+  }
+  const fillOf = (o: Outcome) =>
+    r.engineTxs.get(o.intentId?.toLowerCase() ?? "")?.find((t) => t.kind === "fill");
   return {
     "QuoteIntent call (ms)": samples((o) => between(o.t.start, o.t.quoted)),
     "CommitIntent call (ms)": samples((o) => between(o.t.quoted, o.t.committed)),
@@ -740,6 +764,7 @@ function measures(r: Round): Record<string, number[]> {
     "deposit block → done seen by the client (ms)": samples((o) => between(marks(o).depositSeen, o.t.done)),
     "fill's block → done seen by the client (ms)": samples((o) => between(marks(o).fillMined, o.t.done)),
     "whole payment: quote → done (ms)": samples((o) => between(o.t.start, o.t.done)),
+    "intents paid by its fill transaction": samples((o) => orders.get(fillOf(o)?.hash ?? "")),
   };
 }
 
