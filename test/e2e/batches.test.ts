@@ -3,7 +3,7 @@ import { type Address, encodeFunctionData, type Hex, parseEventLogs } from "viem
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoVaultAbi, settlementAbi } from "../../src/chains/abi.gen.ts";
 import type { CallRequest, Chains } from "../../src/chains/gateway.ts";
-import { devnetAccount } from "../../src/devnet/accounts.ts";
+import { devnetAccount, roleIndex } from "../../src/devnet/accounts.ts";
 import { setCode } from "../../src/devnet/anvil-rpc.ts";
 import { type ChainTxRow, intentTxs } from "../../src/store/chain-txs.ts";
 import { intentEvents } from "../../src/store/events.ts";
@@ -22,7 +22,10 @@ import { until } from "../support/until.ts";
  * until every intent has decided its transaction.
  */
 
-/** Per chain, a fee read waits for this while it is set: the send under way is held. */
+/**
+ * Per chain, a fee or nonce read waits for this while it is set: the send under way is held
+ * before it has taken its nonce.
+ */
 const held = new Map<number, Promise<void>>();
 /** eth_estimateGas calls per `chainId:to`: each intent's decision simulates its own transaction. */
 const simulated = new Map<string, number>();
@@ -36,6 +39,10 @@ beforeAll(async () => {
         async feesPerGas(chainId: number) {
           await held.get(chainId);
           return real.feesPerGas(chainId);
+        },
+        async transactionCount(chainId: number, address: Address, at: "pending" | "latest" | bigint) {
+          await held.get(chainId);
+          return real.transactionCount(chainId, address, at);
         },
         estimateGas(chainId: number, call: CallRequest) {
           const key = `${chainId}:${call.to.toLowerCase()}`;
@@ -225,5 +232,52 @@ describe("batched fills and sweeps", () => {
     expect(retried).toHaveLength(plain.length);
     expect(await txsOf(griefing.intentId, "fill")).toHaveLength(1);
     expect((await t.junction.ctx.engine.reconcile()).discrepancies).toEqual([]);
+  });
+
+  it("an order already filled when its batch lands is skipped, the others paid; that intent goes on to its sweep, paid once", async () => {
+    const usdcB = f.token(B, "USDC");
+    const settlement = f.chain(B).contracts.Settlement as Address;
+    const fillsBefore = simulationsSoFar(B, settlement);
+    const releaseFills = hold(B);
+    const recipients = Array.from({ length: 3 }, () => freshAddress());
+    const first = await payment(50_000_000n, recipients[0] as Address);
+    await simulations(B, settlement, fillsBefore, 1);
+    // The first is held alone; these two wait for it and go together.
+    const second = await payment(50_000_001n, recipients[1] as Address);
+    const third = await payment(50_000_002n, recipients[2] as Address);
+    await simulations(B, settlement, fillsBefore, 3);
+    // Meanwhile the third is paid by another transaction of the solver's key (as another process
+    // holding the key would): Settlement records it filled before the batch arrives.
+    const solver = f.wallet(B, roleIndex.solver);
+    const direct = await solver.writeContract({
+      address: settlement,
+      abi: settlementAbi,
+      functionName: "fill",
+      args: [third.intentId as Hex, usdcB, BigInt(third.quote.toAmount), recipients[2] as Address],
+    });
+    await f.client(B).waitForTransactionReceipt({ hash: direct });
+    releaseFills();
+
+    const receipts = await Promise.all(
+      [first, second, third].map((intent) => f.waitSettled(t.trails, intent.intentId)),
+    );
+    expect(receipts.map((r) => r.status)).toEqual(["SUCCEEDED", "SUCCEEDED", "SUCCEEDED"]);
+    for (const [i, intent] of [first, second, third].entries()) {
+      expect(await f.balance(B, usdcB, recipients[i] as Address)).toBe(BigInt(intent.quote.toAmount));
+    }
+    const fills = (await Promise.all([first, second, third].map((i) => txsOf(i.intentId, "fill")))).flat();
+    const batch = expectOneBatch(fills, 2);
+    const receipt = await f.client(B).getTransactionReceipt({ hash: batch.hash as Hex });
+    expect(receipt.status).toBe("success");
+    const skipped = parseEventLogs({ abi: settlementAbi, eventName: "FillSkipped", logs: receipt.logs });
+    expect(skipped.map((e) => [e.args.intentId, e.args.alreadyFilled])).toEqual([[third.intentId, true]]);
+    expect((await txsOf(second.intentId, "fill")).map((r) => r.status)).toEqual(["mined"]);
+    expect((await txsOf(third.intentId, "fill")).map((r) => r.status)).toEqual(["reverted"]);
+    expect((await txsOf(third.intentId, "sweep")).map((r) => r.status)).toEqual(["mined"]);
+    // The ledger check sees the one fill the engine did not send, and nothing else.
+    const report = await t.junction.ctx.engine.reconcile();
+    expect(report.discrepancies.map((d) => [d.check, d.subject])).toEqual([
+      ["inventory outflows explained", direct],
+    ]);
   });
 });
