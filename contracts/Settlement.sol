@@ -36,7 +36,9 @@ contract Settlement is Ownable {
         address recipient;
     }
 
-    /// @notice A fill with a destination call in a batch, as `fillWithCall` takes it.
+    /// @notice A fill with a destination call in a batch, as `fillWithCall` takes it, and `gas`:
+    /// the most it may use (what it would be given alone), so a call that burns whatever gas it
+    /// gets cannot spend the others' share of the batch.
     struct CallFill {
         bytes32 intentId;
         address token;
@@ -45,6 +47,7 @@ contract Settlement is Ownable {
         address target;
         bytes data;
         uint256 amountOffset;
+        uint256 gas;
     }
 
     error NotSolver();
@@ -100,7 +103,9 @@ contract Settlement is Ownable {
     /// @notice Fills many intents in one transaction. Each is still guarded by its own
     /// `filled[intentId]`, and one that cannot be paid (already filled, a payment that fails) is
     /// skipped with `FillSkipped` without reverting the others. Plain fills and fills with a call
-    /// come in two lists so a plain one carries no call fields.
+    /// come in two lists so a plain one carries no call fields. A plain native-coin payment
+    /// forwards all the gas left to its recipient, which may be a contract: Junction's engine
+    /// sends those alone.
     function fillBatch(Fill[] calldata fills, CallFill[] calldata callFills) external onlySolver {
         for (uint256 i; i < fills.length; ++i) {
             Fill calldata f = fills[i];
@@ -118,9 +123,13 @@ contract Settlement is Ownable {
         for (uint256 i; i < callFills.length; ++i) {
             CallFill calldata c = callFills[i];
             if (_skipFilled(c.intentId)) continue;
-            // A call of its own, so a failure undoes the record and the hand-over to the Executor.
+            // A call of its own, so a failure undoes the record and the hand-over to the Executor;
+            // held to its own gas. Running out of that is its own failure (skipped); running out of
+            // the transaction's gas is the batch's (reverted, see `_revertIfOutOfGas`).
             uint256 gasBefore = gasleft();
-            try this.fillWithCall(c.intentId, c.token, c.amount, c.fallbackRecipient, c.target, c.data, c.amountOffset) {}
+            try this.fillWithCall{gas: c.gas}(
+                c.intentId, c.token, c.amount, c.fallbackRecipient, c.target, c.data, c.amountOffset
+            ) {}
             catch {
                 _revertIfOutOfGas(gasBefore);
                 emit FillSkipped(c.intentId, false);

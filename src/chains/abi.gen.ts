@@ -1269,6 +1269,11 @@ export const settlementAbi = [
             "internalType": "uint256",
             "name": "amountOffset",
             "type": "uint256"
+          },
+          {
+            "internalType": "uint256",
+            "name": "gas",
+            "type": "uint256"
           }
         ],
         "internalType": "struct Settlement.CallFill[]",

@@ -9,7 +9,7 @@ interface Waiting<T, R> {
 
 /**
  * Runs items as they are submitted: alone when no run is under way, and otherwise, as soon as the
- * run under way ends, everything submitted meanwhile in one run (up to `maxWeight` together). It
+ * run under way ends, everything submitted meanwhile in one run (as many as `fit` together). It
  * never waits for company, so a lone item goes at once; under load, items share runs.
  */
 export class Batcher<T, R> {
@@ -18,8 +18,8 @@ export class Batcher<T, R> {
 
   constructor(
     private readonly run: (items: T[]) => Promise<ItemResult<R>[]>,
-    private readonly weight: (item: T) => bigint,
-    private readonly maxWeight: bigint,
+    /** Whether these items may share one run. */
+    private readonly fit: (items: readonly T[]) => boolean,
   ) {}
 
   submit(item: T): Promise<R> {
@@ -46,15 +46,11 @@ export class Batcher<T, R> {
     this.running = false;
   }
 
-  /** The oldest waiting items that fit `maxWeight` together; the first always goes, however heavy. */
+  /** The oldest waiting items that `fit` together; the first always goes, alone if need be. */
   private take(): Waiting<T, R>[] {
-    let total = 0n;
-    let count = 0;
-    for (const w of this.waiting) {
-      total += this.weight(w.item);
-      if (count > 0 && total > this.maxWeight) break;
+    let count = 1;
+    while (count < this.waiting.length && this.fit(this.waiting.slice(0, count + 1).map((w) => w.item)))
       count++;
-    }
     return this.waiting.splice(0, count);
   }
 }

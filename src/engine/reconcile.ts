@@ -125,7 +125,12 @@ function sharingFactory(deps: EngineDeps, chainId: number): RuntimeChain[] {
 
 /** Transactions recorded as mined or reverted whose receipt the chain no longer has. */
 async function forgotten(deps: EngineDeps, txs: ChainTxRow[]): Promise<string[]> {
-  const settled = txs.filter((tx) => tx.status === "mined" || tx.status === "reverted");
+  // A batch's rows share their hash: one transaction, read and reported once.
+  const settled = [
+    ...new Map(
+      txs.filter((tx) => tx.status === "mined" || tx.status === "reverted").map((tx) => [tx.hash, tx]),
+    ).values(),
+  ];
   const receipts = await inBatches(settled, (tx) => deps.chains.receipt(tx.chain_id, tx.hash as Hex));
   return settled.filter((_, i) => receipts[i] === null).map((tx) => tx.hash);
 }

@@ -145,8 +145,9 @@ export async function unsettleTx(db: Db, id: string, now: Date): Promise<ChainTx
 
 /**
  * A new version of a transaction at the same nonce (a higher fee; a filler for a forgotten
- * nonce), provided it is still at `row.hash`; the old hash is kept, as it may yet be the one
- * mined. A batch's rows share the transaction, so all of them take the new version at once.
+ * nonce), provided it is still at `row.hash` and not settled; the old hash is kept, as it may yet
+ * be the one mined. A batch's rows share the transaction, so all of them take the new version at
+ * once.
  */
 export async function replaceTx(
   db: Db,
@@ -167,6 +168,8 @@ export async function replaceTx(
     .where("sender", "=", row.sender)
     .where("nonce", "=", row.nonce)
     .where("hash", "=", row.hash)
+    // A row settled meanwhile keeps the version that was mined (a batch's rows settle one by one).
+    .where("status", "in", ["pending", "dropped"])
     .returningAll()
     .execute();
   return rows[0];

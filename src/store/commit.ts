@@ -72,8 +72,8 @@ export interface RowChange<P> {
  * happen.
  *
  * Every transaction takes its locks in one order, so none waits on another in a circle: the
- * inventory (advisory, per destination chain and token), the intent, the execution, the sender's
- * nonce, and last the event log.
+ * inventory (advisory, per destination chain and token), the intent (several: in id order), the
+ * execution, the sender's nonce, and last the event log.
  */
 export class Store {
   /**

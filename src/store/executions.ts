@@ -144,9 +144,10 @@ export async function wakeExecution(trx: Transaction<Schema>, id: string, now: D
 
 /** Makes due the executions with a transaction in flight on `chainId`: a new block may have mined it. */
 export async function wakeExecutionBlockWaiters(db: Executor, chainId: number, now: Date): Promise<number> {
-  const result = await db
-    .updateTable("executions")
-    .set({ next_action_at: now })
+  // Locked in id order, as every statement that locks several executions does (see `wake`).
+  const waiting = db
+    .selectFrom("executions")
+    .select("id")
     .where(wakeable(now))
     .where(
       "id",
@@ -159,6 +160,12 @@ export async function wakeExecutionBlockWaiters(db: Executor, chainId: number, n
         .where("execution_id", "is not", null)
         .$narrowType<{ execution_id: string }>(),
     )
+    .orderBy("id")
+    .forUpdate();
+  const result = await db
+    .updateTable("executions")
+    .set({ next_action_at: now })
+    .where("id", "in", waiting)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

@@ -151,9 +151,10 @@ export async function wakeBlockWaiters(
 ): Promise<number> {
   const { chainId } = chain;
   const firstUnsettled = chain.head - BigInt(chain.confirmations) + 1n;
-  const result = await db
-    .updateTable("intents")
-    .set({ next_action_at: now })
+  // Locked in id order, as every statement that locks several intents does (see `wake`).
+  const waiting = db
+    .selectFrom("intents")
+    .select("id")
     .where(wakeable(now))
     .where((eb) =>
       eb.or([
@@ -179,6 +180,12 @@ export async function wakeBlockWaiters(
         ),
       ]),
     )
+    .orderBy("id")
+    .forUpdate();
+  const result = await db
+    .updateTable("intents")
+    .set({ next_action_at: now })
+    .where("id", "in", waiting)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

@@ -248,7 +248,11 @@ export const wakeable = (now: Date) =>
   sql<boolean>`(next_action_at is null or next_action_at > ${now}) and parked_at is null
     and (attempts = 0 or lease_owner is not null)`;
 
-/** Makes rows due now, unless they already are sooner; returns how many changed. */
+/**
+ * Makes rows due now, unless they already are sooner; returns how many changed. The rows are
+ * locked in id order, as in every statement that locks several rows of a queue (a batch's commit
+ * locks its intents in that order too): two such transactions never wait on each other in a circle.
+ */
 export async function wake(
   db: Executor,
   table: QueueTable,
@@ -256,11 +260,18 @@ export async function wake(
   now: Date,
 ): Promise<number> {
   if (ids.length === 0) return 0;
-  const result = await queue(db)
-    .updateTable(as(table))
-    .set({ next_action_at: now })
+  const q = queue(db);
+  const waiting = q
+    .selectFrom(as(table))
+    .select("id")
     .where("id", "in", ids)
     .where(wakeable(now))
+    .orderBy("id")
+    .forUpdate();
+  const result = await q
+    .updateTable(as(table))
+    .set({ next_action_at: now })
+    .where("id", "in", waiting)
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }

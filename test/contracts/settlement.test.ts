@@ -20,6 +20,7 @@ import {
 import { toViemChain } from "../../src/chains/chain.ts";
 import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
 import { wellKnownAddresses } from "../../src/chains/well-known.ts";
+import { setCode } from "../../src/devnet/anvil-rpc.ts";
 import { startTestDevnet, type TestDevnet } from "../support/devnet.ts";
 import {
   balanceOf as balanceOn,
@@ -268,6 +269,7 @@ describe("Settlement.fillBatch", () => {
       target: Address;
       data: Hex;
       amountOffset: bigint;
+      gas: bigint;
     }[] = [],
   ): Hex => encodeFunctionData({ abi: settlementAbi, functionName: "fillBatch", args: [fills, callFills] });
 
@@ -309,6 +311,7 @@ describe("Settlement.fillBatch", () => {
       target: vault,
       data: vaultDeposit(PLACEHOLDER, receiver),
       amountOffset: 4n,
+      gas: 500_000n,
     };
     const badCall = {
       ...goodCall,
@@ -367,6 +370,7 @@ describe("Settlement.fillBatch", () => {
       target: vault,
       data: vaultDeposit(PLACEHOLDER, freshAddress()),
       amountOffset: 4n,
+      gas: 500_000n,
     };
     const receipt = await mined(
       await solver.sendTransaction({ to: settlement, data: batchData([], [order]) }),
@@ -379,6 +383,55 @@ describe("Settlement.fillBatch", () => {
     const plain = { intentId: newIntentId(), token: usdc, amount: 1n, recipient: attacker.account.address };
     await expectRevert(attacker, { to: settlement, data: batchData([plain]) }, "NotSolver");
     expect(await isFilled(plain.intentId)).toBe(false);
+  });
+});
+
+describe("Settlement.fillBatch against a call that burns every unit of gas it gets", () => {
+  it("holds the call to its own gas: it is skipped, the next order is paid, the batch spends no more than the two alone", async () => {
+    const burner = freshAddress();
+    await setCode(client, burner, "0x5b600056"); // JUMPDEST PUSH1 0 JUMP: loops until out of gas
+    const greedy = {
+      intentId: newIntentId(),
+      token: usdc,
+      amount: 1_000_000n,
+      fallbackRecipient: freshAddress(),
+      target: burner,
+      data: "0x12345678" as Hex,
+      amountOffset: NO_OFFSET,
+      gas: 300_000n,
+    };
+    const receiver = freshAddress();
+    const innocent = {
+      intentId: newIntentId(),
+      token: usdc,
+      amount: 2_000_000n,
+      fallbackRecipient: freshAddress(),
+      target: vault,
+      data: vaultDeposit(PLACEHOLDER, receiver),
+      amountOffset: 4n,
+      gas: 500_000n,
+    };
+    const receipt = await mined(
+      await solver.sendTransaction({
+        to: settlement,
+        data: encodeFunctionData({
+          abi: settlementAbi,
+          functionName: "fillBatch",
+          args: [[], [greedy, innocent]],
+        }),
+        gas: 5_000_000n,
+      }),
+    );
+    expect(receipt.status).toBe("success");
+    const skipped = parseEventLogs({ abi: settlementAbi, eventName: "FillSkipped", logs: receipt.logs });
+    expect(skipped.map((l) => l.args)).toEqual([{ intentId: greedy.intentId, alreadyFilled: false }]);
+    const filled = parseEventLogs({ abi: settlementAbi, eventName: "Filled", logs: receipt.logs });
+    expect(filled.map((l) => [l.args.intentId, l.args.callSucceeded])).toEqual([[innocent.intentId, true]]);
+    expect(await isFilled(greedy.intentId)).toBe(false);
+    expect(await balanceOf(usdc, greedy.fallbackRecipient)).toBe(0n);
+    // Out of the 5 million given, the greedy call burnt its own 300,000 and no more.
+    expect(receipt.gasUsed).toBeLessThan(300_000n + 500_000n + 100_000n);
+    await executorIsEmpty(usdc, vault);
   });
 });
 

@@ -15,8 +15,8 @@ import { until } from "../support/until.ts";
 /**
  * The engine batches whatever is due at the same moment: fills (sweeps) decided while another is
  * being sent on the same chain go out together in one `fillBatch` (`sweepBatch`), each intent
- * still paid once by its own order; a batch that reverts whole is not held against its innocent
- * orders, which are sent again alone.
+ * still paid once by its own order, and held to the gas it would have alone, so one order's
+ * destination call cannot spend the others' share.
  *
  * To make "at the same moment" certain, a test holds the first send on a chain (its fee read)
  * until every intent has decided its transaction.
@@ -187,7 +187,7 @@ describe("batched fills and sweeps", () => {
     expect((await t.junction.ctx.engine.reconcile()).discrepancies).toEqual([]);
   });
 
-  it("a batch that reverts whole (one order's call burns every gas unit) is sent again alone; the others are paid once", async () => {
+  it("a destination call that burns every unit of gas it gets is held to its own share: skipped, the others paid; alone it cannot be made, and is refunded", async () => {
     const usdcA = f.token(A, "USDC");
     const usdcB = f.token(B, "USDC");
     const settlement = f.chain(B).contracts.Settlement as Address;
@@ -222,15 +222,19 @@ describe("batched fills and sweeps", () => {
       "the griefer's deposit back with its owner",
     );
 
-    // The batch reverted whole: every order's row reverted; the innocent ones were sent again alone.
+    // One batch: the two plain orders behind the held one paid, the griefer's skipped, having
+    // spent no more gas than its own share; every order paid once, each by its first fill.
     const fills = (await Promise.all([...plain, griefing].map((i) => txsOf(i.intentId, "fill")))).flat();
+    expect(fills).toHaveLength(plain.length + 1);
     const batch = expectOneBatch(fills, plain.length);
-    expect(fills.filter((r) => r.batched).every((r) => r.status === "reverted")).toBe(true);
     const receipt = await f.client(B).getTransactionReceipt({ hash: batch.hash as Hex });
-    expect(receipt.status).toBe("reverted");
-    const retried = fills.filter((r) => !r.batched && r.status === "mined");
-    expect(retried).toHaveLength(plain.length);
-    expect(await txsOf(griefing.intentId, "fill")).toHaveLength(1);
+    expect(receipt.status).toBe("success");
+    const skipped = parseEventLogs({ abi: settlementAbi, eventName: "FillSkipped", logs: receipt.logs });
+    expect(skipped.map((e) => [e.args.intentId, e.args.alreadyFilled])).toEqual([[griefing.intentId, false]]);
+    const tx = await f.client(B).getTransaction({ hash: batch.hash as Hex });
+    expect(receipt.gasUsed).toBeLessThan(tx.gas);
+    expect((await txsOf(griefing.intentId, "fill")).map((r) => r.status)).toEqual(["reverted"]);
+    expect(fills.filter((r) => r.status === "mined")).toHaveLength(plain.length);
     expect((await t.junction.ctx.engine.reconcile()).discrepancies).toEqual([]);
   });
 

@@ -670,6 +670,24 @@ describe("the fill", () => {
     expect(sent([tx("fill", "reverted")])).toEqual([{ type: "send", tx: fill, gas: 9n, batch: false }]);
   });
 
+  it("a plain native-coin fill goes alone (its payment gives the recipient all the gas left); with a call, batched", () => {
+    const native = plan();
+    native.to = { ...native.to, address: NATIVE, native: true };
+    const sent = (p: IntentPlan) =>
+      decide(
+        facts({
+          state: { ...filling, plan: p },
+          balances: deposited,
+          simulations: simulations([[fill, ok(9n)]]),
+        }),
+      ).effects;
+    expect(sent(native)).toEqual([{ type: "send", tx: fill, gas: 9n, batch: false }]);
+    const call = { target: NATIVE, data: "0x12" as const, amountOffset: 0n };
+    expect(sent({ ...native, call } as IntentPlan)).toEqual([
+      { type: "send", tx: fill, gas: 9n, batch: true },
+    ]);
+  });
+
   it("a dropped fill is sent again", () => {
     const dropped = tx("fill", "dropped");
     const a = decide(

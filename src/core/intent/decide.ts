@@ -124,11 +124,7 @@ export interface IntentChange {
 }
 
 export type IntentEffect =
-  /**
-   * `batch`: the transaction may carry other intents' fills (or sweeps) too, as one batch; never
-   * after one of its kind reverted, which may have been another order's doing (a batch that ran
-   * out of gas reverts whole), so the retry's outcome is its own.
-   */
+  /** `batch`: the transaction may carry other intents' fills (or sweeps) too (see `batchable`). */
   | { type: "send"; tx: PlannedTx; gas: bigint; batch: boolean }
   | { type: "change"; change: IntentChange }
   /**
@@ -158,12 +154,24 @@ type Step = IntentDecision;
 const needs = (...need: IntentNeed[]): Step => ({ need });
 const act = (next: Date | null, ...effects: IntentEffect[]): IntentAction => ({ effects, next });
 const change = (c: IntentChange): IntentEffect => ({ type: "change", change: c });
-const send = (tx: PlannedTx, gas: bigint, txs: readonly TxRecord[]): IntentEffect => ({
+const send = (tx: PlannedTx, gas: bigint, f: IntentFacts): IntentEffect => ({
   type: "send",
   tx,
   gas,
-  batch: tx.kind !== "refund" && revertedCount(txs, tx.kind, null) === 0,
+  batch: batchable(tx, f),
 });
+
+/**
+ * Whether a fill or sweep may share a transaction with other intents' (a batch), where it runs
+ * bounded: not a refund; not a plain native-coin fill (its payment gives the recipient, which may
+ * be a contract, whatever gas is left); and never after one of its kind reverted, which may have
+ * been another order's doing, so that the retry's outcome is its own.
+ */
+function batchable(tx: PlannedTx, f: IntentFacts): boolean {
+  const { plan } = f.intent;
+  if (tx.kind === "refund" || (tx.kind === "fill" && plan.to.native && !plan.call)) return false;
+  return revertedCount(f.txs, tx.kind, null) === 0;
+}
 const log = (level: "warn" | "error", message: string): IntentEffect => ({ type: "log", level, message });
 const fail = (reason: string): IntentEffect => ({ type: "fail", reason });
 
@@ -235,7 +243,7 @@ function sendReturn(f: IntentFacts, h: Holding, next: Date | null, ...also: Inte
   if (!simulation) return needs({ fact: "simulation", tx });
   if (!simulation.ok) return act(null, fail(`the refund would revert: ${simulation.reason}`));
   // What the return is for is recorded first: once it is sent, a client may see it mined at once.
-  return act(next, ...also, send(tx, simulation.gas, f.txs));
+  return act(next, ...also, send(tx, simulation.gas, f));
 }
 
 function awaitDeposit(f: IntentFacts): Step {
@@ -403,7 +411,7 @@ function fill(f: IntentFacts): Step {
   const simulation = f.simulations[plannedTxKey({ kind: "fill" })];
   if (!simulation) return needs({ fact: "simulation", tx: { kind: "fill" } });
   if (!simulation.ok) return act(now, toRefund(`the fill cannot be made: ${simulation.reason}`));
-  return act(later(now, TX_POLL_MS), send({ kind: "fill" }, simulation.gas, f.txs));
+  return act(later(now, TX_POLL_MS), send({ kind: "fill" }, simulation.gas, f));
 }
 
 function sweep(f: IntentFacts): Step {
@@ -454,7 +462,7 @@ function sweep(f: IntentFacts): Step {
   const simulation = f.simulations[plannedTxKey(tx)];
   if (!simulation) return needs({ fact: "simulation", tx });
   if (!simulation.ok) return act(null, fail(`the sweep would revert: ${simulation.reason}`));
-  return act(later(now, TX_POLL_MS), send(tx, simulation.gas, f.txs));
+  return act(later(now, TX_POLL_MS), send(tx, simulation.gas, f));
 }
 
 function refund(f: IntentFacts): Step {

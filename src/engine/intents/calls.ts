@@ -35,7 +35,7 @@ export function fillCalldata(plan: IntentPlan): Hex {
  */
 export function batchCalldata(
   kind: "fill" | "sweep",
-  orders: readonly { plan: IntentPlan; tx: PlannedTx }[],
+  orders: readonly { plan: IntentPlan; tx: PlannedTx; gasLimit: bigint }[],
 ): Hex {
   if (kind === "sweep") {
     const sweeps = orders.map(({ plan, tx }) => {
@@ -44,16 +44,16 @@ export function batchCalldata(
     });
     return encodeFunctionData({ abi: depositFactoryAbi, functionName: "sweepBatch", args: [sweeps] });
   }
-  const plans = orders.map(({ plan }) => plan);
-  const fills = plans
-    .filter((plan) => !plan.call)
-    .map((plan) => ({
+  const fills = orders
+    .filter(({ plan }) => !plan.call)
+    .map(({ plan }) => ({
       intentId: plan.intentId,
       token: plan.to.address,
       amount: plan.quote.toAmount,
       recipient: fillRecipient(plan),
     }));
-  const callFills = plans.flatMap((plan) =>
+  // A fill with a call may use the gas it would be sent with alone, and no more.
+  const callFills = orders.flatMap(({ plan, gasLimit }) =>
     plan.call
       ? [
           {
@@ -64,6 +64,7 @@ export function batchCalldata(
             target: plan.call.target,
             data: plan.call.data,
             amountOffset: plan.call.amountOffset,
+            gas: gasLimit,
           },
         ]
       : [],

@@ -1,3 +1,4 @@
+import { zeroAddress } from "viem";
 import { withHeadroom } from "../../chains/gas.ts";
 import type { PlannedTx } from "../../core/intent/decide.ts";
 import type { IntentPlan } from "../../core/intent/plan.ts";
@@ -18,7 +19,7 @@ import { batchCalldata, configuredChain, plannedCall } from "./calls.ts";
  */
 
 /** A decided transaction of one intent, as its step saw the intent. */
-interface Order {
+export interface Order {
   row: IntentRow;
   plan: IntentPlan;
   tx: PlannedTx;
@@ -32,6 +33,21 @@ interface Order {
  */
 const MAX_BATCH_GAS = 6_000_000n;
 
+/**
+ * Calldata a batch may carry at most, in bytes (a destination call's data counts in full): nodes
+ * refuse transactions over 128 KiB, and a transaction no node takes would hold its nonce, and every
+ * later transaction of the solver there, for good. An order larger than this goes alone, as before.
+ */
+const MAX_BATCH_BYTES = 64 * 1024;
+
+/** An order's share of a batch's calldata: its fixed fields and its destination call's data. */
+const orderBytes = (o: Order) => 320 + (o.plan.call ? (o.plan.call.data.length - 2) / 2 : 0);
+
+/** Whether `orders` may go in one batch: within its gas and calldata bounds. */
+export const fitTogether = (orders: readonly Order[]) =>
+  orders.reduce((sum, o) => sum + o.gas, 0n) <= MAX_BATCH_GAS &&
+  orders.reduce((sum, o) => sum + orderBytes(o), 0) <= MAX_BATCH_BYTES;
+
 /** The batchers, per sender and kind, living as long as the sender (its chain and key) does. */
 const batchers = new WeakMap<TxSender, Map<string, Batcher<Order, IntentRow>>>();
 
@@ -40,11 +56,7 @@ function batcherOf(deps: EngineDeps, sender: TxSender, kind: "fill" | "sweep"): 
   batchers.set(sender, ofSender);
   let batcher = ofSender.get(kind);
   if (!batcher) {
-    batcher = new Batcher(
-      (orders) => sendOrders(deps, sender, orders),
-      (o) => o.gas,
-      MAX_BATCH_GAS,
-    );
+    batcher = new Batcher((orders) => sendOrders(deps, sender, orders), fitTogether);
     ofSender.set(kind, batcher);
   }
   return batcher;
@@ -61,6 +73,22 @@ export async function sendTx(deps: EngineDeps, order: Order, batch: boolean): Pr
 }
 
 /**
+ * The orders whose batch the sender can pay for: a batch's gas costs up to its limit times the fee
+ * cap up front, and a node refuses a transaction its sender cannot cover (which would hold the
+ * nonce); an order that would not fit decides again and goes in a later transaction. The first
+ * order always goes, as it would alone.
+ */
+async function affordable(deps: EngineDeps, sender: TxSender, orders: Order[], prepared: Prepared) {
+  if (orders.length < 2) return orders;
+  const balance = await deps.chains.balanceOf(sender.chain.chainId, zeroAddress, sender.address);
+  let cost = 0n;
+  return orders.filter((o, i) => {
+    cost += withHeadroom(o.gas) * prepared.fees.maxFeePerGas;
+    return i === 0 || cost <= balance;
+  });
+}
+
+/**
  * Signs and records one transaction for `orders` (all of one kind, to one chain) in one commit,
  * then broadcasts it. Each intent counts the change only if it is still as its decision saw it;
  * the others' decisions are stale (they decide again), and the survivors' orders make the
@@ -72,8 +100,10 @@ async function sendOrders(
   orders: Order[],
 ): Promise<ItemResult<IntentRow>[]> {
   const prepared = await sender.prepare();
-  // Intents are locked in one order, so two batches overlapping in another process cannot deadlock.
-  const sorted = [...orders].sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
+  const payable = new Set(await affordable(deps, sender, orders, prepared));
+  // Intents are locked in id order, as every statement that locks several does, so two batches
+  // overlapping in another process, or a batch and a wake, cannot deadlock.
+  const sorted = orders.filter((o) => payable.has(o)).sort((a, b) => (a.row.id < b.row.id ? -1 : 1));
   const { bumped, recorded } = await deps.store.commit(deps.clock.now(), async (uow) => {
     const bumped = new Map<Order, IntentRow>();
     for (const order of sorted) {
@@ -126,7 +156,15 @@ async function recordOrders(
   const rows = await sender.recordBatch(
     uow,
     orders.map((o) => o.row.id),
-    { kind, to: call.to, data: batchCalldata(kind, orders), gas: withHeadroom(gas) },
+    {
+      kind,
+      to: call.to,
+      data: batchCalldata(
+        kind,
+        orders.map((o) => ({ ...o, gasLimit: withHeadroom(o.gas) })),
+      ),
+      gas: withHeadroom(gas),
+    },
     prepared,
   );
   return rows[0] as ChainTxRow;

@@ -16,10 +16,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   );
 }
 
+/** Only while no batch is on record: its rows are the record of real payments, never dropped. */
 export async function down(db: Kysely<unknown>): Promise<void> {
+  const { rows } = await sql<{ n: string }>`select count(*)::text as n from chain_txs where batched`.execute(
+    db,
+  );
+  if (rows[0]?.n !== "0") {
+    throw new Error(`cannot undo 010_batches: ${rows[0]?.n} transaction rows belong to batches`);
+  }
   await sql`drop index chain_txs_batch_order`.execute(db);
   await sql`drop index chain_txs_nonce`.execute(db);
-  await sql`delete from chain_txs where batched`.execute(db);
   await sql`alter table chain_txs add constraint chain_txs_nonce unique (chain_id, sender, nonce)`.execute(
     db,
   );
