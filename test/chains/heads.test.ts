@@ -7,7 +7,7 @@ import { devnetAccount } from "../../src/devnet/accounts.ts";
 import { type AnvilProcess, startAnvil } from "../../src/devnet/anvil.ts";
 import { mine } from "../../src/devnet/anvil-rpc.ts";
 
-/** A real node (anvil, automine off) announcing its blocks over WebSocket. */
+/** A real node (anvil, automine on; `mine` makes an empty block) announcing its blocks over WebSocket. */
 let anvil: AnvilProcess;
 const chain = defineChain({
   id: 31_338,
@@ -39,6 +39,7 @@ describe("SubscribedHeads", () => {
     const heads = new SubscribedHeads(anvil.rpcUrl.replace("http", "ws"), 31_338, POLL_MS, log);
     try {
       await until(() => heads.subscribed);
+      await heads.next(0, never); // the subscription's confirmation woke nobody: not a block
       // An empty block.
       let started = performance.now();
       const woke = heads.next(POLL_MS, never);
@@ -61,13 +62,18 @@ describe("SubscribedHeads", () => {
         transport: http(anvil.rpcUrl),
         account: privateKeyToAccount(devnetAccount(0).privateKey),
       });
-      await wallet.sendTransaction({ to: devnetAccount(1).address, value: 1n });
+      const hash = await wallet.sendTransaction({ to: devnetAccount(1).address, value: 1n });
       await next;
       expect(performance.now() - started).toBeLessThan(POLL_MS / 2);
-      const full = await client().getBlock();
-      await until(() => heads.latest()?.number === full.number);
-      expect(heads.latest()?.empty).toBe(false);
-      expect(heads.latest()?.parentHash).toBe(empty.hash);
+      // Automine mines it after eth_sendRawTransaction answers: its receipt says in which block.
+      const full = await client().waitForTransactionReceipt({ hash, pollingInterval: 20 });
+      await until(() => heads.latest()?.number === full.blockNumber);
+      expect(heads.latest()).toEqual({
+        number: full.blockNumber,
+        hash: full.blockHash,
+        parentHash: empty.hash,
+        empty: false,
+      });
     } finally {
       heads.close();
     }
