@@ -1,4 +1,4 @@
-import type { Selectable, Transaction } from "kysely";
+import { type Selectable, sql, type Transaction } from "kysely";
 import { toJsonText } from "../core/json.ts";
 import type { TxKind, TxRecord, TxStatus } from "../core/tx.ts";
 import type { Db } from "./database.ts";
@@ -177,7 +177,9 @@ export async function replaceTx(
 
 /**
  * Hands out the sender's next nonce inside `trx`: the larger of the database's count and the
- * chain's (in case the key was used elsewhere), so two workers never sign the same nonce.
+ * chain's (in case the key was used elsewhere), so two workers never sign the same nonce. One
+ * upsert, which holds the sender's row until the transaction ends; it also serializes the very
+ * first nonce, when there is no row yet to lock (a read for update would let two take nonce 0).
  */
 export async function takeNonce(
   trx: Transaction<Schema>,
@@ -186,18 +188,14 @@ export async function takeNonce(
   chainNonce: number,
 ): Promise<bigint> {
   const row = await trx
-    .selectFrom("sender_nonces")
-    .select("next_nonce")
-    .where("chain_id", "=", chainId)
-    .where("sender", "=", sender)
-    .forUpdate()
-    .executeTakeFirst();
-  const stored = row ? BigInt(row.next_nonce) : 0n;
-  const nonce = stored > BigInt(chainNonce) ? stored : BigInt(chainNonce);
-  await trx
     .insertInto("sender_nonces")
-    .values({ chain_id: chainId, sender, next_nonce: nonce + 1n })
-    .onConflict((oc) => oc.columns(["chain_id", "sender"]).doUpdateSet({ next_nonce: nonce + 1n }))
-    .execute();
-  return nonce;
+    .values({ chain_id: chainId, sender, next_nonce: BigInt(chainNonce) + 1n })
+    .onConflict((oc) =>
+      oc.columns(["chain_id", "sender"]).doUpdateSet({
+        next_nonce: sql`greatest(sender_nonces.next_nonce, excluded.next_nonce - 1) + 1`,
+      }),
+    )
+    .returning("next_nonce")
+    .executeTakeFirstOrThrow();
+  return BigInt(row.next_nonce) - 1n;
 }

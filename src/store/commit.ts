@@ -73,7 +73,9 @@ export interface RowChange<P> {
  *
  * Every transaction takes its locks in one order, so none waits on another in a circle: the
  * inventory (advisory, per destination chain and token), the intent (several: in id order), the
- * execution, the sender's nonce, and last the event log.
+ * execution, the sender's nonce, and last the event log. Rows are locked as an update locks them
+ * (FOR NO KEY UPDATE), never more: an event's foreign key to its intent takes a KEY SHARE lock on
+ * the intent's row, and a stronger lock there would make a commit holding the event log wait.
  */
 export class Store {
   /**

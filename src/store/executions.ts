@@ -73,7 +73,7 @@ export function executionById(db: Executor, id: string): Promise<ExecutionRow | 
 }
 
 export function lockExecution(trx: Transaction<Schema>, id: string): Promise<ExecutionRow | undefined> {
-  return trx.selectFrom("executions").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+  return trx.selectFrom("executions").selectAll().where("id", "=", id).forNoKeyUpdate().executeTakeFirst();
 }
 
 /** The wallet's executions, newest first, optionally only these ids and statuses. */
@@ -161,7 +161,7 @@ export async function wakeExecutionBlockWaiters(db: Executor, chainId: number, n
         .$narrowType<{ execution_id: string }>(),
     )
     .orderBy("id")
-    .forUpdate();
+    .forNoKeyUpdate();
   const result = await db
     .updateTable("executions")
     .set({ next_action_at: now })

@@ -108,7 +108,7 @@ export function findIntentByDepositAddress(db: Executor, address: string): Promi
 }
 
 export function lockIntent(trx: Transaction<Schema>, id: string): Promise<IntentRow | undefined> {
-  return trx.selectFrom("intents").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+  return trx.selectFrom("intents").selectAll().where("id", "=", id).forNoKeyUpdate().executeTakeFirst();
 }
 
 /** Columns no decision reads: changing only these does not make a decision stale. */
@@ -181,7 +181,7 @@ export async function wakeBlockWaiters(
       ]),
     )
     .orderBy("id")
-    .forUpdate();
+    .forNoKeyUpdate();
   const result = await db
     .updateTable("intents")
     .set({ next_action_at: now })

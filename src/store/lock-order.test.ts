@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { databaseTargets, discard } from "../../test/support/databases.ts";
 import { testPlan } from "../../test/support/plans.ts";
-import { insertTxs } from "./chain-txs.ts";
+import { insertTxs, takeNonce } from "./chain-txs.ts";
 import { type Database, openDatabase } from "./database.ts";
-import { insertQuotedIntentWithEvent } from "./events.ts";
+import { appendEvents, insertQuotedIntentWithEvent } from "./events.ts";
 import { findIntent, type IntentRow, updateIntent, wakeBlockWaiters } from "./intents.ts";
 import { wake } from "./queue.ts";
 
@@ -12,12 +12,14 @@ const NOW = new Date();
 const CHAIN = 2;
 
 /**
- * A batch's commit locks its intents one by one in id order; every statement that locks several
- * intents at once must take them in that order too, or two transactions each wait for the
- * other's lock (PostgreSQL then aborts one: a failed watcher round, or a failed batch). Only
- * PostgreSQL runs transactions side by side; PGlite runs one at a time.
+ * Transactions side by side, as only PostgreSQL runs them (PGlite runs one at a time): a batch's
+ * commit locks its intents one by one in id order, so every statement that locks several intents
+ * must take them in that order too; row locks must not be stronger than an update's, or an event's
+ * foreign-key check waits while its commit holds the event log; and a new sender's first nonce is
+ * handed out once. Otherwise two transactions wait for each other (PostgreSQL aborts one: a failed
+ * watcher round, a failed batch) or sign the same nonce.
  */
-describe.skipIf(!postgres)("several intents locked in one transaction, on PostgreSQL", () => {
+describe.skipIf(!postgres)("transactions side by side on PostgreSQL", () => {
   let database: Database;
   afterEach(() => discard(database));
 
@@ -57,11 +59,49 @@ describe.skipIf(!postgres)("several intents locked in one transaction, on Postgr
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled"]);
   });
 
+  it("a wake, then the event log, beside a commit that holds the event log and records an event of the woken intent: both go through", async () => {
+    // An event's foreign key to its intent takes a KEY SHARE lock on the intent's row: a row lock
+    // stronger than an update's (FOR UPDATE) would make it wait while holding the event log.
+    const [small] = await twoIntents();
+    const event = (id: string) => ({
+      intentId: id,
+      executionId: null,
+      type: "test.event",
+      status: "QUOTED",
+      data: {},
+      at: NOW,
+    });
+    const waker = database.db.transaction().execute(async (trx) => {
+      await wake(trx, "intents", [small.id], NOW);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await appendEvents(trx, [event(small.id)]);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const logger = database.db.transaction().execute(async (trx) => {
+      await appendEvents(trx, [event(small.id)]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    });
+    const outcomes = await Promise.allSettled([waker, logger]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled"]);
+  });
+
   it("a wake of several intents by id and a batch's commit both go through", async () => {
     const [small, large] = await twoIntents();
     const outcomes = await besideABatch(small, large, () =>
       database.db.transaction().execute((trx) => wake(trx, "intents", [large.id, small.id], NOW)),
     );
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled"]);
+  });
+
+  it("two transactions taking a new sender's first nonces at once get 0 and 1", async () => {
+    await twoIntents();
+    const take = () =>
+      database.db.transaction().execute(async (trx) => {
+        const nonce = await takeNonce(trx, CHAIN, "0x0000000000000000000000000000000000000abc", 0);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return nonce;
+      });
+    const nonces = await Promise.all([take(), take()]);
+    expect(nonces.sort()).toEqual([0n, 1n]);
   });
 });

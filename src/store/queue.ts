@@ -63,7 +63,7 @@ export async function claimDue<T extends QueueTable>(
         )
         .orderBy("next_action_at")
         .limit(limit)
-        .forUpdate()
+        .forNoKeyUpdate()
         .skipLocked(),
     )
     .returningAll()
@@ -267,7 +267,7 @@ export async function wake(
     .where("id", "in", ids)
     .where(wakeable(now))
     .orderBy("id")
-    .forUpdate();
+    .forNoKeyUpdate();
   const result = await q
     .updateTable(as(table))
     .set({ next_action_at: now })
