@@ -1,4 +1,3 @@
-import { TradeType } from "@0xtrails/api";
 import { type Address, encodeFunctionData, type Hex, parseEventLogs } from "viem";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { demoVaultAbi, settlementAbi } from "../../src/chains/abi.gen.ts";
@@ -19,7 +18,8 @@ import { until } from "../support/until.ts";
  * destination call cannot spend the others' share.
  *
  * To make "at the same moment" certain, a test holds the first send on a chain (its fee read)
- * until every intent has decided its transaction.
+ * until every intent has decided its transaction. A batch kept but never broadcast (a crash right
+ * after its commit) is sent again as it was signed.
  */
 
 /**
@@ -27,6 +27,8 @@ import { until } from "../support/until.ts";
  * before it has taken its nonce.
  */
 const held = new Map<number, Promise<void>>();
+/** While set, every broadcast on this chain is lost. */
+let lostBroadcastsOn: number | null = null;
 /** eth_estimateGas calls per `chainId:to`: each intent's decision simulates its own transaction. */
 const simulated = new Map<string, number>();
 
@@ -43,6 +45,11 @@ beforeAll(async () => {
         async transactionCount(chainId: number, address: Address, at: "pending" | "latest" | bigint) {
           await held.get(chainId);
           return real.transactionCount(chainId, address, at);
+        },
+        async sendRawTransaction(chainId: number, raw: Hex) {
+          // As if the process stopped right after its commit: signed and kept, never sent.
+          if (lostBroadcastsOn === chainId) throw new Error("fetch failed");
+          return real.sendRawTransaction(chainId, raw);
         },
         estimateGas(chainId: number, call: CallRequest) {
           const key = `${chainId}:${call.to.toLowerCase()}`;
@@ -92,16 +99,10 @@ const simulationsSoFar = (index: number, to: Address) =>
 
 /** A committed USDC payment A → B (with a destination call when `data` is given), deposited. */
 async function payment(amount: bigint, recipient: Address, data?: Hex) {
-  const { intent } = await t.trails.quoteIntent({
-    ownerAddress: owner,
-    originChainId: f.chain(A).chainId,
-    originTokenAddress: f.token(A, "USDC"),
-    destinationChainId: f.chain(B).chainId,
-    destinationTokenAddress: f.token(B, "USDC"),
-    destinationToAddress: recipient,
-    tradeType: TradeType.EXACT_INPUT,
-    originTokenAmount: amount,
-    ...(data ? { destinationCallData: data } : {}),
+  const intent = await f.quotePayment(t.trails, owner, {
+    amount,
+    recipient,
+    ...(data ? { callData: data } : {}),
   });
   await t.trails.commitIntent({ intent });
   const hash = await f.transfer(A, USER, f.token(A, "USDC"), intent.originIntentAddress as Address, amount);
@@ -246,6 +247,44 @@ describe("batched fills and sweeps", () => {
     expect(receipt.gasUsed).toBeLessThan(tx.gas);
     expect((await txsOf(griefing.intentId, "fill")).map((r) => r.status)).toEqual(["reverted"]);
     expect(fills.filter((r) => r.status === "mined")).toHaveLength(plain.length);
+    expect((await ledger()).discrepancies).toEqual([]);
+  });
+
+  it("a batch kept but never broadcast (a crash after its commit) is sent again as signed: each order paid once", async () => {
+    const usdcB = f.token(B, "USDC");
+    const settlement = f.chain(B).contracts.Settlement as Address;
+    const fillsBefore = simulationsSoFar(B, settlement);
+    const releaseFills = hold(B);
+    const recipients = Array.from({ length: 3 }, () => freshAddress());
+    const intents: Awaited<ReturnType<typeof payment>>[] = [];
+    for (const [i, recipient] of recipients.entries()) {
+      intents.push(await payment(60_000_000n + BigInt(i), recipient));
+    }
+    await simulations(B, settlement, fillsBefore, intents.length);
+    lostBroadcastsOn = f.chain(B).chainId;
+    releaseFills();
+    // Both transactions (the held fill alone, then the batch of two) are kept, and none reached
+    // the node.
+    const kept = await until(
+      async () => (await Promise.all(intents.map((i) => txsOf(i.intentId, "fill")))).flat(),
+      (rows) => rows.length === intents.length,
+      "the fills kept",
+    );
+    expect(kept.every((r) => r.status === "pending")).toBe(true);
+    for (const recipient of recipients) expect(await f.balance(B, usdcB, recipient)).toBe(0n);
+    lostBroadcastsOn = null;
+
+    const receipts = await Promise.all(intents.map((intent) => f.waitSettled(t.trails, intent.intentId)));
+    expect(receipts.map((r) => r.status)).toEqual(intents.map(() => "SUCCEEDED"));
+    for (const [i, intent] of intents.entries()) {
+      expect(await f.balance(B, usdcB, recipients[i] as Address)).toBe(BigInt(intent.quote.toAmount));
+    }
+    // Nothing was signed anew: the same three rows, the batch's two at its one hash, all mined.
+    const fills = (await Promise.all(intents.map((i) => txsOf(i.intentId, "fill")))).flat();
+    expect(fills.map((r) => r.id).sort()).toEqual(kept.map((r) => r.id).sort());
+    expect(fills.map((r) => r.hash).sort()).toEqual(kept.map((r) => r.hash).sort());
+    expect(fills.every((r) => r.status === "mined")).toBe(true);
+    expectOneBatch(fills, 2);
     expect((await ledger()).discrepancies).toEqual([]);
   });
 

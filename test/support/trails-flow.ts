@@ -46,11 +46,18 @@ export function flows(t: TestJunction) {
     return hash;
   }
 
-  /** Quotes a plain USDC payment from chain 0 to chain 1 for `owner` (to `recipient`, else the owner). */
+  /**
+   * Quotes a USDC payment from chain 0 to chain 1 for `owner` (to `recipient`, else the owner),
+   * with a destination call when `callData` is given.
+   */
   async function quotePayment(
     trails: TrailsApi,
     owner: Address,
-    { amount = 10_000_000n, recipient }: { amount?: bigint; recipient?: Address } = {},
+    {
+      amount = 10_000_000n,
+      recipient,
+      callData,
+    }: { amount?: bigint; recipient?: Address; callData?: Hex } = {},
   ) {
     const { intent } = await trails.quoteIntent({
       ownerAddress: owner,
@@ -61,6 +68,7 @@ export function flows(t: TestJunction) {
       ...(recipient ? { destinationToAddress: recipient } : {}),
       tradeType: TradeType.EXACT_INPUT,
       originTokenAmount: amount,
+      ...(callData ? { destinationCallData: callData } : {}),
     });
     return intent;
   }
