@@ -4,9 +4,10 @@
  * the other, on the devnet (1 s blocks, PGlite; `DATABASE_URL=...` for PostgreSQL): one following
  * new blocks by polling each chain's head (`JUNCTION_FOLLOW_HEADS=polling`), one by the nodes'
  * `newHeads` subscriptions. For each: the server's CPU (user + system, as a share of one core)
- * over SECONDS with nothing to do; then the same with LONG_POLLS WaitIntentReceipt long-polls held
- * open on a committed intent that waits for its deposit. Throughout, a Ping every 100 ms measures
- * how long a plain request takes (p50 / p99 / max), beside a bare Fastify route in this process.
+ * over SECONDS with nothing to do and nobody asking; then with a committed intent that waits for
+ * its deposit and a Ping every 100 ms; then the same with LONG_POLLS WaitIntentReceipt long-polls
+ * held open on that intent. The Pings measure how long a plain request takes (p50 / p99 / max),
+ * beside a bare Fastify route in this process.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { TradeType, TrailsApi } from "@0xtrails/api";
@@ -53,14 +54,13 @@ async function pingsDuring(url: string, during: Promise<unknown>): Promise<numbe
   return times;
 }
 
-/** The server's CPU over SECONDS as a share of one core, %, and the Pings meanwhile. */
-async function measure(server: Server) {
+/** The server's CPU over SECONDS as a share of one core, %, and the Pings meanwhile (if `ping`). */
+async function measure(server: Server, ping = true) {
   const before = cpuSeconds(server.pid);
   const window = sleep(SECONDS * 1000);
-  const [pings, barePings] = await Promise.all([
-    pingsDuring(server.url, window),
-    pingsDuring(bareUrl, window),
-  ]);
+  const [pings, barePings] = ping
+    ? await Promise.all([pingsDuring(server.url, window), pingsDuring(bareUrl, window)])
+    : [[], [], await window];
   const cpu = ((cpuSeconds(server.pid) - before) / SECONDS) * 100;
   return { cpu, pings, barePings };
 }
@@ -103,16 +103,18 @@ async function holdLongPolls(server: Server, body: string, signal: AbortSignal):
 }
 
 const rows: string[][] = [];
+/** A latency figure, or a dash for a measure taken without Pings. */
+const ms = (values: number[], at: (v: number[]) => number) => (values.length > 0 ? fmt(at(values), 1) : "–");
 const row = (mode: string, what: string, m: Awaited<ReturnType<typeof measure>>) =>
   rows.push([
     mode,
     what,
     fmt(m.cpu, 1),
-    fmt(percentile(m.pings, 50), 1),
-    fmt(percentile(m.pings, 99), 1),
-    fmt(Math.max(...m.pings), 1),
-    fmt(percentile(m.barePings, 50), 1),
-    fmt(percentile(m.barePings, 99), 1),
+    ms(m.pings, (v) => percentile(v, 50)),
+    ms(m.pings, (v) => percentile(v, 99)),
+    ms(m.pings, (v) => Math.max(...v)),
+    ms(m.barePings, (v) => percentile(v, 50)),
+    ms(m.barePings, (v) => percentile(v, 99)),
   ]);
 
 console.log(`bench:idle on ${machine()}; ${database}; ${SECONDS} s per measure, ${LONG_POLLS} long-polls`);
@@ -124,9 +126,11 @@ for (const mode of ["polling", "subscription"]) {
   });
   stopOnSignal(server);
   try {
+    await sleep(5_000);
+    row(mode, "idle, nothing asked", await measure(server, false));
     const { intentId, receiptStates } = await waitingIntent(server);
     await sleep(5_000);
-    row(mode, "idle", await measure(server));
+    row(mode, "an intent waiting, Pings", await measure(server));
     const stop = new AbortController();
     const held = await holdLongPolls(
       server,

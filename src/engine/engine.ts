@@ -169,6 +169,15 @@ export class Engine {
   }
 
   /**
+   * Every runner in this process looks for due work now rather than at its next poll: for when
+   * time moved without a commit saying so (tests move the engine's clock).
+   */
+  lookForWork(): void {
+    for (const signal of Object.values(this.signals)) signal.wake();
+    this.push.lookForWork();
+  }
+
+  /**
    * Starts the watchers and runners in this process, and the event feed; `render` gives each
    * event's data for webhooks, which are delivered from then on.
    */

@@ -20,10 +20,11 @@ const LEASE_MS = 30_000;
 const MAX_IN_FLIGHT = 16;
 /**
  * Longest the runner sleeps with nothing due. Wakes end it early: commits that make work due (this
- * process's, and another's by NOTIFY) and the due times of rows this process released. What it
- * still polls for: a lease left by a process that died, whose end nobody announces.
+ * process's, and another's by NOTIFY), the due times of rows this process released or its commits
+ * set, and a moved clock (`Engine.lookForWork`). What it still polls for: a lease left by a process
+ * that died (30 s at least anyway), and a later due time set by another process that died.
  */
-const IDLE_MS = 1_000;
+const IDLE_MS = 5_000;
 /** Steps one claim may take in a row while each says "again now" (deposit → fill → …). */
 const MAX_STEPS_PER_CLAIM = 8;
 /** How often a standby process tries to take over a chain's watcher. */

@@ -231,10 +231,36 @@ export class TxSender {
    * - a pending one is put back on the wire, and replaced at the same nonce with a higher fee once
    *   it has waited `replaceAfterMs` without being mined.
    */
-  async keep(now: Date): Promise<void> {
+  keep(now: Date): Promise<void> {
+    return TxSender.keepAll([this], now);
+  }
+
+  /**
+   * `keep` for several senders of one chain (sharing its database): their next nonces are read
+   * from the node at once, and their open transactions in one query. Every sender is seen to even
+   * when one fails; the first failure is thrown after.
+   */
+  static async keepAll(senders: readonly TxSender[], now: Date): Promise<void> {
+    const [first] = senders;
+    if (!first) return;
+    const chainId = first.chain.chainId;
+    const counts = await Promise.all(
+      senders.map((s) => s.chains.transactionCount(chainId, s.account.address, "latest")),
+    );
+    const unused = new Map(senders.map((s, i) => [s.account.address, BigInt(counts[i] ?? 0)]));
+    const open = await openTxs(first.db, chainId, unused);
+    const failures: unknown[] = [];
+    for (const s of senders) {
+      const rows = open.filter((r) => r.sender === s.account.address);
+      await s.keepRows(rows, unused.get(s.account.address) ?? 0n, now).catch((err) => failures.push(err));
+    }
+    if (failures.length > 0) throw failures[0];
+  }
+
+  /** `keep`'s work on this sender's open transactions, `unused` being its next nonce on the chain. */
+  private async keepRows(open: readonly ChainTxRow[], unused: bigint, now: Date): Promise<void> {
     const chainId = this.chain.chainId;
-    const unused = BigInt(await this.chains.transactionCount(chainId, this.account.address, "latest"));
-    for (const rows of byNonce(await openTxs(this.db, chainId, this.account.address, unused))) {
+    for (const rows of byNonce(open)) {
       if (BigInt(rows[0].nonce) < unused) {
         // Its nonce is spent: mined (perhaps a version replaced) or dropped; no decision may be
         // following it any more (its intent went on), so it is settled here.

@@ -1,10 +1,11 @@
 import { type Address, type Hex, zeroAddress } from "viem";
 import type { TransferLog } from "../chains/gateway.ts";
-import type { HeadFollower } from "../chains/heads.ts";
+import type { BlockHeader, HeadFollower } from "../chains/heads.ts";
 import type { RuntimeChain } from "../chains/registry.ts";
 import { intentsAt, type NewDeposit, readCursor, writeCursor } from "../store/deposits.ts";
 import { followAnnouncements } from "./announcements.ts";
 import type { EngineDeps } from "./ports.ts";
+import { TxSender } from "./sender.ts";
 
 /** Blocks per scan, so a long outage catches up in bounded requests. */
 const MAX_RANGE = 500n;
@@ -18,6 +19,12 @@ const REORG_RESCAN = 64n;
  * Each look costs a node call and a query per sender, so an idle chain does not look every second.
  */
 const NONCE_UPKEEP_MS = 3_000;
+/**
+ * How long a watcher may pass over empty blocks without its chores: writing its cursor (which only
+ * spares a restart some blocks to scan again) and looking at announced deposits (for those past
+ * their time, and a mined one whose receipt the node did not have yet at its block).
+ */
+const EMPTY_BLOCK_CHORES_MS = 10_000;
 
 /** A transaction with value in a scanned block: native coin, perhaps into a deposit address. */
 interface NativeTransfer {
@@ -45,6 +52,7 @@ export class DepositWatcher {
   /** The hash of the block at the cursor, once this watcher has scanned it. */
   private cursorHash: Hex | null = null;
   private lastUpkeep = Number.NEGATIVE_INFINITY;
+  private lastChores = Number.NEGATIVE_INFINITY;
   private readonly heads: HeadFollower;
 
   constructor(
@@ -113,6 +121,8 @@ export class DepositWatcher {
       return this.rewind(head, `block ${from} does not follow the block ${this.cursor} scanned before`);
     }
     const to = head < from + MAX_RANGE - 1n ? head : from + MAX_RANGE - 1n;
+    if (empty && this.passOver(empty)) return 1n;
+    this.lastChores = performance.now();
     const deposits = empty ? [] : await this.depositsIn(from, to);
     const woken = await this.deps.store.commit(this.deps.clock.now(), async (uow) => {
       const woken = await uow.recordDeposits(deposits);
@@ -127,6 +137,20 @@ export class DepositWatcher {
     // Deposits announced before they were mined are acted on once they are (a new block is when).
     await followAnnouncements(this.deps, chainId);
     return to - from + 1n;
+  }
+
+  /**
+   * Whether the next block, announced empty, needs nothing from the database: it mines no
+   * transaction and holds no deposit, so nobody waits for it, unless a deposit of an earlier block
+   * counts one more confirmation with it (a chain that asks for more than one). An idle chain then
+   * costs no query per block, only the chores every EMPTY_BLOCK_CHORES_MS.
+   */
+  private passOver(block: BlockHeader): boolean {
+    if (this.chain.confirmations > 1) return false;
+    if (performance.now() - this.lastChores >= EMPTY_BLOCK_CHORES_MS) return false;
+    this.cursor = block.number;
+    this.cursorHash = block.hash;
+    return true;
   }
 
   /**
@@ -150,18 +174,13 @@ export class DepositWatcher {
     // Paced by the process's own monotonic time: the engine's clock may be moved (tests do).
     if (performance.now() - this.lastUpkeep < NONCE_UPKEEP_MS) return;
     this.lastUpkeep = performance.now();
-    const now = this.deps.clock.now();
-    for (const sender of this.deps.senders.all()) {
-      if (sender.chain.chainId !== this.chain.chainId) continue;
-      await sender
-        .keep(now)
-        .catch((err: unknown) =>
-          this.deps.log.warn(
-            { chainId: this.chain.chainId, err: String(err) },
-            "nonce upkeep failed; will try again",
-          ),
-        );
-    }
+    const senders = this.deps.senders.all().filter((s) => s.chain.chainId === this.chain.chainId);
+    await TxSender.keepAll(senders, this.deps.clock.now()).catch((err: unknown) =>
+      this.deps.log.warn(
+        { chainId: this.chain.chainId, err: String(err) },
+        "nonce upkeep failed; will try again",
+      ),
+    );
   }
 
   /**

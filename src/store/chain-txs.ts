@@ -78,17 +78,26 @@ export function intentTxs(db: Executor, intentId: string): Promise<ChainTxRow[]>
 }
 
 /**
- * `sender`'s transactions on `chainId` that are not settled as far as the chain is concerned, by
- * nonce: every pending one, and any at or after `unused`, the chain's next nonce (which, when the
- * chain forgot blocks, includes some recorded as settled).
+ * The transactions on `chainId` of the senders in `unused` that are not settled as far as the
+ * chain is concerned, by sender and nonce: every pending one, and any at or after the sender's
+ * `unused`, the chain's next nonce (which, when the chain forgot blocks, includes some recorded
+ * as settled). One query for all of a chain's senders.
  */
-export function openTxs(db: Db, chainId: number, sender: string, unused: bigint): Promise<ChainTxRow[]> {
+export function openTxs(db: Db, chainId: number, unused: ReadonlyMap<string, bigint>): Promise<ChainTxRow[]> {
   return db
     .selectFrom("chain_txs")
     .selectAll()
     .where("chain_id", "=", chainId)
-    .where("sender", "=", sender)
-    .where((eb) => eb.or([eb("status", "=", "pending"), eb("nonce", ">=", unused.toString())]))
+    .where("sender", "in", [...unused.keys()])
+    .where((eb) =>
+      eb.or([
+        eb("status", "=", "pending"),
+        ...[...unused].map(([sender, next]) =>
+          eb.and([eb("sender", "=", sender), eb("nonce", ">=", next.toString())]),
+        ),
+      ]),
+    )
+    .orderBy("sender")
     .orderBy("nonce")
     .execute();
 }

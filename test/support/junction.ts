@@ -64,6 +64,7 @@ export async function startTestJunction(
     db: junction.db,
     advanceClock(ms) {
       offsetMs += ms;
+      junction.ctx.engine.lookForWork();
     },
     async stop() {
       await junction.stop();

@@ -31,6 +31,11 @@ export class PushHub {
     this.feed = new EventFeed(db, log, safetyPollMs);
   }
 
+  /** Webhook endpoints due now without news (a moved clock) are delivered to. */
+  lookForWork(): void {
+    this.webhooks?.wake();
+  }
+
   /** New events were committed (here or elsewhere). */
   news(): void {
     this.feed.poke();

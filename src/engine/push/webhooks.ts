@@ -36,8 +36,11 @@ const LEASE_MS = 60_000;
 const CLAIM = 8;
 /** Events read per query while delivering. */
 const PAGE = 100;
-/** Longest wait with nothing due; news of a commit ends it early. */
-const IDLE_MS = 1_000;
+/**
+ * Longest wait with nothing due. News of a commit ends it early, and so does a retry this process
+ * scheduled; the poll is for the rest: another process's retries and leases, should it die.
+ */
+const IDLE_MS = 5_000;
 /** Least time between rounds that found nothing due. */
 const QUIET_GAP_MS = 20;
 /** Delivery attempts are kept this long. */
@@ -234,10 +237,11 @@ export class WebhookDispatcher {
     const now = this.clock.now();
     const disable = failures >= this.settings.disableAfterFailures;
     const why = result.error ?? `HTTP ${result.statusCode}`;
+    const nextAttemptAt = webhookRetryAt(failures, this.settings.retryScheduleSeconds, now, Math.random());
     const updated = await updateClaimedWebhook(this.db, hook, this.worker, {
       cursor,
       failures,
-      nextAttemptAt: webhookRetryAt(failures, this.settings.retryScheduleSeconds, now, Math.random()),
+      nextAttemptAt,
       ...(disable
         ? {
             disabledReason: `${failures} failed attempts in a row (last: ${why}); POST /admin/webhooks/${hook.id}/enable resumes it`,
@@ -246,6 +250,7 @@ export class WebhookDispatcher {
       leaseUntil: null,
     });
     if (!updated) await releaseWebhook(this.db, hook.id, this.worker);
+    else if (!disable) this.signal.wakeIn(nextAttemptAt.getTime() - now.getTime());
     this.log.info({ webhook: hook.id, failures, disabled: disable, error: why }, "webhook delivery failed");
   }
 }
