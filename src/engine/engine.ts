@@ -378,8 +378,10 @@ export class Engine {
     return lastSequence(this.deps.store.db);
   }
 
-  createWebhook(req: NewEndpoint): Promise<WebhookEndpoint & { secret: string }> {
-    return createEndpoint(this.deps, req);
+  async createWebhook(req: NewEndpoint): Promise<WebhookEndpoint & { secret: string }> {
+    const endpoint = await createEndpoint(this.deps, req);
+    this.push.endpointsChanged();
+    return endpoint;
   }
 
   webhooks(): Promise<WebhookEndpoint[]> {
@@ -397,7 +399,7 @@ export class Engine {
   /** A replay from `fromSequence`, or without one the resumption of a disabled endpoint. */
   async resumeWebhook(id: string, fromSequence?: bigint): Promise<WebhookEndpoint> {
     const endpoint = await resumeEndpoint(this.deps, id, fromSequence);
-    this.push.news();
+    this.push.endpointsChanged();
     return endpoint;
   }
 

@@ -62,6 +62,17 @@ export async function resumeWebhook(
     .executeTakeFirst();
 }
 
+/** Whether any endpoint is enabled: with none, nothing is ever due. */
+export async function anyEnabledWebhook(db: Db): Promise<boolean> {
+  const row = await db
+    .selectFrom("webhooks")
+    .select("id")
+    .where("enabled", "=", true)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /**
  * Claims up to `limit` enabled endpoints that are due and have events after their cursor, for
  * `worker` until `leaseUntil`: one statement, as it runs after every commit. SKIP LOCKED and the lease keep

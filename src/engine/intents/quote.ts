@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type Address, bytesToHex, getContractAddress, type Hex } from "viem";
 import { PERMIT_DEPOSIT_GAS_FALLBACK, SWEEP_GAS } from "../../chains/gas.ts";
 import type { ChainRegistry, Token } from "../../chains/registry.ts";
+import { TtlCache } from "../../chains/ttl-cache.ts";
 import { keyFingerprint } from "../../core/access-key.ts";
 import { placeholderOffset } from "../../core/calldata.ts";
 import { JunctionError } from "../../core/errors.ts";
@@ -157,7 +158,9 @@ export async function planIntent(deps: EngineDeps, req: QuoteRequest): Promise<I
     slippagePpm: req.slippagePpm,
   });
   checkBound(quote, req.bound);
-  const available = await availableInventory(deps, req.destinationChainId, to.address, false);
+  const available = await availableInventory(deps, req.destinationChainId, to.address, false, () =>
+    reservedForQuote(deps, req.destinationChainId, to.address),
+  );
   if (quote.toAmount > available) {
     deps.log.warn(
       {
@@ -243,6 +246,23 @@ async function gaslessFeeOption(
     gasLimit,
     gasPrice,
   };
+}
+
+/** Reservations as quotes see them, per engine (a test process may run several). */
+const quoteReservations = new WeakMap<EngineDeps["store"], TtlCache<bigint>>();
+
+/**
+ * What committed, unfilled intents have reserved, as a quote sees it: up to a second old, like
+ * the balance it is set against (a commit checks both afresh under the inventory lock). Under a
+ * stream of quotes this spares a query each.
+ */
+function reservedForQuote(deps: EngineDeps, chainId: number, token: Address): Promise<bigint> {
+  let cache = quoteReservations.get(deps.store);
+  if (!cache) {
+    cache = new TtlCache<bigint>(1_000);
+    quoteReservations.set(deps.store, cache);
+  }
+  return cache.get(`${chainId}:${token}`, () => reservedAmount(deps.store.db, chainId, token));
 }
 
 /**

@@ -31,6 +31,11 @@ export class PushHub {
     this.feed = new EventFeed(db, log, safetyPollMs);
   }
 
+  /** An endpoint was added, resumed or replayed here: the dispatcher looks for endpoints now. */
+  endpointsChanged(): void {
+    this.webhooks?.endpointsChanged();
+  }
+
   /** Webhook endpoints due now without news (a moved clock) are delivered to. */
   lookForWork(): void {
     this.webhooks?.wake();

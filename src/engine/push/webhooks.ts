@@ -13,6 +13,7 @@ import {
 import type { Db } from "../../store/database.ts";
 import { eventsAfter } from "../../store/events.ts";
 import {
+  anyEnabledWebhook,
   claimWebhooks,
   pruneDeliveries,
   recordDelivery,
@@ -60,6 +61,13 @@ export class WebhookDispatcher {
   private readonly inFlight = new Map<string, Promise<void>>();
   private done: Promise<void> | null = null;
   private prunedAt = 0;
+  /**
+   * Whether any endpoint was enabled, and when that was looked at (performance.now()); null when
+   * endpoints changed in this process. Every commit wakes the dispatcher, and without endpoints a
+   * claim per wake is wasted: the answer holds for IDLE_MS (another process's new endpoint is
+   * delivered to by that process meanwhile).
+   */
+  private enabled: { any: boolean; at: number } | null = null;
 
   constructor(
     private readonly db: Db,
@@ -69,9 +77,23 @@ export class WebhookDispatcher {
     private readonly log: Logger,
   ) {}
 
-  /** There are new events (or an endpoint was added or resumed): look now. */
+  /** There are new events: look now. */
   wake(): void {
     this.signal.wake();
+  }
+
+  /** An endpoint was added, resumed or replayed in this process: look for endpoints, now. */
+  endpointsChanged(): void {
+    this.enabled = null;
+    this.signal.wake();
+  }
+
+  /** Whether any endpoint is enabled, looked at again every IDLE_MS. */
+  private async anyEndpoint(): Promise<boolean> {
+    if (this.enabled === null || performance.now() - this.enabled.at >= IDLE_MS) {
+      this.enabled = { any: await anyEnabledWebhook(this.db), at: performance.now() };
+    }
+    return this.enabled.any;
   }
 
   start(): void {
@@ -109,7 +131,7 @@ export class WebhookDispatcher {
       await pruneDeliveries(this.db, new Date(now.getTime() - DELIVERY_LOG_MS));
     }
     const free = CLAIM - this.inFlight.size;
-    if (free <= 0) return false;
+    if (free <= 0 || !(await this.anyEndpoint())) return false;
     const hooks = await claimWebhooks(this.db, this.worker, {
       now,
       leaseUntil: new Date(now.getTime() + LEASE_MS),
