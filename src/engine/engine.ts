@@ -57,6 +57,7 @@ import {
   type IntentRecord,
   type IntentView,
   intentRecordOf,
+  intentViewById,
   intentViewOf,
   type RelayedDeposit,
   type TxView,
@@ -230,7 +231,7 @@ export class Engine {
   }
 
   async intentView(id: string): Promise<IntentView> {
-    return intentViewOf(this.deps, await requireIntent(this.deps, id));
+    return intentViewById(this.deps, id);
   }
 
   async commit(id: string): Promise<IntentRecord> {

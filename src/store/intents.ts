@@ -1,4 +1,5 @@
 import { type Selectable, type SelectQueryBuilder, sql, type Transaction } from "kysely";
+import { jsonArrayFrom } from "kysely/helpers/postgres";
 import type { Address, Hex } from "viem";
 import type { IntentPlan } from "../core/intent/plan.ts";
 import { type RetainedQuote, retiredPlan } from "../core/intent/retirement.ts";
@@ -97,6 +98,57 @@ export async function insertQuotedIntent(
 
 export function findIntent(db: Executor, id: string): Promise<IntentRow | undefined> {
   return db.selectFrom("intents").selectAll().where("id", "=", id).executeTakeFirst();
+}
+
+/** An intent with what its view shows of its transactions and deposits, each oldest first. */
+export interface IntentWithRecords {
+  row: IntentRow;
+  txs: {
+    kind: string;
+    chain_id: number;
+    status: string;
+    hash: string;
+    asset: string | null;
+    /** Int8 as text, as every int8 is read. */
+    block_number: string | null;
+    detail: Record<string, unknown> | null;
+  }[];
+  deposits: { chain_id: number; token: string; from_address: string; amount: string; tx_hash: string }[];
+}
+
+/**
+ * The intent `id` with its transactions and deposits, in one statement: a receipt is rendered
+ * from them, and long-polls and streams render one at every change of the intent.
+ */
+export async function findIntentWithRecords(
+  db: Executor,
+  id: string,
+): Promise<IntentWithRecords | undefined> {
+  const found = await db
+    .selectFrom("intents")
+    .selectAll("intents")
+    .select((eb) => [
+      jsonArrayFrom(
+        eb
+          .selectFrom("chain_txs")
+          .select(["kind", "chain_id", "status", "hash", "asset", "detail"])
+          .select(sql<string | null>`block_number::text`.as("block_number"))
+          .whereRef("chain_txs.intent_id", "=", "intents.id")
+          .orderBy("chain_txs.id"),
+      ).as("txs"),
+      jsonArrayFrom(
+        eb
+          .selectFrom("deposits")
+          .select(["chain_id", "token", "from_address", "amount", "tx_hash"])
+          .whereRef("deposits.intent_id", "=", "intents.id")
+          .orderBy("deposits.id"),
+      ).as("deposits"),
+    ])
+    .where("intents.id", "=", id)
+    .executeTakeFirst();
+  if (!found) return undefined;
+  const { txs, deposits, ...row } = found;
+  return { row, txs: txs as IntentWithRecords["txs"], deposits };
 }
 
 export function findIntentByDepositAddress(db: Executor, address: string): Promise<IntentRow | undefined> {

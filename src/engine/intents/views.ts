@@ -1,11 +1,18 @@
+import { JunctionError } from "../../core/errors.ts";
 import type { IntentPlan } from "../../core/intent/plan.ts";
 import { depositCounted, isFinal, isSettled, type Stage } from "../../core/intent/stages.ts";
 import type { IntentStatus } from "../../core/intent/status.ts";
 import { fromJson } from "../../core/json.ts";
 import type { TxKind, TxStatus } from "../../core/tx.ts";
-import { type ChainTxRow, intentTxs } from "../../store/chain-txs.ts";
-import { type DepositRow, depositsOf } from "../../store/deposits.ts";
-import { type IntentRow, planOf } from "../../store/intents.ts";
+import { intentTxs } from "../../store/chain-txs.ts";
+import { depositsOf } from "../../store/deposits.ts";
+import {
+  findIntentWithRecords,
+  type IntentRow,
+  type IntentWithRecords,
+  isRetired,
+  planOf,
+} from "../../store/intents.ts";
 import type { EngineDeps } from "../ports.ts";
 
 /**
@@ -92,7 +99,7 @@ export function intentRecordOf(row: IntentRow): IntentRecord {
   };
 }
 
-const txView = (tx: ChainTxRow): TxView => ({
+const txView = (tx: IntentWithRecords["txs"][number]): TxView => ({
   kind: tx.kind as TxKind,
   chainId: tx.chain_id,
   status: tx.status as TxStatus,
@@ -102,7 +109,7 @@ const txView = (tx: ChainTxRow): TxView => ({
   detail: tx.kind === "deposit" && tx.detail ? fromJson<RelayedDeposit>(tx.detail) : null,
 });
 
-const depositView = (row: DepositRow): DepositView => ({
+const depositView = (row: IntentWithRecords["deposits"][number]): DepositView => ({
   chainId: row.chain_id,
   token: row.token,
   from: row.from_address,
@@ -110,10 +117,27 @@ const depositView = (row: DepositRow): DepositView => ({
   txHash: row.tx_hash,
 });
 
+const viewOf = ({ row, txs, deposits }: IntentWithRecords): IntentView => ({
+  ...intentRecordOf(row),
+  txs: txs.map(txView),
+  deposits: deposits.map(depositView),
+});
+
+/** The view of a row already read (a listing's). */
 export async function intentViewOf(deps: EngineDeps, row: IntentRow): Promise<IntentView> {
   const [txs, deposits] = await Promise.all([
     intentTxs(deps.store.db, row.id),
     depositsOf(deps.store.db, row.id),
   ]);
-  return { ...intentRecordOf(row), txs: txs.map(txView), deposits: deposits.map(depositView) };
+  return viewOf({ row, txs, deposits });
+}
+
+/**
+ * The view of the intent `id` as clients may see it (a retired quote is not found), read in one
+ * statement: long-polls and streams read one at every change of the intent.
+ */
+export async function intentViewById(deps: EngineDeps, id: string): Promise<IntentView> {
+  const found = await findIntentWithRecords(deps.store.db, id);
+  if (!found || isRetired(found.row)) throw new JunctionError("not_found", `intentId: no intent ${id}`);
+  return viewOf(found);
 }
