@@ -469,11 +469,13 @@ export class UnitOfWork {
     for (const id of this.followers) {
       if (await wakeExecution(this.trx, id, this.now)) this.due.add("executions");
     }
-    this.appended = await appendEvents(this.trx, this.events);
-    if (notice && (this.appended.length > 0 || this.due.size > 0)) {
-      const payload: CommitNotification = { from: notice.from, due: [...this.due] };
-      await notifyCommit(this.trx, notice.channel, payload);
-    }
+    const payload: CommitNotification | null =
+      notice && (this.events.length > 0 || this.due.size > 0)
+        ? { from: notice.from, due: [...this.due] }
+        : null;
+    const notify = notice && payload ? { channel: notice.channel, text: noticeText(payload) } : null;
+    this.appended = await appendEvents(this.trx, this.events, notify);
+    if (notify && this.events.length === 0) await notifyCommit(this.trx, notify.channel, notify.text);
   }
 
   committed(): Committed {

@@ -24,29 +24,31 @@ export interface CommittedEvent extends NewEvent {
 }
 
 /**
- * Appends events as the last statement of a transaction. The lock makes sequence numbers follow
- * commit order: a transaction holds it from here until it commits, so no event can be committed
- * with a smaller number after one with a larger number is visible, and a reader resuming after
- * sequence N misses nothing.
+ * Appends events as the last statement of a transaction, in one statement with the event lock and
+ * (on PostgreSQL) the commit's NOTIFY. The lock makes sequence numbers follow commit order: it is
+ * taken (the join's lock row is read) before any event's number is drawn, and held until the
+ * transaction commits, so no event can be committed with a smaller number after one with a larger
+ * number is visible, and a reader resuming after sequence N misses nothing.
  */
-export async function appendEvents(trx: Transaction<Schema>, events: readonly NewEvent[]) {
+export async function appendEvents(
+  trx: Transaction<Schema>,
+  events: readonly NewEvent[],
+  notice: { channel: string; text: string } | null = null,
+): Promise<CommittedEvent[]> {
   if (events.length === 0) return [];
-  await sql`select ${eventsLock}`.execute(trx);
-  const rows = await trx
-    .insertInto("events")
-    .values(
-      events.map((e) => ({
-        intent_id: e.intentId,
-        execution_id: e.executionId,
-        type: e.type,
-        status: e.status,
-        data: toJsonText(e.data),
-        at: e.at,
-      })),
-    )
-    .returning("seq")
-    .execute();
-  return events.map((e, i): CommittedEvent => ({ ...e, seq: rows[i]?.seq ?? "" }));
+  const rows = events.map(
+    (e, i) =>
+      sql`(${e.intentId}::text, ${e.executionId}::text, ${e.type}::text, ${e.status}::text, ${toJsonText(e.data)}::jsonb, ${e.at}::timestamptz, ${i}::int)`,
+  );
+  const notified = notice ? sql`, (select pg_notify(${notice.channel}, ${notice.text})) as notified` : sql``;
+  const inserted = await sql<{ seq: string }>`
+    with locked as (select ${eventsLock}::text)
+    insert into events (intent_id, execution_id, type, status, data, at)
+    select v.intent_id, v.execution_id, v.type, v.status, v.data, v.at
+    from locked${notified}, (values ${sql.join(rows)}) as v(intent_id, execution_id, type, status, data, at, n)
+    order by v.n
+    returning seq`.execute(trx);
+  return events.map((e, i): CommittedEvent => ({ ...e, seq: inserted.rows[i]?.seq ?? "" }));
 }
 
 /**

@@ -8,12 +8,8 @@ import type { Schema } from "./schema.ts";
 export const commitChannel = (schema: string) => `junction_commits_${schema}`;
 
 /** Sent inside the transaction: PostgreSQL delivers it at commit, and never if it rolls back. */
-export async function notifyCommit(
-  trx: Transaction<Schema>,
-  channel: string,
-  payload: CommitNotification,
-): Promise<void> {
-  await sql`select pg_notify(${channel}, ${noticeText(payload)})`.execute(trx);
+export async function notifyCommit(trx: Transaction<Schema>, channel: string, text: string): Promise<void> {
+  await sql`select pg_notify(${channel}, ${text})`.execute(trx);
 }
 
 /** A commit's notification as sent. */
