@@ -237,22 +237,28 @@ export class TxSender {
 
   /**
    * `keep` for several senders of one chain (sharing its database): their next nonces are read
-   * from the node at once, and their open transactions in one query. Every sender is seen to even
-   * when one fails; the first failure is thrown after.
+   * from the node at once, and their open transactions in one query. Every sender whose nonce
+   * could be read is seen to even when another's failed; the first failure is thrown after.
    */
   static async keepAll(senders: readonly TxSender[], now: Date): Promise<void> {
     const [first] = senders;
     if (!first) return;
     const chainId = first.chain.chainId;
-    const counts = await Promise.all(
+    const counts = await Promise.allSettled(
       senders.map((s) => s.chains.transactionCount(chainId, s.account.address, "latest")),
     );
-    const unused = new Map(senders.map((s, i) => [s.account.address, BigInt(counts[i] ?? 0)]));
-    const open = await openTxs(first.db, chainId, unused);
-    const failures: unknown[] = [];
-    for (const s of senders) {
-      const rows = open.filter((r) => r.sender === s.account.address);
-      await s.keepRows(rows, unused.get(s.account.address) ?? 0n, now).catch((err) => failures.push(err));
+    const failures: unknown[] = counts.flatMap((c) => (c.status === "rejected" ? [c.reason] : []));
+    const unused = new Map(
+      senders.flatMap((s, i) => {
+        const count = counts[i];
+        return count?.status === "fulfilled" ? [[s.account.address, BigInt(count.value)] as const] : [];
+      }),
+    );
+    const open = unused.size > 0 ? await openTxs(first.db, chainId, unused) : [];
+    for (const [address, next] of unused) {
+      const sender = senders.find((s) => s.account.address === address) as TxSender;
+      const rows = open.filter((r) => r.sender === address);
+      await sender.keepRows(rows, next, now).catch((err: unknown) => failures.push(err));
     }
     if (failures.length > 0) throw failures[0];
   }

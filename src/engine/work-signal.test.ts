@@ -12,7 +12,7 @@ async function settled(p: Promise<void>): Promise<boolean> {
 }
 
 describe("WorkSignal", () => {
-  beforeEach(() => vi.useFakeTimers());
+  beforeEach(() => vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance", "Date"] }));
   afterEach(() => vi.useRealTimers());
 
   it("ends a wait at once on a wake, and otherwise after its time", async () => {
@@ -35,6 +35,30 @@ describe("WorkSignal", () => {
     signal.wake();
     expect(await settled(signal.wait(10_000))).toBe(true);
     expect(await settled(signal.wait(10_000))).toBe(false);
+  });
+
+  it("wakes at each time asked for, a later one too once an earlier one has come", async () => {
+    const signal = new WorkSignal();
+    signal.wakeIn(2_000);
+    signal.wakeIn(3_000);
+    const first = signal.wait(60_000);
+    await vi.advanceTimersByTimeAsync(2_010);
+    expect(await settled(first)).toBe(true);
+    const second = signal.wait(60_000);
+    await vi.advanceTimersByTimeAsync(980);
+    expect(await settled(second)).toBe(false);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await settled(second)).toBe(true);
+  });
+
+  it("wakes just after the time asked for, never before it", async () => {
+    const signal = new WorkSignal();
+    signal.wakeIn(1_000);
+    const waited = signal.wait(60_000);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(await settled(waited)).toBe(false);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(await settled(waited)).toBe(true);
   });
 
   it("ends a wait when its signal aborts", async () => {
