@@ -18,12 +18,14 @@ export function nativeToken(chain: Pick<ChainConfig, "tokens">): {
 }
 
 /** A viem chain for a configured chain and the RPC URL it is reached at. */
-export function toViemChain(chain: ChainConfig, rpcUrl: string): Chain {
+export function toViemChain(chain: ChainConfig, rpcUrl: string, wsUrl: string | null = null): Chain {
   return defineChain({
     id: chain.chainId,
     name: chain.name,
     nativeCurrency: nativeToken(chain),
-    rpcUrls: { default: { http: [rpcUrl, ...chain.fallbackRpcUrls] } },
+    rpcUrls: {
+      default: { http: [rpcUrl, ...chain.fallbackRpcUrls], ...(wsUrl ? { webSocket: [wsUrl] } : {}) },
+    },
     ...(chain.explorerUrl
       ? { blockExplorers: { default: { name: "Explorer", url: chain.explorerUrl } } }
       : {}),

@@ -30,7 +30,7 @@ import {
   intermediaryAccountFactoryAbi,
   settlementAbi,
 } from "./abi.gen.ts";
-import { publicClientFor } from "./clients.ts";
+import type { EngineClient, publicClientFor } from "./clients.ts";
 import { PERMIT_DEPOSIT_GAS_FALLBACK, withHeadroom } from "./gas.ts";
 import { permitDomain } from "./gasless.ts";
 import { type HeadFollower, pollingHeads, SubscribedHeads } from "./heads.ts";
@@ -209,7 +209,7 @@ export interface GatewayAccounts {
 
 /** `Chains` over viem clients, one per configured chain. */
 export class ChainGateway implements Chains {
-  private readonly clients = new Map<number, Client>();
+  private readonly clients = new Map<number, EngineClient>();
   private readonly gasPrices = new TtlCache<bigint>(2_000);
   private readonly balances = new TtlCache<bigint>(2_000);
   private readonly estimates = new TtlCache<bigint>(10 * 60_000);
@@ -221,7 +221,7 @@ export class ChainGateway implements Chains {
     private readonly registry: ChainRegistry,
     private readonly accounts: GatewayAccounts,
     private readonly log: Logger,
-    private readonly clientFor: (chain: Chain) => Client = publicClientFor,
+    private readonly clientFor: (chain: Chain) => EngineClient,
   ) {}
 
   private client(chainId: number): Client {
@@ -230,7 +230,14 @@ export class ChainGateway implements Chains {
       client = this.clientFor(this.chain(chainId).viem);
       this.clients.set(chainId, client);
     }
-    return client;
+    return client.client;
+  }
+
+  /** Lets go of the nodes' connections (the engine stopped). */
+  async close(): Promise<void> {
+    const clients = [...this.clients.values()];
+    this.clients.clear();
+    await Promise.all(clients.map((c) => c.close()));
   }
 
   private chain(chainId: number): RuntimeChain {

@@ -89,7 +89,7 @@ export class ChainRegistry {
         native: nativeToken(config),
         tokens,
         contracts: resolved.contracts,
-        viem: toViemChain(config, resolved.rpcUrl),
+        viem: toViemChain(config, resolved.rpcUrl, resolved.wsUrl),
       };
     });
   }

@@ -160,6 +160,8 @@ export class Engine {
     private readonly push: PushHub,
     /** Every metric Junction exports; the API adds its request timings. */
     readonly metrics: EngineMetrics,
+    /** Lets go of the nodes' connections, once nothing runs any more. */
+    private readonly closeChains: () => Promise<void>,
   ) {}
 
   /** Where the engine's database is, once started. */
@@ -205,6 +207,7 @@ export class Engine {
         stopFeeds();
         await workers.stop();
         await this.push.stop();
+        await this.closeChains();
       },
     };
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { type PrivateKeyAccount, privateKeyToAccount } from "viem/accounts";
-import { publicClientFor } from "../chains/clients.ts";
+import { engineClientFor } from "../chains/clients.ts";
 import { ChainGateway, type Chains } from "../chains/gateway.ts";
 import type { ChainRegistry } from "../chains/registry.ts";
 import type { Config } from "../config/schema.ts";
@@ -96,7 +96,7 @@ export function wireEngine(
     { solver: keys.solver.address, relayer: keys.relayer.address, feeCollector: config.fees.feeCollector },
     log,
     (chain) =>
-      publicClientFor(chain, () => metrics.rpcError(registry.chain(chain.id)?.slug ?? String(chain.id))),
+      engineClientFor(chain, () => metrics.rpcError(registry.chain(chain.id)?.slug ?? String(chain.id))),
   );
   const chains = overrides.chains ? overrides.chains(gateway) : gateway;
   const signals: Record<QueueTable, WorkSignal> = { intents: new WorkSignal(), executions: new WorkSignal() };
@@ -136,5 +136,5 @@ export function wireEngine(
     log,
   };
   metrics.observe(deps);
-  return { engine: new Engine(deps, signals, changes, push, metrics), deps };
+  return { engine: new Engine(deps, signals, changes, push, metrics, () => gateway.close()), deps };
 }
