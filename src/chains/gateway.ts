@@ -216,6 +216,7 @@ export class ChainGateway implements Chains {
   private readonly codeHashes = new TtlCache<Hex>(Number.POSITIVE_INFINITY);
   private readonly permitDomains = new TtlCache<TypedDataDomain | null>(Number.POSITIVE_INFINITY);
   private readonly intermediaries = new TtlCache<Address>(Number.POSITIVE_INFINITY);
+  private closed = false;
 
   constructor(
     private readonly registry: ChainRegistry,
@@ -229,15 +230,16 @@ export class ChainGateway implements Chains {
     if (!client) {
       client = this.clientFor(this.chain(chainId).viem);
       this.clients.set(chainId, client);
+      // Asked after the engine stopped (a request still finishing): HTTP only, nothing left open.
+      if (this.closed) void client.close();
     }
     return client.client;
   }
 
-  /** Lets go of the nodes' connections (the engine stopped). */
+  /** Lets go of the nodes' connections (the engine stopped); a later request goes over HTTP. */
   async close(): Promise<void> {
-    const clients = [...this.clients.values()];
-    this.clients.clear();
-    await Promise.all(clients.map((c) => c.close()));
+    this.closed = true;
+    await Promise.all([...this.clients.values()].map((c) => c.close()));
   }
 
   private chain(chainId: number): RuntimeChain {

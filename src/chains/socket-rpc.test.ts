@@ -1,10 +1,12 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Writable } from "node:stream";
+import { pino } from "pino";
 import { createPublicClient, http } from "viem";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { until } from "../../test/support/until.ts";
-import { SocketRpc, socketFirst } from "./socket-rpc.ts";
+import { SocketRpc, type SocketTiming, socketFirst } from "./socket-rpc.ts";
 
 /** A JSON-RPC node over HTTP answering chain id 2 to everything asked, counting requests. */
 async function httpNode(): Promise<{ url: string; asked: () => number; server: Server }> {
@@ -25,18 +27,26 @@ async function httpNode(): Promise<{ url: string; asked: () => number; server: S
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, asked: () => asked, server };
 }
 
-type Reply = (request: { id: number; method: string }) => object | "hang up";
+type Reply = (request: { id: number; method: string }) => object | "hang up" | "silence";
 
-/** A JSON-RPC node over WebSocket on `port` (0: any), answering as `reply` says. */
-async function socketNode(reply: Reply, port = 0): Promise<{ url: string; wss: WebSocketServer }> {
-  const wss = new WebSocketServer({ port, host: "127.0.0.1" });
+/**
+ * A JSON-RPC node over WebSocket on `port` (0: any), answering as `reply` says, and answering
+ * pings unless `pongs` is false.
+ */
+async function socketNode(
+  reply: Reply,
+  port = 0,
+  pongs = true,
+): Promise<{ url: string; wss: WebSocketServer }> {
+  const wss = new WebSocketServer({ port, host: "127.0.0.1", autoPong: pongs });
   await new Promise<void>((resolve) => wss.once("listening", resolve));
   wss.on("connection", (socket) =>
     socket.on("message", (data) => {
       const request = JSON.parse(String(data)) as { id: number; method: string };
       const answer = reply(request);
       if (answer === "hang up") socket.terminate();
-      else socket.send(JSON.stringify({ jsonrpc: "2.0", id: request.id, ...answer }));
+      else if (answer !== "silence")
+        socket.send(JSON.stringify({ jsonrpc: "2.0", id: request.id, ...answer }));
     }),
   );
   return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, wss };
@@ -57,16 +67,31 @@ describe("JSON-RPC over a WebSocket, else HTTP", () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  async function clientOf(wsUrl: string, reopenMs = 5_000) {
+  /** What the sockets logged, one JSON line each. */
+  const logged: string[] = [];
+  const log = pino(
+    { level: "debug" },
+    new Writable({
+      write(chunk, _encoding, done) {
+        logged.push(String(chunk));
+        done();
+      },
+    }),
+  );
+
+  async function clientOf(wsUrl: string, timing: Partial<SocketTiming> = {}) {
     const node = await httpNode();
-    const rpc = new SocketRpc(wsUrl, 1, reopenMs);
+    const rpc = new SocketRpc(wsUrl, 1, log, timing);
     cleanups.push(
       () => new Promise((resolve) => node.server.close(resolve)),
       () => rpc.close(),
     );
-    const client = createPublicClient({ transport: socketFirst(rpc, http(node.url, { retryCount: 0 })) });
+    const client = createPublicClient({
+      cacheTime: 0,
+      transport: socketFirst(rpc, http(node.url, { retryCount: 0 })),
+    });
     const opened = () => until(async () => rpc.isOpen, Boolean, "the socket open", 10_000);
-    return { client, asked: node.asked, opened };
+    return { client, asked: node.asked, opened, rpc };
   }
 
   it("asks over the socket once it is open; a JSON-RPC error there is the answer, not asked again over HTTP", async () => {
@@ -85,7 +110,7 @@ describe("JSON-RPC over a WebSocket, else HTTP", () => {
     const placeholder = await socketNode(chainIdOne);
     const port = (placeholder.wss.address() as AddressInfo).port;
     await stopSocketNode(placeholder.wss);
-    const { client, asked, opened } = await clientOf(`ws://127.0.0.1:${port}`, 50);
+    const { client, asked, opened } = await clientOf(`ws://127.0.0.1:${port}`, { reopenMs: 50 });
     expect(await client.getChainId()).toBe(2);
     expect(asked()).toBe(1);
     const node = await socketNode(chainIdOne, port);
@@ -111,7 +136,7 @@ describe("JSON-RPC over a WebSocket, else HTTP", () => {
       return { result: "0x5" };
     });
     cleanups.push(() => stopSocketNode(node.wss));
-    const { client, asked } = await clientOf(node.url, 50);
+    const { client, asked } = await clientOf(node.url, { reopenMs: 50 });
     await until(
       async () => askedThere,
       (n) => n >= 2,
@@ -119,5 +144,50 @@ describe("JSON-RPC over a WebSocket, else HTTP", () => {
     );
     expect(await client.getChainId()).toBe(2);
     expect(asked()).toBe(1);
+    expect(logged.some((line) => line.includes("the endpoint serves chain 0x5, not 1"))).toBe(true);
+  });
+
+  it("asks over HTTP what the socket leaves unanswered too long, and closes it until it reopens", async () => {
+    let silent = true;
+    const node = await socketNode((r) =>
+      r.method === "eth_chainId" ? { result: "0x1" } : silent ? "silence" : { result: "0x7" },
+    );
+    cleanups.push(() => stopSocketNode(node.wss));
+    const { client, asked, opened, rpc } = await clientOf(node.url, { timeoutMs: 200, reopenMs: 300 });
+    await opened();
+    expect(await client.getBlockNumber()).toBe(2n);
+    expect(asked()).toBe(1);
+    expect(rpc.isOpen).toBe(false);
+    expect(logged.some((line) => line.includes("no answer to eth_blockNumber in 200 ms"))).toBe(true);
+    silent = false;
+    await opened();
+    expect(await client.getBlockNumber()).toBe(7n);
+    expect(asked()).toBe(1);
+  });
+
+  it("closes a socket that answers no ping", async () => {
+    const node = await socketNode(chainIdOne, 0, false);
+    cleanups.push(() => stopSocketNode(node.wss));
+    const { client, asked, opened, rpc } = await clientOf(node.url, { pingMs: 50 });
+    await opened();
+    await until(
+      async () => rpc.isOpen,
+      (open) => !open,
+      "the socket closed",
+    );
+    expect(await client.getChainId()).toBe(2);
+    expect(asked()).toBe(1);
+  });
+
+  it("asks over HTTP what the node said it could not serve (as viem's HTTP transport asks again)", async () => {
+    const node = await socketNode((r) =>
+      r.method === "eth_chainId" ? { result: "0x1" } : { error: { code: -32005, message: "limit exceeded" } },
+    );
+    cleanups.push(() => stopSocketNode(node.wss));
+    const { client, asked, opened, rpc } = await clientOf(node.url);
+    await opened();
+    expect(await client.getBlockNumber()).toBe(2n);
+    expect(asked()).toBe(1);
+    expect(rpc.isOpen).toBe(true);
   });
 });

@@ -1,12 +1,25 @@
-import { createTransport, type EIP1193RequestFn, RpcRequestError, TimeoutError, type Transport } from "viem";
+import type { Logger } from "pino";
+import { createTransport, type EIP1193RequestFn, RpcRequestError, type Transport } from "viem";
 import WebSocket from "ws";
 
-/** How long a request waits for its answer over the socket. */
-const TIMEOUT_MS = 10_000;
-/** After the socket closed, or failed to open, how long until it is opened again. */
-const REOPEN_MS = 5_000;
+export interface SocketTiming {
+  /** How long a request waits for its answer over the socket before it is asked over HTTP. */
+  timeoutMs: number;
+  /** After the socket closed, or failed to open, how long until it is opened again. */
+  reopenMs: number;
+  /** How often the open socket is pinged; one ping unanswered until the next closes it. */
+  pingMs: number;
+}
 
-/** The socket is not open, or closed before the answer came: the request was not answered. */
+const TIMING: SocketTiming = { timeoutMs: 10_000, reopenMs: 5_000, pingMs: 10_000 };
+
+/**
+ * JSON-RPC error codes a node answers when it could not serve the request (not a verdict on the
+ * request itself): viem's HTTP transport asks again on these, so the socket hands them to HTTP.
+ */
+const NODE_TROUBLE = new Set([-1, -32005, -32603]);
+
+/** The socket did not answer the request (not open, dropped it, too slow, or the node was in trouble). */
 export class SocketUnavailable extends Error {}
 
 interface Pending {
@@ -19,9 +32,11 @@ interface Pending {
 /**
  * JSON-RPC over one WebSocket to a node, kept open: each request is a frame each way, with no HTTP
  * request, response and connection bookkeeping per call. The socket is used only once it has said
- * it serves `chainId` (a WebSocket URL set for another chain must not answer for this one). While
- * it is not open (opening, closed, refused, another chain) a request fails at once with
- * `SocketUnavailable`, and the socket is opened again every `reopenMs`; `close` ends it for good.
+ * it serves `chainId` (a WebSocket URL set for another chain must not answer for this one). A
+ * request fails with `SocketUnavailable` (for its caller to ask over HTTP) while the socket is not
+ * open, when it closes before the answer, when the answer is late (the socket is then closed: a
+ * node that stopped answering must not make every later request wait) and when the node answers
+ * that it is in trouble. A closed socket is opened again every `reopenMs`; `close` ends it for good.
  */
 export class SocketRpc {
   private socket: WebSocket | null = null;
@@ -30,13 +45,16 @@ export class SocketRpc {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private reopen: NodeJS.Timeout | undefined;
+  private pinger: NodeJS.Timeout | undefined;
+  private readonly timing: SocketTiming;
 
   constructor(
     private readonly url: string,
     private readonly chainId: number,
-    private readonly reopenMs = REOPEN_MS,
-    private readonly timeoutMs = TIMEOUT_MS,
+    private readonly log: Logger,
+    timing: Partial<SocketTiming> = {},
   ) {
+    this.timing = { ...TIMING, ...timing };
     this.connect();
   }
 
@@ -51,41 +69,72 @@ export class SocketRpc {
     return this.exchange(socket, method, params);
   }
 
-  private exchange(socket: WebSocket, method: string, params: unknown): Promise<unknown> {
-    const body = { jsonrpc: "2.0", id: this.nextId++, method, params };
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(body.id);
-        reject(new TimeoutError({ body, url: this.url }));
-      }, this.timeoutMs);
-      this.pending.set(body.id, { body, resolve, reject, timer });
-      socket.send(JSON.stringify(body));
-    });
-  }
-
   close(): void {
     this.closed = true;
     clearTimeout(this.reopen);
     this.socket?.terminate();
   }
 
+  private exchange(socket: WebSocket, method: string, params: unknown): Promise<unknown> {
+    const body = { jsonrpc: "2.0", id: this.nextId++, method, params };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(body.id);
+        reject(new SocketUnavailable(`${this.url} did not answer ${method} in ${this.timing.timeoutMs} ms`));
+        this.hangUp(socket, `no answer to ${method} in ${this.timing.timeoutMs} ms`);
+      }, this.timing.timeoutMs).unref();
+      this.pending.set(body.id, { body, resolve, reject, timer });
+      socket.send(JSON.stringify(body));
+    });
+  }
+
   private connect(): void {
     if (this.closed) return;
     const socket = new WebSocket(this.url);
     this.socket = socket;
-    socket.on("open", () => void this.checkChain(socket));
+    socket.on("open", () => {
+      this.keepAlive(socket);
+      void this.checkChain(socket);
+    });
     socket.on("message", (data) => this.answer(String(data)));
     // "close" follows every error, and is where the socket is let go.
     socket.on("error", () => socket.terminate());
     socket.on("close", () => this.lost(socket));
   }
 
+  /** Pings the socket; one ping unanswered by the next closes it. */
+  private keepAlive(socket: WebSocket): void {
+    let alive = true;
+    socket.on("pong", () => {
+      alive = true;
+    });
+    this.pinger = setInterval(() => {
+      if (!alive) return this.hangUp(socket, `no answer to a ping in ${this.timing.pingMs} ms`);
+      alive = false;
+      socket.ping();
+    }, this.timing.pingMs).unref();
+  }
+
   /** Opens the socket to requests if its node serves this chain; hangs up otherwise. */
   private async checkChain(socket: WebSocket): Promise<void> {
     const served = await this.exchange(socket, "eth_chainId", []).catch(() => null);
     if (this.socket !== socket) return;
-    if (served !== null && Number(served) === this.chainId) this.open = true;
-    else socket.terminate();
+    if (served !== null && Number(served) === this.chainId) {
+      this.open = true;
+      this.log.debug({ url: this.url }, "JSON-RPC over WebSocket");
+    } else if (served !== null) {
+      // A configuration error: said at every attempt until it is mended (HTTP meanwhile).
+      this.hangUp(
+        socket,
+        `the endpoint serves chain ${String(served)}, not ${this.chainId}; check chains[].wsUrl`,
+      );
+    }
+  }
+
+  private hangUp(socket: WebSocket, why: string): void {
+    if (this.socket !== socket) return;
+    this.log.warn({ url: this.url, why }, "JSON-RPC socket closed; over HTTP until it reopens");
+    socket.terminate();
   }
 
   private answer(text: string): void {
@@ -99,14 +148,19 @@ export class SocketRpc {
     if (!pending) return;
     this.pending.delete(pending.body.id);
     clearTimeout(pending.timer);
-    if (message.error)
-      pending.reject(new RpcRequestError({ body: pending.body, error: message.error, url: this.url }));
-    else pending.resolve(message.result);
+    const { error } = message;
+    if (!error) pending.resolve(message.result);
+    else if (NODE_TROUBLE.has(error.code))
+      pending.reject(
+        new SocketUnavailable(`${this.url} could not serve ${pending.body.method}: ${error.message}`),
+      );
+    else pending.reject(new RpcRequestError({ body: pending.body, error, url: this.url }));
   }
 
   /** The socket closed: what waited on it is not answered, and it is opened again later. */
   private lost(socket: WebSocket): void {
     if (this.socket !== socket) return;
+    clearInterval(this.pinger);
     this.socket = null;
     this.open = false;
     for (const pending of this.pending.values()) {
@@ -114,14 +168,14 @@ export class SocketRpc {
       pending.reject(new SocketUnavailable(`${this.url} closed before answering`));
     }
     this.pending.clear();
-    if (!this.closed) this.reopen = setTimeout(() => this.connect(), this.reopenMs).unref();
+    if (!this.closed) this.reopen = setTimeout(() => this.connect(), this.timing.reopenMs).unref();
   }
 }
 
 /**
- * Each request over `rpc` while its socket is open, and over `overHttp` when it is not (or closed
- * before answering). A JSON-RPC error is an answer either way: a call that reverts is not asked
- * again over HTTP.
+ * Each request over `rpc` while its socket answers, and over `overHttp` (with its retries and
+ * fallback endpoints) when it does not. A JSON-RPC error is an answer either way: a call that
+ * reverts is not asked again over HTTP.
  */
 export function socketFirst(rpc: SocketRpc, overHttp: Transport): Transport {
   return (config) => {

@@ -203,11 +203,14 @@ export class Engine {
         : null;
     return {
       stop: async () => {
-        changes?.unsubscribe();
-        stopFeeds();
-        await workers.stop();
-        await this.push.stop();
-        await this.closeChains();
+        try {
+          changes?.unsubscribe();
+          stopFeeds();
+          await workers.stop();
+          await this.push.stop();
+        } finally {
+          await this.closeChains();
+        }
       },
     };
   }

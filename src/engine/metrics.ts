@@ -32,11 +32,16 @@ export class EngineMetrics {
     labelNames: ["from", "to"] as const,
     registers: [this.registry],
   });
+  /** Fill latencies still being read: a scrape waits for them, so it counts every fill committed before it. */
+  private readonly measuring = new Set<Promise<void>>();
   private readonly fillLatency = new Histogram({
     name: "junction_fill_latency_seconds",
     help: "From an intent's deposit confirmed to its fill mined",
     buckets: [0.5, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 300],
     registers: [this.registry],
+    collect: async () => {
+      await Promise.all(this.measuring);
+    },
   });
   private readonly rpcErrors = new Counter({
     name: "junction_rpc_errors_total",
@@ -145,12 +150,14 @@ export class EngineMetrics {
       }
       if (event.type === "fill.mined" && event.intentId) {
         const minedAt = event.at;
-        depositConfirmedAt(deps.store.db, event.intentId).then(
+        const measured = depositConfirmedAt(deps.store.db, event.intentId).then(
           (confirmedAt) => {
             if (confirmedAt) this.fillLatency.observe((minedAt.getTime() - confirmedAt.getTime()) / 1000);
           },
           (err: unknown) => deps.log.debug({ err }, "fill latency not measured"),
         );
+        this.measuring.add(measured);
+        void measured.finally(() => this.measuring.delete(measured));
       }
     }
   }

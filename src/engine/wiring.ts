@@ -96,7 +96,7 @@ export function wireEngine(
     { solver: keys.solver.address, relayer: keys.relayer.address, feeCollector: config.fees.feeCollector },
     log,
     (chain) =>
-      engineClientFor(chain, () => metrics.rpcError(registry.chain(chain.id)?.slug ?? String(chain.id))),
+      engineClientFor(chain, log, () => metrics.rpcError(registry.chain(chain.id)?.slug ?? String(chain.id))),
   );
   const chains = overrides.chains ? overrides.chains(gateway) : gateway;
   const signals: Record<QueueTable, WorkSignal> = { intents: new WorkSignal(), executions: new WorkSignal() };
