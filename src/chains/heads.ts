@@ -106,7 +106,8 @@ export class SubscribedHeads implements HeadFollower {
 
   private subscribe(): void {
     if (this.closed) return;
-    const socket = new WebSocket(this.url);
+    // A node that takes the connection but never answers the handshake is tried again later.
+    const socket = new WebSocket(this.url, { handshakeTimeout: PING_MS });
     this.socket = socket;
     let alive = true;
     socket.on("open", () => {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { createPublicClient, http } from "viem";
@@ -162,6 +162,25 @@ describe("JSON-RPC over a WebSocket, else HTTP", () => {
     silent = false;
     await opened();
     expect(await client.getBlockNumber()).toBe(7n);
+    expect(asked()).toBe(1);
+  });
+
+  it("gives up on a handshake left unanswered, and tries again later", async () => {
+    let connections = 0;
+    const silent = createNetServer((socket) => {
+      connections++;
+      cleanups.push(() => socket.destroy());
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise((resolve) => silent.close(resolve)));
+    const port = (silent.address() as AddressInfo).port;
+    const { client, asked } = await clientOf(`ws://127.0.0.1:${port}`, { timeoutMs: 100, reopenMs: 50 });
+    await until(
+      async () => connections,
+      (n) => n >= 2,
+      "a second connection",
+    );
+    expect(await client.getChainId()).toBe(2);
     expect(asked()).toBe(1);
   });
 

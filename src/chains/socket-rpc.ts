@@ -90,7 +90,8 @@ export class SocketRpc {
 
   private connect(): void {
     if (this.closed) return;
-    const socket = new WebSocket(this.url);
+    // A node that takes the connection but never answers the handshake is tried again later.
+    const socket = new WebSocket(this.url, { handshakeTimeout: this.timing.timeoutMs });
     this.socket = socket;
     socket.on("open", () => {
       this.keepAlive(socket);
