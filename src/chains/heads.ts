@@ -114,6 +114,7 @@ export class SubscribedHeads implements HeadFollower {
       socket.send(JSON.stringify({ jsonrpc: "2.0", id: 0, method: "eth_chainId", params: [] }));
       this.pinger = setInterval(() => {
         if (!alive) return this.down(new Error(`no answer to a ping in ${PING_MS} ms`));
+        if (!this.live) return this.down(new Error(`not subscribed ${PING_MS} ms after connecting`));
         alive = false;
         socket.ping();
       }, PING_MS).unref();
@@ -124,6 +125,7 @@ export class SubscribedHeads implements HeadFollower {
     socket.on("message", (data) => {
       const message = parse(data.toString());
       if (message?.id === 0) {
+        if (message.error !== undefined) return this.down(new Error(JSON.stringify(message.error)));
         if (message.result !== `0x${this.chainId.toString(16)}`) {
           // A configuration error: said at every attempt until it is mended (polling meanwhile).
           const why = `the endpoint serves chain ${String(message.result)}, not ${this.chainId}; check chains[].wsUrl`;

@@ -65,6 +65,7 @@ describe("JSON-RPC over a WebSocket, else HTTP", () => {
   const cleanups: (() => unknown)[] = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    logged.length = 0;
   });
 
   /** What the sockets logged, one JSON line each. */
@@ -127,6 +128,7 @@ describe("JSON-RPC over a WebSocket, else HTTP", () => {
     await opened();
     expect(await client.getBlockNumber()).toBe(2n);
     expect(asked()).toBe(1);
+    expect(logged.some((line) => line.includes("JSON-RPC socket lost"))).toBe(true);
   });
 
   it("never asks a socket whose node serves another chain", async () => {
@@ -182,6 +184,22 @@ describe("JSON-RPC over a WebSocket, else HTTP", () => {
     );
     expect(await client.getChainId()).toBe(2);
     expect(asked()).toBe(1);
+  });
+
+  it("hangs up when the node answers eth_chainId with an error, and opens again later", async () => {
+    let first = true;
+    const node = await socketNode((r) => {
+      if (r.method !== "eth_chainId") return { result: "0x7" };
+      if (!first) return { result: "0x1" };
+      first = false;
+      return { error: { code: -32603, message: "bad gateway" } };
+    });
+    cleanups.push(() => stopSocketNode(node.wss));
+    const { client, asked, opened } = await clientOf(node.url, { reopenMs: 50 });
+    await opened();
+    expect(await client.getBlockNumber()).toBe(7n);
+    expect(asked()).toBe(0);
+    expect(logged.some((line) => line.includes("eth_chainId not answered"))).toBe(true);
   });
 
   it("closes a socket that answers no ping", async () => {

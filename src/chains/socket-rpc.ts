@@ -118,12 +118,13 @@ export class SocketRpc {
 
   /** Opens the socket to requests if its node serves this chain; hangs up otherwise. */
   private async checkChain(socket: WebSocket): Promise<void> {
-    const served = await this.exchange(socket, "eth_chainId", []).catch(() => null);
-    if (this.socket !== socket) return;
-    if (served !== null && Number(served) === this.chainId) {
+    const served = await this.exchange(socket, "eth_chainId", []).catch((err: Error) => err);
+    if (served instanceof Error) this.hangUp(socket, `eth_chainId not answered: ${served.message}`);
+    else if (Number(served) === this.chainId) {
+      if (this.socket !== socket) return;
       this.open = true;
       this.log.debug({ url: this.url }, "JSON-RPC over WebSocket");
-    } else if (served !== null) {
+    } else {
       // A configuration error: said at every attempt until it is mended (HTTP meanwhile).
       this.hangUp(
         socket,
@@ -132,9 +133,11 @@ export class SocketRpc {
     }
   }
 
+  /** Closes `socket` (if it is still the one in use and not closing already), saying why. */
   private hangUp(socket: WebSocket, why: string): void {
-    if (this.socket !== socket) return;
+    if (this.socket !== socket || socket.readyState !== WebSocket.OPEN) return;
     this.log.warn({ url: this.url, why }, "JSON-RPC socket closed; over HTTP until it reopens");
+    this.open = false;
     socket.terminate();
   }
 
@@ -163,6 +166,9 @@ export class SocketRpc {
     if (this.socket !== socket) return;
     clearInterval(this.pinger);
     this.socket = null;
+    // Not hung up here, not closed for good: the node closed it.
+    if (this.open && !this.closed)
+      this.log.warn({ url: this.url }, "JSON-RPC socket lost; over HTTP until it reopens");
     this.open = false;
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import {
   BaseError,
   createPublicClient,
@@ -13,6 +14,8 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
+import { until } from "../../test/support/until.ts";
 import { devnetAccount } from "./accounts.ts";
 import { type AnvilProcess, startAnvil } from "./anvil.ts";
 import { mine } from "./anvil-rpc.ts";
@@ -178,5 +181,81 @@ describe("fault proxy", () => {
     await own.close();
     await expect(held).rejects.toThrow();
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+type Message = { id?: number; method?: string; result?: unknown; error?: { code: number } };
+
+/** A WebSocket to the shared proxy with `faults` set, and what came back over it. */
+async function socketThrough(faults: Faults) {
+  proxy.setFaults(faults);
+  const socket = new WebSocket(proxy.url.replace(/^http/, "ws"));
+  await once(socket, "open");
+  const messages: Message[] = [];
+  socket.on("message", (data) => messages.push(JSON.parse(String(data)) as Message));
+  let nextId = 0;
+  /** Sends one call; its answer, or undefined if none came within `ms`. */
+  const ask = async (method: string, params: unknown[] = [], ms = 5_000) => {
+    const id = ++nextId;
+    socket.send(JSON.stringify({ jsonrpc: "2.0", id, method, params }));
+    return until(
+      async () => messages.find((m) => m.id === id),
+      (m) => m !== undefined,
+      `the answer to ${method}`,
+      ms,
+    ).catch(() => undefined);
+  };
+  return { socket, messages, ask };
+}
+
+describe("fault proxy over WebSocket", () => {
+  it("relays calls and the node's subscription notifications when it has no faults", async () => {
+    const { socket, messages, ask } = await socketThrough({});
+    expect((await ask("eth_chainId"))?.result).toBe(`0x${foundry.id.toString(16)}`);
+    expect(typeof (await ask("eth_subscribe", ["newHeads"]))?.result).toBe("string");
+    await mine(direct());
+    await until(
+      async () => messages.some((m) => m.method === "eth_subscription"),
+      Boolean,
+      "a new-head notification",
+    );
+    socket.terminate();
+  });
+
+  it("drop: the call reaches the node, its answer never comes", async () => {
+    const { socket, ask } = await socketThrough({ drop: 1 });
+    const forwarded = proxy.stats().forwarded;
+    expect(await ask("eth_blockNumber", [], 300)).toBeUndefined();
+    expect(proxy.stats().forwarded - forwarded).toBe(1);
+    socket.terminate();
+  });
+
+  it("http429 and http5xx: answered with the JSON-RPC errors a node's socket gives", async () => {
+    const limited = await socketThrough({ http429: 1 });
+    expect((await limited.ask("eth_blockNumber"))?.error?.code).toBe(-32005);
+    limited.socket.terminate();
+    const failing = await socketThrough({ http5xx: 1 });
+    expect((await failing.ask("eth_blockNumber"))?.error?.code).toBe(-32603);
+    failing.socket.terminate();
+  });
+
+  it("reset: both sockets are closed", async () => {
+    const { socket, ask } = await socketThrough({ reset: 1 });
+    const closed = once(socket, "close");
+    expect(await ask("eth_blockNumber", [], 300)).toBeUndefined();
+    await closed;
+  });
+
+  it("staleHead and lyingSend rewrite the answers as over HTTP", async () => {
+    const stale = await socketThrough({ staleHead: 1, staleBlocks: 2 });
+    const head = await direct().getBlockNumber();
+    expect((await stale.ask("eth_blockNumber"))?.result).toBe(`0x${(head - 2n).toString(16)}`);
+    stale.socket.terminate();
+    const lying = await socketThrough({ lyingSend: 1 });
+    const raw = await signedTransfer();
+    expect((await lying.ask("eth_sendRawTransaction", [raw]))?.error?.code).toBe(-32000);
+    const receipt = await direct().waitForTransactionReceipt({ hash: keccak256(raw), timeout: 10_000 });
+    expect(receipt.status).toBe("success");
+    lying.socket.terminate();
   });
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { text } from "node:stream/consumers";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Hex, hexToBigInt, toHex } from "viem";
+import { WebSocket, WebSocketServer } from "ws";
 import { z } from "zod";
 
 /**
@@ -14,6 +15,12 @@ import { z } from "zod";
  *
  * A fault applies to a whole HTTP request, a batch included, when any of its calls is targeted
  * (`onlyMethods`, `exemptMethods`); staleHead and lyingSend rewrite only the targeted calls in it.
+ *
+ * WebSocket connections are relayed to the node's WebSocket endpoint, and each JSON-RPC call sent
+ * over one draws its fault as an HTTP request does, in the same sequence: drop (the answer never
+ * comes), delay, rate limit and gateway error (answered with JSON-RPC errors -32005 and -32603, as
+ * a node's WebSocket says them), reset (both sockets closed), staleHead, lyingSend. The node's
+ * subscription notifications pass untouched.
  */
 
 /** In the order they share each request's draw (`pickFault`). */
@@ -61,11 +68,11 @@ export type Faults = z.input<typeof faultsSchema>;
 type FaultSettings = z.output<typeof faultsSchema>;
 
 export interface FaultStats {
-  /** HTTP requests received. */
+  /** Requests received: HTTP requests, and messages over WebSocket. */
   requests: number;
-  /** HTTP requests passed on to the node (all but those answered 429 or 5xx, or reset). */
+  /** Requests passed on to the node (all but those answered 429 or 5xx, or reset). */
   forwarded: number;
-  /** HTTP requests each fault was chosen for. */
+  /** Requests each fault was chosen for. */
   faults: Record<FaultKind, number>;
 }
 
@@ -304,6 +311,105 @@ async function serve(
   }
 }
 
+/** A call sent on over a relayed socket, and what becomes of its answer. */
+interface Relayed {
+  call: RpcCall;
+  /** The answer is lost. */
+  drop?: boolean;
+  rewrite?: Rewrite;
+}
+
+/**
+ * Relays `client` to the node's WebSocket endpoint, each call with the fault drawn for it
+ * (`draw`, on arrival, with the faults of that moment).
+ */
+function relaySocket(
+  proxy: ProxyState,
+  client: WebSocket,
+  draw: () => { faults: FaultSettings; u: number },
+): WebSocket {
+  const upstream = new WebSocket(proxy.upstream.replace(/^http/, "ws"));
+  const early: string[] = [];
+  const relayed = new Map<unknown, Relayed>();
+  const hangUp = () => {
+    client.terminate();
+    upstream.terminate();
+  };
+  const sendUp = (text: string) => {
+    proxy.counts.forwarded++;
+    if (upstream.readyState === WebSocket.OPEN) upstream.send(text);
+    else early.push(text);
+  };
+  upstream.on("open", () => {
+    for (const text of early.splice(0)) upstream.send(text);
+  });
+  upstream.on("message", (data) => {
+    const text = String(data);
+    const reply = parseAs(rpcReply, text);
+    const sent = reply?.id === undefined ? undefined : relayed.get(reply.id);
+    if (!reply || !sent) return client.send(text);
+    relayed.delete(reply.id);
+    if (sent.drop) return;
+    client.send(sent.rewrite ? JSON.stringify(sent.rewrite.reply(sent.call, reply)) : text);
+  });
+  for (const socket of [client, upstream]) {
+    socket.on("error", hangUp);
+    socket.on("close", hangUp);
+  }
+  client.on("message", (data) => {
+    proxy.counts.requests++;
+    const { faults, u } = draw();
+    relayCall(proxy, faults, u, String(data), {
+      sendUp,
+      answer: (reply) => client.send(JSON.stringify(reply)),
+      expect: (id, sent) => relayed.set(id, sent),
+      hangUp,
+    }).catch(hangUp);
+  });
+  return upstream;
+}
+
+async function relayCall(
+  proxy: ProxyState,
+  faults: FaultSettings,
+  draw: number,
+  text: string,
+  to: {
+    sendUp: (text: string) => void;
+    answer: (reply: RpcReply) => void;
+    expect: (id: unknown, sent: Relayed) => void;
+    hangUp: () => void;
+  },
+): Promise<void> {
+  const call = parseAs(rpcCall, text);
+  const fault = call && targeted(faults, call.method) ? pickFault(faults, draw) : null;
+  if (!call || !fault) return to.sendUp(text);
+  proxy.counts.faults[fault.kind]++;
+  const [min, max] = faults.delayMs;
+  switch (fault.kind) {
+    case "drop":
+      to.expect(call.id, { call, drop: true });
+      return to.sendUp(text);
+    case "delay":
+      await sleep(min + Math.floor(fault.within * (max - min + 1)), undefined, { signal: proxy.signal });
+      return to.sendUp(text);
+    case "http429":
+      return to.answer(rpcError(call.id, -32005, "rate limited"));
+    case "http5xx":
+      return to.answer(rpcError(call.id, -32603, fault.within < 0.5 ? "bad gateway" : "service unavailable"));
+    case "reset":
+      return to.hangUp();
+    case "staleHead": {
+      const rewrite = laggingNode(await laggingHead(proxy, faults.staleBlocks));
+      to.expect(call.id, { call, rewrite });
+      return to.sendUp(JSON.stringify(rewrite.call?.(call) ?? call));
+    }
+    case "lyingSend":
+      to.expect(call.id, { call, rewrite: lyingSend });
+      return to.sendUp(text);
+  }
+}
+
 function noFaults(): Record<FaultKind, number> {
   return Object.fromEntries(faultKinds.map((kind) => [kind, 0])) as Record<FaultKind, number>;
 }
@@ -327,11 +433,21 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       send(res, { status: 502, body: JSON.stringify({ error: `fault proxy: ${err.message}` }) });
     });
   });
+  const sockets = new WebSocketServer({ noServer: true });
+  const upstreams = new Set<WebSocket>();
+  server.on("upgrade", (req, socket, head) =>
+    sockets.handleUpgrade(req, socket, head, (client) => {
+      const upstream = relaySocket(proxy, client, () => ({ faults, u: random() }));
+      upstreams.add(upstream);
+      upstream.on("close", () => upstreams.delete(upstream));
+    }),
+  );
   server.listen(options.port ?? 0, "127.0.0.1");
   await once(server, "listening");
 
   const shutdown = async () => {
     closing.abort();
+    for (const socket of [...sockets.clients, ...upstreams]) socket.terminate();
     const closed = once(server, "close");
     server.close();
     server.closeAllConnections();
