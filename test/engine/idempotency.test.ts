@@ -1,51 +1,36 @@
-import pino from "pino";
 import { type Address, parseAbiItem } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registryFor } from "../../src/app.ts";
-import { devTokenAbi, settlementAbi } from "../../src/chains/abi.gen.ts";
-import { publicClientFor, walletClientFor } from "../../src/chains/clients.ts";
+import { settlementAbi } from "../../src/chains/abi.gen.ts";
+import { publicClientFor } from "../../src/chains/clients.ts";
 import type { ChainRegistry } from "../../src/chains/registry.ts";
 import { devnetAccount } from "../../src/devnet/accounts.ts";
 import type { Engine } from "../../src/engine/engine.ts";
 import { stepIntent } from "../../src/engine/intents/step.ts";
 import type { EngineDeps } from "../../src/engine/ports.ts";
-import { wireEngine } from "../../src/engine/wiring.ts";
 import { intentTxs } from "../../src/store/chain-txs.ts";
-import { type Database, openDatabase } from "../../src/store/database.ts";
 import { findIntent, type IntentRow } from "../../src/store/intents.ts";
-import { startTestDevnet, type TestDevnet } from "../support/devnet.ts";
-import { mined } from "../support/onchain.ts";
+import { startWiredEngine, type WiredEngine } from "../support/wired-engine.ts";
 
 /**
  * The intent steps driven by hand, with no background workers: a step run twice, two runs at once,
  * and a crash between persisting a transaction and broadcasting it must each pay exactly once.
  */
-let net: TestDevnet;
-let database: Database;
+let w: WiredEngine;
 let registry: ChainRegistry;
 let engine: Engine;
 let d: EngineDeps;
 /** Set, the chain gateway "crashes" before a broadcast reaches the node. */
 let crashBeforeBroadcast = false;
 beforeAll(async () => {
-  net = await startTestDevnet();
-  database = await openDatabase({ kind: "pglite", dataDir: null, schema: "junction" });
-  registry = registryFor(net.config, net.devnet);
-  ({ engine, deps: d } = wireEngine(net.config, database.db, registry, pino({ level: "silent" }), {
-    chains: (real) =>
-      Object.assign(Object.create(real), {
-        sendRawTransaction: (chainId: number, raw: `0x${string}`) => {
-          if (crashBeforeBroadcast) throw new Error("process killed before the broadcast");
-          return real.sendRawTransaction(chainId, raw);
-        },
-      }),
+  w = await startWiredEngine((real) => ({
+    sendRawTransaction: (chainId, raw) => {
+      if (crashBeforeBroadcast) throw new Error("process killed before the broadcast");
+      return real.sendRawTransaction(chainId, raw);
+    },
   }));
+  ({ registry, engine, deps: d } = w);
 });
-afterAll(async () => {
-  await database?.close();
-  await net?.stop();
-});
+afterAll(() => w?.stop());
 
 const USER = 3;
 const filledEvent = parseAbiItem(
@@ -54,33 +39,9 @@ const filledEvent = parseAbiItem(
 
 /** A committed USDC A → B intent with its deposit made and announced. */
 async function depositedIntent(): Promise<IntentRow> {
-  const [a, b] = registry.chains;
-  if (!a || !b) throw new Error("devnet has fewer than two chains");
-  const usdcA = a.tokens[0]?.address as Address;
-  const owner = devnetAccount(USER).address;
-  const plan = await engine.quote(
-    {
-      owner,
-      originChainId: a.chainId,
-      originToken: usdcA,
-      destinationChainId: b.chainId,
-      destinationToken: b.tokens[0]?.address as Address,
-      tradeType: "EXACT_INPUT",
-      amount: 10_000_000n,
-      slippagePpm: 5000n,
-      raw: {},
-    },
-    null,
-  );
+  const plan = await w.quoteUsdc(devnetAccount(USER).address);
   await engine.commit(plan.intentId);
-  const wallet = walletClientFor(a.viem, privateKeyToAccount(devnetAccount(USER).privateKey));
-  const hash = await wallet.writeContract({
-    address: usdcA,
-    abi: devTokenAbi,
-    functionName: "transfer",
-    args: [plan.depositAddress, 10_000_000n],
-  });
-  await mined(publicClientFor(a.viem), hash);
+  const hash = await w.sendUsdc(USER, plan.depositAddress, 10_000_000n);
   await engine.announceDeposit(plan.intentId, hash);
   return fresh(plan.intentId);
 }

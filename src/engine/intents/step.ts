@@ -1,6 +1,7 @@
 import type { Address, Hex } from "viem";
 import { callSucceeded } from "../../chains/order-events.ts";
 import {
+  type BalanceAt,
   balanceKey,
   decideIntent,
   type Holding,
@@ -16,7 +17,7 @@ import type { Stage } from "../../core/intent/stages.ts";
 import { type IntentStatus, transitions } from "../../core/intent/status.ts";
 import type { Simulation, TrackedTx } from "../../core/tx.ts";
 import { type ChainTxRow, intentTxs, txRecordOf } from "../../store/chain-txs.ts";
-import { depositsOf } from "../../store/deposits.ts";
+import { depositsOf, readCursor } from "../../store/deposits.ts";
 import { type IntentPatch, type IntentRow, planOf } from "../../store/intents.ts";
 import { StaleDecision, TerminalError } from "../errors.ts";
 import type { EngineDeps } from "../ports.ts";
@@ -48,6 +49,21 @@ export const intentStateOf = (row: IntentRow, plan: IntentPlan): IntentState => 
   plan,
 });
 
+/**
+ * The block a balance is read at: the head, or the newest block with the chain's confirmations.
+ * The head is never taken below the block the deposit watcher has scanned to (its cursor): a node
+ * that answers behind the one the watcher read (a lagging replica behind a load balancer) would
+ * show a deposit the watcher woke the intent for as absent, and no later block would wake the
+ * intent for it again. A node that has no such block yet fails the read, which is retried.
+ */
+async function balanceBlock(deps: EngineDeps, chainId: number, at: BalanceAt): Promise<bigint> {
+  const [head, scanned] = await Promise.all([deps.chains.head(chainId), readCursor(deps.store.db, chainId)]);
+  const newest = scanned !== null && scanned > head ? scanned : head;
+  if (at === "latest") return newest;
+  const confirmed = newest - BigInt(configuredChain(deps)(chainId).confirmations - 1);
+  return confirmed < 0n ? 0n : confirmed;
+}
+
 async function gather(
   deps: EngineDeps,
   row: IntentRow,
@@ -59,12 +75,7 @@ async function gather(
   switch (need.fact) {
     case "balance": {
       const { chainId, asset } = need;
-      let at: bigint | undefined;
-      if (need.at === "confirmed") {
-        const head = await deps.chains.head(chainId);
-        const confirmed = head - BigInt(configuredChain(deps)(chainId).confirmations - 1);
-        at = confirmed < 0n ? 0n : confirmed;
-      }
+      const at = await balanceBlock(deps, chainId, need.at);
       const balance = await deps.chains.balanceOf(chainId, asset, plan.depositAddress, at);
       facts.balances[balanceKey({ chainId, asset }, need.at)] = balance;
       return;
