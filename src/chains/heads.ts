@@ -52,6 +52,8 @@ export class SubscribedHeads implements HeadFollower {
   private live = false;
   private header: BlockHeader | null = null;
   private closed = false;
+  /** Attempts failed since the subscription was last up, and that was said (once for them all). */
+  private failing = false;
   private retry: NodeJS.Timeout | undefined;
   private pinger: NodeJS.Timeout | undefined;
 
@@ -127,9 +129,8 @@ export class SubscribedHeads implements HeadFollower {
       if (message?.id === 0) {
         if (message.error !== undefined) return this.down(new Error(JSON.stringify(message.error)));
         if (message.result !== `0x${this.chainId.toString(16)}`) {
-          // A configuration error: said at every attempt until it is mended (polling meanwhile).
+          // A configuration error: said (once) until it is mended, polling meanwhile.
           const why = `the endpoint serves chain ${String(message.result)}, not ${this.chainId}; check chains[].wsUrl`;
-          this.log.warn({ url: this.url }, why);
           return this.down(new Error(why));
         }
         socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_subscribe", params: ["newHeads"] }));
@@ -138,7 +139,9 @@ export class SubscribedHeads implements HeadFollower {
       if (message?.id === 1) {
         if (typeof message.result !== "string") return this.down(new Error(JSON.stringify(message.error)));
         this.live = true;
-        this.log.debug({ url: this.url }, "following new blocks by subscription");
+        if (this.failing) this.log.info({ url: this.url }, "following new blocks by subscription again");
+        else this.log.debug({ url: this.url }, "following new blocks by subscription");
+        this.failing = false;
       }
       // The newest announcement, even at a lower height: after a reorg it is the chain's head.
       const header = headerOf(message?.params?.result);
@@ -161,6 +164,14 @@ export class SubscribedHeads implements HeadFollower {
     socket.terminate();
     if (this.live && err)
       this.log.warn({ url: this.url, err: err.message }, "new-block subscription lost; polling");
+    else if (!this.live && err && !this.closed && !this.failing) {
+      // Said once for a run of failed attempts (a node down, a wrong URL), not every RESUBSCRIBE_MS.
+      this.failing = true;
+      this.log.warn(
+        { url: this.url, err: err.message },
+        `new-block subscription could not be set up; polling, trying again every ${RESUBSCRIBE_MS} ms`,
+      );
+    }
     this.live = false;
     this.header = null;
     this.wake();

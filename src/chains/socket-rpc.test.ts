@@ -216,6 +216,46 @@ describe("JSON-RPC over a WebSocket, else HTTP", () => {
     expect(asked()).toBe(1);
   });
 
+  it("says once that the socket cannot be opened, however often it tries, and when it is open again", async () => {
+    const placeholder = await socketNode(chainIdOne);
+    const port = (placeholder.wss.address() as AddressInfo).port;
+    await stopSocketNode(placeholder.wss);
+    const { client, opened } = await clientOf(`ws://127.0.0.1:${port}`, { reopenMs: 20 });
+    const failures = () => logged.filter((line) => line.includes("JSON-RPC socket could not be opened"));
+    await until(async () => failures().length, Boolean, "the failure said");
+    // Many more attempts, each refused.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(failures()).toHaveLength(1);
+    expect(failures()[0]).toContain("ECONNREFUSED");
+    const node = await socketNode(chainIdOne, port);
+    cleanups.push(() => stopSocketNode(node.wss));
+    await opened();
+    expect(await client.getChainId()).toBe(1);
+    expect(logged.some((line) => line.includes("JSON-RPC over WebSocket again"))).toBe(true);
+  });
+
+  it("asks over HTTP at once while the node is closing the socket (what is sent then is dropped)", async () => {
+    const node = await socketNode((r) => (r.method === "eth_gasPrice" ? { result: "0x9" } : chainIdOne(r)));
+    // After answering eth_gasPrice the node closes the socket and reads no more, so the client's
+    // socket stays closing (its close frame unread) until the node's own close timeout, 30 s.
+    node.wss.on("connection", (socket) =>
+      socket.on("message", (data) => {
+        if (!String(data).includes("eth_gasPrice")) return;
+        socket.close();
+        (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      }),
+    );
+    cleanups.push(() => stopSocketNode(node.wss));
+    // A request the socket dropped would wait this long: longer than the test may take.
+    const { client, asked, opened } = await clientOf(node.url, { timeoutMs: 60_000 });
+    await opened();
+    expect(await client.getGasPrice()).toBe(9n);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await client.getBlockNumber()).toBe(2n);
+    expect(asked()).toBe(1);
+    // Dropped, it would be answered only once the socket closed, 20 s or more from now.
+  }, 10_000);
+
   it("asks over HTTP what the node said it could not serve (as viem's HTTP transport asks again)", async () => {
     const node = await socketNode((r) =>
       r.method === "eth_chainId" ? { result: "0x1" } : { error: { code: -32005, message: "limit exceeded" } },

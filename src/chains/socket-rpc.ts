@@ -42,6 +42,10 @@ export class SocketRpc {
   private socket: WebSocket | null = null;
   private open = false;
   private closed = false;
+  /** Why the attempt to open the socket under way failed, once it did. */
+  private failure: string | null = null;
+  /** Attempts failed since the socket was last open, and that was said (once for them all). */
+  private failing = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private reopen: NodeJS.Timeout | undefined;
@@ -65,7 +69,9 @@ export class SocketRpc {
 
   request(method: string, params: unknown): Promise<unknown> {
     const socket = this.socket;
-    if (!this.open || !socket) return Promise.reject(new SocketUnavailable(`${this.url} is not open`));
+    // A socket closing drops what is sent on it: that request would wait out its timeout.
+    if (!this.open || socket?.readyState !== WebSocket.OPEN)
+      return Promise.reject(new SocketUnavailable(`${this.url} is not open`));
     return this.exchange(socket, method, params);
   }
 
@@ -84,8 +90,21 @@ export class SocketRpc {
         this.hangUp(socket, `no answer to ${method} in ${this.timing.timeoutMs} ms`);
       }, this.timing.timeoutMs).unref();
       this.pending.set(body.id, { body, resolve, reject, timer });
-      socket.send(JSON.stringify(body));
+      socket.send(JSON.stringify(body), (err) => {
+        if (err)
+          this.settle(body.id, new SocketUnavailable(`${this.url} did not take ${method}: ${err.message}`));
+      });
     });
+  }
+
+  /** Ends the request `id` with `answer` (a result, or an error to reject it with), if it still waits. */
+  private settle(id: number, answer: unknown): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    if (answer instanceof Error) pending.reject(answer);
+    else pending.resolve(answer);
   }
 
   private connect(): void {
@@ -93,13 +112,17 @@ export class SocketRpc {
     // A node that takes the connection but never answers the handshake is tried again later.
     const socket = new WebSocket(this.url, { handshakeTimeout: this.timing.timeoutMs });
     this.socket = socket;
+    this.failure = null;
     socket.on("open", () => {
       this.keepAlive(socket);
       void this.checkChain(socket);
     });
     socket.on("message", (data) => this.answer(String(data)));
     // "close" follows every error, and is where the socket is let go.
-    socket.on("error", () => socket.terminate());
+    socket.on("error", (err) => {
+      this.failure ??= err.message;
+      socket.terminate();
+    });
     socket.on("close", () => this.lost(socket));
   }
 
@@ -123,9 +146,11 @@ export class SocketRpc {
     else if (Number(served) === this.chainId) {
       if (this.socket !== socket) return;
       this.open = true;
-      this.log.debug({ url: this.url }, "JSON-RPC over WebSocket");
+      if (this.failing) this.log.info({ url: this.url }, "JSON-RPC over WebSocket again");
+      else this.log.debug({ url: this.url }, "JSON-RPC over WebSocket");
+      this.failing = false;
     } else {
-      // A configuration error: said at every attempt until it is mended (HTTP meanwhile).
+      // A configuration error: said (once) until it is mended, HTTP meanwhile.
       this.hangUp(
         socket,
         `the endpoint serves chain ${String(served)}, not ${this.chainId}; check chains[].wsUrl`,
@@ -133,10 +158,15 @@ export class SocketRpc {
     }
   }
 
-  /** Closes `socket` (if it is still the one in use and not closing already), saying why. */
+  /**
+   * Closes `socket` (if it is still the one in use and not closed already), saying why: now if it
+   * was open, as the failed attempt's reason otherwise.
+   */
   private hangUp(socket: WebSocket, why: string): void {
-    if (this.socket !== socket || socket.readyState !== WebSocket.OPEN) return;
-    this.log.warn({ url: this.url, why }, "JSON-RPC socket closed; over HTTP until it reopens");
+    if (this.socket !== socket || socket.readyState === WebSocket.CLOSED) return;
+    if (this.open)
+      this.log.warn({ url: this.url, why }, "JSON-RPC socket closed; over HTTP until it reopens");
+    else this.failure = why;
     this.open = false;
     socket.terminate();
   }
@@ -150,15 +180,15 @@ export class SocketRpc {
     }
     const pending = typeof message.id === "number" ? this.pending.get(message.id) : undefined;
     if (!pending) return;
-    this.pending.delete(pending.body.id);
-    clearTimeout(pending.timer);
     const { error } = message;
-    if (!error) pending.resolve(message.result);
+    const { body } = pending;
+    if (!error) this.settle(body.id, message.result);
     else if (NODE_TROUBLE.has(error.code))
-      pending.reject(
-        new SocketUnavailable(`${this.url} could not serve ${pending.body.method}: ${error.message}`),
+      this.settle(
+        body.id,
+        new SocketUnavailable(`${this.url} could not serve ${body.method}: ${error.message}`),
       );
-    else pending.reject(new RpcRequestError({ body: pending.body, error, url: this.url }));
+    else this.settle(body.id, new RpcRequestError({ body, error, url: this.url }));
   }
 
   /** The socket closed: what waited on it is not answered, and it is opened again later. */
@@ -169,6 +199,14 @@ export class SocketRpc {
     // Not hung up here, not closed for good: the node closed it.
     if (this.open && !this.closed)
       this.log.warn({ url: this.url }, "JSON-RPC socket lost; over HTTP until it reopens");
+    else if (!this.open && !this.closed && !this.failing) {
+      // Said once for a run of failed attempts (a node down, a wrong URL), not every reopenMs.
+      this.failing = true;
+      this.log.warn(
+        { url: this.url, why: this.failure ?? "the socket closed" },
+        `JSON-RPC socket could not be opened; over HTTP, trying again every ${this.timing.reopenMs} ms`,
+      );
+    }
     this.open = false;
     for (const pending of this.pending.values()) {
       clearTimeout(pending.timer);

@@ -1,4 +1,5 @@
 import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import {
   BaseError,
   createPublicClient,
@@ -14,7 +15,7 @@ import {
 import { privateKeyToAccount } from "viem/accounts";
 import { foundry } from "viem/chains";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebSocket } from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import { until } from "../../test/support/until.ts";
 import { devnetAccount } from "./accounts.ts";
 import { type AnvilProcess, startAnvil } from "./anvil.ts";
@@ -244,6 +245,30 @@ describe("fault proxy over WebSocket", () => {
     const closed = once(socket, "close");
     expect(await ask("eth_blockNumber", [], 300)).toBeUndefined();
     await closed;
+  });
+
+  it("a ping is answered by the node behind the proxy, not by the proxy", async () => {
+    for (const pongs of [true, false]) {
+      const node = new WebSocketServer({ port: 0, host: "127.0.0.1", autoPong: pongs });
+      await once(node, "listening");
+      const relay = await startFaultProxy({
+        upstream: `http://127.0.0.1:${(node.address() as AddressInfo).port}`,
+        seed: 1,
+      });
+      const socket = new WebSocket(relay.url.replace(/^http/, "ws"));
+      await once(socket, "open");
+      await until(async () => node.clients.size, Boolean, "the proxy's socket to the node");
+      // The proxy's end of that socket opens a moment after the node's.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const pong = once(socket, "pong").then(() => true);
+      socket.ping();
+      const answered = await Promise.race([pong, new Promise((resolve) => setTimeout(resolve, 300, false))]);
+      expect(answered).toBe(pongs);
+      socket.terminate();
+      await relay.close();
+      for (const client of node.clients) client.terminate();
+      await new Promise((resolve) => node.close(resolve));
+    }
   });
 
   it("staleHead and lyingSend rewrite the answers as over HTTP", async () => {

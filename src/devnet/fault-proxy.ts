@@ -321,7 +321,8 @@ interface Relayed {
 
 /**
  * Relays `client` to the node's WebSocket endpoint, each call with the fault drawn for it
- * (`draw`, on arrival, with the faults of that moment).
+ * (`draw`, on arrival, with the faults of that moment). A batch passes untouched: Junction sends
+ * none over a socket.
  */
 function relaySocket(
   proxy: ProxyState,
@@ -356,6 +357,13 @@ function relaySocket(
     socket.on("error", hangUp);
     socket.on("close", hangUp);
   }
+  // The node answers the client's pings, not the proxy: a node that stopped answering looks so.
+  client.on("ping", (data) => {
+    if (upstream.readyState === WebSocket.OPEN) upstream.ping(data);
+  });
+  upstream.on("pong", (data) => {
+    if (client.readyState === WebSocket.OPEN) client.pong(data);
+  });
   client.on("message", (data) => {
     proxy.counts.requests++;
     const { faults, u } = draw();
@@ -433,7 +441,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       send(res, { status: 502, body: JSON.stringify({ error: `fault proxy: ${err.message}` }) });
     });
   });
-  const sockets = new WebSocketServer({ noServer: true });
+  const sockets = new WebSocketServer({ noServer: true, autoPong: false });
   const upstreams = new Set<WebSocket>();
   server.on("upgrade", (req, socket, head) =>
     sockets.handleUpgrade(req, socket, head, (client) => {

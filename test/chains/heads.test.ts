@@ -101,13 +101,18 @@ describe("SubscribedHeads", () => {
     }
   });
 
-  it("an endpoint of another chain is not followed: it polls, and takes no header from it", async () => {
-    const heads = new SubscribedHeads(anvil.rpcUrl.replace("http", "ws"), 1, 200, log);
+  it("an endpoint of another chain is not followed: it polls, takes no header from it, and says why", async () => {
+    const said: string[] = [];
+    const capture = pino({ level: "warn" }, { write: (line: string) => said.push(line) });
+    const heads = new SubscribedHeads(anvil.rpcUrl.replace("http", "ws"), 1, 200, capture);
     try {
       await mine(client());
       await new Promise((r) => setTimeout(r, 500));
       expect(heads.subscribed).toBe(false);
       expect(heads.latest()).toBeNull();
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain("new-block subscription could not be set up; polling");
+      expect(said[0]).toContain("the endpoint serves chain 0x7a6a, not 1; check chains[].wsUrl");
     } finally {
       heads.close();
     }

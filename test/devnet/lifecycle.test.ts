@@ -110,7 +110,7 @@ describe("npm start lifecycle", () => {
   it("with junction chains running, Junction attaches to its chains, which outlive a SIGKILL of the engine", async () => {
     const chainsDir = mkdtempSync(join(tmpdir(), "junction-chains-"));
     const chainsEnv = { ...env, JUNCTION_DATA_DIR: chainsDir };
-    const chains = await spawnJunction([], chainsEnv, 90_000, "chains");
+    const chains = await spawnJunction([], chainsEnv, { command: "chains" });
     try {
       const first = await spawnJunction([], chainsEnv);
       expect(first.output()).toMatch(/attaching to the chains run by process \d+ \(junction chains\)/);
@@ -130,7 +130,7 @@ describe("npm start lifecycle", () => {
   }, 180_000);
 
   it("an invalid configuration stops the start with the field and the fix", async () => {
-    await expect(spawnJunction([], { ...env, PORT: "not-a-port" }, 30_000)).rejects.toThrow(
+    await expect(spawnJunction([], { ...env, PORT: "not-a-port" }, { timeoutMs: 30_000 })).rejects.toThrow(
       /exited with 2[\s\S]*server\.port: /,
     );
   });

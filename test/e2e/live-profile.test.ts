@@ -146,7 +146,10 @@ describe.skipIf(!databaseUrl)("live profile: two processes on one PostgreSQL, on
       await send(chain, keys.funder, chain.contracts.Settlement as Address, 1_000_000n * USDC);
     }
     writeFileSync(env.JUNCTION_CONFIG as string, JSON.stringify(liveConfig(chains), null, 2));
-    processes.push(await spawnJunction([], env, 120_000), await spawnJunction([], env, 120_000));
+    processes.push(
+      await spawnJunction([], env, { timeoutMs: 120_000 }),
+      await spawnJunction([], env, { timeoutMs: 120_000 }),
+    );
   }, 300_000);
 
   afterAll(async () => {

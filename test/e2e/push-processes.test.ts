@@ -51,8 +51,8 @@ describe.skipIf(!databaseUrl)("push across two Junction processes on one Postgre
       DATABASE_SCHEMA: schema,
     };
     // One after the other: the second finds the schema the first migrated.
-    processes.push(await spawnJunction([], env, 120_000));
-    processes.push(await spawnJunction([], env, 120_000));
+    processes.push(await spawnJunction([], env, { timeoutMs: 120_000 }));
+    processes.push(await spawnJunction([], env, { timeoutMs: 120_000 }));
     receiver = await startReceiver();
   }, 300_000);
 

@@ -127,32 +127,33 @@ class Engine {
   constructor(
     private readonly env: Record<string, string>,
     private readonly log: (line: string) => void,
-    /** Where each run's output goes, after the run: to find out why a payment went wrong. */
+    /** Where each run's output goes as it comes: to find out why a payment went wrong. */
     private readonly logFile: string,
   ) {}
 
   async start(): Promise<void> {
-    this.running = await spawnJunction([], { ...this.env, LOG_LEVEL: "debug" }, 120_000);
+    appendFileSync(this.logFile, `\n===== engine run ${++this.runs} =====\n`);
+    this.running = await spawnJunction(
+      [],
+      { ...this.env, LOG_LEVEL: "debug" },
+      { timeoutMs: 120_000, onOutput: (chunk) => appendFileSync(this.logFile, chunk) },
+    );
   }
 
   async kill(): Promise<void> {
-    await this.running?.stop("SIGKILL");
-    this.keepOutput("SIGKILL");
+    await this.end("SIGKILL");
   }
 
   async stop(): Promise<void> {
-    const code = await this.running?.stop("SIGTERM");
+    const code = await this.end("SIGTERM");
     if (code !== undefined && code !== 0) this.log(`the engine stopped with exit code ${code}`);
-    this.keepOutput(`exit ${code}`);
   }
 
-  private keepOutput(end: string): void {
-    if (!this.running) return;
-    appendFileSync(
-      this.logFile,
-      `\n===== engine run ${++this.runs} (${end}) =====\n${this.running.output()}`,
-    );
+  private async end(signal: NodeJS.Signals): Promise<number | null | undefined> {
+    const code = await this.running?.stop(signal);
+    appendFileSync(this.logFile, `\n===== engine run ${this.runs} ended (${signal}, exit ${code}) =====\n`);
     this.running = null;
+    return code;
   }
 }
 

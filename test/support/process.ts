@@ -6,9 +6,29 @@ export interface RunningJunction {
   child: ChildProcess;
   url: string;
   output: () => string;
-  /** Sends `signal` and resolves with the exit code. */
+  /**
+   * Sends `signal` and resolves with the exit code; a process still running STOP_GRACE_MS later is
+   * SIGKILLed (a stop that hangs must not hang the test).
+   */
   stop(signal: NodeJS.Signals): Promise<number | null>;
 }
+
+export interface SpawnOptions {
+  /** How long the summary may take to appear. */
+  timeoutMs?: number;
+  /** `start` (as `npm start` runs), or `junction chains`. */
+  command?: "start" | "chains";
+  /** Each piece of the process's output (stdout and stderr) as it comes, e.g. to keep it in a file. */
+  onOutput?: (chunk: string) => void;
+}
+
+const STOP_GRACE_MS = 30_000;
+
+/** The processes spawned and not yet exited: killed if the test process ends first (a timeout). */
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
 
 /**
  * Runs `src/main.ts` as `npm start` does (or, with `command`, `junction <command>`), in its own
@@ -18,8 +38,7 @@ export interface RunningJunction {
 export async function spawnJunction(
   args: string[],
   env: Record<string, string>,
-  timeoutMs = 90_000,
-  command: "start" | "chains" = "start",
+  { timeoutMs = 90_000, command = "start", onOutput = () => {} }: SpawnOptions = {},
 ): Promise<RunningJunction> {
   const { DATABASE_URL: _ignored, ...inherited } = process.env;
   const entry = command === "start" ? ["--import", "tsx", "src/main.ts"] : ["bin/junction.mjs", command];
@@ -28,19 +47,23 @@ export async function spawnJunction(
     env: { ...inherited, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+      onOutput(chunk.toString());
+    });
+  }
+  const exited = once(child, "exit").then(([code]) => {
+    running.delete(child);
+    return code as number | null;
   });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = once(child, "exit").then(([code]) => code as number | null);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`no summary after ${timeoutMs} ms:\n${output}`)),
-      timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`no summary after ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     const poll = setInterval(() => {
       const match = /Base URL\s+(http:\/\/\S+)/.exec(output);
       if ((match || command !== "start") && output.includes("Press Ctrl-C to stop.")) {
@@ -61,7 +84,12 @@ export async function spawnJunction(
     output: () => output,
     async stop(signal) {
       child.kill(signal);
-      return exited;
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
