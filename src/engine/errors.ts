@@ -17,6 +17,16 @@ export class StaleDecision extends Error {
 }
 
 /**
+ * A node answered behind what the engine already saw of its chain (a head below the block the
+ * deposit watcher has scanned): facts read from it may miss what is there. Nothing is decided on
+ * them and the step looks again shortly, without counting a failure: a lagging replica catches
+ * up, and after a reorg the watcher's next scan brings its cursor back to the chain.
+ */
+export class NodeBehind extends Error {
+  override name = "NodeBehind";
+}
+
+/**
  * How the queues treat what a step threw. Everything but a `TerminalError` is retriable: an RPC
  * timeout, a node behind, a lost database connection, a row another writer changed meanwhile;
  * each step re-reads all it needs, so trying again is always safe.

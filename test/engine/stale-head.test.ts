@@ -15,7 +15,8 @@ import { startWiredEngine, type WiredEngine } from "../support/wired-engine.ts";
 /**
  * A node that answers the head a few blocks behind the one the deposit watcher read (a load
  * balancer's lagging replica): a deposit the watcher saw, and woke its intent for, must still be
- * acted on. Read at the lagging head it looks absent, and no later block wakes the intent again.
+ * acted on. Read at the lagging head it looks absent, and no later block wakes the intent again;
+ * the step must keep looking until the node catches up.
  */
 let w: WiredEngine;
 let registry: ChainRegistry;
@@ -61,10 +62,10 @@ async function usdcOf(address: Address): Promise<bigint> {
 }
 
 describe("a head read behind the deposit watcher", () => {
-  it("a late deposit the watcher saw is refunded though the node reports an older head", async () => {
+  it("a late deposit the watcher saw is not given up on while the node is behind, and is refunded once it catches up", async () => {
     const a = origin();
     const client = publicClientFor(a.viem);
-    // Blocks enough that a lagging head is still a block with state.
+    // Blocks enough that a head three behind is still a block.
     for (let i = 0; i < 10; i++) await mine(client);
     const intent = await abortedIntent();
     expect(intent.status).toBe("ABORTED");
@@ -75,17 +76,19 @@ describe("a head read behind the deposit watcher", () => {
     await watcher.scanOnce();
     watcher.close();
     expect((await fresh(intent.id)).next_action_at).not.toBeNull();
-    // From here on the node answers three blocks behind.
+    // The node answering the engine is three blocks behind the one the watcher read: the intent
+    // keeps looking (it must not sleep until a wake-up that will not come) and decides nothing.
     lag = 3n;
-    // Each step as the engine runs it, until it says only a wake-up brings it back.
+    for (let i = 0; i < 3; i++) expect(await stepIntent(d, await fresh(intent.id))).not.toBeNull();
+    expect((await fresh(intent.id)).stage).toBe("watch");
+    // The node catches up: each step as the engine runs it, until only a wake-up brings it back.
+    lag = 0n;
     for (let i = 0; i < 30; i++) {
       const row = await fresh(intent.id);
-      const next = await stepIntent(d, row);
-      if (next === null) break;
-      // A refund in flight needs blocks to be mined and counted (no block comes on its own here).
+      if ((await stepIntent(d, row)) === null) break;
+      // A refund in flight needs a block to be mined (no block comes on its own here).
       if (row.stage === "refund") await mine(client);
     }
-    lag = 0n;
     const row = await fresh(intent.id);
     expect(row.status).toBe("REFUNDED");
     expect(await usdcOf(intent.deposit_address as Address)).toBe(0n);

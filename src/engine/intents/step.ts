@@ -19,7 +19,7 @@ import type { Simulation, TrackedTx } from "../../core/tx.ts";
 import { type ChainTxRow, intentTxs, txRecordOf } from "../../store/chain-txs.ts";
 import { depositsOf, readCursor } from "../../store/deposits.ts";
 import { type IntentPatch, type IntentRow, planOf } from "../../store/intents.ts";
-import { StaleDecision, TerminalError } from "../errors.ts";
+import { NodeBehind, StaleDecision, TerminalError } from "../errors.ts";
 import type { EngineDeps } from "../ports.ts";
 import { settleDecision, simulationFailure } from "../settle.ts";
 import { configuredChain, plannedCall } from "./calls.ts";
@@ -49,18 +49,25 @@ export const intentStateOf = (row: IntentRow, plan: IntentPlan): IntentState => 
   plan,
 });
 
+/** How soon a step whose node answered behind the deposit watcher looks again. */
+const NODE_BEHIND_RETRY_MS = 1_000;
+
 /**
- * The block a balance is read at: the head, or the newest block with the chain's confirmations.
- * The head is never taken below the block the deposit watcher has scanned to (its cursor): a node
- * that answers behind the one the watcher read (a lagging replica behind a load balancer) would
- * show a deposit the watcher woke the intent for as absent, and no later block would wake the
- * intent for it again. A node that has no such block yet fails the read, which is retried.
+ * The block a balance is read at: the head, or the newest block with the chain's confirmations,
+ * both as one node reported them (not "latest", which another node behind a load balancer may
+ * answer). A head below the block the deposit watcher has scanned to (its cursor, in the database,
+ * so across processes and restarts) is a node behind: read there, a deposit the watcher woke the
+ * intent for would look absent, and no later block would wake the intent for it again.
  */
 async function balanceBlock(deps: EngineDeps, chainId: number, at: BalanceAt): Promise<bigint> {
   const [head, scanned] = await Promise.all([deps.chains.head(chainId), readCursor(deps.store.db, chainId)]);
-  const newest = scanned !== null && scanned > head ? scanned : head;
-  if (at === "latest") return newest;
-  const confirmed = newest - BigInt(configuredChain(deps)(chainId).confirmations - 1);
+  if (scanned !== null && scanned > head) {
+    throw new NodeBehind(
+      `chain ${chainId}: the node's head ${head} is below block ${scanned}, scanned already`,
+    );
+  }
+  if (at === "latest") return head;
+  const confirmed = head - BigInt(configuredChain(deps)(chainId).confirmations - 1);
   return confirmed < 0n ? 0n : confirmed;
 }
 
@@ -244,7 +251,12 @@ export async function stepIntent(deps: EngineDeps, row: IntentRow): Promise<Date
     `intent ${row.id}`,
     () => decideIntent(facts),
     (need: IntentNeed) => gather(deps, row, plan, txs, facts, need),
-  );
+  ).catch((err: unknown) => {
+    if (!(err instanceof NodeBehind)) throw err;
+    deps.log.debug({ intentId: row.id, why: err.message }, "a node is behind; looking again shortly");
+    return null;
+  });
+  if (!decision) return new Date(facts.now.getTime() + NODE_BEHIND_RETRY_MS);
   let current = row;
   try {
     for (const effect of decision.effects) current = await perform(deps, current, plan, effect);
