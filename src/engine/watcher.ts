@@ -128,7 +128,7 @@ export class DepositWatcher {
       const woken = await uow.recordDeposits(deposits);
       await writeCursor(uow.trx, chainId, to);
       // A new block is what a transaction in flight or a deposit short of confirmations waits for.
-      await uow.wakeBlockWaiters({ chainId, head: to, confirmations: this.chain.confirmations });
+      await uow.wakeBlockWaiters({ chainId, from, to, confirmations: this.chain.confirmations });
       return woken;
     });
     this.cursor = to;

@@ -219,11 +219,28 @@ describe.each(databaseTargets())("commit point on $name", ({ name, target }) => 
       [13n, false],
     ] as const) {
       announced = [];
-      await store.commit(now(), (uow) => uow.wakeBlockWaiters({ chainId: 1, head, confirmations: 3 }));
+      await store.commit(now(), (uow) =>
+        uow.wakeBlockWaiters({ chainId: 1, from: head, to: head, confirmations: 3 }),
+      );
       expect([...(announced[0]?.due ?? [])], `head ${head}`).toEqual(woken ? ["intents"] : []);
       await unschedule(store, id);
     }
-    await store.commit(now(), (uow) => uow.wakeBlockWaiters({ chainId: 2, head: 11n, confirmations: 3 }));
+    // A scan that jumps from block 11 to 14 at once: block 12, among them, confirms the deposit.
+    announced = [];
+    await store.commit(now(), (uow) =>
+      uow.wakeBlockWaiters({ chainId: 1, from: 11n, to: 14n, confirmations: 3 }),
+    );
+    expect([...(announced[0]?.due ?? [])]).toEqual(["intents"]);
+    await unschedule(store, id);
+    // One that starts after it was confirmed does not.
+    announced = [];
+    await store.commit(now(), (uow) =>
+      uow.wakeBlockWaiters({ chainId: 1, from: 13n, to: 16n, confirmations: 3 }),
+    );
+    expect([...(announced[0]?.due ?? [])]).toEqual([]);
+    await store.commit(now(), (uow) =>
+      uow.wakeBlockWaiters({ chainId: 2, from: 11n, to: 11n, confirmations: 3 }),
+    );
     expect(await claimNow(store)).toEqual([]);
   });
 

@@ -385,10 +385,15 @@ export class UnitOfWork {
   }
 
   /**
-   * Block `head` on a chain: what waits on a new block there is due (a transaction in flight, a
-   * deposit gathering confirmations).
+   * New blocks `from`..`to` on a chain: what waits on a new block there is due (a transaction in
+   * flight, a deposit gathering confirmations).
    */
-  async wakeBlockWaiters(chain: { chainId: number; head: bigint; confirmations: number }): Promise<void> {
+  async wakeBlockWaiters(chain: {
+    chainId: number;
+    from: bigint;
+    to: bigint;
+    confirmations: number;
+  }): Promise<void> {
     if ((await wakeBlockWaiters(this.trx, chain, this.now)) > 0) this.due.add("intents");
     if ((await wakeExecutionBlockWaiters(this.trx, chain.chainId, this.now)) > 0) this.due.add("executions");
   }

@@ -191,18 +191,19 @@ export function updateIntent(
 }
 
 /**
- * Makes due the intents that wait on block `head` of `chainId`: those with a transaction in
- * flight there, and those with a deposit there that was still short of `confirmations` before this
- * block (it may count now), whatever their stage: a late deposit to a finished intent is refunded
- * once it is confirmed. Returns how many.
+ * Makes due the intents that wait on the new blocks `from`..`to` of `chainId`: those with a
+ * transaction in flight there, and those with a deposit there that was still short of
+ * `confirmations` before these blocks (it may count now), whatever their stage: a late deposit to a
+ * finished intent is refunded once it is confirmed. A scan that covers several blocks at once
+ * wakes every deposit confirmed by any of them, not only by the last. Returns how many.
  */
 export async function wakeBlockWaiters(
   db: Executor,
-  chain: { chainId: number; head: bigint; confirmations: number },
+  chain: { chainId: number; from: bigint; to: bigint; confirmations: number },
   now: Date,
 ): Promise<number> {
   const { chainId } = chain;
-  const firstUnsettled = chain.head - BigInt(chain.confirmations) + 1n;
+  const firstUnsettled = chain.from - BigInt(chain.confirmations) + 1n;
   // Locked in id order, as every statement that locks several intents does (see `wake`).
   const waiting = db
     .selectFrom("intents")

@@ -54,7 +54,7 @@ describe.skipIf(!postgres)("transactions side by side on PostgreSQL", () => {
   it("a new block's wake and a batch's commit both go through", async () => {
     const [small, large] = await twoIntents();
     const outcomes = await besideABatch(small, large, () =>
-      wakeBlockWaiters(database.db, { chainId: CHAIN, head: 100n, confirmations: 1 }, NOW),
+      wakeBlockWaiters(database.db, { chainId: CHAIN, from: 100n, to: 100n, confirmations: 1 }, NOW),
     );
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled"]);
   });
