@@ -587,15 +587,20 @@ function watch(f: IntentFacts): Step {
 /**
  * Anything other than the intent's token on its origin chain that reached the deposit address (a
  * wrong token, native coin, a deposit on another chain) goes back to the owner, without a status
- * change; `inFlight` while such a return is on its way.
+ * change; `inFlight` while such a return is on its way; `failed`, a return that would revert, to
+ * fail the step with once its own effects are applied.
  */
-function strays(f: IntentFacts): { need: IntentNeed[] } | { effects: IntentEffect[]; inFlight: boolean } {
+function strays(
+  f: IntentFacts,
+): { need: IntentNeed[] } | { effects: IntentEffect[]; inFlight: boolean; failed: IntentEffect[] } {
   if (f.strays === undefined) return { need: [{ fact: "strays" }] };
   const keep = keepsNativeDeposit(f);
   if (typeof keep !== "boolean") return { need: [keep] };
   const need: IntentNeed[] = [];
   const effects: IntentEffect[] = [];
+  const failed: IntentEffect[] = [];
   let inFlight = false;
+  const watching = f.intent.stage === "watch" || f.intent.stage === "quoted";
   for (const stray of f.strays) {
     const returning = returnInFlight(f, stray);
     if (returning && "fact" in returning) {
@@ -617,9 +622,15 @@ function strays(f: IntentFacts): { need: IntentNeed[] } | { effects: IntentEffec
     else if (step.effects.some((e) => e.type === "send")) {
       effects.push(...step.effects);
       inFlight = true;
+    } else if (watching) {
+      // A return that would revert (a token that refuses the transfer, an owner it blocks): once
+      // the intent only watches, nothing else would bring it back, so the step fails (after the
+      // intent's own effects), is retried after a backoff and at last parked for an operator.
+      // Before that, the intent's own work goes on.
+      failed.push(...step.effects);
     }
   }
-  return need.length > 0 ? { need } : { effects, inFlight };
+  return need.length > 0 ? { need } : { effects, inFlight, failed };
 }
 
 const steps: Record<Stage, (f: IntentFacts) => Step> = {
@@ -675,7 +686,8 @@ function depositTakenByReturn(f: IntentFacts): boolean | IntentNeed {
  */
 export function decideIntent(f: IntentFacts): IntentDecision {
   const { stage } = f.intent;
-  const stray = stage === "fill" || stage === "sweep" ? { effects: [], inFlight: false } : strays(f);
+  const stray =
+    stage === "fill" || stage === "sweep" ? { effects: [], inFlight: false, failed: [] } : strays(f);
   const beforeFill = stage === "await_deposit" || (stage === "fill" && !latestTx(f.txs, "fill"));
   const taking = beforeFill ? depositTakenByReturn(f) : false;
   if (taking !== false)
@@ -684,7 +696,7 @@ export function decideIntent(f: IntentFacts): IntentDecision {
   const need = [...("need" in stray ? stray.need : []), ...("need" in step ? step.need : [])];
   if (need.length > 0 || "need" in stray || "need" in step) return { need };
   return {
-    effects: [...stray.effects, ...step.effects],
+    effects: [...stray.effects, ...step.effects, ...stray.failed],
     next: stray.inFlight ? earliest(step.next, later(f.now, TX_POLL_MS)) : step.next,
   };
 }
