@@ -138,7 +138,8 @@ export interface Chains {
   /** ERC-20 balance, or native balance for the zero address, at `blockNumber` (default latest). */
   balanceOf(chainId: number, token: Address, holder: Address, blockNumber?: bigint): Promise<bigint>;
   /** Whether Settlement records `intentId` as filled. */
-  isFilled(chainId: number, intentId: Hex): Promise<boolean>;
+  /** Whether Settlement records the intent as filled (at `blockNumber`, else the latest block). */
+  isFilled(chainId: number, intentId: Hex, blockNumber?: bigint): Promise<boolean>;
   /** The native coin `address` holds (a signer's gas money); a few seconds old at most. */
   signerBalance(chainId: number, address: Address): Promise<bigint>;
   /** Settlement's balance of `token`; `fresh` bypasses the cache. */
@@ -266,12 +267,13 @@ export class ChainGateway implements Chains {
     return balanceOf(this.client(chainId), token, holder, blockNumber);
   }
 
-  isFilled(chainId: number, intentId: Hex): Promise<boolean> {
+  isFilled(chainId: number, intentId: Hex, blockNumber?: bigint): Promise<boolean> {
     return this.client(chainId).readContract({
       address: this.chain(chainId).contracts.Settlement,
       abi: settlementAbi,
       functionName: "filled",
       args: [intentId],
+      ...(blockNumber === undefined ? {} : { blockNumber }),
     });
   }
 

@@ -202,12 +202,16 @@ export class TxSender {
     const chainId = this.chain.chainId;
     const head = await this.chains.head(chainId);
     if (head < DROPPED_AFTER_BLOCKS) return false;
-    const count = await this.chains.transactionCount(
-      chainId,
-      this.account.address,
-      head - DROPPED_AFTER_BLOCKS,
-    );
-    return BigInt(count) > BigInt(row.nonce);
+    const then = head - DROPPED_AFTER_BLOCKS;
+    const count = await this.chains.transactionCount(chainId, this.account.address, then);
+    if (BigInt(count) <= BigInt(row.nonce)) return false;
+    // A fill Settlement records by then was mined (only the solver's key fills, and its nonce
+    // went to this transaction): its receipt is missing from the node asked, not from the chain.
+    // Taken for dropped, a later refund could pay the owner back after the recipient was paid.
+    if (row.kind === "fill" && row.intent_id !== null) {
+      return !(await this.chains.isFilled(chainId, row.intent_id as Hex, then));
+    }
+    return true;
   }
 
   private async receiptOfAnyVersion(row: ChainTxRow): Promise<TransactionReceipt | null> {

@@ -16,6 +16,8 @@ let registry: ChainRegistry;
 let d: EngineDeps;
 /** Set, the node answers as one this many blocks behind would: no receipts in the newest blocks. */
 let lagBlocks = 0n;
+/** Set, Settlement reads as recording this intent filled from this block on. */
+let filled: { intentId: string; from: bigint } | null = null;
 beforeAll(async () => {
   w = await startWiredEngine((real) => ({
     receipt: async (chainId, hash) => {
@@ -23,6 +25,10 @@ beforeAll(async () => {
       if (!receipt) return null;
       return receipt.blockNumber > (await real.head(chainId)) - lagBlocks ? null : receipt;
     },
+    isFilled: async (chainId, intentId, blockNumber) =>
+      filled?.intentId === intentId && blockNumber !== undefined && blockNumber >= filled.from
+        ? true
+        : real.isFilled(chainId, intentId, blockNumber),
   }));
   ({ registry, deps: d } = w);
 });
@@ -55,6 +61,32 @@ describe("TxSender.track, with a node that lags behind", () => {
       expect((await sender.track(row, new Date())).status).toBe("mined");
     } finally {
       lagBlocks = 0n;
+    }
+  });
+
+  it("a fill Settlement records, its nonce spent long ago, is not taken for dropped while no node has its receipt", async () => {
+    const chain = registry.chains[0];
+    if (!chain) throw new Error("no chain");
+    const { intentId } = await w.quoteUsdc(devnetAccount(3).address);
+    const sender = d.senders.of("solver", chain.chainId);
+    const prepared = await sender.prepare();
+    // A stand-in for the fill's bytes: what counts is its kind and its nonce.
+    const row = await d.store.commit(new Date(), (uow) =>
+      sender.record(uow, { intentId, kind: "fill", to: sender.address, data: "0x", gas: 21_000n }, prepared),
+    );
+    const client = publicClientFor(chain.viem);
+    lagBlocks = 1_000n;
+    try {
+      await sender.broadcast(row);
+      filled = { intentId, from: await client.getBlockNumber() };
+      for (let i = 0; i < 10; i++) await mine(client);
+      expect((await sender.track(row, new Date())).status).toBe("pending");
+      // Without Settlement's record it is dropped, as before.
+      filled = null;
+      expect((await sender.track(row, new Date())).status).toBe("dropped");
+    } finally {
+      lagBlocks = 0n;
+      filled = null;
     }
   });
 });

@@ -53,13 +53,13 @@ export const intentStateOf = (row: IntentRow, plan: IntentPlan): IntentState => 
 const NODE_BEHIND_RETRY_MS = 1_000;
 
 /**
- * The block a balance is read at: the head, or the newest block with the chain's confirmations,
- * both as one node reported them (not "latest", which another node behind a load balancer may
- * answer). A head below the block the deposit watcher has scanned to (its cursor, in the database,
+ * The block a balance (or whether the intent is filled) is read at: the head, or the newest block
+ * with the chain's confirmations, both as one node reported them (not "latest", which another
+ * node behind a load balancer may answer). A head below the block the deposit watcher has scanned to (its cursor, in the database,
  * so across processes and restarts) is a node behind: read there, a deposit the watcher woke the
  * intent for would look absent, and no later block would wake the intent for it again.
  */
-async function balanceBlock(deps: EngineDeps, chainId: number, at: BalanceAt): Promise<bigint> {
+async function blockToRead(deps: EngineDeps, chainId: number, at: BalanceAt): Promise<bigint> {
   const [head, scanned] = await Promise.all([deps.chains.head(chainId), readCursor(deps.store.db, chainId)]);
   if (scanned !== null && scanned > head) {
     throw new NodeBehind(
@@ -82,7 +82,7 @@ async function gather(
   switch (need.fact) {
     case "balance": {
       const { chainId, asset } = need;
-      const at = await balanceBlock(deps, chainId, need.at);
+      const at = await blockToRead(deps, chainId, need.at);
       const balance = await deps.chains.balanceOf(chainId, asset, plan.depositAddress, at);
       facts.balances[balanceKey({ chainId, asset }, need.at)] = balance;
       return;
@@ -121,7 +121,12 @@ async function gather(
       return;
     }
     case "filledOnChain":
-      facts.filledOnChain = await deps.chains.isFilled(plan.to.chainId, row.id as Hex);
+      // Read from a node behind, "not filled" could send a refund after the user was paid.
+      facts.filledOnChain = await deps.chains.isFilled(
+        plan.to.chainId,
+        row.id as Hex,
+        await blockToRead(deps, plan.to.chainId, "latest"),
+      );
       return;
     case "inventory":
       facts.inventory = await deps.chains.settlementBalance(plan.to.chainId, plan.to.address, true);
