@@ -34,26 +34,29 @@ beforeAll(async () => {
 });
 afterAll(() => w?.stop());
 
+/**
+ * A transaction of `kind` recorded (not sent) by the solver on the first chain for a new intent:
+ * a self-transfer standing in for the real bytes, since what counts here is its kind and nonce.
+ */
+async function recorded(kind: "refund" | "fill") {
+  const chain = registry.chains[0];
+  if (!chain) throw new Error("no chain");
+  const { intentId } = await w.quoteUsdc(devnetAccount(3).address);
+  const sender = d.senders.of("solver", chain.chainId);
+  const prepared = await sender.prepare();
+  const row = await d.store.commit(new Date(), (uow) =>
+    sender.record(uow, { intentId, kind, to: sender.address, data: "0x", gas: 21_000n }, prepared),
+  );
+  return { intentId, sender, row, client: publicClientFor(chain.viem) };
+}
+
 describe("TxSender.track, with a node that lags behind", () => {
   it("a mined transaction whose receipt the node lacks stays pending, then is found mined, never dropped", async () => {
-    const chain = registry.chains[0];
-    if (!chain) throw new Error("no chain");
-    // Any intent will do: a transaction is recorded for one.
-    const { intentId } = await w.quoteUsdc(devnetAccount(3).address);
-    const sender = d.senders.of("solver", chain.chainId);
-    const prepared = await sender.prepare();
-    const row = await d.store.commit(new Date(), (uow) =>
-      sender.record(
-        uow,
-        { intentId, kind: "refund", to: sender.address, data: "0x", gas: 21_000n },
-        prepared,
-      ),
-    );
+    const { sender, row, client } = await recorded("refund");
     lagBlocks = 3n;
     try {
       await sender.broadcast(row); // automine: mined at once, in the newest block
       expect((await sender.track(row, new Date())).status).toBe("pending");
-      const client = publicClientFor(chain.viem);
       for (let i = 0; i < 3; i++) await mine(client);
       // The nonce is spent, the receipt still missing here: a lagging node, not a dropped transaction.
       expect((await sender.track(row, new Date())).status).not.toBe("dropped");
@@ -65,16 +68,7 @@ describe("TxSender.track, with a node that lags behind", () => {
   });
 
   it("a fill Settlement records, its nonce spent long ago, is not taken for dropped while no node has its receipt", async () => {
-    const chain = registry.chains[0];
-    if (!chain) throw new Error("no chain");
-    const { intentId } = await w.quoteUsdc(devnetAccount(3).address);
-    const sender = d.senders.of("solver", chain.chainId);
-    const prepared = await sender.prepare();
-    // A stand-in for the fill's bytes: what counts is its kind and its nonce.
-    const row = await d.store.commit(new Date(), (uow) =>
-      sender.record(uow, { intentId, kind: "fill", to: sender.address, data: "0x", gas: 21_000n }, prepared),
-    );
-    const client = publicClientFor(chain.viem);
+    const { intentId, sender, row, client } = await recorded("fill");
     lagBlocks = 1_000n;
     try {
       await sender.broadcast(row);
