@@ -25,6 +25,9 @@ const NONCE_UPKEEP_MS = 3_000;
  * their time, and a mined one whose receipt the node did not have yet at its block).
  */
 const EMPTY_BLOCK_CHORES_MS = 10_000;
+/** How many blocks, up to the cursor, the token transfers are read again, and how often. */
+const LOOK_BACK_BLOCKS = 128n;
+const LOOK_BACK_MS = 10_000;
 
 /** A transaction with value in a scanned block: native coin, perhaps into a deposit address. */
 interface NativeTransfer {
@@ -53,11 +56,14 @@ export class DepositWatcher {
   private cursorHash: Hex | null = null;
   private lastUpkeep = Number.NEGATIVE_INFINITY;
   private lastChores = Number.NEGATIVE_INFINITY;
+  private lastLookBack = Number.NEGATIVE_INFINITY;
   private readonly heads: HeadFollower;
 
   constructor(
     private readonly deps: EngineDeps,
     private readonly chain: RuntimeChain,
+    /** How often the last blocks' token transfers are read again (LOOK_BACK_MS; tests shorten it). */
+    private readonly lookBackMs = LOOK_BACK_MS,
   ) {
     this.heads = deps.chains.followHeads(chain.chainId);
   }
@@ -98,6 +104,36 @@ export class DepositWatcher {
       return await this.scan();
     } finally {
       await this.upkeep();
+      await this.lookBack().catch((err: unknown) =>
+        this.deps.log.warn(
+          { chainId: this.chain.chainId, err: String(err) },
+          "look-back failed; will try again",
+        ),
+      );
+    }
+  }
+
+  /**
+   * Reads the token transfers of the last LOOK_BACK_BLOCKS blocks again, every `lookBackMs`. A
+   * node behind the head it reported (another replica behind a load balancer, the HTTP fallback of
+   * a WebSocket endpoint) may answer for a range it has not seen with no logs rather than an error,
+   * and the cursor would pass a deposit for good; the second read finds it. Each transfer is
+   * recorded once, so one found again changes nothing. Native coin needs no second read: a block
+   * the node lacks is an error, not an empty answer.
+   */
+  private async lookBack(): Promise<void> {
+    if (this.cursor === null || performance.now() - this.lastLookBack < this.lookBackMs) return;
+    this.lastLookBack = performance.now();
+    const to = this.cursor;
+    const from = to >= LOOK_BACK_BLOCKS ? to - LOOK_BACK_BLOCKS + 1n : 0n;
+    const deposits = await this.depositsIn(from, to, false);
+    if (deposits.length === 0) return;
+    const found = await this.deps.store.commit(this.deps.clock.now(), (uow) => uow.recordDeposits(deposits));
+    if (found.length > 0) {
+      this.deps.log.warn(
+        { chainId: this.chain.chainId, intents: found },
+        "deposits found on a second look at the last blocks (a node had answered without them)",
+      );
     }
   }
 
@@ -184,14 +220,14 @@ export class DepositWatcher {
   }
 
   /**
-   * The transfers into deposit addresses in blocks `from`..`to`: the candidates (token transfers,
-   * transactions with value) are read first, then whose deposit addresses they reached, in one
+   * The transfers into deposit addresses in blocks `from`..`to` (token transfers only, unless
+   * `native`): the candidates (token transfers, transactions with value) are read first, then whose deposit addresses they reached, in one
    * query. That query comes after the head was read: every transfer in a block up to it was made
    * to an address already quoted, so it is found.
    */
-  private async depositsIn(from: bigint, to: bigint): Promise<NewDeposit[]> {
+  private async depositsIn(from: bigint, to: bigint, native = true): Promise<NewDeposit[]> {
     const logs = await this.tokenTransfers(from, to);
-    const natives = await this.nativeTransfers(from, to);
+    const natives = native ? await this.nativeTransfers(from, to) : [];
     const recipients = [...logs.map((l) => l.to), ...natives.map((n) => n.to)];
     const intents = await intentsAt(this.deps.store.db, this.originChains, recipients);
     const intentAt = (address: string) => intents.get(address.toLowerCase());

@@ -9,6 +9,7 @@ import type { Engine } from "../../src/engine/engine.ts";
 import { stepIntent } from "../../src/engine/intents/step.ts";
 import type { EngineDeps } from "../../src/engine/ports.ts";
 import { DepositWatcher } from "../../src/engine/watcher.ts";
+import { depositsOf } from "../../src/store/deposits.ts";
 import { findIntent, type IntentRow } from "../../src/store/intents.ts";
 import { startWiredEngine, type WiredEngine } from "../support/wired-engine.ts";
 
@@ -24,9 +25,12 @@ let engine: Engine;
 let d: EngineDeps;
 /** How many blocks behind the real head the gateway reports the head. */
 let lag = 0n;
+/** Set, token transfer logs are answered as a node that has not seen the blocks yet: none. */
+let hideLogs = false;
 beforeAll(async () => {
   w = await startWiredEngine((real) => ({
     head: async (chainId) => (await real.head(chainId)) - lag,
+    transferLogs: async (...args) => (hideLogs ? [] : real.transferLogs(...args)),
   }));
   ({ registry, engine, deps: d } = w);
 });
@@ -93,5 +97,26 @@ describe("a head read behind the deposit watcher", () => {
     expect(row.status).toBe("REFUNDED");
     expect(await usdcOf(intent.deposit_address as Address)).toBe(0n);
     expect(await usdcOf(owner)).toBe(before);
+  });
+
+  it("a token deposit a node answered without (no logs for blocks it had not seen) is found on a second look", async () => {
+    const a = origin();
+    const intent = await abortedIntent();
+    await w.sendUsdc(USER, intent.deposit_address as Address, 10_000_000n);
+    // Looking back at once on every scan, not every 10 s.
+    const watcher = new DepositWatcher(d, a, 0);
+    try {
+      hideLogs = true;
+      await watcher.scanOnce();
+      expect(await depositsOf(d.store.db, intent.id)).toEqual([]);
+      // The cursor is past the deposit's block now; the next scan of new blocks would not see it.
+      hideLogs = false;
+      await watcher.scanOnce();
+    } finally {
+      hideLogs = false;
+      watcher.close();
+    }
+    expect(await depositsOf(d.store.db, intent.id)).toHaveLength(1);
+    expect((await fresh(intent.id)).next_action_at).not.toBeNull();
   });
 });
