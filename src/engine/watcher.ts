@@ -192,9 +192,10 @@ export class DepositWatcher {
   /**
    * The chain changed under the cursor: scan the last blocks again. Deposits are recorded once per
    * block hash, so those in the new blocks are found, and the ones only in the old blocks wake no
-   * one (amounts are read from confirmed balances, and a fill reads the deposit again first).
+   * one (amounts are read from confirmed balances, and a fill reads the deposit again first). The
+   * cursor is written at once: intent steps wait while a node's head is below it.
    */
-  private rewind(head: bigint, why: string): bigint {
+  private async rewind(head: bigint, why: string): Promise<bigint> {
     const cursor = this.cursor !== null && this.cursor < head ? this.cursor : head;
     this.deps.log.warn(
       { chainId: this.chain.chainId, why },
@@ -202,6 +203,7 @@ export class DepositWatcher {
     );
     this.cursor = cursor > REORG_RESCAN ? cursor - REORG_RESCAN : -1n;
     this.cursorHash = null;
+    await writeCursor(this.deps.store.db, this.chain.chainId, this.cursor);
     return 0n;
   }
 
