@@ -425,33 +425,27 @@ describe("stray assets at the deposit address", () => {
     expect(a.effects).toEqual([]);
   });
 
-  it("a stray return that would revert, once the intent only watches, fails the step (retried, then parked)", () => {
-    const a = decide(
+  /** A finished intent, only watching, with `deposited` of its own token and a stray whose return would revert. */
+  const watchingBesideBlockedStray = (deposited: bigint) =>
+    decide(
       facts({
         state: { status: "SUCCEEDED", stage: "watch" },
         strays: [on(ORIGIN, WETH)],
         balances: balances([
-          [USDC, "confirmed", 0n],
+          [USDC, "confirmed", deposited],
           [WETH, "latest", 10n],
         ]),
         simulations: simulations([[stray, { ok: false, reason: "blocked" }]]),
       }),
     );
+
+  it("a stray return that would revert, once the intent only watches, fails the step (retried, then parked)", () => {
+    const a = watchingBesideBlockedStray(0n);
     expect(a.effects).toEqual([{ type: "fail", reason: "the refund would revert: blocked" }]);
   });
 
   it("that failure comes after the intent's own effects: a late deposit beside the stray still goes back", () => {
-    const a = decide(
-      facts({
-        state: { status: "SUCCEEDED", stage: "watch" },
-        strays: [on(ORIGIN, WETH)],
-        balances: balances([
-          [USDC, "confirmed", 5n],
-          [WETH, "latest", 10n],
-        ]),
-        simulations: simulations([[stray, { ok: false, reason: "blocked" }]]),
-      }),
-    );
+    const a = watchingBesideBlockedStray(5n);
     expect(a.effects.map((e) => e.type)).toEqual(["change", "fail"]);
     expect(changes(a)[0]).toMatchObject({ stage: "refund", event: "refund.decided" });
   });

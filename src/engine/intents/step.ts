@@ -55,9 +55,10 @@ const NODE_BEHIND_RETRY_MS = 1_000;
 /**
  * The block a balance (or whether the intent is filled) is read at: the head, or the newest block
  * with the chain's confirmations, both as one node reported them (not "latest", which another
- * node behind a load balancer may answer). A head below the block the deposit watcher has scanned to (its cursor, in the database,
- * so across processes and restarts) is a node behind: read there, a deposit the watcher woke the
- * intent for would look absent, and no later block would wake the intent for it again.
+ * node behind a load balancer may answer). A head below the block the deposit watcher has scanned
+ * to (its cursor, in the database, so across processes and restarts) is a node behind: read there,
+ * a deposit the watcher woke the intent for would look absent, and no later block would wake the
+ * intent for it again.
  */
 async function blockToRead(deps: EngineDeps, chainId: number, at: BalanceAt): Promise<bigint> {
   const [head, scanned] = await Promise.all([deps.chains.head(chainId), readCursor(deps.store.db, chainId)]);
